@@ -1,0 +1,188 @@
+using System.Globalization;
+
+namespace XenProf.Reporter.Symbols;
+
+/// <summary>A kernel symbol found for an address.</summary>
+/// <param name="Name">Symbol name as in kallsyms.</param>
+/// <param name="Start">Address of the symbol.</param>
+/// <param name="Size">Extent in bytes (to the next text symbol; see <see cref="KernelSymbols"/>).</param>
+/// <param name="Offset">Address minus <paramref name="Start"/>, in bytes.</param>
+/// <param name="Module">Module name (e.g. <c>nf_tables</c>) or null for the kernel image.</param>
+public readonly record struct KernelSymbolMatch(string Name, KernelAddress Start, ulong Size, ulong Offset, string? Module);
+
+/// <summary>A loaded module's address range <c>[Start, Start+Size)</c>.</summary>
+/// <param name="Name">Module name as in <c>/proc/modules</c>.</param>
+/// <param name="Start">Load address.</param>
+/// <param name="Size">Size in bytes.</param>
+public readonly record struct KernelModuleRange(string Name, KernelAddress Start, ulong Size);
+
+/// <summary>
+/// Kernel text symbols from <c>/proc/kallsyms</c> (lines <c>ADDR TYPE NAME [\t[MODULE]]</c>, ADDR in hex without
+/// <c>0x</c>; format of <c>kernel/kallsyms.c</c> <c>s_show</c>) and module ranges from <c>/proc/modules</c>
+/// (lines <c>NAME SIZE REFCOUNT DEPS STATE ADDRESS [TAINT]</c>, <c>kernel/module/procfs.c</c> <c>m_show</c>).
+/// Only text symbols are kept (types <c>T t W w</c>, perf's <c>kallsyms__is_function</c>); data symbols are
+/// ignored. A symbol ends where the next text symbol starts; at the boundary between images (kernel/module or
+/// module/module) it ends at the module's end when known, else at the next 4 KiB page boundary. Symbols sharing an
+/// address keep one name: global (<c>T</c>) over weak (<c>W w</c>) over local (<c>t</c>), then shortest, then ordinal.
+/// With <c>kernel.kptr_restrict</c> in force kallsyms shows all addresses as zero: then <see cref="IsRestricted"/>
+/// is true, <see cref="Warning"/> explains it, and every lookup returns null instead of a wrong name.
+/// </summary>
+public sealed class KernelSymbols
+{
+    private readonly ulong[] _starts;
+    private readonly ulong[] _ends;
+    private readonly string[] _names;
+    private readonly string?[] _modules;
+    private readonly KernelModuleRange[] _ranges;
+
+    private KernelSymbols(ulong[] starts, ulong[] ends, string[] names, string?[] modules, KernelModuleRange[] ranges, bool restricted, string? warning)
+    {
+        _starts = starts; _ends = ends; _names = names; _modules = modules; _ranges = ranges;
+        IsRestricted = restricted;
+        Warning = warning;
+    }
+
+    /// <summary>Number of distinct text symbols.</summary>
+    public int Count => _starts.Length;
+
+    /// <summary>True when kallsyms showed only zero addresses (kptr_restrict); lookups then return null.</summary>
+    public bool IsRestricted { get; }
+
+    /// <summary>A message for the report when symbols are unusable or partial (e.g. kptr_restrict), else null.</summary>
+    public string? Warning { get; }
+
+    /// <summary>Module ranges, sorted by start: from <c>/proc/modules</c> where it was read with real addresses,
+    /// otherwise spanning each module's kallsyms symbols.</summary>
+    public IReadOnlyList<KernelModuleRange> Modules => _ranges;
+
+    /// <summary>Reads kallsyms (and, if <paramref name="modulesPath"/> exists and is readable, the module list).</summary>
+    /// <param name="kallsymsPath">Path of a kallsyms file; default the running kernel's.</param>
+    /// <param name="modulesPath">Path of a <c>/proc/modules</c>-format file, or null to derive module ranges from kallsyms only.
+    /// Ignored when missing or unreadable.</param>
+    /// <exception cref="IOException">kallsyms cannot be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to read kallsyms.</exception>
+    public static KernelSymbols Load(string kallsymsPath = "/proc/kallsyms", string? modulesPath = "/proc/modules")
+    {
+        using var k = new StreamReader(kallsymsPath);
+        TextReader? m = null;
+        try
+        {
+            if (modulesPath != null && File.Exists(modulesPath))
+            {
+                try { m = new StringReader(File.ReadAllText(modulesPath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+            return Parse(k, m, kallsymsPath);
+        }
+        finally { m?.Dispose(); }
+    }
+
+    /// <summary>Parses kallsyms text (and optionally <c>/proc/modules</c> text). Unparseable lines are skipped.</summary>
+    /// <param name="kallsyms">kallsyms lines.</param>
+    /// <param name="modules"><c>/proc/modules</c> lines, or null.</param>
+    /// <param name="sourceName">Name used in <see cref="Warning"/>.</param>
+    public static KernelSymbols Parse(TextReader kallsyms, TextReader? modules = null, string sourceName = "/proc/kallsyms")
+    {
+        var syms = new List<(ulong Addr, int Rank, string Name, string? Module)>();
+        int textLines = 0, zero = 0;
+        string? line;
+        while ((line = kallsyms.ReadLine()) != null)
+        {
+            var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 3 || parts[1].Length != 1) continue;
+            if (!ulong.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var addr)) continue;
+            char t = parts[1][0];
+            int rank = t switch { 'T' => 0, 'W' or 'w' => 1, 't' => 2, _ => -1 };
+            if (rank < 0) continue;
+            textLines++;
+            if (addr == 0) { zero++; continue; }
+            string? mod = parts.Length >= 4 && parts[3].Length > 2 && parts[3][0] == '[' && parts[3][^1] == ']' ? parts[3][1..^1] : null;
+            syms.Add((addr, rank, parts[2], mod));
+        }
+
+        var ranges = new List<KernelModuleRange>();
+        if (modules != null)
+        {
+            while ((line = modules.ReadLine()) != null)
+            {
+                var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (p.Length < 6 || !ulong.TryParse(p[1], CultureInfo.InvariantCulture, out var size)) continue;
+                var a = p[5].StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[5][2..] : p[5];
+                if (!ulong.TryParse(a, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start) || start == 0) continue;
+                ranges.Add(new KernelModuleRange(p[0], new KernelAddress(start), size));
+            }
+        }
+
+        if (textLines > 0 && syms.Count == 0)
+        {
+            string w = $"{sourceName}: all {textLines} text symbol addresses are zero (kernel.kptr_restrict is set, or the reader lacks CAP_SYSLOG); "
+                + "kernel samples stay unresolved. Run as root or 'sysctl kernel.kptr_restrict=0', or pass a kallsyms copy taken when profiling.";
+            return new KernelSymbols([], [], [], [], ranges.ToArray(), true, w);
+        }
+
+        syms.Sort((x, y) =>
+        {
+            int c = x.Addr.CompareTo(y.Addr);
+            if (c != 0) return c;
+            c = x.Rank.CompareTo(y.Rank);
+            if (c != 0) return c;
+            c = x.Name.Length.CompareTo(y.Name.Length);
+            return c != 0 ? c : string.CompareOrdinal(x.Name, y.Name);
+        });
+        var uniq = new List<(ulong Addr, int Rank, string Name, string? Module)>(syms.Count);
+        foreach (var s in syms) if (uniq.Count == 0 || uniq[^1].Addr != s.Addr) uniq.Add(s);
+
+        if (ranges.Count == 0)
+        {
+            // No usable /proc/modules: span each module's symbols (end of last one fixed below).
+            var byMod = new Dictionary<string, (ulong Lo, ulong Hi)>();
+            foreach (var s in uniq)
+                if (s.Module != null)
+                    byMod[s.Module] = byMod.TryGetValue(s.Module, out var r) ? (Math.Min(r.Lo, s.Addr), Math.Max(r.Hi, s.Addr)) : (s.Addr, s.Addr);
+            foreach (var (name, r) in byMod) ranges.Add(new KernelModuleRange(name, new KernelAddress(r.Lo), (((r.Hi + 4096) & ~4095UL) - r.Lo)));
+        }
+        ranges.Sort((a, b) => a.Start.Value.CompareTo(b.Start.Value));
+        var rangeEnd = new Dictionary<string, ulong>();
+        foreach (var r in ranges) rangeEnd[r.Name] = r.Start.Value + r.Size;
+
+        int n = uniq.Count;
+        var starts = new ulong[n]; var ends = new ulong[n]; var names = new string[n]; var mods = new string?[n];
+        for (int i = 0; i < n; i++)
+        {
+            var s = uniq[i];
+            starts[i] = s.Addr; names[i] = s.Name; mods[i] = s.Module;
+            ulong next = i + 1 < n ? uniq[i + 1].Addr : ulong.MaxValue;
+            if (i + 1 < n && uniq[i + 1].Module == s.Module) ends[i] = next;
+            else
+            {
+                ulong bound = s.Module != null && rangeEnd.TryGetValue(s.Module, out var e) && e > s.Addr ? e : (s.Addr + 4096) & ~4095UL;
+                if (bound <= s.Addr) bound = s.Addr + 1;
+                ends[i] = Math.Min(next, bound);
+            }
+        }
+        string? warn = zero > 0 ? $"{sourceName}: {zero} of {textLines} text symbols have address zero and were ignored" : null;
+        return new KernelSymbols(starts, ends, names, mods, ranges.ToArray(), false, warn);
+    }
+
+    /// <summary>Finds the text symbol containing <paramref name="address"/>, or null (also when <see cref="IsRestricted"/>).</summary>
+    public KernelSymbolMatch? Find(KernelAddress address)
+    {
+        ulong a = address.Value;
+        int lo = 0, hi = _starts.Length;
+        while (lo < hi) { int mid = (lo + hi) >>> 1; if (_starts[mid] <= a) lo = mid + 1; else hi = mid; }
+        int i = lo - 1;
+        if (i < 0 || a >= _ends[i]) return null;
+        return new KernelSymbolMatch(_names[i], new KernelAddress(_starts[i]), _ends[i] - _starts[i], a - _starts[i], _modules[i]);
+    }
+
+    /// <summary>
+    /// perf's image name for a kernel address: <c>[modname]</c> when the address is in a module (by its symbol's
+    /// module tag, else by module range), otherwise <c>[kernel.kallsyms]</c>.
+    /// </summary>
+    public string ImageNameOf(KernelAddress address)
+    {
+        if (Find(address) is { Module: { } m }) return ObjectKinds.ModuleImageName(m);
+        foreach (var r in _ranges)
+            if (address.Value >= r.Start.Value && address.Value - r.Start.Value < r.Size) return ObjectKinds.ModuleImageName(r.Name);
+        return ObjectKinds.KernelImageName;
+    }
+}
