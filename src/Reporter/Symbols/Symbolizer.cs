@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using XenProf.Hypervisor.Binary;
+
+namespace XenProf.Reporter.Symbols;
+
+/// <summary>Options for <see cref="Symbolizer"/>; the defaults symbolize the running machine.</summary>
+public sealed record SymbolizerOptions
+{
+    /// <summary>kallsyms file for kernel and module frames. Default <c>/proc/kallsyms</c>.</summary>
+    public string KallsymsPath { get; init; } = "/proc/kallsyms";
+
+    /// <summary><c>/proc/modules</c>-format file for module ranges, or null to use kallsyms module tags only.
+    /// Default <c>/proc/modules</c>.</summary>
+    public string? ModulesPath { get; init; } = "/proc/modules";
+
+    /// <summary>Debug roots searched before <see cref="DebugFileLocator.SystemDebugRoot"/>, each laid out like
+    /// <c>/usr/lib/debug</c> (<c>.build-id/xx/yyyy.debug</c> and mirrored image directories). Default none.</summary>
+    public IReadOnlyList<string> DebugDirectories { get; init; } = [];
+
+    /// <summary>Whether to look for separate debug files for images without <c>.symtab</c>. Default true.</summary>
+    public bool UseDebugFiles { get; init; } = true;
+
+    /// <summary>Whether to search <see cref="DebugFileLocator.SystemDebugRoot"/> as well. Default true.</summary>
+    public bool UseSystemDebugRoot { get; init; } = true;
+}
+
+/// <summary>A frame resolved to a function symbol.</summary>
+/// <param name="Name">Raw symbol name.</param>
+/// <param name="Start">Symbol start in the image's address space: an SVMA for ELF images, an absolute kernel
+/// address for the kernel and modules.</param>
+/// <param name="Size">Symbol extent in bytes.</param>
+/// <param name="Offset">Bytes from <paramref name="Start"/> to the resolved address.</param>
+public readonly record struct ResolvedSymbol(string Name, ulong Start, ulong Size, ulong Offset)
+{
+    /// <summary><c>name+0xoffset</c>.</summary>
+    public override string ToString() => $"{Name}+0x{Offset:x}";
+}
+
+/// <summary>A problem met while symbolizing one image, reported once.</summary>
+/// <param name="Image">Image path or name (e.g. <c>[kernel.kallsyms]</c>).</param>
+/// <param name="Message">What went wrong and its consequence.</param>
+public readonly record struct SymbolizerWarning(string Image, string Message)
+{
+    /// <summary><c>image: message</c>.</summary>
+    public override string ToString() => $"{Image}: {Message}";
+}
+
+/// <summary>
+/// Resolves frames <c>(image, kind, offset)</c> to function symbols without knowing how samples were taken.
+/// ELF images are opened once per path and kept mapped (revalidated by mtime and size at most once a second);
+/// stripped images get their symbols from a separate debug file (<see cref="DebugFileLocator"/>) whose build-id
+/// must match. Kernel and module frames use <see cref="KernelSymbols"/>, loaded on first use.
+/// It never throws for missing, unreadable or malformed inputs: such images resolve nothing and a
+/// <see cref="SymbolizerWarning"/> is recorded once in <see cref="Warnings"/>. Not thread-safe.
+/// </summary>
+public sealed class Symbolizer : IDisposable
+{
+    private readonly SymbolizerOptions _options;
+    private readonly Dictionary<string, Entry> _images = new(StringComparer.Ordinal);
+    private readonly List<SymbolizerWarning> _warnings = [];
+    private readonly HashSet<SymbolizerWarning> _warned = [];
+    private KernelSymbols? _kernel;
+    private bool _kernelTried;
+
+    private sealed class Entry
+    {
+        public ElfObjectFile? File;
+        public DateTime MTime;
+        public long Length;
+        public long CheckedAt;
+    }
+
+    /// <summary>Creates a symbolizer.</summary>
+    /// <param name="options">Options, or null for the defaults.</param>
+    public Symbolizer(SymbolizerOptions? options = null) => _options = options ?? new SymbolizerOptions();
+
+    /// <summary>Problems met so far, each once, in the order met.</summary>
+    public IReadOnlyList<SymbolizerWarning> Warnings => _warnings;
+
+    /// <summary>Kernel symbols (loaded on first call), or null when kallsyms could not be read.</summary>
+    public KernelSymbols? Kernel
+    {
+        get
+        {
+            if (_kernelTried) return _kernel;
+            _kernelTried = true;
+            try
+            {
+                _kernel = KernelSymbols.Load(_options.KallsymsPath, _options.ModulesPath);
+                if (_kernel.Warning != null) Warn(ObjectKinds.KernelImageName, _kernel.Warning);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Warn(ObjectKinds.KernelImageName, $"cannot read {_options.KallsymsPath}: {e.Message}; kernel samples stay unresolved");
+            }
+            return _kernel;
+        }
+    }
+
+    /// <summary>
+    /// Resolves one frame.
+    /// </summary>
+    /// <param name="imagePath">Image path (ELF) or perf-style name (<c>[kernel.kallsyms]</c>, <c>[nf_tables]</c>).</param>
+    /// <param name="kind">How to interpret <paramref name="offset"/>; see <see cref="ObjectKinds.Classify"/>.</param>
+    /// <param name="offset">For <see cref="ObjectKind.Elf"/>: a <see cref="FileOffset"/> value. For
+    /// <see cref="ObjectKind.Kernel"/> and <see cref="ObjectKind.KernelModule"/>: a <see cref="KernelAddress"/> value.</param>
+    /// <param name="expectedBuildId">Build-id recorded with the sample (lowercase or uppercase hex), or null. On a
+    /// mismatch with the file on disk the frame is left unresolved and a warning recorded.</param>
+    /// <returns>The symbol, or null (no symbol covers the address, the image is unusable, or the kind has no symbols:
+    /// <see cref="ObjectKind.Vdso"/>, <see cref="ObjectKind.Anonymous"/>, <see cref="ObjectKind.Unknown"/>).</returns>
+    public ResolvedSymbol? Resolve(string imagePath, ObjectKind kind, ulong offset, string? expectedBuildId = null)
+    {
+        switch (kind)
+        {
+            case ObjectKind.Kernel:
+            case ObjectKind.KernelModule:
+                if (Kernel is not { } k || k.Find(new KernelAddress(offset)) is not { } m) return null;
+                return new ResolvedSymbol(m.Name, m.Start.Value, m.Size, m.Offset);
+            case ObjectKind.Elf:
+                var f = GetImage(imagePath);
+                if (f == null) return null;
+                if (expectedBuildId != null && !BuildIdMatches(f.BuildId, expectedBuildId))
+                {
+                    Warn(imagePath, f.BuildId == null
+                        ? $"build-id mismatch: samples expect {expectedBuildId.ToLowerInvariant()} but the file has none; not symbolized"
+                        : $"build-id mismatch: samples expect {expectedBuildId.ToLowerInvariant()} but the file has {f.BuildId} (rebuilt or upgraded since recording?); not symbolized");
+                    return null;
+                }
+                if (!f.TryFileOffsetToSvma(new FileOffset(offset), out var svma)) return null;
+                if (f.FindSymbol(svma) is not { } s) return null;
+                return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, svma.Value - s.Start.Value);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The opened image for <paramref name="path"/> (with debug symbols attached when found), or null when it cannot
+    /// be used (a warning is then recorded). The symbolizer owns the returned object.
+    /// </summary>
+    public ElfObjectFile? GetImage(string path)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_images.TryGetValue(path, out var e))
+        {
+            if (Stopwatch.GetElapsedTime(e.CheckedAt, now) < TimeSpan.FromSeconds(1)) return e.File;
+            e.CheckedAt = now;
+            var (mt, len) = Stat(path);
+            if (mt == e.MTime && len == e.Length) return e.File;
+            if (e.File != null) Warn(path, "changed on disk since it was first read; reloaded");
+            e.File?.Dispose();
+            _images.Remove(path);
+        }
+        var (mtime, length) = Stat(path);
+        var entry = new Entry { MTime = mtime, Length = length, CheckedAt = now, File = OpenImage(path) };
+        _images[path] = entry;
+        return entry.File;
+    }
+
+    private static (DateTime, long) Stat(string path)
+    {
+        try
+        {
+            var fi = new FileInfo(path);
+            return fi.Exists ? (fi.LastWriteTimeUtc, fi.Length) : (default, -1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return (default, -1); }
+    }
+
+    private ElfObjectFile? OpenImage(string path)
+    {
+        ElfObjectFile f;
+        try { f = ElfObjectFile.Open(path); }
+        catch (FileNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
+        catch (DirectoryNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
+        catch (MalformedDataException ex) { Warn(path, $"malformed ELF ({ex.Message}); no symbols"); return null; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Warn(path, $"cannot read ({ex.Message}); no symbols"); return null; }
+
+        if (!f.HasSymtab && _options.UseDebugFiles) AttachDebug(f);
+        return f;
+    }
+
+    private void AttachDebug(ElfObjectFile f)
+    {
+        var roots = new List<string>(_options.DebugDirectories);
+        if (_options.UseSystemDebugRoot) roots.Add(DebugFileLocator.SystemDebugRoot);
+        foreach (var cand in DebugFileLocator.Candidates(f.Path, f.BuildId, f.DebugLink, roots))
+        {
+            if (!File.Exists(cand)) continue;
+            ElfObjectFile d;
+            try { d = ElfObjectFile.Open(cand); }
+            catch (Exception ex) when (ex is MalformedDataException or IOException or UnauthorizedAccessException)
+            {
+                Warn(f.Path, $"debug file {cand} unusable: {ex.Message}");
+                continue;
+            }
+            if (f.BuildId != null && d.BuildId != null && f.BuildId != d.BuildId)
+            {
+                Warn(f.Path, $"debug file {cand} has build-id {d.BuildId}, image has {f.BuildId}; ignored");
+                d.Dispose();
+                continue;
+            }
+            if (!d.HasSymtab) { d.Dispose(); continue; }
+            f.AttachDebugFile(d);
+            return;
+        }
+    }
+
+    private static bool BuildIdMatches(string? actual, string expected)
+    {
+        if (actual == null) return false;
+        var e = expected.Trim().ToLowerInvariant();
+        // perf.data build-id records without BUILD_ID_SIZE are zero-padded to 20 bytes (formats.md §3.12).
+        return e == actual || (e.Length > actual.Length && e.StartsWith(actual, StringComparison.Ordinal) && e.AsSpan(actual.Length).IndexOfAnyExcept('0') < 0);
+    }
+
+    private void Warn(string image, string message)
+    {
+        var w = new SymbolizerWarning(image, message);
+        if (_warned.Add(w)) _warnings.Add(w);
+    }
+
+    /// <summary>Unmaps every cached image.</summary>
+    public void Dispose()
+    {
+        foreach (var e in _images.Values) e.File?.Dispose();
+        _images.Clear();
+    }
+}
