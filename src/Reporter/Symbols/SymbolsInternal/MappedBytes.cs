@@ -19,16 +19,21 @@ internal sealed unsafe class MappedBytes : IDisposable
     /// <summary>Length in bytes.</summary>
     public long Length { get; }
 
-    /// <summary>Maps <paramref name="path"/> read-only. An empty file gives a zero-length instance.</summary>
+    /// <summary>
+    /// Maps <paramref name="path"/> read-only. An empty file gives a zero-length instance. The file descriptor is
+    /// closed once the view exists, so .NET's advisory lock does not block writers; files are expected to be
+    /// replaced by rename (as package managers do): truncating a mapped file in place makes later reads fault.
+    /// </summary>
     /// <exception cref="IOException">The file cannot be opened or mapped.</exception>
     /// <exception cref="UnauthorizedAccessException">No permission to read it.</exception>
     public static MappedBytes Map(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        if (!fs.CanSeek) throw new IOException($"{path}: not a regular file");
         long len = fs.Length;
         var m = new MappedBytes(len);
         if (len == 0) return m;
-        m._file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        m._file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         m._view = m._file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* p = null;
         m._view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
