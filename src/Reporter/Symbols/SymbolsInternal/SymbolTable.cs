@@ -47,7 +47,9 @@ internal sealed class SymbolTable
     public SymbolTable(RawSymbol[] raw, StringTableRef[] strtabs)
     {
         _strtabs = strtabs;
-        Array.Sort(raw, static (a, b) => a.Start.CompareTo(b.Start));
+        var keys = new ulong[raw.Length];
+        for (int i = 0; i < raw.Length; i++) keys[i] = raw[i].Start;
+        Array.Sort(keys, raw); // order within an address group does not matter: the best alias is chosen below
         int n = 0;
         for (int i = 0; i < raw.Length;)
         {
