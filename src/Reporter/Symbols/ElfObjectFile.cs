@@ -204,7 +204,7 @@ public sealed class ElfObjectFile : IObjectFile
         public StringTableRef SymtabStr, DynsymStr;
         public bool HasSymtabSection;
 
-        private record struct Section(string Name, uint Type, ulong Flags, ulong Addr, ulong Offset, ulong Size, uint Link, ulong EntSize);
+        private record struct Section(string Name, uint Type, ulong Flags, ulong Addr, ulong Offset, ulong Size, uint Link, ulong EntSize, long HeaderOffset);
 
         private string Ehdr => Is64 ? "Elf64_Ehdr" : "Elf32_Ehdr";
         private string Shdr => Is64 ? "Elf64_Shdr" : "Elf32_Shdr";
@@ -316,13 +316,13 @@ public sealed class ElfObjectFile : IObjectFile
             {
                 ulong flags = c.ReadUInt64(), addr = c.ReadUInt64(), off = c.ReadUInt64(), size = c.ReadUInt64();
                 uint link = c.ReadUInt32(); c.ReadUInt32(); c.ReadUInt64();
-                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt64());
+                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt64(), at);
             }
             else
             {
                 ulong flags = c.ReadUInt32(), addr = c.ReadUInt32(), off = c.ReadUInt32(), size = c.ReadUInt32();
                 uint link = c.ReadUInt32(); c.ReadUInt32(); c.ReadUInt32();
-                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt32());
+                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt32(), at);
             }
         }
 
@@ -364,11 +364,11 @@ public sealed class ElfObjectFile : IObjectFile
             int entSize = Is64 ? 24 : 16;
             strRef = default;
             if (s.Type == SHT_NOBITS || s.Size == 0) return [];
-            long shAt = 0; // offset of the header, for messages
+            long shAt = s.HeaderOffset;
             if (!_b.InRange(s.Offset, s.Size))
-                throw new MalformedDataException(_path, (long)Math.Min(s.Offset, (ulong)long.MaxValue), $"{Shdr}[{index}] ({shName})", $"data 0x{s.Offset:x}+0x{s.Size:x} exceeds the file size 0x{_b.Length:x}");
+                throw new MalformedDataException(_path, shAt, $"{Shdr}[{index}] ({shName})", $"data 0x{s.Offset:x}+0x{s.Size:x} exceeds the file size 0x{_b.Length:x}");
             if (s.EntSize != 0 && s.EntSize != (ulong)entSize)
-                throw new MalformedDataException(_path, (long)s.Offset, $"{Shdr}[{index}] ({shName})", $"sh_entsize {s.EntSize}, expected {entSize}");
+                throw new MalformedDataException(_path, shAt, $"{Shdr}[{index}] ({shName})", $"sh_entsize {s.EntSize}, expected {entSize}");
             if (s.Link >= sections.Count)
                 throw new MalformedDataException(_path, shAt, $"{Shdr}[{index}] ({shName})", $"sh_link {s.Link} names no section (there are {sections.Count})");
             var str = sections[(int)s.Link];

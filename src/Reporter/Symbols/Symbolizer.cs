@@ -20,6 +20,10 @@ public sealed record SymbolizerOptions
     /// <summary>Whether to look for separate debug files for images without <c>.symtab</c>. Default true.</summary>
     public bool UseDebugFiles { get; init; } = true;
 
+    /// <summary>Whether <see cref="ObjectKind.Vdso"/> frames are resolved against the running kernel's vDSO
+    /// (right only when reporting on the machine and boot that recorded). Default true.</summary>
+    public bool UseRunningVdso { get; init; } = true;
+
     /// <summary>Whether to search <see cref="DebugFileLocator.SystemDebugRoot"/> as well. Default true.</summary>
     public bool UseSystemDebugRoot { get; init; } = true;
 }
@@ -107,7 +111,8 @@ public sealed class Symbolizer : IDisposable
     /// <param name="expectedBuildId">Build-id recorded with the sample (lowercase or uppercase hex), or null. On a
     /// mismatch with the file on disk the frame is left unresolved and a warning recorded.</param>
     /// <returns>The symbol, or null (no symbol covers the address, the image is unusable, or the kind has no symbols:
-    /// <see cref="ObjectKind.Vdso"/>, <see cref="ObjectKind.Anonymous"/>, <see cref="ObjectKind.Unknown"/>).</returns>
+    /// <see cref="ObjectKind.Anonymous"/>, <see cref="ObjectKind.Unknown"/>). <see cref="ObjectKind.Vdso"/> frames are
+    /// resolved against the running kernel's vDSO (<see cref="VdsoImage"/>) when <see cref="SymbolizerOptions.UseRunningVdso"/> is set.</returns>
     public ResolvedSymbol? Resolve(string imagePath, ObjectKind kind, ulong offset, string? expectedBuildId = null)
     {
         switch (kind)
@@ -117,7 +122,8 @@ public sealed class Symbolizer : IDisposable
                 if (Kernel is not { } k || k.Find(new KernelAddress(offset)) is not { } m) return null;
                 return new ResolvedSymbol(m.Name, m.Start.Value, m.Size, m.Offset);
             case ObjectKind.Elf:
-                var f = GetImage(imagePath);
+            case ObjectKind.Vdso:
+                var f = kind == ObjectKind.Vdso ? GetVdso(imagePath) : GetImage(imagePath);
                 if (f == null) return null;
                 if (expectedBuildId != null && !BuildIdMatches(f.BuildId, expectedBuildId))
                 {
@@ -155,6 +161,21 @@ public sealed class Symbolizer : IDisposable
         var entry = new Entry { MTime = mtime, Length = length, CheckedAt = now, File = OpenImage(path) };
         _images[path] = entry;
         return entry.File;
+    }
+
+    private ElfObjectFile? _vdso;
+    private bool _vdsoTried;
+
+    private ElfObjectFile? GetVdso(string name)
+    {
+        if (!_options.UseRunningVdso) return null;
+        if (_vdsoTried) return _vdso;
+        _vdsoTried = true;
+        var bytes = VdsoImage.ReadCurrent();
+        if (bytes == null) { Warn(name, "cannot read this process's [vdso] mapping; vDSO samples stay unresolved"); return null; }
+        try { _vdso = ElfObjectFile.FromBytes(bytes, name); }
+        catch (MalformedDataException ex) { Warn(name, $"malformed vDSO image ({ex.Message}); no symbols"); }
+        return _vdso;
     }
 
     private static (DateTime, long) Stat(string path)
@@ -224,6 +245,7 @@ public sealed class Symbolizer : IDisposable
     public void Dispose()
     {
         foreach (var e in _images.Values) e.File?.Dispose();
+        _vdso?.Dispose();
         _images.Clear();
     }
 }

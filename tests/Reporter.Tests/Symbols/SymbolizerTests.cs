@@ -6,7 +6,7 @@ namespace XenProf.Reporter.Tests.Symbols;
 
 public class SymbolizerTests(CProgramFixture prog, ITestOutputHelper output) : IClassFixture<CProgramFixture>
 {
-    private static readonly SymbolizerOptions Local = new() { UseSystemDebugRoot = false, KallsymsPath = "/nonexistent" };
+    private static readonly SymbolizerOptions Local = new() { UseSystemDebugRoot = false, KallsymsPath = "/nonexistent", UseRunningVdso = false };
 
     private bool Skip()
     {
@@ -129,6 +129,32 @@ public class SymbolizerTests(CProgramFixture prog, ITestOutputHelper output) : I
         Assert.Null(s.Resolve("[vdso]", ObjectKind.Vdso, 0x1000));
         Assert.Null(s.Resolve("[vsyscall]", ObjectKind.Unknown, 0x1000));
         Assert.Empty(s.Warnings);
+    }
+
+    [Fact]
+    public void VdsoFramesResolveAgainstRunningKernelVdso()
+    {
+        var bytes = VdsoImage.ReadCurrent();
+        if (bytes == null || !Tools.Has("nm")) { output.WriteLine("skipped: no readable [vdso] or no nm"); return; }
+        var path = Path.Combine(Path.GetTempPath(), $"xenprof-vdso-{Environment.ProcessId}.so");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var nm = Tools.Nm("-D", "--defined-only", path).Where(e => e.Type is 'T' or 'W').ToList();
+            Assert.Contains(nm, e => e.Name == "__vdso_clock_gettime");
+            using var s = new Symbolizer(Local with { UseRunningVdso = true });
+            var loads = Tools.ReadelfLoads(path);
+            foreach (var (addr, _, name) in nm)
+            {
+                var seg = loads.Single(l => addr >= l.Vaddr && addr < l.Vaddr + l.FileSz);
+                var r = s.Resolve("[vdso]", ObjectKind.Vdso, addr - seg.Vaddr + seg.Off + 1);
+                Assert.NotNull(r);
+                Assert.Equal(addr, r.Value.Start);
+                Assert.Contains(r.Value.Name, nm.Where(e => e.Addr == addr).Select(e => e.Name));
+            }
+            Assert.Empty(s.Warnings);
+        }
+        finally { File.Delete(path); }
     }
 
     [Fact]
