@@ -56,7 +56,7 @@ public readonly struct SampleRecord
     /// Decodes a SAMPLE record with the layout of the event that produced it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="raw"/> is not a SAMPLE.</exception>
-    /// <exception cref="MalformedDataException">A field runs past the declared size, or a count (callchain nr, RAW size…) is impossible.</exception>
+    /// <exception cref="MalformedDataException">A field runs past the declared size, a count (callchain nr, RAW size…) is impossible, or bytes are left over after the last field.</exception>
     public static SampleRecord Decode(in RawRecord raw, SampleLayout layout)
     {
         if (raw.Type != PerfRecordType.Sample) throw new ArgumentException($"expected PERF_RECORD_SAMPLE, got {PerfRecordNames.Of(raw.Type)}", nameof(raw));
@@ -141,6 +141,9 @@ public readonly struct SampleRecord
             ulong size = c.ReadUInt64();
             c.Skip(CheckedCount(size, 1, c.Remaining, raw.Path, at, c.Structure, "size"));
         }
+        if (c.Remaining != 0)
+            throw new Binary.MalformedDataException(raw.Path, c.Offset, "PERF_RECORD_SAMPLE",
+                $"{c.Remaining} bytes left after the last sample_type field (declared size {raw.Size}); the record does not match sample_type 0x{(ulong)t:x}");
         return new SampleRecord(t, raw.Misc, id, ip, pid, tid, time, addr, stream, cpu, period, chain);
     }
 
