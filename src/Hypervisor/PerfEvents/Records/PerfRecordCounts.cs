@@ -1,0 +1,43 @@
+namespace XenProf.Hypervisor.PerfEvents.Records;
+
+/// <summary>
+/// Counters kept while records are delivered: records per type, records of types with no typed decoder
+/// (unknown), samples whose event id matched no event, and the number of samples/records the kernel reported
+/// lost (sum of LOST.lost and LOST_SAMPLES.lost). Not thread-safe; one instance per reader.
+/// </summary>
+public sealed class PerfRecordCounts
+{
+    private readonly Dictionary<PerfRecordType, long> _byType = new();
+
+    /// <summary>Records seen of <paramref name="type"/>.</summary>
+    public long this[PerfRecordType type] => _byType.TryGetValue(type, out var n) ? n : 0;
+    /// <summary>Snapshot of records per type.</summary>
+    public IReadOnlyDictionary<PerfRecordType, long> ByType => new Dictionary<PerfRecordType, long>(_byType);
+    /// <summary>All records seen.</summary>
+    public long Total { get; private set; }
+    /// <summary>Records delivered through <see cref="IPerfRecordSink.OnUnknown"/>.</summary>
+    public long Unknown { get; private set; }
+    /// <summary>Samples whose id matched no event (delivered with event index -1).</summary>
+    public long UnattributedSamples { get; private set; }
+    /// <summary>Total lost, from LOST (ring overflow) and LOST_SAMPLES records.</summary>
+    public ulong Lost { get; private set; }
+    /// <summary>THROTTLE records seen.</summary>
+    public long Throttles => this[PerfRecordType.Throttle];
+
+    internal void Add(PerfRecordType type)
+    {
+        _byType[type] = this[type] + 1;
+        Total++;
+    }
+
+    internal void AddUnknown() => Unknown++;
+    internal void AddUnattributed() => UnattributedSamples++;
+    internal void AddLost(ulong n) => Lost += n;
+
+    /// <summary>Adds another set of counts into this one.</summary>
+    public void Add(PerfRecordCounts other)
+    {
+        foreach (var (t, n) in other._byType) _byType[t] = this[t] + n;
+        Total += other.Total; Unknown += other.Unknown; UnattributedSamples += other.UnattributedSamples; Lost += other.Lost;
+    }
+}
