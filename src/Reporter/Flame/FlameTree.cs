@@ -1,0 +1,151 @@
+using XenProf.Reporter.Flame.FlameInternal;
+
+namespace XenProf.Reporter.Flame;
+
+/// <summary>
+/// Stacks merged into a prefix tree: stacks sharing a prefix of identical frames (same name and kind) share the
+/// nodes of that prefix. The root is a synthetic <c>all</c> node whose total is the sum of all stack counts, and whose
+/// children are usually the process frames. Renderers (SVG, folded, …) read it; it knows nothing about sessions.
+/// </summary>
+/// <example>
+/// Stacks <c>a;b 2</c>, <c>a;c 1</c>, <c>a;b 3</c> give: all(6) → a(6) → { b(5), c(1) }.
+/// </example>
+public sealed class FlameTree
+{
+    /// <summary>Name of the synthetic root frame.</summary>
+    public const string RootName = "all";
+
+    private FlameTree(FlameNode root, int nodeCount, int maxDepth)
+    {
+        Root = root;
+        NodeCount = nodeCount;
+        MaxDepth = maxDepth;
+    }
+
+    /// <summary>The synthetic root (<see cref="RootName"/>, depth 0).</summary>
+    public FlameNode Root { get; }
+
+    /// <summary>Sum of all stack counts (= <c>Root.Total</c>).</summary>
+    public long Total => Root.Total;
+
+    /// <summary>Number of nodes, including the root.</summary>
+    public int NodeCount { get; }
+
+    /// <summary>Depth of the deepest node (0 when the tree is empty, i.e. had no stacks).</summary>
+    public int MaxDepth { get; }
+
+    /// <summary>
+    /// Merges <paramref name="stacks"/> into a tree. Runs in time linear in the total number of frames, plus the sort of
+    /// each node's children.
+    /// </summary>
+    /// <param name="stacks">Stacks in any order; duplicates are summed.</param>
+    /// <param name="order">Order of the children of each node; <see cref="FlameChildOrder.Alphabetical"/> by default.</param>
+    /// <returns>The merged tree; a lone root with total 0 when <paramref name="stacks"/> is empty.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stacks"/> or one of its items is null.</exception>
+    /// <exception cref="OverflowException">Counts sum past <see cref="long.MaxValue"/>.</exception>
+    public static FlameTree Build(IEnumerable<FlameStack> stacks, FlameChildOrder order = FlameChildOrder.Alphabetical)
+    {
+        ArgumentNullException.ThrowIfNull(stacks);
+        var root = new FlameNode(new FlameFrame(RootName, FrameKind.Unknown), null);
+        var index = new Dictionary<(FlameNode Parent, FlameFrame Frame), FlameNode>();
+        int nodeCount = 1, maxDepth = 0;
+        foreach (var stack in stacks)
+        {
+            ArgumentNullException.ThrowIfNull(stack, nameof(stacks));
+            long count = stack.Count;
+            var node = root;
+            checked { node.Total += count; }
+            var frames = stack.Frames;
+            for (int i = 0; i < frames.Count; i++)
+            {
+                var frame = frames[i];
+                if (frame.Name is null)
+                {
+                    frame = frame with { Name = string.Empty };
+                }
+
+                if (!index.TryGetValue((node, frame), out var child))
+                {
+                    child = new FlameNode(frame, node);
+                    node.MutableChildren.Add(child);
+                    index.Add((node, frame), child);
+                    nodeCount++;
+                    if (child.Depth > maxDepth)
+                    {
+                        maxDepth = child.Depth;
+                    }
+                }
+
+                node = child;
+                checked { node.Total += count; }
+            }
+
+            checked { node.Self += count; }
+        }
+
+        if (order != FlameChildOrder.FirstSeen)
+        {
+            SortChildren(root, order);
+        }
+
+        return new FlameTree(root, nodeCount, maxDepth);
+    }
+
+    /// <summary>Every node in depth-first pre-order (a node before its children, children in tree order), root first.</summary>
+    public IEnumerable<FlameNode> Nodes()
+    {
+        var pending = new Stack<FlameNode>();
+        pending.Push(Root);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            yield return node;
+            var children = node.Children;
+            for (int i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(children[i]);
+            }
+        }
+    }
+
+    private static void SortChildren(FlameNode root, FlameChildOrder order)
+    {
+        Comparison<FlameNode> comparison = order switch
+        {
+            FlameChildOrder.Alphabetical => static (a, b) => CompareFrames(a.Frame, b.Frame),
+            FlameChildOrder.TotalDescending => static (a, b) =>
+            {
+                int c = b.Total.CompareTo(a.Total);
+                return c != 0 ? c : CompareFrames(a.Frame, b.Frame);
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(order), order, "Unknown child order."),
+        };
+        var pending = new Stack<FlameNode>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (!node.HasChildren)
+            {
+                continue;
+            }
+
+            var children = node.MutableChildren;
+            if (children.Count > 1)
+            {
+                children.Sort(comparison);
+            }
+
+            foreach (var child in children)
+            {
+                pending.Push(child);
+            }
+        }
+    }
+
+    private static int CompareFrames(FlameFrame a, FlameFrame b)
+    {
+        int c = Utf8Order.Compare(a.Name, b.Name);
+        return c != 0 ? c : a.Kind.CompareTo(b.Kind);
+    }
+}
