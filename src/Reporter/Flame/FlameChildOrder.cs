@@ -4,8 +4,10 @@ namespace XenProf.Reporter.Flame;
 public enum FlameChildOrder
 {
     /// <summary>
-    /// By name in UTF-8 byte order (what perl's <c>sort</c> and <c>LC_ALL=C sort</c> give), then by kind: the
-    /// classic flame graph, where left-to-right order carries no meaning.
+    /// By the frame's annotated folded text (name plus <c>_[k]</c>, <c>_[j]</c>, <c>_[h]</c> or <c>_[g]</c>, see
+    /// <see cref="FoldedOptions.AnnotateKernel"/>) in UTF-8 byte order (what perl's <c>sort</c> and
+    /// <c>LC_ALL=C sort</c> give), then by kind: the classic flame graph, in the sibling order flamegraph.pl draws for
+    /// the same stacks folded with annotations. Left-to-right order carries no meaning.
     /// </summary>
     Alphabetical,
 

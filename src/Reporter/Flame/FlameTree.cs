@@ -110,16 +110,11 @@ public sealed class FlameTree
 
     private static void SortChildren(FlameNode root, FlameChildOrder order)
     {
-        Comparison<FlameNode> comparison = order switch
+        if (order is not (FlameChildOrder.Alphabetical or FlameChildOrder.TotalDescending))
         {
-            FlameChildOrder.Alphabetical => static (a, b) => CompareFrames(a.Frame, b.Frame),
-            FlameChildOrder.TotalDescending => static (a, b) =>
-            {
-                int c = b.Total.CompareTo(a.Total);
-                return c != 0 ? c : CompareFrames(a.Frame, b.Frame);
-            },
-            _ => throw new ArgumentOutOfRangeException(nameof(order), order, "Unknown child order."),
-        };
+            throw new ArgumentOutOfRangeException(nameof(order), order, "Unknown child order.");
+        }
+
         var pending = new Stack<FlameNode>();
         pending.Push(root);
         while (pending.Count > 0)
@@ -133,7 +128,7 @@ public sealed class FlameTree
             var children = node.MutableChildren;
             if (children.Count > 1)
             {
-                children.Sort(comparison);
+                Sort(children, order);
             }
 
             foreach (var child in children)
@@ -143,9 +138,33 @@ public sealed class FlameTree
         }
     }
 
-    private static int CompareFrames(FlameFrame a, FlameFrame b)
+    // Alphabetical = byte order of the frame as the annotated folded text spells it (name + _[k]/_[j]/_[h]/_[g]), which
+    // is the order flamegraph.pl draws siblings of annotated input in; ties (same text) by kind.
+    private static void Sort(List<FlameNode> children, FlameChildOrder order)
     {
-        int c = Utf8Order.Compare(a.Name, b.Name);
-        return c != 0 ? c : a.Kind.CompareTo(b.Kind);
+        var items = new (string Key, FlameNode Node)[children.Count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            var frame = children[i].Frame;
+            items[i] = (FoldedSyntax.Suffix(frame.Kind) is { } suffix ? frame.Name + suffix : frame.Name, children[i]);
+        }
+
+        Array.Sort(items, order == FlameChildOrder.Alphabetical ? CompareByText : CompareByTotal);
+        for (int i = 0; i < items.Length; i++)
+        {
+            children[i] = items[i].Node;
+        }
+    }
+
+    private static int CompareByText((string Key, FlameNode Node) a, (string Key, FlameNode Node) b)
+    {
+        int c = Utf8Order.Compare(a.Key, b.Key);
+        return c != 0 ? c : a.Node.Frame.Kind.CompareTo(b.Node.Frame.Kind);
+    }
+
+    private static int CompareByTotal((string Key, FlameNode Node) a, (string Key, FlameNode Node) b)
+    {
+        int c = b.Node.Total.CompareTo(a.Node.Total);
+        return c != 0 ? c : CompareByText(a, b);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using XenProf.Reporter.Flame.FlameInternal;
 
 namespace XenProf.Reporter.Flame;
@@ -11,7 +12,8 @@ namespace XenProf.Reporter.Flame;
 /// <para>Layout: every drawn node is one bar; x and width are proportional to the node's position and
 /// <see cref="FlameNode.Total"/> within the root (the root spans <c>Width - 20</c> px starting at x = 10), one row
 /// per depth, <see cref="SvgFlameOptions.FrameHeight"/> px apart; the root row is at the bottom, or at the top when
-/// <see cref="SvgFlameOptions.Inverted"/>. A node narrower than <see cref="SvgFlameOptions.MinWidthPx"/>, or with a
+/// <see cref="SvgFlameOptions.Inverted"/>. Within its parent's span a node's own (self) samples come first and its
+/// children follow, left to right in tree order, as flamegraph.pl draws them. A node narrower than <see cref="SvgFlameOptions.MinWidthPx"/>, or with a
 /// zero count, is not drawn, nor are its descendants. The synthetic root <c>all</c> is drawn.</para>
 /// <para>Document shape (what tests and tools may rely on): <c>&lt;g id="frames"&gt;</c> holds one
 /// <c>&lt;g class="frame"&gt;</c> per drawn node, in depth-first pre-order, each holding <c>&lt;title&gt;</c>
@@ -201,6 +203,7 @@ public static class SvgFlameGraph
         w.Write($" data-font-size=\"{Num(o.FontSize)}\" data-font-width=\"{Num(SvgText.FontWidth)}\" data-label-pad=\"{Num(SvgText.LabelPad)}\">\n");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteFrames(TextWriter w, FlameTree tree, SvgFlameOptions o, Layout layout)
     {
         if (!layout.IsDrawn(tree.Root))
@@ -224,11 +227,11 @@ public static class SvgFlameGraph
             w.Write("<g class=\"frame\"><title>");
             SvgText.WriteEscaped(w, node.Name);
             w.Write(" (");
-            w.Write(node.Total.ToString("N0", CultureInfo.InvariantCulture));
+            SvgText.WriteGrouped(w, node.Total);
             w.Write(' ');
             SvgText.WriteEscaped(w, countName);
             w.Write(", ");
-            w.Write((node.Total * 100.0 / total).ToString("0.00", CultureInfo.InvariantCulture));
+            SvgText.WritePercent(w, node.Total * 100.0 / total);
             w.Write("%)</title><rect x=\"");
             SvgText.WriteNumber(w, x);
             w.Write("\" y=\"");
@@ -238,7 +241,13 @@ public static class SvgFlameGraph
             w.Write("\" height=\"");
             SvgText.WriteNumber(w, barHeight);
             var (r, g, b) = FlamePalette.Color(node.Frame, node.Parent is null);
-            w.Write($"\" fill=\"rgb({r},{g},{b})\" rx=\"2\" ry=\"2\"/><text x=\"");
+            w.Write("\" fill=\"rgb(");
+            w.Write(Byte(r));
+            w.Write(',');
+            w.Write(Byte(g));
+            w.Write(',');
+            w.Write(Byte(b));
+            w.Write(")\" rx=\"2\" ry=\"2\"/><text x=\"");
             SvgText.WriteNumber(w, x + SvgText.LabelPad);
             w.Write("\" y=\"");
             SvgText.WriteNumber(w, y + labelDy);
@@ -246,9 +255,10 @@ public static class SvgFlameGraph
             SvgText.WriteEscaped(w, SvgText.FitLabel(node.Name, width, o.FontSize));
             w.Write("</text></g>\n");
 
-            // Push children right to left so they come out left to right.
+            // Self samples sit at the left, children after them (flamegraph.pl's placement: in sorted folded text the
+            // line "a;b N" precedes "a;b;c M"). Push children right to left so they come out left to right.
             var children = node.Children;
-            long childOffset = offset + node.Total - node.Self;
+            long childOffset = offset + node.Total;
             for (int i = children.Count - 1; i >= 0; i--)
             {
                 var child = children[i];
@@ -260,6 +270,10 @@ public static class SvgFlameGraph
             }
         }
     }
+
+    private static readonly string[] ByteText = Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    private static string Byte(byte value) => ByteText[value];
 
     private static string Num(double value) => Math.Round(value, 2).ToString("0.##", CultureInfo.InvariantCulture);
 }

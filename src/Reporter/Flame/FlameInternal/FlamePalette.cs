@@ -9,6 +9,7 @@ internal static class FlamePalette
     /// <summary>Fill of frames that match a search (also hard-coded in the script).</summary>
     public const string SearchHighlight = "rgb(230,0,230)";
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static (byte R, byte G, byte B) Color(FlameFrame frame, bool isRoot)
     {
         uint h = Hash(frame.Name);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace XenProf.Reporter.Flame.FlameInternal;
 
@@ -15,6 +16,7 @@ internal static class SvgText
     /// Writes <paramref name="text"/> escaped for XML text or a double-quoted attribute: <c>&amp; &lt; &gt; "</c> as
     /// entities; characters XML 1.0 forbids (C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF) as U+FFFD.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteEscaped(TextWriter w, ReadOnlySpan<char> text)
     {
         int start = 0;
@@ -60,6 +62,7 @@ internal static class SvgText
     }
 
     /// <summary>The label drawn in a bar <paramref name="width"/> px wide: the name, or a prefix + "..", or nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ReadOnlySpan<char> FitLabel(string name, double width, double fontSize)
     {
         int fits = (int)((width - 2 * LabelPad) / (fontSize * FontWidth));
@@ -82,23 +85,99 @@ internal static class SvgText
         return string.Concat(name.AsSpan(0, keep), "..");
     }
 
-    /// <summary>A pixel coordinate with at most two decimals, invariant culture.</summary>
+    /// <summary>A pixel coordinate with at most two decimals (trailing zeros dropped), invariant culture; no exponent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteNumber(TextWriter w, double value)
     {
-        Span<char> buffer = stackalloc char[32];
-        double rounded = Math.Round(value, 2);
-        if (rounded == 0)
+        if (!double.IsFinite(value) || Math.Abs(value) >= 1e15)
         {
-            rounded = 0; // no "-0"
+            w.Write(value.ToString("0.##", CultureInfo.InvariantCulture));
+            return;
         }
 
-        if (rounded.TryFormat(buffer, out int n, "0.##", CultureInfo.InvariantCulture))
+        long hundredths = (long)Math.Round(value * 100, MidpointRounding.AwayFromZero);
+        Span<char> buffer = stackalloc char[24];
+        int pos = buffer.Length;
+        bool negative = hundredths < 0;
+        ulong v = (ulong)Math.Abs(hundredths);
+        int cents = (int)(v % 100);
+        v /= 100;
+        if (cents != 0)
         {
-            w.Write(buffer[..n]);
+            if (cents % 10 != 0)
+            {
+                buffer[--pos] = (char)('0' + cents % 10);
+            }
+
+            buffer[--pos] = (char)('0' + cents / 10);
+            buffer[--pos] = '.';
         }
-        else
+
+        do
         {
-            w.Write(rounded.ToString("0.##", CultureInfo.InvariantCulture));
+            buffer[--pos] = (char)('0' + (int)(v % 10));
+            v /= 10;
         }
+        while (v != 0);
+        if (negative)
+        {
+            buffer[--pos] = '-';
+        }
+
+        w.Write(buffer[pos..]);
+    }
+
+    /// <summary>A non-negative count with ',' every three digits (<c>1,234,567</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WriteGrouped(TextWriter w, long value)
+    {
+        if (value < 0)
+        {
+            w.Write(value.ToString("N0", CultureInfo.InvariantCulture));
+            return;
+        }
+
+        Span<char> buffer = stackalloc char[32];
+        int pos = buffer.Length, digits = 0;
+        ulong v = (ulong)value;
+        do
+        {
+            if (digits > 0 && digits % 3 == 0)
+            {
+                buffer[--pos] = ',';
+            }
+
+            buffer[--pos] = (char)('0' + (int)(v % 10));
+            v /= 10;
+            digits++;
+        }
+        while (v != 0);
+        w.Write(buffer[pos..]);
+    }
+
+    /// <summary>A percentage with exactly two decimals (<c>12.50</c>).</summary>
+    public static void WritePercent(TextWriter w, double percent)
+    {
+        if (!double.IsFinite(percent) || percent < 0 || percent >= 1e15)
+        {
+            w.Write(percent.ToString("0.00", CultureInfo.InvariantCulture));
+            return;
+        }
+
+        long hundredths = (long)Math.Round(percent * 100, MidpointRounding.AwayFromZero);
+        Span<char> buffer = stackalloc char[24];
+        int pos = buffer.Length;
+        ulong v = (ulong)hundredths;
+        buffer[--pos] = (char)('0' + (int)(v % 10));
+        buffer[--pos] = (char)('0' + (int)(v / 10 % 10));
+        buffer[--pos] = '.';
+        v /= 100;
+        do
+        {
+            buffer[--pos] = (char)('0' + (int)(v % 10));
+            v /= 10;
+        }
+        while (v != 0);
+        w.Write(buffer[pos..]);
     }
 }
