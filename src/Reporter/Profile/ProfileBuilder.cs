@@ -1,0 +1,72 @@
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Profile;
+
+/// <summary>Builds a <see cref="Profile"/> from a session store: aggregates samples by stack, then names each distinct frame once.</summary>
+public static class ProfileBuilder
+{
+    /// <summary>Reads <paramref name="store"/> and symbolizes with <paramref name="symbolizer"/>.</summary>
+    public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
+    {
+        options ??= new ProfileOptions();
+        var events = store.ReadEvents();
+        var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var images = store.ReadImages();
+        var frames = store.ReadFrames();
+        var stacks = store.ReadStacks();
+        var processes = store.ReadProcesses();
+        int n = events.Count;
+        var totals = new long[n];
+
+        var imageRows = new Dictionary<ImageId, ImageRow>();
+        var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
+        var frameNames = new Dictionary<FrameId, string?>();
+        var resolved = new List<ResolvedStack>();
+
+        string? NameOf(FrameId f)
+        {
+            if (frameNames.TryGetValue(f, out var s)) return s;
+            var fr = frames[f];
+            s = symbolizer.Symbolize(images[fr.Image], fr.Offset);
+            frameNames[f] = s;
+            return s;
+        }
+
+        ImageRow RowOf(ImageId id) => imageRows.TryGetValue(id, out var r) ? r : imageRows[id] = new ImageRow(images[id], DisplayName(images[id]), n);
+
+        foreach (var t in store.ReadStackTotals(options.Domain))
+        {
+            if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
+            totals[ei] += t.Weight;
+            var leaf = frames[stacks[t.Stack].Frame];
+            var img = RowOf(leaf.Image);
+            img.Counts.Samples[ei] += t.Weight;
+            var sym = NameOf(stacks[t.Stack].Frame) ?? Profile.NoSymbols;
+            if (!symbolRows.TryGetValue((leaf.Image, sym), out var sr)) symbolRows[(leaf.Image, sym)] = sr = new SymbolRow(img, sym, n);
+            sr.Counts.Samples[ei] += t.Weight;
+
+            if (options.WithStacks)
+            {
+                var list = new List<(string, ImageKind)>();
+                for (var s = t.Stack; s.Value != 0; s = stacks[s].Parent)
+                {
+                    var fid = stacks[s].Frame;
+                    var im = images[frames[fid].Image];
+                    list.Add((NameOf(fid) ?? "[" + DisplayName(im).Trim('[', ']') + "]", im.Kind));
+                }
+                list.Reverse();
+                var comm = processes.TryGetValue((t.Domain, t.Pid), out var p) ? p.Comm : t.Pid == 0 ? "swapper" : ":" + t.Pid;
+                resolved.Add(new ResolvedStack(t.Domain, t.Pid, comm, list, t.Event, t.Weight));
+            }
+        }
+
+        var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
+        var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
+            .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
+        return new Profile(events, store.ReadMeta(), store.ReadCounters(), totals, imgList, symList, resolved, symbolizer.Warnings);
+    }
+
+    /// <summary>opreport's image name: the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
+    public static string DisplayName(StoredImage image) =>
+        image.Kind == ImageKind.Elf ? System.IO.Path.GetFileName(image.Path) : image.Path;
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using XenProf.Reporter.Profile;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Text;
+
+/// <summary>Options for <see cref="OpreportWriter"/>.</summary>
+public sealed record OpreportOptions
+{
+    /// <summary>Per-symbol listing (opreport <c>-l</c>); otherwise the per-image summary.</summary>
+    public bool Symbols { get; init; }
+
+    /// <summary>Show the sampling-error column (± binomial standard error, percentage points). Default on.</summary>
+    public bool ErrorBars { get; init; } = true;
+
+    /// <summary>Hide rows below this percentage of the total (opreport <c>--threshold</c>), 0 = show all.</summary>
+    public double Threshold { get; init; }
+
+    /// <summary>Print full image paths instead of basenames (opreport <c>--long-filenames</c>).</summary>
+    public bool LongFilenames { get; init; }
+
+    /// <summary>Omit the header lines (opreport <c>--no-header</c>).</summary>
+    public bool NoHeader { get; init; }
+}
+
+/// <summary>
+/// Renders a profile in opreport's text layout (reference: xenoprof.md §5.1–5.3): header lines (CPU, one
+/// "Counted … events" line per event, lost samples), then either the image summary
+/// (<c>samples|      %|</c> per event) or the symbol list (<c>samples  %  image name  symbol name</c>),
+/// sorted by samples. Percent columns print 4 decimals as opreport does; the extra <c>±</c> column is the
+/// binomial standard error of that percentage.
+/// </summary>
+public static class OpreportWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the report to <paramref name="w"/>.</summary>
+    public static void Write(Profile.Profile p, TextWriter w, OpreportOptions o)
+    {
+        if (!o.NoHeader) WriteHeader(p, w);
+        if (o.Symbols) WriteSymbols(p, w, o); else WriteImages(p, w, o);
+    }
+
+    /// <summary>Writes opreport's header: CPU line, one "Counted" line per event, and the loss/quality counters.</summary>
+    public static void WriteHeader(Profile.Profile p, TextWriter w)
+    {
+        var cpu = p.Meta.TryGetValue("cpu", out var c) ? c : "unknown";
+        var speed = p.Meta.TryGetValue("cpu_mhz", out var mhz) && double.TryParse(mhz, Inv, out var s) && s > 0
+            ? $", speed {s.ToString("0.###", Inv)} MHz (estimated)" : "";
+        w.WriteLine($"CPU: {cpu}{speed}");
+        foreach (var e in p.Events)
+            w.WriteLine($"Counted {e.Name} events ({e.Description}) with a unit mask of 0x{e.UnitMask:x2} ({(e.UnitMask == 0 ? "No unit mask" : "multiple flags")}) count {e.Count}");
+        if (p.Meta.TryGetValue("event_note", out var note)) w.WriteLine(note);
+        long total = p.Totals.Sum();
+        long lost = p.Counter(CounterNames.LostSamples);
+        var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
+        w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
+        foreach (var warning in p.Warnings) w.WriteLine("warning: " + warning);
+    }
+
+    private static bool Shown(Profile.Profile p, CountRow r, double threshold)
+    {
+        if (threshold <= 0) return true;
+        for (int i = 0; i < p.Totals.Length; i++)
+            if (p.Totals[i] > 0 && 100.0 * r.Samples[i] / p.Totals[i] >= threshold) return true;
+        return false;
+    }
+
+    private static void WriteImages(Profile.Profile p, TextWriter w, OpreportOptions o)
+    {
+        // Column header block per event: class name right-aligned in 17 chars (opreport truncates to 14 + "...").
+        var names = new System.Text.StringBuilder();
+        var cols = new System.Text.StringBuilder();
+        foreach (var e in p.Events)
+        {
+            var cls = $"{e.Name}:{e.Count}";
+            if (cls.Length > 17) cls = cls[..14] + "...";
+            int width = o.ErrorBars ? 25 : 17;
+            names.Append(cls.PadLeft(width)).Append('|');
+            cols.Append("  samples|      %|");
+            if (o.ErrorBars) cols.Append("      ±|");
+        }
+        w.WriteLine(names.ToString());
+        w.WriteLine(cols.ToString());
+        w.WriteLine(new string('-', cols.Length));
+        foreach (var r in p.Images)
+        {
+            if (!Shown(p, r.Counts, o.Threshold)) continue;
+            var line = new System.Text.StringBuilder();
+            for (int i = 0; i < p.Events.Count; i++)
+            {
+                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
+                line.Append(r.Counts.Samples[i].ToString(Inv).PadLeft(9)).Append(' ').Append(Pct(pct)).Append(' ');
+                if (o.ErrorBars) line.Append(Pct(err)).Append(' ');
+            }
+            line.Append(o.LongFilenames ? r.Image.Path : r.Name);
+            w.WriteLine(line.ToString());
+        }
+    }
+
+    private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
+    {
+        var head = new System.Text.StringBuilder();
+        foreach (var _ in p.Events)
+        {
+            head.Append("samples".PadRight(9)).Append("%".PadRight(9));
+            if (o.ErrorBars) head.Append("±".PadRight(9));
+        }
+        head.Append("image name".PadRight(25)).Append("symbol name");
+        w.WriteLine(head.ToString());
+        foreach (var r in p.Symbols)
+        {
+            if (!Shown(p, r.Counts, o.Threshold)) continue;
+            var line = new System.Text.StringBuilder();
+            for (int i = 0; i < p.Events.Count; i++)
+            {
+                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
+                line.Append(r.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
+                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
+            }
+            var image = o.LongFilenames ? r.ImageRow.Image.Path : r.ImageRow.Name;
+            line.Append(image.PadRight(24)).Append(' ').Append(r.Symbol);
+            w.WriteLine(line.ToString());
+        }
+    }
+
+    /// <summary>opreport's percent format: 7 characters, 4 decimals (<c>59.7415</c>), <c>100.000</c> for 100.</summary>
+    public static string Pct(double v) => v >= 100 ? "100.000" : v.ToString("0.0000", Inv).PadLeft(7);
+}

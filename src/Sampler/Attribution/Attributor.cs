@@ -1,0 +1,230 @@
+using System.Globalization;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Sampler.Attribution;
+
+/// <summary>
+/// Turns raw sampling records into stored samples: tracks processes, threads and their mappings over
+/// time (from COMM/FORK/EXIT/MMAP2 records and <c>/proc/PID/maps</c>), resolves every sampled address to
+/// (image, offset), interns the callchain as a stack and writes the sample. One instance per session
+/// and domain; live sampling and importers feed it the same way. Records must arrive in time order
+/// (the sources sort them, see <c>PerfRecordAttribution</c>). Not thread-safe.
+/// </summary>
+public sealed class Attributor
+{
+    private readonly SessionStore _store;
+    private readonly KernelLayout _kernel;
+    private readonly Dictionary<int, AddressSpace> _spaces = new();
+    private readonly Dictionary<int, string> _comms = new();
+    private readonly Dictionary<string, ImageId> _kernelImages = new();
+    private readonly List<FrameId> _frames = new(128);
+    private ImageId? _unknownImage;
+
+    /// <summary>Creates an attributor writing into <paramref name="store"/> for Xen domain <paramref name="domain"/> (0 = dom0 / native).</summary>
+    public Attributor(SessionStore store, KernelLayout kernel, int domain = 0)
+    {
+        _store = store;
+        _kernel = kernel;
+        Domain = domain;
+    }
+
+    /// <summary>Domain every sample is attributed to.</summary>
+    public int Domain { get; }
+
+    /// <summary>Samples written so far.</summary>
+    public long SamplesWritten { get; private set; }
+
+    /// <summary>Samples whose sampled address fell in no known mapping.</summary>
+    public long UnmappedSamples { get; private set; }
+
+    /// <summary>Classifies a mapping file name the way perf does: <c>[vdso]</c>, anonymous and special regions, or an ELF file.</summary>
+    public static ImageKind ClassifyMapping(string name)
+    {
+        if (name == "[vdso]") return ImageKind.Vdso;
+        if (name.Length == 0 || name[0] != '/' || name.StartsWith("//anon", StringComparison.Ordinal)
+            || name.StartsWith("/memfd:", StringComparison.Ordinal) || name.StartsWith("/dev/zero", StringComparison.Ordinal)
+            || name.StartsWith("/SYSV", StringComparison.Ordinal) || name.EndsWith(" (deleted)", StringComparison.Ordinal))
+            return ImageKind.Anonymous;
+        return ImageKind.Elf;
+    }
+
+    /// <summary>A COMM record: thread <paramref name="tid"/> of <paramref name="pid"/> is now named <paramref name="comm"/>; <paramref name="exec"/> when caused by exec (the old mappings are gone).</summary>
+    public void Comm(int pid, int tid, string comm, bool exec)
+    {
+        if (exec && pid == tid && _spaces.TryGetValue(pid, out var space)) space.Clear();
+        if (pid == tid)
+        {
+            _comms[pid] = comm;
+            _store.SetProcess(Domain, pid, 0, comm);
+        }
+        _store.SetThread(Domain, tid, pid, comm);
+    }
+
+    /// <summary>A FORK record: a new thread (<paramref name="pid"/> = <paramref name="ppid"/>) or a new process that starts with its parent's mappings.</summary>
+    public void Fork(int pid, int ppid, int tid, int ptid)
+    {
+        if (pid == ppid) return; // a new thread shares its process's address space
+        if (_spaces.TryGetValue(ppid, out var parent)) _spaces[pid] = parent.Clone();
+        var comm = _comms.TryGetValue(ppid, out var c) ? c : ":" + pid.ToString(CultureInfo.InvariantCulture);
+        _comms[pid] = comm;
+        _store.SetProcess(Domain, pid, ppid, comm);
+        _store.SetThread(Domain, tid, pid, comm);
+    }
+
+    /// <summary>An EXIT record. Mappings are kept: samples of the exiting task may still be in flight.</summary>
+    public void Exit(int pid, int tid) { }
+
+    /// <summary>
+    /// An MMAP/MMAP2 record (or a line of /proc/PID/maps): <paramref name="filename"/> mapped at
+    /// [<paramref name="start"/>, start + <paramref name="length"/>) from file offset <paramref name="pgoff"/>.
+    /// Non-executable mappings are ignored. <paramref name="buildId"/> is lowercase hex or null.
+    /// </summary>
+    public void Mmap(int pid, ulong start, ulong length, ulong pgoff, string filename, string? buildId, bool executable, long timeNs)
+    {
+        if (!executable) return;
+        if (pid == -1 || KernelLayout.IsKernelAddress(start)) return; // kernel maps are known from /proc/modules
+        var kind = ClassifyMapping(filename);
+        var image = _store.InternImage(filename, kind, buildId);
+        if (!_spaces.TryGetValue(pid, out var space)) _spaces[pid] = space = new AddressSpace();
+        space.Add(new Mapping(start, start + length, pgoff, image, kind, filename));
+        _store.AddMapping(Domain, pid, image, start, start + length, pgoff, timeNs);
+    }
+
+    /// <summary>
+    /// A sample. <paramref name="callchain"/> is perf's leaf-first list with context markers
+    /// (formats.md §2.5); when empty the sample's <paramref name="ip"/> alone forms the stack.
+    /// </summary>
+    public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1)
+    {
+        _frames.Clear();
+        bool leafMapped;
+        if (callchain.Length == 0)
+        {
+            leafMapped = AddFrame(pid, ip, mode);
+        }
+        else
+        {
+            var ctx = mode;
+            leafMapped = true;
+            bool first = true;
+            foreach (var entry in callchain)
+            {
+                if (entry >= PerfContextMax)
+                {
+                    ctx = entry switch
+                    {
+                        ContextKernel => SampleMode.Kernel,
+                        ContextUser => SampleMode.User,
+                        ContextHv => SampleMode.Hypervisor,
+                        ContextGuestKernel => SampleMode.GuestKernel,
+                        ContextGuestUser => SampleMode.GuestUser,
+                        _ => ctx,
+                    };
+                    continue;
+                }
+                var ok = AddFrame(pid, entry, ctx);
+                if (first) { leafMapped = ok; first = false; }
+            }
+            if (_frames.Count == 0) leafMapped = AddFrame(pid, ip, mode);
+        }
+        if (!leafMapped) UnmappedSamples++;
+        _frames.Reverse();
+        var stack = _store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames));
+        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight));
+        SamplesWritten++;
+    }
+
+    // Callchain context markers, per include/uapi/linux/perf_event.h (formats.md §2.5).
+    private const ulong ContextHv = unchecked((ulong)-32L);
+    private const ulong ContextKernel = unchecked((ulong)-128L);
+    private const ulong ContextUser = unchecked((ulong)-512L);
+    private const ulong ContextGuestKernel = unchecked((ulong)-2176L);
+    private const ulong ContextGuestUser = unchecked((ulong)-2560L);
+    private const ulong PerfContextMax = unchecked((ulong)-4095L);
+
+    private bool AddFrame(int pid, ulong address, SampleMode mode)
+    {
+        if (KernelLayout.IsKernelAddress(address) || mode == SampleMode.Kernel)
+        {
+            if (KernelLayout.IsKernelAddress(address))
+            {
+                var name = _kernel.ImageFor(address);
+                if (!_kernelImages.TryGetValue(name, out var kimg))
+                    _kernelImages[name] = kimg = _store.InternImage(name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule, null);
+                _frames.Add(_store.InternFrame(kimg, address));
+                return true;
+            }
+        }
+        if (_spaces.TryGetValue(pid, out var space) && space.Find(address) is { } m)
+        {
+            _frames.Add(_store.InternFrame(m.Image, m.FrameOffset(address)));
+            return true;
+        }
+        _unknownImage ??= _store.InternImage("[unknown]", ImageKind.Unknown, null);
+        _frames.Add(_store.InternFrame(_unknownImage.Value, address));
+        return false;
+    }
+
+    /// <summary>
+    /// Reads a running process's name and executable mappings from <c>/proc</c> (mappings that already
+    /// exist when sampling starts are not reported by MMAP2). Returns false when the process is gone.
+    /// </summary>
+    public bool SynthesizeFromProc(int pid, string procRoot = "/proc")
+    {
+        var dir = Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture));
+        string[] maps;
+        string comm;
+        try
+        {
+            comm = File.ReadAllText(Path.Combine(dir, "comm")).TrimEnd('\n');
+            maps = File.ReadAllLines(Path.Combine(dir, "maps"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        Comm(pid, pid, comm, exec: false);
+        try
+        {
+            foreach (var t in Directory.EnumerateDirectories(Path.Combine(dir, "task")))
+            {
+                if (!int.TryParse(Path.GetFileName(t), out var tid) || tid == pid) continue;
+                try { Comm(pid, tid, File.ReadAllText(Path.Combine(t, "comm")).TrimEnd('\n'), exec: false); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        foreach (var line in maps)
+            if (ProcMapsLine.TryParse(line, out var m) && m.Executable)
+                Mmap(pid, m.Start, m.End - m.Start, m.Offset, m.Path, null, true, 0);
+        return true;
+    }
+
+    /// <summary>Synthesizes every process under <paramref name="procRoot"/> (system-wide sessions).</summary>
+    public int SynthesizeAllFromProc(string procRoot = "/proc")
+    {
+        int n = 0;
+        foreach (var d in Directory.EnumerateDirectories(procRoot))
+            if (int.TryParse(Path.GetFileName(d), out var pid) && SynthesizeFromProc(pid, procRoot)) n++;
+        return n;
+    }
+}
+
+/// <summary>One line of <c>/proc/PID/maps</c>: <c>start-end perms offset dev inode path</c> (addresses and offset in hex).</summary>
+public readonly record struct ProcMapsLine(ulong Start, ulong End, bool Executable, ulong Offset, string Path)
+{
+    /// <summary>Parses one line; returns false for a line that does not have the kernel's layout.</summary>
+    public static bool TryParse(string line, out ProcMapsLine result)
+    {
+        result = default;
+        var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length < 5) return false;
+        var range = parts[0].Split('-');
+        if (range.Length != 2
+            || !ulong.TryParse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
+            || !ulong.TryParse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end)
+            || !ulong.TryParse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var off)
+            || parts[1].Length < 4)
+            return false;
+        var path = parts.Length == 6 ? parts[5].Trim() : "//anon";
+        result = new ProcMapsLine(start, end, parts[1][2] == 'x', off, path);
+        return true;
+    }
+}

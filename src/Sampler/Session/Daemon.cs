@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace XenProf.Sampler.Session;
+
+/// <summary>
+/// The profiler daemon of an opcontrol session: owns a <see cref="LiveProfiler"/> (system-wide), drains
+/// its rings every <see cref="DrainInterval"/> while profiling, commits the store every second, and obeys
+/// the control socket: <c>start</c>, <c>stop</c>, <c>dump</c>, <c>status</c>, <c>reset</c>, <c>shutdown</c>.
+/// Lifecycle: started (events open, not counting) → start ⇄ stop → shutdown.
+/// </summary>
+public sealed class Daemon
+{
+    /// <summary>How often the rings are drained while profiling.</summary>
+    public static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly SessionDirectory _dir;
+    private readonly LiveProfiler _profiler;
+    private readonly object _lock = new();
+    private readonly DateTime _started = DateTime.UtcNow;
+
+    private Daemon(SessionDirectory dir, LiveProfiler profiler) { _dir = dir; _profiler = profiler; }
+
+    /// <summary>
+    /// Runs the daemon in this process until <c>shutdown</c> or <paramref name="ct"/>: opens the events
+    /// from the session's configuration, serves the control socket, drains. Returns 0.
+    /// Throws what <see cref="LiveProfiler.Open"/> throws before the socket exists.
+    /// </summary>
+    public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log)
+    {
+        var config = dir.ReadConfig();
+        var profiler = LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide);
+        var daemon = new Daemon(dir, profiler);
+        File.WriteAllText(dir.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var server = new ControlServer(dir.SocketPath, req =>
+        {
+            var r = daemon.Handle(req);
+            log.WriteLine($"{DateTime.UtcNow:O} {req}: {(r.Ok ? "ok" : "error")} {r.Reply.Split('\n')[0]}");
+            log.Flush();
+            return r;
+        });
+        log.WriteLine($"{DateTime.UtcNow:O} daemon pid {Environment.ProcessId} ready: events {string.Join(",", profiler.EventNames)}, socket {dir.SocketPath}");
+        log.Flush();
+        var serve = server.ServeAsync(cts.Token);
+        var lastCommit = Stopwatch.StartNew();
+        while (!serve.IsCompleted && !cts.IsCancellationRequested)
+        {
+            if (daemon._profiler.IsEnabled) profiler.Wait(DrainInterval); else Thread.Sleep(DrainInterval);
+            lock (daemon._lock)
+            {
+                if (profiler.IsEnabled)
+                {
+                    profiler.Drain();
+                    if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
+                }
+            }
+        }
+        cts.Cancel();
+        lock (daemon._lock) profiler.Dispose();
+        try { File.Delete(dir.PidPath); } catch (IOException) { }
+        log.WriteLine($"{DateTime.UtcNow:O} daemon stopped: {profiler.Samples} samples, {profiler.LostSamples} lost");
+        log.Flush();
+        return 0;
+    }
+
+    private (bool Ok, string Reply) Handle(string request)
+    {
+        lock (_lock)
+        {
+            switch (request)
+            {
+                case "start":
+                    if (_profiler.IsEnabled) return (true, "profiling was already running");
+                    _profiler.Enable();
+                    return (true, "profiling started");
+                case "stop":
+                    if (!_profiler.IsEnabled) return (true, "profiling was not running");
+                    _profiler.Disable();
+                    return (true, $"profiling stopped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+                case "dump":
+                    _profiler.Dump();
+                    return (true, $"dumped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+                case "reset":
+                    _profiler.Reset();
+                    return (true, "samples cleared");
+                case "status":
+                    return (true, string.Join("\n",
+                        $"Daemon running: pid {Environment.ProcessId}",
+                        $"Profiling: {(_profiler.IsEnabled ? "running" : "paused")}",
+                        $"Session-dir: {_dir.Path}",
+                        $"Events: {string.Join(", ", _profiler.EventNames)}",
+                        $"Samples: {_profiler.Samples}",
+                        $"Lost samples: {_profiler.LostSamples}",
+                        $"Up since: {_started:O}"));
+                case "shutdown":
+                    if (_profiler.IsEnabled) _profiler.Disable(); else _profiler.Dump();
+                    return (true, $"daemon shut down: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+                default:
+                    return (false, $"unknown request '{request}'");
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using XenProf.Hypervisor.PerfEvents;
+using XenProf.Sampler.Attribution;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Sampler.Session;
+
+/// <summary>What a live profiler samples: every CPU, or one process tree (children followed through inherit).</summary>
+public sealed record ProfilerTarget
+{
+    /// <summary>Process to follow; null = system-wide.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>Counting starts when the target process calls exec (for a command started stopped).</summary>
+    public bool EnableOnExec { get; init; }
+
+    /// <summary>Every CPU, every process.</summary>
+    public static ProfilerTarget SystemWide { get; } = new();
+}
+
+/// <summary>
+/// One live sampling run on this machine: perf_event rings (one per CPU) drained into an
+/// <see cref="Attributor"/> that writes the session store. Used by the opcontrol daemon and by
+/// <c>record</c>. Methods are not thread-safe: the owner serializes calls.
+/// Errors: <see cref="PerfEventOpenException"/> when an event cannot be opened (message names the event and a fix);
+/// <see cref="SessionException"/> for an unwritable session directory.
+/// </summary>
+public sealed class LiveProfiler : IDisposable
+{
+    private readonly PerfEventSampler _sampler;
+    private readonly SessionStore _store;
+    private readonly Attributor _attributor;
+    private readonly PerfRecordAttribution _sink;
+    private bool _enabled, _disposed;
+
+    private LiveProfiler(PerfEventSampler sampler, SessionStore store, Attributor attributor, PerfRecordAttribution sink)
+    {
+        _sampler = sampler; _store = store; _attributor = attributor; _sink = sink;
+    }
+
+    /// <summary>
+    /// Opens the events (disabled), creates the session store (replacing an old one), records the
+    /// session facts and the processes that already exist, and returns a profiler ready to <see cref="Enable"/>.
+    /// </summary>
+    public static LiveProfiler Open(SessionDirectory dir, SessionConfig config, ProfilerTarget target)
+    {
+        dir.EnsureWritable();
+        var events = EventResolver.Resolve(config.Events);
+        var options = new PerfSamplerOptions
+        {
+            Pid = target.Pid,
+            Callchains = config.CallgraphDepth > 0,
+            MaxStack = (ushort)Math.Clamp(config.CallgraphDepth, 1, 127),
+            EnableOnExec = target.EnableOnExec,
+            DataPages = config.RingPages,
+        };
+        var sampler = PerfEventSampler.Open(events.Select(e => e.Request).ToList(), options);
+        SessionStore? store = null;
+        try
+        {
+            dir.SnapshotKernelSymbols();
+            store = SessionStore.Create(dir.StorePath);
+            var ids = events.Select(e => store.AddEvent(e.Stored).Id).ToList();
+            WriteMeta(store, events, config, target);
+            var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath));
+            if (target.Pid is { } pid) attributor.SynthesizeFromProc(pid);
+            else attributor.SynthesizeAllFromProc();
+            store.Commit();
+            return new LiveProfiler(sampler, store, attributor, new PerfRecordAttribution(attributor, store, ids));
+        }
+        catch
+        {
+            store?.Dispose();
+            sampler.Dispose();
+            throw;
+        }
+    }
+
+    private static void WriteMeta(SessionStore store, IReadOnlyList<ResolvedEvent> events, SessionConfig config, ProfilerTarget target)
+    {
+        var (cpu, mhz) = HostFacts.Cpu();
+        store.SetMeta("cpu", cpu);
+        if (mhz > 0) store.SetMeta("cpu_mhz", mhz.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta("hostname", Environment.MachineName);
+        store.SetMeta("kernel", HostFacts.KernelRelease());
+        store.SetMeta("nr_cpus", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta("source", "perf_event");
+        store.SetMeta("target", target.Pid is { } p ? $"pid {p} and its children" : "system-wide");
+        store.SetMeta("callgraph_depth", config.CallgraphDepth.ToString(CultureInfo.InvariantCulture));
+        var note = events.Select(e => e.Note).FirstOrDefault(n => n != null);
+        if (note != null) store.SetMeta("event_note", note);
+    }
+
+    /// <summary>Samples written to the store so far.</summary>
+    public long Samples => _attributor.SamplesWritten;
+
+    /// <summary>Samples the kernel reported lost (ring full).</summary>
+    public long LostSamples => _sink.LostSamples;
+
+    /// <summary>True between <see cref="Enable"/> and <see cref="Disable"/>.</summary>
+    public bool IsEnabled => _enabled;
+
+    /// <summary>Event names being sampled.</summary>
+    public IReadOnlyList<string> EventNames => _sampler.Events.Select(e => e.Name).ToList();
+
+    /// <summary>Starts counting on every CPU.</summary>
+    public void Enable() { _sampler.Enable(); _enabled = true; }
+
+    /// <summary>Marks the events as counting without enabling them: they were opened with enable_on_exec and start at the target's exec.</summary>
+    public void MarkEnabledOnExec() => _enabled = true;
+
+    /// <summary>Stops counting, then drains what the rings hold.</summary>
+    public void Disable()
+    {
+        _sampler.Disable();
+        _enabled = false;
+        Dump();
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for ring data.</summary>
+    public void Wait(TimeSpan timeout) => _sampler.Poll(timeout);
+
+    /// <summary>One pass over all rings: decodes what they hold and attributes records that are old enough (see <see cref="PerfRecordAttribution"/>).</summary>
+    public int Drain()
+    {
+        int n = _sampler.Drain(_sink);
+        _sink.EndPass();
+        return n;
+    }
+
+    /// <summary>Drains every ring, attributes everything queued and commits: the store is complete up to now.</summary>
+    public void Dump()
+    {
+        Drain();
+        _sampler.Drain(_sink);
+        _sink.Flush();
+        _store.Commit();
+    }
+
+    /// <summary>Deletes the samples taken so far (opcontrol <c>--reset</c> on a running daemon).</summary>
+    public void Reset()
+    {
+        Dump();
+        _store.ClearSamples();
+        _store.Commit();
+    }
+
+    /// <summary>Stops sampling, flushes and closes the store.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try { if (_enabled) Disable(); else Dump(); }
+        finally
+        {
+            _sampler.Dispose();
+            _store.Dispose();
+        }
+    }
+}
+
+/// <summary>Facts about this host recorded in a session's header.</summary>
+public static class HostFacts
+{
+    /// <summary>CPU model name and MHz from /proc/cpuinfo (("unknown", 0) when unreadable).</summary>
+    public static (string Model, double Mhz) Cpu()
+    {
+        string model = "unknown";
+        double mhz = 0;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            {
+                var i = line.IndexOf(':');
+                if (i < 0) continue;
+                var key = line[..i].Trim();
+                var val = line[(i + 1)..].Trim();
+                if (key == "model name" && model == "unknown") model = val;
+                else if (key == "cpu MHz" && mhz == 0) double.TryParse(val, NumberStyles.Float, CultureInfo.InvariantCulture, out mhz);
+            }
+        }
+        catch (IOException) { }
+        return (model, mhz);
+    }
+
+    /// <summary>The running kernel's release (/proc/sys/kernel/osrelease).</summary>
+    public static string KernelRelease()
+    {
+        try { return File.ReadAllText("/proc/sys/kernel/osrelease").Trim(); }
+        catch (IOException) { return "unknown"; }
+    }
+}

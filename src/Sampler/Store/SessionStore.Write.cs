@@ -1,0 +1,143 @@
+using Microsoft.Data.Sqlite;
+
+namespace XenProf.Sampler.Store;
+
+public sealed partial class SessionStore
+{
+    /// <summary>Sets a <c>meta</c> key (session facts such as hostname, kernel release, CPU description).</summary>
+    public void SetMeta(string key, string value)
+    {
+        RequireWritable();
+        Exec("INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value=excluded.value", ("$k", key), ("$v", value));
+    }
+
+    /// <summary>Adds an event and returns it with its id.</summary>
+    public StoredEvent AddEvent(StoredEvent e)
+    {
+        RequireWritable();
+        Exec("INSERT INTO events(name, perf_type, perf_config, count, unit_mask, kernel, user, unit, description) VALUES ($n,$t,$c,$k,$u,$ke,$us,$un,$d)",
+            ("$n", e.Name), ("$t", (long)e.PerfType), ("$c", unchecked((long)e.PerfConfig)), ("$k", unchecked((long)e.Count)), ("$u", (long)e.UnitMask),
+            ("$ke", e.Kernel ? 1 : 0), ("$us", e.User ? 1 : 0), ("$un", e.Unit), ("$d", e.Description));
+        using var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = "SELECT last_insert_rowid()";
+        return e with { Id = new EventId((long)c.ExecuteScalar()!) };
+    }
+
+    /// <summary>Adds or updates a domain row (<paramref name="domid"/> as Xen numbers it; 0 = dom0 / native host).</summary>
+    public void SetDomain(int domid, string name)
+    {
+        RequireWritable();
+        Exec("INSERT INTO domains(domid, name) VALUES ($d,$n) ON CONFLICT(domid) DO UPDATE SET name=excluded.name", ("$d", domid), ("$n", name));
+    }
+
+    /// <summary>Adds or updates a process (thread-group leader) and its name.</summary>
+    public void SetProcess(int domain, int pid, int ppid, string comm)
+    {
+        RequireWritable();
+        Exec("INSERT INTO processes(domain, pid, ppid, comm) VALUES ($d,$p,$pp,$c) ON CONFLICT(domain, pid) DO UPDATE SET comm=excluded.comm, ppid=CASE WHEN excluded.ppid<>0 THEN excluded.ppid ELSE processes.ppid END",
+            ("$d", domain), ("$p", pid), ("$pp", ppid), ("$c", comm));
+    }
+
+    /// <summary>Adds or updates a thread and its name.</summary>
+    public void SetThread(int domain, int tid, int pid, string comm)
+    {
+        RequireWritable();
+        Exec("INSERT INTO threads(domain, tid, pid, comm) VALUES ($d,$t,$p,$c) ON CONFLICT(domain, tid) DO UPDATE SET comm=excluded.comm, pid=excluded.pid",
+            ("$d", domain), ("$t", tid), ("$p", pid), ("$c", comm));
+    }
+
+    /// <summary>Records a mapping of <paramref name="image"/> at [<paramref name="start"/>, <paramref name="limit"/>) with file offset <paramref name="pgoff"/> (bytes).</summary>
+    public void AddMapping(int domain, int pid, ImageId image, ulong start, ulong limit, ulong pgoff, long timeNs)
+    {
+        RequireWritable();
+        Exec("INSERT INTO mappings(domain, pid, image_id, start, limit_, pgoff, time_ns) VALUES ($d,$p,$i,$s,$l,$o,$t)",
+            ("$d", domain), ("$p", pid), ("$i", image.Value), ("$s", unchecked((long)start)), ("$l", unchecked((long)limit)), ("$o", unchecked((long)pgoff)), ("$t", timeNs));
+    }
+
+    /// <summary>Returns the id of the image (<paramref name="path"/>, <paramref name="buildId"/>), adding it on first use.</summary>
+    public ImageId InternImage(string path, ImageKind kind, string? buildId)
+    {
+        RequireWritable();
+        if (_imageIds.TryGetValue((path, buildId), out var id)) return id;
+        id = new ImageId(_nextImage++);
+        Exec("INSERT INTO images(id, path, build_id, kind) VALUES ($i,$p,$b,$k)", ("$i", id.Value), ("$p", path), ("$b", buildId), ("$k", (int)kind));
+        _imageIds[(path, buildId)] = id;
+        return id;
+    }
+
+    /// <summary>Returns the id of the frame (<paramref name="image"/>, <paramref name="offset"/>), adding it on first use.</summary>
+    public FrameId InternFrame(ImageId image, ulong offset)
+    {
+        RequireWritable();
+        if (_frameIds.TryGetValue((image.Value, offset), out var id)) return id;
+        id = new FrameId(_nextFrame++);
+        _insFrame ??= Prepare("INSERT INTO frames(id, image_id, offset) VALUES ($i,$m,$o)", "$i", "$m", "$o");
+        _insFrame.Parameters[0].Value = id.Value;
+        _insFrame.Parameters[1].Value = image.Value;
+        _insFrame.Parameters[2].Value = unchecked((long)offset);
+        _insFrame.ExecuteNonQuery();
+        _frameIds[(image.Value, offset)] = id;
+        return id;
+    }
+
+    /// <summary>Returns the id of the stack node "<paramref name="frame"/> called from <paramref name="parent"/>" (parent 0 = root), adding it on first use.</summary>
+    public StackId InternStack(StackId parent, FrameId frame)
+    {
+        RequireWritable();
+        if (_stackIds.TryGetValue((parent.Value, frame.Value), out var id)) return id;
+        id = new StackId(_nextStack++);
+        _insStack ??= Prepare("INSERT INTO stacks(id, parent_id, frame_id) VALUES ($i,$p,$f)", "$i", "$p", "$f");
+        _insStack.Parameters[0].Value = id.Value;
+        _insStack.Parameters[1].Value = parent.Value;
+        _insStack.Parameters[2].Value = frame.Value;
+        _insStack.ExecuteNonQuery();
+        _stackIds[(parent.Value, frame.Value)] = id;
+        return id;
+    }
+
+    /// <summary>Interns a whole stack given root-first frames and returns the leaf node's id.</summary>
+    public StackId InternStack(ReadOnlySpan<FrameId> rootFirst)
+    {
+        var s = new StackId(0);
+        foreach (var f in rootFirst) s = InternStack(s, f);
+        return s;
+    }
+
+    /// <summary>Writes one sample.</summary>
+    public void AddSample(in StoredSample s)
+    {
+        RequireWritable();
+        _insSample ??= Prepare("INSERT INTO samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight) VALUES ($a,$b,$c,$d,$e,$f,$g,$h,$i)",
+            "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i");
+        var p = _insSample.Parameters;
+        p[0].Value = s.TimeNs; p[1].Value = s.Cpu; p[2].Value = s.Domain; p[3].Value = s.Pid; p[4].Value = s.Tid;
+        p[5].Value = s.Event.Value; p[6].Value = s.Stack.Value; p[7].Value = (int)s.Mode; p[8].Value = s.Weight;
+        _insSample.ExecuteNonQuery();
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to a counter (see <see cref="CounterNames"/>).</summary>
+    public void AddCounter(string name, long delta)
+    {
+        RequireWritable();
+        if (delta == 0) return;
+        Exec("INSERT INTO counters(name, value) VALUES ($n,$v) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value", ("$n", name), ("$v", delta));
+    }
+
+    /// <summary>Deletes all samples, stacks, frames and counters (opcontrol <c>--reset</c> on a running daemon); events and processes stay.</summary>
+    public void ClearSamples()
+    {
+        RequireWritable();
+        Exec("DELETE FROM samples; DELETE FROM counters;");
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] names)
+    {
+        var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = sql;
+        foreach (var n in names) c.Parameters.Add(new SqliteParameter(n, 0L));
+        c.Prepare();
+        return c;
+    }
+}

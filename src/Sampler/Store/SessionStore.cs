@@ -1,0 +1,170 @@
+using Microsoft.Data.Sqlite;
+
+namespace XenProf.Sampler.Store;
+
+/// <summary>
+/// The session store: one SQLite database (<see cref="StoreSchema"/>) opened for writing by the daemon or an
+/// importer, or for reading by reporters. Writes go into an open transaction that <see cref="Commit"/> makes
+/// durable (WAL, <c>synchronous=NORMAL</c>): after a crash the store holds everything up to the last commit.
+/// Images, frames and stacks are interned in memory so writing a sample costs one prepared insert.
+/// Errors: <see cref="StoreException"/> for a file that is not a session store or has another schema version;
+/// <see cref="SqliteException"/> for I/O failures.
+/// </summary>
+public sealed partial class SessionStore : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private SqliteTransaction? _tx;
+    private readonly Dictionary<(string, string?), ImageId> _imageIds = new();
+    private readonly Dictionary<(long, ulong), FrameId> _frameIds = new();
+    private readonly Dictionary<(long, long), StackId> _stackIds = new();
+    private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
+    private SqliteCommand? _insSample, _insFrame, _insStack;
+
+    private SessionStore(SqliteConnection db, string path, bool writable)
+    {
+        _db = db;
+        Path = path;
+        IsWritable = writable;
+    }
+
+    /// <summary>Path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>True when opened with <see cref="Create"/> or <see cref="OpenForAppend"/>.</summary>
+    public bool IsWritable { get; }
+
+    /// <summary>Creates a new, empty store at <paramref name="path"/> (an existing file is replaced) and opens it for writing.</summary>
+    public static SessionStore Create(string path)
+    {
+        foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+            if (File.Exists(f)) File.Delete(f);
+        var store = OpenConnection(path, writable: true);
+        store.Exec(StoreSchema.CreateSql);
+        store.Exec("PRAGMA synchronous=NORMAL;");
+        store.BeginWrite();
+        store.SetMeta("schema_version", StoreSchema.Version.ToString());
+        store.SetMeta("created_unix_ns", (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000).ToString());
+        store.Exec("INSERT OR IGNORE INTO domains(domid, name) VALUES (0, 'dom0')");
+        store.Commit();
+        return store;
+    }
+
+    /// <summary>Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded.</summary>
+    public static SessionStore OpenForAppend(string path)
+    {
+        var store = OpenConnection(path, writable: true);
+        store.CheckVersion();
+        store.Exec("PRAGMA synchronous=NORMAL;");
+        store.LoadInterned();
+        store.BeginWrite();
+        return store;
+    }
+
+    /// <summary>Opens an existing store read-only. Throws <see cref="StoreException"/> when the file is missing or not a store.</summary>
+    public static SessionStore OpenRead(string path)
+    {
+        if (!File.Exists(path))
+            throw new StoreException($"{path}: no session store here (no samples were recorded into this session directory)");
+        var store = OpenConnection(path, writable: false);
+        store.CheckVersion();
+        return store;
+    }
+
+    private static SessionStore OpenConnection(string path, bool writable)
+    {
+        var csb = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = writable ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        };
+        var db = new SqliteConnection(csb.ToString());
+        db.Open();
+        using (var c = db.CreateCommand()) { c.CommandText = "PRAGMA busy_timeout=5000;"; c.ExecuteNonQuery(); }
+        return new SessionStore(db, path, writable);
+    }
+
+    private void CheckVersion()
+    {
+        string? v;
+        try { v = ScalarString("SELECT value FROM meta WHERE key='schema_version'"); }
+        catch (SqliteException e) { throw new StoreException($"{Path}: not a XenProf session store ({e.Message})"); }
+        if (v != StoreSchema.Version.ToString())
+            throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version}; re-record or re-import");
+    }
+
+    private void LoadInterned()
+    {
+        using (var r = Query("SELECT id, path, build_id FROM images"))
+            while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
+        using (var r = Query("SELECT id, image_id, offset FROM frames"))
+            while (r.Read()) { var id = r.GetInt64(0); _frameIds[(r.GetInt64(1), (ulong)r.GetInt64(2))] = new FrameId(id); _nextFrame = Math.Max(_nextFrame, id + 1); }
+        using (var r = Query("SELECT id, parent_id, frame_id FROM stacks"))
+            while (r.Read()) { var id = r.GetInt64(0); _stackIds[(r.GetInt64(1), r.GetInt64(2))] = new StackId(id); _nextStack = Math.Max(_nextStack, id + 1); }
+    }
+
+    /// <summary>Commits everything written since the last commit and starts a new transaction.</summary>
+    public void Commit()
+    {
+        RequireWritable();
+        _tx?.Commit();
+        _tx?.Dispose();
+        _tx = null;
+        BeginWrite();
+    }
+
+    private void BeginWrite()
+    {
+        _tx = _db.BeginTransaction();
+        foreach (var c in new[] { _insSample, _insFrame, _insStack }) if (c != null) c.Transaction = _tx;
+    }
+
+    private void RequireWritable()
+    {
+        if (!IsWritable) throw new InvalidOperationException("session store opened read-only");
+    }
+
+    /// <summary>Commits pending writes (when writable) and closes the database.</summary>
+    public void Dispose()
+    {
+        if (IsWritable && _tx != null)
+        {
+            _tx.Commit();
+            _tx.Dispose();
+            _tx = null;
+            // Fold the WAL back into the main file so a finished session is one self-contained file.
+            try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); } catch (SqliteException) { /* readers still attached: WAL stays */ }
+        }
+        _insSample?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose();
+        _db.Dispose();
+    }
+
+    private void Exec(string sql, params (string, object?)[] args)
+    {
+        using var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = sql;
+        foreach (var (n, v) in args) c.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        c.ExecuteNonQuery();
+    }
+
+    private SqliteDataReader Query(string sql, params (string, object?)[] args)
+    {
+        var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = sql;
+        foreach (var (n, v) in args) c.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return c.ExecuteReader();
+    }
+
+    private string? ScalarString(string sql)
+    {
+        using var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = sql;
+        return c.ExecuteScalar() as string;
+    }
+}
+
+/// <summary>A session store that cannot be used: missing, not a store, or of another schema version. The message is for the user.</summary>
+public sealed class StoreException(string message) : Exception(message);

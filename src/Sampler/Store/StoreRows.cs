@@ -1,0 +1,50 @@
+namespace XenProf.Sampler.Store;
+
+/// <summary>
+/// An event as stored: oprofile-style name plus the perf_event type/config it was opened with.
+/// <paramref name="Count"/> is the sample period (events between samples; nanoseconds for CPU_CLOCK).
+/// </summary>
+public sealed record StoredEvent(
+    string Name, uint PerfType, ulong PerfConfig, ulong Count, uint UnitMask, bool Kernel, bool User,
+    string Unit, string Description)
+{
+    /// <summary>Row id, assigned by the store.</summary>
+    public EventId Id { get; init; }
+}
+
+/// <summary>An image row: <paramref name="Path"/> (file path, or <c>[kernel.kallsyms]</c>, <c>[modname]</c>, …), lowercase hex build-id or null, kind.</summary>
+public sealed record StoredImage(ImageId Id, string Path, string? BuildId, ImageKind Kind);
+
+/// <summary>A frame row: an offset inside an image (see <see cref="ImageKind"/> for what the offset means).</summary>
+public readonly record struct StoredFrame(FrameId Id, ImageId Image, ulong Offset);
+
+/// <summary>A stack node: <paramref name="Parent"/> is the caller's node (0 at the root), <paramref name="Frame"/> this node's frame.</summary>
+public readonly record struct StoredStack(StackId Id, StackId Parent, FrameId Frame);
+
+/// <summary>A process (thread-group) row.</summary>
+public sealed record StoredProcess(int Domain, int Pid, int ParentPid, string Comm);
+
+/// <summary>One sample to store; <paramref name="Weight"/> in samples (normally 1), <paramref name="TimeNs"/> in the source's clock (ns).</summary>
+public readonly record struct StoredSample(
+    long TimeNs, int Cpu, int Domain, int Pid, int Tid, EventId Event, StackId Stack, SampleMode Mode, long Weight);
+
+/// <summary>
+/// Sample totals grouped by (event, domain, pid, stack): what reports and flame graphs read.
+/// <paramref name="Samples"/> counts rows, <paramref name="Weight"/> sums their weights.
+/// </summary>
+public readonly record struct StackTotal(EventId Event, int Domain, int Pid, StackId Stack, long Samples, long Weight);
+
+/// <summary>Well-known counter names in the <c>counters</c> table.</summary>
+public static class CounterNames
+{
+    /// <summary>Samples the kernel dropped because a ring was full (sum of PERF_RECORD_LOST.lost).</summary>
+    public const string LostSamples = "lost_samples";
+    /// <summary>Number of PERF_RECORD_THROTTLE records.</summary>
+    public const string Throttled = "throttle_records";
+    /// <summary>Records of a type we do not interpret (kept count only).</summary>
+    public const string UnknownRecords = "unknown_records";
+    /// <summary>Samples whose IP was in no known mapping.</summary>
+    public const string UnmappedSamples = "unmapped_samples";
+    /// <summary>Total samples written.</summary>
+    public const string Samples = "samples";
+}

@@ -1,0 +1,57 @@
+namespace XenProf.Sampler.Store;
+
+/// <summary>
+/// The session store's SQL schema, version <see cref="Version"/>. One SQLite database per session,
+/// in WAL mode so reporters read while the daemon writes. Normalized like pprof's profile.proto:
+/// <code>
+/// meta(key, value)                       -- schema_version, created_ns, hostname, kernel, cpu, default_event, …
+/// events(id, name, perf_type, perf_config, count, unit_mask, kernel, user, unit, description)
+///                                        -- count: sample period (events between samples; ns for CPU_CLOCK)
+/// domains(domid, name)                   -- 0 = dom0 / the native host
+/// processes(domain, pid, ppid, comm)     -- last known name of each process (thread-group leader)
+/// threads(domain, tid, pid, comm)
+/// images(id, path, build_id, kind)       -- kind: <see cref="ImageKind"/>; build_id lowercase hex or NULL
+/// mappings(id, domain, pid, image_id, start, limit, pgoff, time_ns)   -- [start, limit) runtime addresses
+/// frames(id, image_id, offset)           -- offset: file offset for ELF, absolute address for kernel,
+///                                        -- modules and hypervisor; caller frames hold the raw return address
+/// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
+///                                        -- the caller's stack, 0 at the root
+/// samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight)
+///                                        -- stack_id names the leaf (sampled) frame's node; weight in
+///                                        -- samples (1 each, larger for merged/imported samples)
+/// counters(name, value)                  -- lost_samples, lost_records, throttled, unknown_records, …
+/// </code>
+/// </summary>
+public static class StoreSchema
+{
+    /// <summary>Schema version written to <c>meta.schema_version</c>; readers refuse other versions.</summary>
+    public const int Version = 1;
+
+    /// <summary>File name of the database inside a session directory.</summary>
+    public const string FileName = "samples.db";
+
+    internal const string CreateSql = """
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, name TEXT NOT NULL, perf_type INTEGER NOT NULL,
+            perf_config INTEGER NOT NULL, count INTEGER NOT NULL, unit_mask INTEGER NOT NULL, kernel INTEGER NOT NULL,
+            user INTEGER NOT NULL, unit TEXT NOT NULL, description TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS domains(domid INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS processes(domain INTEGER NOT NULL, pid INTEGER NOT NULL, ppid INTEGER NOT NULL,
+            comm TEXT NOT NULL, PRIMARY KEY(domain, pid));
+        CREATE TABLE IF NOT EXISTS threads(domain INTEGER NOT NULL, tid INTEGER NOT NULL, pid INTEGER NOT NULL,
+            comm TEXT NOT NULL, PRIMARY KEY(domain, tid));
+        CREATE TABLE IF NOT EXISTS images(id INTEGER PRIMARY KEY, path TEXT NOT NULL, build_id TEXT, kind INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mappings(id INTEGER PRIMARY KEY, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
+            image_id INTEGER NOT NULL REFERENCES images(id), start INTEGER NOT NULL, limit_ INTEGER NOT NULL,
+            pgoff INTEGER NOT NULL, time_ns INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS frames(id INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images(id),
+            offset INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, frame_id INTEGER NOT NULL
+            REFERENCES frames(id));
+        CREATE TABLE IF NOT EXISTS samples(time_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, domain INTEGER NOT NULL,
+            pid INTEGER NOT NULL, tid INTEGER NOT NULL, event_id INTEGER NOT NULL, stack_id INTEGER NOT NULL,
+            mode INTEGER NOT NULL, weight INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """;
+}

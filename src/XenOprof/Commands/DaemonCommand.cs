@@ -1,0 +1,22 @@
+using System.CommandLine;
+using XenProf.Cli.Options;
+using XenProf.Sampler.Session;
+
+namespace XenProf.Cli.Commands;
+
+/// <summary><c>xenoprof daemon</c> (hidden): the opcontrol daemon process itself, started by <c>opcontrol --start-daemon</c>.</summary>
+internal static class DaemonCommand
+{
+    public static Command Create()
+    {
+        var dir = CommonOptions.SessionDir();
+        var cmd = new Command("daemon", "Run the profiler daemon of a session in the foreground (started by opcontrol --start-daemon)")
+        {
+            dir, Run.Verbose,
+        };
+        cmd.Hidden = true;
+        cmd.SetAction(pr => Run.Guarded("daemon", pr.GetValue(Run.Verbose), ct =>
+            Daemon.Run(new SessionDirectory(pr.GetValue(dir)!), ct, Console.Out)));
+        return cmd;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using XenProf.Cli.Options;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Text;
+
+namespace XenProf.Cli.Commands;
+
+/// <summary><c>xenoprof opreport</c>: the image summary, or per-symbol with <c>-l</c>, in opreport's layout.</summary>
+internal static class OpreportCommand
+{
+    public static Command Create()
+    {
+        var dir = CommonOptions.SessionDir();
+        var symbols = new Option<bool>("--symbols", "-l") { Description = "List per symbol instead of per image" };
+        var noErr = new Option<bool>("--no-error-bars") { Description = "Omit the ± sampling-error column (classic opreport layout)" };
+        var threshold = new Option<double>("--threshold", "-t") { Description = "Only show rows at or above this percentage of the total" };
+        var longNames = new Option<bool>("--long-filenames", "-f") { Description = "Show full image paths" };
+        var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
+        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session")
+        {
+            dir, symbols, noErr, threshold, longNames, noHeader, Run.Verbose,
+        };
+        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
+            pr.GetValue(dir)!,
+            new OpreportOptions
+            {
+                Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
+                LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader),
+            },
+            Console.Out)));
+        return cmd;
+    }
+
+    /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>.</summary>
+    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout)
+    {
+        var profile = SessionProfiles.Load(sessionDir, new ProfileOptions());
+        OpreportWriter.Write(profile, stdout, options);
+        stdout.Flush();
+        return 0;
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using XenProf.Cli.Options;
+using XenProf.Sampler.Session;
+
+namespace XenProf.Cli.Commands;
+
+/// <summary><c>xenoprof record [-- CMD ARGS…]</c>: profile one command (and its children) or, with <c>-a</c>, the whole machine while it runs.</summary>
+internal static class RecordCommand
+{
+    /// <summary>File name of the built-in workload, built next to this program from samples/workload/hotloop.c.</summary>
+    public const string BuiltInWorkload = "hotloop";
+
+    public static Command Create()
+    {
+        var dir = CommonOptions.SessionDir();
+        var ev = CommonOptions.Event();
+        var callgraph = new Option<bool>("--callgraph", "-g") { Description = "Record kernel and user callchains (frame pointers)" };
+        var systemWide = new Option<bool>("--system-wide", "-a") { Description = "Sample every CPU and process while the command runs" };
+        var command = new Argument<string[]>("command")
+        {
+            Description = $"Command and arguments to profile, after --. Default: the built-in workload ({BuiltInWorkload}: three functions taking 60/30/10 % of its time)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var cmd = new Command("record", "Profile a command from start to exit (like operf)") { dir, ev, callgraph, systemWide, command, Run.Verbose };
+        cmd.SetAction(pr => Run.Guarded("record", pr.GetValue(Run.Verbose), ct => Execute(
+            new SessionDirectory(pr.GetValue(dir)!),
+            new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph) ? 127 : 0, SystemWide = pr.GetValue(systemWide) },
+            pr.GetValue(command) ?? [], Console.Error, ct)));
+        return cmd;
+    }
+
+    /// <summary>Records <paramref name="commandLine"/> (or the built-in workload when empty) into <paramref name="dir"/>; returns the command's exit code.</summary>
+    public static int Execute(SessionDirectory dir, SessionConfig config, IReadOnlyList<string> commandLine, TextWriter stderr, CancellationToken ct)
+    {
+        if (DaemonLauncher.IsRunning(dir))
+            throw new UserErrorException($"a daemon is running on session {dir.Path}; shut it down (opcontrol --shutdown) or use another --session-dir");
+        string file;
+        IReadOnlyList<string> args;
+        if (commandLine.Count == 0)
+        {
+            file = Path.Combine(AppContext.BaseDirectory, BuiltInWorkload);
+            if (!File.Exists(file))
+                throw new UserErrorException($"the built-in workload {file} was not built (gcc missing when xenoprof was built?); install gcc and rebuild, or give a command after --");
+            args = [];
+            stderr.WriteLine($"xenoprof record: no command given, profiling the built-in workload {file}");
+        }
+        else
+        {
+            file = commandLine[0];
+            args = commandLine.Skip(1).ToList();
+        }
+        var r = Recorder.Run(dir, config, file, args, ct);
+        stderr.WriteLine($"xenoprof record: {r.Samples} samples, {r.LostSamples} lost, written to {r.StorePath}");
+        return r.ExitCode;
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace XenProf.Cli.Options;
+
+/// <summary>Options shared by several verbs, spelled as oprofile spells them.</summary>
+internal static class CommonOptions
+{
+    /// <summary>Default session directory, as operf's <c>./oprofile_data</c>.</summary>
+    public const string DefaultSessionDir = "./xenoprof_data";
+
+    /// <summary><c>--session-dir=DIR</c>.</summary>
+    public static Option<string> SessionDir() => new("--session-dir", "-d")
+    {
+        Description = $"Session directory holding the sample store and daemon socket (default {DefaultSessionDir})",
+        DefaultValueFactory = _ => DefaultSessionDir,
+    };
+
+    /// <summary><c>--event=NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>, repeatable, comma-separated lists accepted.</summary>
+    public static Option<string[]> Event() => new("--event", "-e")
+    {
+        Description = "Event to sample, NAME:COUNT[:UNITMASK[:KERNEL[:USER]]] (repeat or comma-separate for several; default: cycles where the PMU has them, else CPU_CLOCK:1000000)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>Splits repeated and comma-separated event options into single specs.</summary>
+    public static IReadOnlyList<string> SplitEvents(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+}
