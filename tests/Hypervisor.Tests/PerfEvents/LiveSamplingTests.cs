@@ -69,7 +69,7 @@ public class LiveSamplingTests
             int mine = rec.Samples.Count(s => s.Pid == (uint)child.Id);
             _out.WriteLine($"cpus {sampler.Cpus.Count}, records {sampler.Counts.Total}, samples {rec.Samples.Count} (child {mine}), " +
                            $"comm {rec.Comms.Count}, mmap2 {rec.Mmaps.Count}, fork {rec.Forks.Count}, lost {sampler.Counts.Lost}, wrapped {sampler.WrappedRecords}");
-            Assert.True(mine > 200, $"only {mine} samples of the child");
+            Assert.True(mine > 100, $"only {mine} samples of the child");
             Assert.All(rec.Samples, s => Assert.Equal(1_000_000UL, s.Period));
             Assert.Contains(rec.Samples, s => s.Callchain.Length > 0);
             Assert.Contains(rec.Comms, c => c.Pid == (uint)child.Id);
@@ -136,6 +136,28 @@ public class LiveSamplingTests
             }
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void A_one_page_ring_left_undrained_overflows_and_counts_what_was_lost()
+    {
+        PerfEventSampler sampler;
+        try { sampler = PerfEventSampler.Open([CpuClock], new PerfSamplerOptions { Callchains = true, DataPages = 1 }); }
+        catch (PerfEventOpenException e) when (NotPermitted(e)) { return; }
+        using (sampler)
+        {
+            var rec = new Recorder();
+            sampler.Enable();
+            Thread.Sleep(700); // about 700 samples per CPU into 4 KiB rings: most cannot fit
+            sampler.Drain(rec);
+            Thread.Sleep(300);
+            sampler.Disable();
+            sampler.Drain(rec);
+            _out.WriteLine($"samples {rec.Samples.Count}, LOST records {sampler.Counts[PerfRecordType.Lost]}, lost {sampler.Counts.Lost}, wrapped {sampler.WrappedRecords}");
+            Assert.True(sampler.Counts[PerfRecordType.Lost] > 0);
+            Assert.True(sampler.Counts.Lost > 0);
+            Assert.Equal(rec.Lost, sampler.Counts.Lost);
+        }
     }
 
     [Fact]
