@@ -62,7 +62,12 @@ public static class SvgFlameGraph
         var layout = new Layout(tree, options);
         WriteHeader(output, options, layout);
         WriteFrames(output, tree, options, layout);
-        output.Write("</g>\n</svg>\n");
+        output.Write("</g>\n");
+
+        // The script comes last so that every element it looks up already exists when it runs.
+        output.Write("<script type=\"text/ecmascript\"><![CDATA[\n");
+        output.Write(SvgScript.Script);
+        output.Write("\n]]></script>\n</svg>\n");
     }
 
     /// <summary>Number of <c>g.frame</c> elements <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?)"/> draws for these options.</summary>
@@ -177,9 +182,6 @@ public static class SvgFlameGraph
         w.Write(SvgScript.Style);
         w.Write($"#frames text {{ font-size: {Num(o.FontSize)}px; }}\n");
         w.Write("]]></style>\n");
-        w.Write("<script type=\"text/ecmascript\"><![CDATA[\n");
-        w.Write(SvgScript.Script);
-        w.Write("\n]]></script>\n");
         w.Write($"<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"url(#background)\"/>\n");
 
         double center = o.Width / 2.0;
