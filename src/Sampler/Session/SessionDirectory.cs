@@ -48,7 +48,7 @@ public sealed class SessionDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SessionException($"session directory {Path} is not writable: {e.Message}; choose another with --session-dir");
+            throw new SessionException($"session directory {Path} is not writable: {e.Message.TrimEnd('.')}; choose another with --session-dir");
         }
     }
 

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text;
+using Xunit;
+
+namespace XenProf.XenOprof.Tests;
+
+/// <summary>Runs the built xenoprof (from this test's output folder) as a separate process.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static string BinDir => AppContext.BaseDirectory;
+
+    public static string Workload => Path.Combine(BinDir, "hotloop");
+
+    public static Result Run(params string[] args) => RunAs(null, args);
+
+    /// <summary>Runs xenoprof, optionally through a wrapper (e.g. setpriv) given as the first arguments.</summary>
+    public static Result RunAs(string[]? wrapper, params string[] args)
+    {
+        var psi = new ProcessStartInfo(wrapper?[0] ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        if (wrapper != null) { foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w); psi.ArgumentList.Add("dotnet"); }
+        psi.ArgumentList.Add(Path.Combine(BinDir, "xenoprof.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(true);
+            Assert.Fail($"xenoprof {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+        p.WaitForExit();
+        return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    public static string NewSessionDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "xenoprof-test-" + Guid.NewGuid().ToString("N")[..10]);
+        return d;
+    }
+
+    /// <summary>Parses opreport -l rows: (samples, percent, image, symbol).</summary>
+    public static List<(long Samples, double Percent, string Image, string Symbol)> ParseSymbols(string report)
+    {
+        var rows = new List<(long, double, string, string)>();
+        bool inTable = false;
+        foreach (var line in report.Split('\n'))
+        {
+            if (line.StartsWith("samples", StringComparison.Ordinal)) { inTable = true; continue; }
+            if (!inTable || line.Trim().Length == 0) continue;
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // samples % ± image symbol...
+            rows.Add((long.Parse(f[0]), double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), f[3], string.Join(' ', f.Skip(4))));
+        }
+        return rows;
+    }
+}
+
+/// <summary>A fact that needs root (perf_event system-wide, CI runs as root); elsewhere skipped with the reason.</summary>
+public sealed class RootFactAttribute : FactAttribute
+{
+    public RootFactAttribute()
+    {
+        if (!Environment.IsPrivilegedProcess)
+            Skip = "needs root for perf_event_open sampling (CI runs as root)";
+        else if (!File.Exists(Cli.Workload))
+            Skip = $"the built-in workload {Cli.Workload} was not built (gcc missing)";
+    }
+}
