@@ -54,7 +54,24 @@ public sealed class LiveProfiler : IDisposable
             EnableOnExec = target.EnableOnExec,
             DataPages = config.RingPages,
         };
-        var sampler = PerfEventSampler.Open(events.Select(e => e.Request).ToList(), options);
+        PerfEventSampler sampler;
+        try
+        {
+            sampler = PerfEventSampler.Open(events.Select(e => e.Request).ToList(), options);
+        }
+        catch (PerfEventOpenException e) when (e.Errno is 1 or 13 && target.Pid != null && events.Any(ev => !ev.Request.ExcludeKernel))
+        {
+            // As perf does: an unprivileged user under perf_event_paranoid=2 may still sample its own
+            // process in user space, so retry without kernel samples and say so in the report header.
+            var userOnly = events.Select(ev => ev with
+            {
+                Request = ev.Request with { ExcludeKernel = true },
+                Stored = ev.Stored with { Kernel = false },
+                Note = "Kernel samples excluded: this user may not sample the kernel (perf_event_paranoid); run as root to include them",
+            }).ToList();
+            sampler = PerfEventSampler.Open(userOnly.Select(ev => ev.Request).ToList(), options);
+            events = userOnly;
+        }
         SessionStore? store = null;
         try
         {

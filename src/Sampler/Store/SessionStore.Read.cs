@@ -105,4 +105,63 @@ public sealed partial class SessionStore
         c.CommandText = "SELECT COUNT(*) FROM samples";
         return (long)c.ExecuteScalar()!;
     }
+
+    /// <summary>
+    /// Every sample row in time order (ties in insertion order), optionally of one domain, streamed.
+    /// For time-ordered exports (speedscope, Chrome trace) and timelines.
+    /// </summary>
+    public IEnumerable<StoredSample> ReadSamples(int? domain = null)
+    {
+        var sql = "SELECT time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight FROM samples"
+                  + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY time_ns, rowid";
+        using var r = Query(sql, ("$dom", domain));
+        while (r.Read())
+            yield return new StoredSample(r.GetInt64(0), r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4),
+                new EventId(r.GetInt64(5)), new StackId(r.GetInt64(6)), (SampleMode)r.GetInt32(7), r.GetInt64(8));
+    }
+
+    /// <summary>Threads keyed by (domain, tid): owning pid and name.</summary>
+    public IReadOnlyDictionary<(int Domain, int Tid), (int Pid, string Comm)> ReadThreads()
+    {
+        var d = new Dictionary<(int, int), (int, string)>();
+        using var r = Query("SELECT domain, tid, pid, comm FROM threads");
+        while (r.Read()) d[(r.GetInt32(0), r.GetInt32(1))] = (r.GetInt32(2), r.GetString(3));
+        return d;
+    }
+
+    /// <summary>Domains: Xen domain id to name.</summary>
+    public IReadOnlyDictionary<int, string> ReadDomains()
+    {
+        var d = new Dictionary<int, string>();
+        using var r = Query("SELECT domid, name FROM domains");
+        while (r.Read()) d[r.GetInt32(0)] = r.GetString(1);
+        return d;
+    }
+
+    /// <summary>
+    /// Checks the store's references, in the spirit of pprof's CheckValid: every sample names an existing
+    /// event and a non-root stack, every stack an existing frame and parent, every frame an existing image.
+    /// Returns the problems found (empty when valid), at most 20.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Check(string what, string sql)
+        {
+            using var c = _db.CreateCommand();
+            c.Transaction = _tx;
+            c.CommandText = sql;
+            var n = (long)c.ExecuteScalar()!;
+            if (n > 0 && problems.Count < 20) problems.Add($"{n} {what}");
+        }
+        Check("samples with an unknown event", "SELECT COUNT(*) FROM samples WHERE event_id NOT IN (SELECT id FROM events)");
+        Check("samples with an unknown or empty stack", "SELECT COUNT(*) FROM samples WHERE stack_id NOT IN (SELECT id FROM stacks)");
+        Check("stacks with an unknown frame", "SELECT COUNT(*) FROM stacks WHERE frame_id NOT IN (SELECT id FROM frames)");
+        Check("stacks with an unknown parent", "SELECT COUNT(*) FROM stacks WHERE parent_id <> 0 AND parent_id NOT IN (SELECT id FROM stacks)");
+        Check("stacks whose parent is not older", "SELECT COUNT(*) FROM stacks WHERE parent_id >= id");
+        Check("frames with an unknown image", "SELECT COUNT(*) FROM frames WHERE image_id NOT IN (SELECT id FROM images)");
+        Check("mappings with an unknown image", "SELECT COUNT(*) FROM mappings WHERE image_id NOT IN (SELECT id FROM images)");
+        Check("samples with a weight below 1", "SELECT COUNT(*) FROM samples WHERE weight < 1");
+        return problems;
+    }
 }
