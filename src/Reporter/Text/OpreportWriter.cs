@@ -55,7 +55,6 @@ public static class OpreportWriter
         long lost = p.Counter(CounterNames.LostSamples);
         var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
-        foreach (var warning in p.Warnings) w.WriteLine("warning: " + warning);
     }
 
     private static bool Shown(Profile.Profile p, CountRow r, double threshold)

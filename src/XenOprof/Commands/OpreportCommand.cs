@@ -37,6 +37,7 @@ internal static class OpreportCommand
         var profile = SessionProfiles.Load(sessionDir, new ProfileOptions());
         OpreportWriter.Write(profile, stdout, options);
         stdout.Flush();
+        foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
         return 0;
     }
 }
