@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Iced.Intel;
 using XenProf.Reporter.Text;
 
@@ -21,6 +22,8 @@ internal sealed class ObjdumpText
     private readonly StringOutput _out = new();
     private readonly Func<ulong, string?> _symbolFor;
     private readonly bool _gas;
+
+    private static readonly string[] QSuffixed = ["pushq", "popq", "callq", "jmpq"];
 
     private static readonly HashSet<Code> ShiftByOne = Enum.GetValues<Code>()
         .Where(c => c.ToString() is var n && n.EndsWith("_1", StringComparison.Ordinal)
@@ -77,8 +80,8 @@ internal sealed class ObjdumpText
         var text = _out.ToStringAndReset();
         if (_gas)
         {
-            // objdump prints the D0/D1/D2/D3 shift-by-one forms without the implicit $0x1, and indirect near
-            // calls/jumps without Iced's q suffix (binutils 2.40).
+            // objdump prints the D0/D1/D2/D3 shift-by-one forms without the implicit $0x1, and push/pop/call/jmp
+            // with a memory or immediate operand without Iced's q suffix (binutils 2.40: the size is implied in 64-bit mode).
             // objdump always prints the scale of an index register, Iced omits ",1".
             if (ins.MemoryIndex != Register.None && ins.MemoryIndexScale == 1)
             {
@@ -95,10 +98,26 @@ internal sealed class ObjdumpText
                 text = (ins.SegmentPrefix.ToString().ToLowerInvariant() + " " + mn).PadRight(6) + " " + ops;
             }
             if (ShiftByOne.Contains(ins.Code)) text = text.Replace("$0x1,", "", StringComparison.Ordinal);
-            if (ins.FlowControl is FlowControl.IndirectCall or FlowControl.IndirectBranch && text.Length > 5 && text[4] == 'q' && text[..4] is "call" or "jmpq")
-                text = text[..4] + " " + text[5..];
-            else if (ins.FlowControl is FlowControl.IndirectBranch && text.StartsWith("jmpq ", StringComparison.Ordinal))
-                text = "jmp  " + text[5..];
+            // String instructions: objdump names the implicit segments (%es:(%rdi), %ds:(%rsi)); Iced leaves them out.
+            bool esDi = false, dsSi = false;
+            for (int i = 0; i < ins.OpCount; i++)
+            {
+                var k = ins.GetOpKind(i);
+                esDi |= k is OpKind.MemoryESRDI or OpKind.MemoryESEDI or OpKind.MemoryESDI;
+                dsSi |= k is OpKind.MemorySegRSI or OpKind.MemorySegESI or OpKind.MemorySegSI;
+            }
+            if (esDi) text = Regex.Replace(text, @"(?<!:)\((%[re]?di)\)", "%es:($1)");
+            if (dsSi) text = Regex.Replace(text, @"(?<!:)\((%[re]?si)\)", "%ds:($1)");
+            // imul $imm,%r,%r: Iced prints the two-operand GAS short form, objdump all three operands.
+            if (ins.Mnemonic == Mnemonic.Imul && ins.OpCount == 3 && ins.Op1Kind == OpKind.Register && ins.Op0Register == ins.Op1Register
+                && text.Count(c => c == ',') == 1)
+                text += ",%" + ins.Op0Register.ToString().ToLowerInvariant();
+            foreach (var q in QSuffixed)
+                if (text.StartsWith(q, StringComparison.Ordinal) && text.Length > q.Length && text[q.Length] == ' ')
+                {
+                    text = (q[..^1] + " ").PadRight(7) + text[(q.Length + 1)..].TrimStart();
+                    break;
+                }
         }
         if (ins.IsIPRelativeMemoryOperand)
         {
