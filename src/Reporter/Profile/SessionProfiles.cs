@@ -58,6 +58,10 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer) : IFrameSymboliz
             case ImageKind.KernelModule:
                 if (symbolizer.Resolve(image.Path, image.Kind == ImageKind.Kernel ? ObjectKind.Kernel : ObjectKind.KernelModule, offset) is not { } k) return null;
                 return new FrameSymbol(k.Name, k.Start, k.Size, offset);
+            case ImageKind.Hypervisor:
+                // xen-syms is an ELF linked at its run address: the frame offset is already an SVMA.
+                if (!Path.IsPathRooted(image.Path) || symbolizer.FindFunction(image.Path, new Svma(offset)) is not { } h) return null;
+                return new FrameSymbol(h.Name, h.Start, h.Size, offset);
             default:
                 return null;
         }
