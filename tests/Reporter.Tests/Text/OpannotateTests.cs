@@ -117,8 +117,10 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
         Assert.Contains($"<xp_alpha>: /* xp_alpha total:      1 ", w.ToString());
     }
 
-    [Fact]
-    public void StrippedLibraryCodeMatchesObjdump()
+    [Theory]
+    [InlineData(AsmSyntax.Gas)]
+    [InlineData(AsmSyntax.Intel)]
+    public void StrippedLibraryCodeMatchesObjdump(AsmSyntax syntax)
     {
         const string lib = "/usr/lib/x86_64-linux-gnu/liblzma.so.5";
         if (Skip() || !File.Exists(lib)) return;
@@ -131,9 +133,9 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
         var profile = BuildProfile(real, fns.Select(f => (f.Start.Value, 1)), sym);
         using var code = new CodeBytes(sym);
         var w = new StringWriter();
-        OpannotateWriter.Write(profile, sym, code, w, new OpannotateOptions());
+        OpannotateWriter.Write(profile, sym, code, w, new OpannotateOptions { Syntax = syntax });
         var ours = Parse(w.ToString());
-        var all = Objdump(real).Values.SelectMany(v => v).ToDictionary(x => x.Addr, x => Regex.Replace(x.Text, @"\s+#.*$", ""));
+        var all = Objdump(real, syntax == AsmSyntax.Intel ? ["-M", "intel"] : []).Values.SelectMany(v => v).ToDictionary(x => x.Addr, x => Regex.Replace(x.Text, @"\s+#.*$", ""));
         int compared = 0;
         foreach (var (addr, (_, text)) in ours)
         {

@@ -25,6 +25,9 @@ internal sealed class ObjdumpText
 
     private static readonly string[] QSuffixed = ["pushq", "popq", "callq", "jmpq"];
 
+    private static readonly HashSet<Code> MoffsMov = Enum.GetValues<Code>()
+        .Where(c => c.ToString() is var n && n.StartsWith("Mov_", StringComparison.Ordinal) && n.Contains("moffs", StringComparison.Ordinal)).ToHashSet();
+
     private static readonly HashSet<Code> ShiftByOne = Enum.GetValues<Code>()
         .Where(c => c.ToString() is var n && n.EndsWith("_1", StringComparison.Ordinal)
             && (n.StartsWith("Rol_", StringComparison.Ordinal) || n.StartsWith("Ror_", StringComparison.Ordinal) || n.StartsWith("Rcl_", StringComparison.Ordinal)
@@ -60,6 +63,7 @@ internal sealed class ObjdumpText
             f.Options.SpaceAfterOperandSeparator = false;
             f.Options.ShowBranchSize = false;
             f.Options.SmallHexNumbersInDecimal = false;
+            f.Options.ShowZeroDisplacements = true;
             _formatter = f;
         }
     }
@@ -78,25 +82,53 @@ internal sealed class ObjdumpText
         }
         _formatter.Format(ins, _out);
         var text = _out.ToStringAndReset();
+        if (!_gas && ins.MemoryIndex != Register.None && ins.MemoryIndexScale == 1)
+        {
+            // objdump -M intel always prints the index scale ([r9+rax*1-0x4]); Iced omits "*1".
+            int open = text.IndexOf('['), close = text.IndexOf(']', Math.Max(open, 0));
+            if (open >= 0 && close > open)
+            {
+                var idx = ins.MemoryIndex.ToString().ToLowerInvariant();
+                var m = Regex.Matches(text[open..close], @"(?<=[\[+])" + idx + @"(?=[\]+-]|$)");
+                if (m.Count > 0) text = text.Insert(open + m[^1].Index + idx.Length, "*1");
+            }
+        }
+        if (!_gas)
+        {
+            // A 64-bit immediate or absolute-address mov is "movabs" in objdump's Intel syntax too.
+            if (ins.CodeSize == CodeSize.Code64 && (ins.Code == Code.Mov_r64_imm64 || MoffsMov.Contains(ins.Code))
+                && text.StartsWith("mov ", StringComparison.Ordinal))
+                text = "movabs " + text[4..].TrimStart();
+            // Shift-by-one forms: objdump -M intel prints the implicit count as a plain 1.
+            if (ShiftByOne.Contains(ins.Code) && text.EndsWith(",0x1", StringComparison.Ordinal)) text = text[..^4] + ",1";
+            // An absolute address with a segment override prints without brackets (fs:0x28).
+            if (ins.MemoryBase == Register.None && ins.MemoryIndex == Register.None && ins.SegmentPrefix != Register.None)
+                text = Regex.Replace(text, @"([cdefgs]s):\[(0x[0-9a-f]+)\]", "$1:$2");
+            text = IgnoredSegmentPrefix(ins, text);
+            text = IntelStringInstruction(ins) ?? text;
+            // imul r,r,imm with a repeated register: Iced prints the two-operand short form, objdump all three.
+            if (ins.Mnemonic == Mnemonic.Imul && ins.OpCount == 3 && ins.Op1Kind == OpKind.Register && ins.Op0Register == ins.Op1Register
+                && text.Count(c => c == ',') == 1)
+            {
+                var r = ins.Op0Register.ToString().ToLowerInvariant();
+                int at = text.IndexOf(r + ",", StringComparison.Ordinal);
+                if (at >= 0) text = text.Insert(at + r.Length + 1, r + ",");
+            }
+            // objdump -M intel prints a negative RIP displacement as its unsigned 64-bit value ([rip+0xffffffffffffedb2]).
+            if (ins.IsIPRelativeMemoryOperand)
+                text = Regex.Replace(text, @"\[rip-0x([0-9a-f]+)\]", m => $"[rip+0x{unchecked(0UL - Convert.ToUInt64(m.Groups[1].Value, 16)):x}]");
+        }
         if (_gas)
         {
-            // objdump prints the D0/D1/D2/D3 shift-by-one forms without the implicit $0x1, and push/pop/call/jmp
-            // with a memory or immediate operand without Iced's q suffix (binutils 2.40: the size is implied in 64-bit mode).
-            // objdump always prints the scale of an index register, Iced omits ",1".
+            // Where objdump (binutils 2.40) and Iced's GAS text differ: objdump always prints the scale of an index
+            // register (Iced omits ",1"); it prints the D0/D1/D2/D3 shift-by-one forms without the implicit $0x1, and
+            // push/pop/call/jmp with a memory or immediate operand without the q suffix (implied in 64-bit mode).
             if (ins.MemoryIndex != Register.None && ins.MemoryIndexScale == 1)
             {
                 var idx = ",%" + ins.MemoryIndex.ToString().ToLowerInvariant() + ")";
                 text = text.Replace(idx, idx[..^1] + ",1)", StringComparison.Ordinal);
             }
-            // A segment override that 64-bit mode ignores is printed by objdump as a prefix word ("cs nopw …").
-            if (ins.SegmentPrefix is Register.CS or Register.DS or Register.ES or Register.SS && ins.CodeSize == CodeSize.Code64
-                && !text.Contains('%' + ins.SegmentPrefix.ToString().ToLowerInvariant() + ':', StringComparison.Ordinal))
-            {
-                int sp = text.IndexOf(' ');
-                var mn = sp < 0 ? text : text[..sp];
-                var ops = sp < 0 ? "" : text[sp..].TrimStart();
-                text = (ins.SegmentPrefix.ToString().ToLowerInvariant() + " " + mn).PadRight(6) + " " + ops;
-            }
+            text = IgnoredSegmentPrefix(ins, text);
             if (ShiftByOne.Contains(ins.Code)) text = text.Replace("$0x1,", "", StringComparison.Ordinal);
             // String instructions: objdump names the implicit segments (%es:(%rdi), %ds:(%rsi)); Iced leaves them out.
             bool esDi = false, dsSi = false;
@@ -126,6 +158,55 @@ internal sealed class ObjdumpText
             text += "        # " + addr.ToString("x") + (sym != null ? " <" + sym + ">" : "");
         }
         return text;
+    }
+
+    /// <summary>
+    /// String instructions as objdump -M intel prints them: generic mnemonic, explicit operands with their implicit
+    /// segments (<c>rep stos QWORD PTR es:[rdi],rax</c>); Iced prints the sized mnemonic (<c>rep stosq</c>). Null when
+    /// <paramref name="ins"/> is not a stos/lods/movs/scas/cmps string form.
+    /// </summary>
+    private static string? IntelStringInstruction(in Instruction ins)
+    {
+        string? di = null, si = null;
+        for (int i = 0; i < ins.OpCount; i++)
+            switch (ins.GetOpKind(i))
+            {
+                case OpKind.MemoryESRDI: di = "rdi"; break;
+                case OpKind.MemoryESEDI: di = "edi"; break;
+                case OpKind.MemorySegRSI: si = "rsi"; break;
+                case OpKind.MemorySegESI: si = "esi"; break;
+            }
+        if (di == null && si == null) return null;
+        var m = ins.Mnemonic.ToString().ToLowerInvariant();
+        if (m.Length != 5) return null;
+        string op = m[..4];
+        (string size, string reg) = m[4] switch { 'b' => ("BYTE", "al"), 'w' => ("WORD", "ax"), 'd' => ("DWORD", "eax"), 'q' => ("QWORD", "rax"), _ => ("", "") };
+        if (size.Length == 0) return null;
+        string es = $"{size} PTR es:[{di}]", ds = $"{size} PTR ds:[{si}]";
+        string? ops = op switch
+        {
+            "stos" => $"{es},{reg}",
+            "lods" => $"{reg},{ds}",
+            "movs" => $"{es},{ds}",
+            "scas" => $"{reg},{es}",
+            "cmps" => $"{ds},{es}",
+            _ => null,
+        };
+        if (ops == null) return null;
+        string prefix = ins.HasRepePrefix ? (op is "cmps" or "scas" ? "repz " : "rep ") : ins.HasRepnePrefix ? "repnz " : "";
+        return (prefix + op).PadRight(6) + " " + ops;
+    }
+
+    /// <summary>A segment override that 64-bit mode ignores is printed by objdump as a prefix word ("cs nopw …").</summary>
+    private static string IgnoredSegmentPrefix(in Instruction ins, string text)
+    {
+        if (ins.SegmentPrefix is not (Register.CS or Register.DS or Register.ES or Register.SS) || ins.CodeSize != CodeSize.Code64) return text;
+        var seg = ins.SegmentPrefix.ToString().ToLowerInvariant();
+        if (text.Contains(seg + ':', StringComparison.Ordinal)) return text;
+        int sp = text.IndexOf(' ');
+        var mn = sp < 0 ? text : text[..sp];
+        var ops = sp < 0 ? "" : text[sp..].TrimStart();
+        return (seg + " " + mn).PadRight(6) + " " + ops;
     }
 
     /// <summary>objdump's full line(s) for one instruction: address, bytes, text (a second line for bytes past 7).</summary>
