@@ -37,7 +37,7 @@ internal static class OpannotateCommand
             var o = new OpannotateOptions
             {
                 Assembly = asm || !src, Source = src, Syntax = syn, SkidAdjust = pr.GetValue(skid), Threshold = pr.GetValue(threshold),
-                IncludeSymbols = CommonOptions.SplitEvents(pr.GetValue(include)), Image = pr.GetValue(image),
+                IncludeSymbols = (pr.GetValue(include) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(), Image = pr.GetValue(image),
                 CommandLine = "xenoprof " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             return Execute(pr.GetValue(dir)!, o, Console.Out, pr.GetValue(vmlinux), !pr.GetValue(noRecovery));

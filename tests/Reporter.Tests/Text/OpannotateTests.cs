@@ -40,7 +40,12 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
         List<(ulong, string)>? cur = null;
         foreach (var line in Tools.Run("objdump", ["-d", "-w", .. extra, path]).Split('\n'))
         {
-            if (ObjdumpLabel().Match(line) is { Success: true } l) { result[l.Groups[2].Value] = cur = []; continue; }
+            if (ObjdumpLabel().Match(line) is { Success: true } l)
+            {
+                // Static functions of different files may share a name: keep every instance's instructions.
+                if (!result.TryGetValue(l.Groups[2].Value, out cur)) result[l.Groups[2].Value] = cur = [];
+                continue;
+            }
             if (cur != null && ObjdumpInsn().Match(line) is { Success: true } m)
                 cur.Add((Convert.ToUInt64(m.Groups[1].Value, 16), Normalize(m.Groups[2].Value)));
         }
@@ -179,6 +184,41 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
         Assert.Equal(loadAddr, dis.SkidAdjust(after));
         Assert.Equal(loadAddr, dis.SkidAdjust(loadAddr + 1)); // inside the load: folded onto it
         Assert.Equal(insns[0].Addr, dis.SkidAdjust(insns[0].Addr)); // first instruction stays
+    }
+
+    /// <summary>A real hypervisor image: <c>$XENPROF_XEN_SYMS</c>, else the Debian debug package's path.</summary>
+    private static string? XenSyms() =>
+        Environment.GetEnvironmentVariable("XENPROF_XEN_SYMS") is { Length: > 0 } e && File.Exists(e) ? e
+        : Directory.Exists("/usr/lib/debug/boot") ? Directory.GetFiles("/usr/lib/debug/boot", "xen-syms-*").FirstOrDefault(f => !f.EndsWith(".map")) : null;
+
+    [Fact]
+    public void HypervisorImageAnnotatesLikeObjdump()
+    {
+        if (Skip()) return;
+        if (XenSyms() is not { } xen) { output.WriteLine("skipped: no xen-syms (set XENPROF_XEN_SYMS or install xen-hypervisor-*-dbg)"); return; }
+        using var elf = ElfObjectFile.Open(xen);
+        // Hypervisor frames are absolute addresses in xen-syms' own address space (its SVMAs).
+        var fns = elf.Symbols.Where(f => f.Size is > 64 and < 4096).Where((_, i) => i % 17 == 0).Take(120).ToList();
+        var path = Path.Combine(_dir, "xen.db");
+        using (var store = SessionStore.Create(path))
+        {
+            var ev = store.AddEvent(new StoredEvent("CPU_CLOCK", 1, 0, 1000000, 0, true, true, "ns", "CPU clock"));
+            var img = store.InternImage(xen, ImageKind.Hypervisor, null);
+            foreach (var f in fns)
+                store.AddSample(new StoredSample(0, 0, 0, 0, 0, ev.Id, store.InternStack(default, store.InternFrame(img, f.Start.Value + 1)), SampleMode.Hypervisor, 1));
+            store.Commit();
+        }
+        using var sym = new Symbolizer(Local);
+        using var read = SessionStore.OpenRead(path);
+        var profile = ProfileBuilder.Build(read, new StoreFrameSymbolizer(sym), new ProfileOptions { WithDetails = true });
+        using var code = new CodeBytes(sym);
+        var w = new StringWriter();
+        Assert.Equal(fns.Count, OpannotateWriter.Write(profile, sym, code, w, new OpannotateOptions()));
+        var ours = Parse(w.ToString());
+        var all = Objdump(xen).Values.SelectMany(v => v).GroupBy(x => x.Addr).ToDictionary(g => g.Key, g => Regex.Replace(g.First().Text, @"\s+#.*$", ""));
+        foreach (var (addr, (_, text)) in ours)
+            Assert.Equal($"{addr:x}: {all[addr]}", $"{addr:x}: {text}");
+        output.WriteLine($"{ours.Count} xen-syms instructions compared in {fns.Count} functions");
     }
 
     private static (string Raw, string Adjusted) Split(string counts)

@@ -140,6 +140,8 @@ internal sealed class ObjdumpText
             }
             if (esDi) text = Regex.Replace(text, @"(?<!:)\((%[re]?di)\)", "%es:($1)");
             if (dsSi) text = Regex.Replace(text, @"(?<!:)\((%[re]?si)\)", "%ds:($1)");
+            // Port I/O through DX: objdump writes the port as (%dx).
+            if (ins.Mnemonic is Mnemonic.In or Mnemonic.Out) text = Regex.Replace(text, @"(?<!\()%dx\b", "(%dx)");
             // imul $imm,%r,%r: Iced prints the two-operand GAS short form, objdump all three operands.
             if (ins.Mnemonic == Mnemonic.Imul && ins.OpCount == 3 && ins.Op1Kind == OpKind.Register && ins.Op0Register == ins.Op1Register
                 && text.Count(c => c == ',') == 1)
@@ -197,6 +199,22 @@ internal sealed class ObjdumpText
         return (prefix + op).PadRight(6) + " " + ops;
     }
 
+    /// <summary>objdump names each operand-size prefix (0x66) beyond the first "data16" (the padding
+    /// <c>66 66 2e 0f 1f 84 …</c> prints as <c>data16 cs nopw …</c>); Iced drops them silently.</summary>
+    private static string RepeatedOperandSize(ReadOnlySpan<byte> bytes, string text)
+    {
+        int count = 0;
+        foreach (var b in bytes)
+        {
+            if (b == 0x66) count++;
+            else if (b is not (0x67 or 0x2e or 0x3e or 0x26 or 0x36 or 0x64 or 0x65 or 0xf0 or 0xf2 or 0xf3)) break;
+        }
+        if (count < 2) return text;
+        text = Regex.Replace(text, @"^(\S+)\s+", "$1 ");
+        for (int i = 1; i < count; i++) text = "data16 " + text;
+        return text;
+    }
+
     /// <summary>A segment override that 64-bit mode ignores is printed by objdump as a prefix word ("cs nopw …").</summary>
     private static string IgnoredSegmentPrefix(in Instruction ins, string text)
     {
@@ -216,7 +234,7 @@ internal sealed class ObjdumpText
         sb.Append(ins.IP.ToString("x").PadLeft(8)).Append(":\t");
         int first = Math.Min(7, bytes.Length);
         for (int i = 0; i < first; i++) sb.Append(bytes[i].ToString("x2")).Append(' ');
-        sb.Append(' ', (7 - first) * 3).Append('\t').Append(Instruction(ins));
+        sb.Append(' ', (7 - first) * 3).Append('\t').Append(RepeatedOperandSize(bytes, Instruction(ins)));
         into.Add(sb.ToString());
         if (bytes.Length > 7)
         {
