@@ -99,8 +99,18 @@ public partial class FunctionRecoveryTests(CProgramFixture prog, ITestOutputHelp
             List<RecoveredFunction> first;
             using (var s = new Symbolizer(opts)) first = s.GetRecovery(prog.Stripped)!.Functions.ToList();
             var file = Assert.Single(Directory.GetFiles(cache));
+            Assert.StartsWith("xenprof-functions 2 stripped", File.ReadLines(file).First());
             Assert.StartsWith(Tools.ReadelfBuildId(prog.Stripped)!, Path.GetFileName(file));
             using (var s = new Symbolizer(opts)) Assert.Equal(first, s.GetRecovery(prog.Stripped)!.Functions.ToList());
+            // A copy of the same build under another name hits the same entry but is named after itself.
+            var copy = Path.Combine(cache, "renamed");
+            File.Copy(prog.Stripped, copy);
+            using (var s = new Symbolizer(opts))
+            {
+                var renamed = s.GetRecovery(copy)!.Functions.ToList();
+                Assert.Equal(first.Select(f => f.Start), renamed.Select(f => f.Start));
+                Assert.All(renamed.Where(f => f.Source != RecoveredFrom.Plt), f => Assert.StartsWith("renamed+0x", f.Name));
+            }
         }
         finally { Directory.Delete(cache, true); }
     }
