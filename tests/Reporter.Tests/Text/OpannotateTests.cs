@@ -221,6 +221,73 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
         output.WriteLine($"{ours.Count} xen-syms instructions compared in {fns.Count} functions");
     }
 
+    /// <summary>
+    /// Kernel frames read their code from an ELF core file laid out like <c>/proc/kcore</c> (one <c>PT_LOAD</c> per
+    /// kernel range, <c>p_vaddr</c> = kernel virtual address): here a synthetic one holding xp_beta's bytes at a
+    /// kernel address, named by a kallsyms file, so the listing must equal objdump's xp_beta instruction by instruction.
+    /// </summary>
+    [Fact]
+    public void KernelCodeComesFromAKcoreStyleCoreFile()
+    {
+        if (Skip()) return;
+        var beta = Objdump(prog.Pie)["xp_beta"];
+        using var elf = ElfObjectFile.Open(prog.Pie);
+        var fn = elf.FindSymbol(new Svma(beta[0].Addr))!.Value;
+        var code = elf.BytesAt(fn.Start, (int)fn.Size).ToArray();
+        const ulong kaddr = 0xffffffff81200000;
+        // Elf64_Ehdr (64 bytes) + one Elf64_Phdr (56 bytes) + the code at file offset 0x1000.
+        var core = new byte[0x1000 + code.Length];
+        core[0] = 0x7f; core[1] = (byte)'E'; core[2] = (byte)'L'; core[3] = (byte)'F'; core[4] = 2; core[5] = 1; core[6] = 1;
+        BitConverter.GetBytes((ushort)4).CopyTo(core, 16);          // e_type ET_CORE
+        BitConverter.GetBytes((ushort)62).CopyTo(core, 18);         // e_machine x86-64
+        BitConverter.GetBytes(64UL).CopyTo(core, 32);               // e_phoff
+        BitConverter.GetBytes((ushort)56).CopyTo(core, 54);         // e_phentsize
+        BitConverter.GetBytes((ushort)1).CopyTo(core, 56);          // e_phnum
+        BitConverter.GetBytes(1U).CopyTo(core, 64);                 // p_type PT_LOAD
+        BitConverter.GetBytes(0x1000UL).CopyTo(core, 64 + 8);       // p_offset
+        BitConverter.GetBytes(kaddr).CopyTo(core, 64 + 16);         // p_vaddr
+        BitConverter.GetBytes((ulong)code.Length).CopyTo(core, 64 + 32); // p_filesz
+        code.CopyTo(core, 0x1000);
+        var kcore = Path.Combine(_dir, "kcore");
+        File.WriteAllBytes(kcore, core);
+        var kallsyms = Path.Combine(_dir, "kallsyms");
+        File.WriteAllText(kallsyms, $"{kaddr:x16} T xp_kbeta\n{kaddr + fn.Size:x16} T xp_knext\n");
+
+        var path = Path.Combine(_dir, "k.db");
+        using (var store = SessionStore.Create(path))
+        {
+            var ev = store.AddEvent(new StoredEvent("CPU_CLOCK", 1, 0, 1000000, 0, true, true, "ns", "CPU clock"));
+            var img = store.InternImage("[kernel.kallsyms]", ImageKind.Kernel, null);
+            var at = kaddr + (beta[3].Addr - fn.Start.Value);
+            store.AddSample(new StoredSample(0, 0, 0, 0, 0, ev.Id, store.InternStack(default, store.InternFrame(img, at)), SampleMode.Kernel, 1));
+            store.Commit();
+        }
+        using var sym = new Symbolizer(Local with { KallsymsPath = kallsyms, ModulesPath = null });
+        using var read = SessionStore.OpenRead(path);
+        var profile = ProfileBuilder.Build(read, new StoreFrameSymbolizer(sym), new ProfileOptions { WithDetails = true });
+        using var bytes = new CodeBytes(sym, vmlinux: null, kcorePath: kcore);
+        var w = new StringWriter();
+        int listed = OpannotateWriter.Write(profile, sym, bytes, w, new OpannotateOptions());
+        output.WriteLine(w.ToString());
+        Assert.Equal(1, listed);
+        var ours = Parse(w.ToString());
+        var expected = beta.Where(b => b.Addr - fn.Start.Value < fn.Size).ToList();
+        Assert.Equal(expected.Count, ours.Count);
+        foreach (var (addr, text) in expected)
+        {
+            var k = kaddr + (addr - fn.Start.Value);
+            // Branch targets move with the code; compare mnemonic and operands up to the target address.
+            var exp = Regex.Replace(text, @"\s+#.*$", "");
+            var got = ours[k].Text;
+            if (Regex.Match(exp, @"^(j\w+|call) [0-9a-f]+$") is { Success: true })
+                Assert.Equal(exp.Split(' ')[0], got.Split(' ')[0]);
+            else
+                Assert.Equal(exp, got);
+        }
+        Assert.Contains("<xp_kbeta>: /* xp_kbeta total:      1 ", w.ToString());
+        Assert.Contains($" <xp_kbeta+0x", w.ToString()); // a branch inside the function named by symbol+offset
+    }
+
     private static (string Raw, string Adjusted) Split(string counts)
     {
         var parts = counts.Split(" | ");
