@@ -14,6 +14,7 @@ public static class Program
             RecordCommand.Create(),
             OpcontrolCommand.Create(),
             OpreportCommand.Create(),
+            OpannotateCommand.Create(),
             FlameCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),

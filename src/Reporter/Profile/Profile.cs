@@ -18,6 +18,36 @@ public interface IFrameSymbolizer
     IReadOnlyList<string> Warnings { get; }
 }
 
+/// <summary>
+/// A frame located inside its function: the function's name and range and the frame's own address, all in the
+/// image's address space (SVMA for ELF images, absolute kernel address for the kernel and modules).
+/// </summary>
+/// <param name="Name">Function name (a symbol, or a recovered <c>image+0xSTART</c>).</param>
+/// <param name="Start">Function start.</param>
+/// <param name="Size">Function extent in bytes.</param>
+/// <param name="Address">The frame's address (what opreport <c>-d</c> prints as vma).</param>
+public readonly record struct FrameSymbol(string Name, ulong Start, ulong Size, ulong Address);
+
+/// <summary>Optional richer seam: a symbolizer that also says where in its function a frame lies (needed for
+/// per-instruction details and annotation).</summary>
+public interface IFrameAddressSymbolizer
+{
+    /// <summary>Locates <paramref name="offset"/> in <paramref name="image"/>; null when no function covers it.</summary>
+    FrameSymbol? Locate(StoredImage image, ulong offset);
+}
+
+/// <summary>One sampled instruction address inside a symbol (opreport <c>-d</c>).</summary>
+public sealed class InstructionRow
+{
+    internal InstructionRow(ulong vma, int events) { Vma = vma; Counts = new CountRow(events); }
+
+    /// <summary>The address: SVMA for ELF images, absolute kernel address for the kernel and modules.</summary>
+    public ulong Vma { get; }
+
+    /// <summary>Samples per event.</summary>
+    public CountRow Counts { get; }
+}
+
 /// <summary>Counts for one row of a report: samples per event, in <see cref="Profile.Events"/> order.</summary>
 public sealed class CountRow
 {
@@ -55,6 +85,26 @@ public sealed class SymbolRow
 
     /// <summary>Symbol name, or <see cref="Profile.NoSymbols"/>.</summary>
     public string Symbol { get; }
+
+    /// <summary>Function start in the image's address space (0 when unknown; only set with <see cref="ProfileOptions.WithDetails"/>).</summary>
+    public ulong Start { get; internal set; }
+
+    /// <summary>Function extent in bytes (0 when unknown; only set with <see cref="ProfileOptions.WithDetails"/>).</summary>
+    public ulong Size { get; internal set; }
+
+    /// <summary>Per-address counts sorted by address (only with <see cref="ProfileOptions.WithDetails"/>, else empty).</summary>
+    public IReadOnlyList<InstructionRow> Details => _details == null ? [] : _sorted ??= _details.Values.OrderBy(d => d.Vma).ToList();
+
+    private Dictionary<ulong, InstructionRow>? _details;
+    private List<InstructionRow>? _sorted;
+
+    internal InstructionRow Detail(ulong vma)
+    {
+        _details ??= [];
+        _sorted = null;
+        if (!_details.TryGetValue(vma, out var d)) _details[vma] = d = new InstructionRow(vma, Counts.Samples.Length);
+        return d;
+    }
 
     /// <summary>Samples per event.</summary>
     public CountRow Counts { get; }
@@ -125,4 +175,8 @@ public sealed record ProfileOptions
 
     /// <summary>Also resolve every stack (needed by flame graphs; costs a symbol lookup per distinct frame).</summary>
     public bool WithStacks { get; init; }
+
+    /// <summary>Also count samples per instruction address inside each symbol (opreport <c>-d</c>, opannotate); needs a
+    /// symbolizer implementing <see cref="IFrameAddressSymbolizer"/>.</summary>
+    public bool WithDetails { get; init; }
 }

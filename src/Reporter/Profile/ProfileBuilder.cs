@@ -23,9 +23,23 @@ public static class ProfileBuilder
         var frameNames = new Dictionary<FrameId, string?>();
         var resolved = new List<ResolvedStack>();
 
+        var locator = options.WithDetails ? symbolizer as IFrameAddressSymbolizer : null;
+        var located = new Dictionary<FrameId, FrameSymbol?>();
+
+        FrameSymbol? LocationOf(FrameId f)
+        {
+            if (located.TryGetValue(f, out var l)) return l;
+            var fr = frames[f];
+            l = locator!.Locate(images[fr.Image], fr.Offset);
+            located[f] = l;
+            frameNames[f] = l?.Name;
+            return l;
+        }
+
         string? NameOf(FrameId f)
         {
             if (frameNames.TryGetValue(f, out var s)) return s;
+            if (locator != null) return LocationOf(f)?.Name;
             var fr = frames[f];
             s = symbolizer.Symbolize(images[fr.Image], fr.Offset);
             frameNames[f] = s;
@@ -44,6 +58,12 @@ public static class ProfileBuilder
             var sym = NameOf(stacks[t.Stack].Frame) ?? Profile.NoSymbols;
             if (!symbolRows.TryGetValue((leaf.Image, sym), out var sr)) symbolRows[(leaf.Image, sym)] = sr = new SymbolRow(img, sym, n);
             sr.Counts.Samples[ei] += t.Weight;
+            if (locator != null)
+            {
+                var loc = LocationOf(stacks[t.Stack].Frame);
+                if (loc is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
+                sr.Detail(loc?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
+            }
 
             if (options.WithStacks)
             {

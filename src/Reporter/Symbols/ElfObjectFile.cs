@@ -12,6 +12,26 @@ namespace XenProf.Reporter.Symbols;
 /// <param name="Flags"><c>p_flags</c> (PF_X=1, PF_W=2, PF_R=4).</param>
 public readonly record struct LoadSegment(ulong FileOffset, ulong FileSize, ulong Vaddr, ulong MemSize, uint Flags);
 
+/// <summary>A section header (<c>Elf64_Shdr</c>) with its name resolved; the raw view function recovery and
+/// disassembly need (<c>.eh_frame</c>, <c>.plt</c>, <c>.rela.plt</c>, <c>.text</c>…).</summary>
+/// <param name="Name">Section name from the section-name string table ("" when absent).</param>
+/// <param name="Type"><c>sh_type</c>: 1 PROGBITS, 2 SYMTAB, 3 STRTAB, 4 RELA, 8 NOBITS, 11 DYNSYM…</param>
+/// <param name="Flags"><c>sh_flags</c> (SHF_ALLOC=2, SHF_EXECINSTR=4).</param>
+/// <param name="Address"><c>sh_addr</c>, an SVMA (0 for sections not loaded).</param>
+/// <param name="Offset"><c>sh_offset</c>, bytes from the start of the file.</param>
+/// <param name="Size"><c>sh_size</c>, bytes.</param>
+/// <param name="Link"><c>sh_link</c>: for symbol tables and relocations, the index of the linked section.</param>
+/// <param name="Info"><c>sh_info</c>.</param>
+/// <param name="EntrySize"><c>sh_entsize</c>.</param>
+public readonly record struct ElfSection(string Name, uint Type, ulong Flags, ulong Address, ulong Offset, ulong Size, uint Link, uint Info, ulong EntrySize)
+{
+    /// <summary>Whether the section holds executable code (<c>SHF_EXECINSTR</c>).</summary>
+    public bool IsExecutable => (Flags & 4) != 0;
+
+    /// <summary>Whether <paramref name="address"/> lies in <c>[Address, Address + Size)</c>.</summary>
+    public bool Contains(ulong address) => address >= Address && address - Address < Size;
+}
+
 /// <summary>
 /// An ELF image read through a memory map (no copy of the file): header, program headers, section headers,
 /// function symbols from <c>.symtab</c> and <c>.dynsym</c>, the GNU build-id and the <c>.gnu_debuglink</c> name.
@@ -30,6 +50,7 @@ public sealed class ElfObjectFile : IObjectFile
 
     private readonly MappedBytes _bytes;
     private readonly LoadSegment[] _loads;
+    private readonly ElfSection[] _sections;
     private readonly RawSymbol[] _symtab, _dynsym;
     private readonly StringTableRef _symtabStr, _dynsymStr;
     private SymbolTable _table;
@@ -47,6 +68,7 @@ public sealed class ElfObjectFile : IObjectFile
             ElfType = p.Type;
             Machine = p.Machine;
             _loads = p.Loads.ToArray();
+            _sections = p.Sections.ToArray();
             BuildId = p.BuildId;
             DebugLink = p.DebugLink;
             DebugLinkCrc = p.DebugLinkCrc;
@@ -101,6 +123,42 @@ public sealed class ElfObjectFile : IObjectFile
 
     /// <summary>The <c>PT_LOAD</c> program headers in file order.</summary>
     public IReadOnlyList<LoadSegment> LoadSegments => _loads;
+
+    /// <summary>The section headers in index order (empty when the file has no section header table).</summary>
+    public IReadOnlyList<ElfSection> Sections => _sections;
+
+    /// <summary>The first section named <paramref name="name"/>, or null.</summary>
+    public ElfSection? FindSection(string name)
+    {
+        foreach (var s in _sections) if (s.Name == name) return s;
+        return null;
+    }
+
+    /// <summary>The file bytes of <paramref name="section"/>, or an empty span for <c>SHT_NOBITS</c> or a section whose
+    /// data lies outside the file. The span is valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> SectionBytes(ElfSection section)
+    {
+        if (section.Type == SHT_NOBITS || section.Size > int.MaxValue || !_bytes.InRange(section.Offset, section.Size)) return [];
+        return _bytes.Span((long)section.Offset, (int)section.Size);
+    }
+
+    /// <summary>
+    /// The file bytes loaded at SVMAs <c>[start, start + length)</c>, through the <c>PT_LOAD</c> segment containing
+    /// <paramref name="start"/>; truncated at the end of the segment's file data. Empty when no segment covers it.
+    /// The span is valid until <see cref="Dispose"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> BytesAt(Svma start, int length)
+    {
+        foreach (var s in _loads)
+        {
+            if (start.Value < s.Vaddr || start.Value - s.Vaddr >= s.FileSize) continue;
+            ulong off = start.Value - s.Vaddr + s.FileOffset;
+            ulong n = Math.Min((ulong)Math.Max(length, 0), s.FileSize - (start.Value - s.Vaddr));
+            if (!_bytes.InRange(off, n)) return [];
+            return _bytes.Span((long)off, (int)n);
+        }
+        return [];
+    }
 
     /// <summary>Whether the file has a <c>.symtab</c> section (a stripped file has only <c>.dynsym</c>).</summary>
     public bool HasSymtab { get; }
@@ -203,8 +261,9 @@ public sealed class ElfObjectFile : IObjectFile
         public RawSymbol[] Symtab = [], Dynsym = [];
         public StringTableRef SymtabStr, DynsymStr;
         public bool HasSymtabSection;
+        public readonly List<ElfSection> Sections = [];
 
-        private record struct Section(string Name, uint Type, ulong Flags, ulong Addr, ulong Offset, ulong Size, uint Link, ulong EntSize, long HeaderOffset);
+        private record struct Section(string Name, uint Type, ulong Flags, ulong Addr, ulong Offset, ulong Size, uint Link, ulong EntSize, long HeaderOffset, uint Info = 0);
 
         private string Ehdr => Is64 ? "Elf64_Ehdr" : "Elf32_Ehdr";
         private string Shdr => Is64 ? "Elf64_Shdr" : "Elf32_Shdr";
@@ -234,6 +293,7 @@ public sealed class ElfObjectFile : IObjectFile
 
             ReadProgramHeaders(phoff, phentsize, phnum);
             var sections = ReadSectionHeaders(shoff, shentsize, shnum16, shstrndx16);
+            foreach (var s in sections) Sections.Add(new ElfSection(s.Name, s.Type, s.Flags, s.Addr, s.Offset, s.Size, s.Link, s.Info, s.EntSize));
 
             foreach (var s in sections)
             {
@@ -315,14 +375,14 @@ public sealed class ElfObjectFile : IObjectFile
             if (Is64)
             {
                 ulong flags = c.ReadUInt64(), addr = c.ReadUInt64(), off = c.ReadUInt64(), size = c.ReadUInt64();
-                uint link = c.ReadUInt32(); c.ReadUInt32(); c.ReadUInt64();
-                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt64(), at);
+                uint link = c.ReadUInt32(), info = c.ReadUInt32(); c.ReadUInt64();
+                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt64(), at, info);
             }
             else
             {
                 ulong flags = c.ReadUInt32(), addr = c.ReadUInt32(), off = c.ReadUInt32(), size = c.ReadUInt32();
-                uint link = c.ReadUInt32(); c.ReadUInt32(); c.ReadUInt32();
-                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt32(), at);
+                uint link = c.ReadUInt32(), info = c.ReadUInt32(); c.ReadUInt32();
+                return new Section(name.ToString(), type, flags, addr, off, size, link, c.ReadUInt32(), at, info);
             }
         }
 

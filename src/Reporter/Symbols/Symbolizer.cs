@@ -26,6 +26,22 @@ public sealed record SymbolizerOptions
 
     /// <summary>Whether to search <see cref="DebugFileLocator.SystemDebugRoot"/> as well. Default true.</summary>
     public bool UseSystemDebugRoot { get; init; } = true;
+
+    /// <summary>Whether addresses no symbol covers resolve to functions recovered from PLT entries, <c>.eh_frame</c>
+    /// and call targets (<see cref="FunctionRecovery"/>). Default true; false gives perf's view (unresolved).</summary>
+    public bool RecoverFunctions { get; init; } = true;
+
+    /// <summary>Directory caching recovered function ranges per build-id (or path, mtime and size), or null for no
+    /// disk cache. Default <c>$XDG_CACHE_HOME/xenprof/functions</c> (<c>~/.cache/xenprof/functions</c>).</summary>
+    public string? CacheDirectory { get; init; } = DefaultCacheDirectory();
+
+    private static string? DefaultCacheDirectory()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var home = Environment.GetEnvironmentVariable("HOME");
+        var root = !string.IsNullOrEmpty(xdg) ? xdg : !string.IsNullOrEmpty(home) ? Path.Combine(home, ".cache") : null;
+        return root == null ? null : Path.Combine(root, "xenprof", "functions");
+    }
 }
 
 /// <summary>A frame resolved to a function symbol.</summary>
@@ -72,6 +88,7 @@ public sealed class Symbolizer : IDisposable
         public DateTime MTime;
         public long Length;
         public long CheckedAt;
+        public FunctionRecovery? Recovery;
     }
 
     /// <summary>Creates a symbolizer.</summary>
@@ -133,8 +150,9 @@ public sealed class Symbolizer : IDisposable
                     return null;
                 }
                 if (!f.TryFileOffsetToSvma(new FileOffset(offset), out var svma)) return null;
-                if (f.FindSymbol(svma) is not { } s) return null;
-                return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, svma.Value - s.Start.Value);
+                if (f.FindSymbol(svma) is { } s) return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, svma.Value - s.Start.Value);
+                if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(imagePath)?.Find(svma) is not { } r) return null;
+                return new ResolvedSymbol(r.Name, r.Start.Value, r.Size, svma.Value - r.Start.Value);
             default:
                 return null;
         }
@@ -161,6 +179,36 @@ public sealed class Symbolizer : IDisposable
         var entry = new Entry { MTime = mtime, Length = length, CheckedAt = now, File = OpenImage(path) };
         _images[path] = entry;
         return entry.File;
+    }
+
+    /// <summary>
+    /// The function containing <paramref name="address"/> in image <paramref name="path"/>: a symbol, else (when
+    /// <see cref="SymbolizerOptions.RecoverFunctions"/>) a recovered function; null when neither covers it.
+    /// </summary>
+    public ResolvedSymbol? FindFunction(string path, Svma address)
+    {
+        if (GetImage(path) is not { } f) return null;
+        if (f.FindSymbol(address) is { } s) return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, address.Value - s.Start.Value);
+        if (!_options.RecoverFunctions || GetRecovery(path)?.Find(address) is not { } r) return null;
+        return new ResolvedSymbol(r.Name, r.Start.Value, r.Size, address.Value - r.Start.Value);
+    }
+
+    /// <summary>
+    /// Functions recovered for image <paramref name="path"/> (computed once per opened file, and read from
+    /// <see cref="SymbolizerOptions.CacheDirectory"/> when an earlier run saved them), or null when the image cannot be opened.
+    /// </summary>
+    public FunctionRecovery? GetRecovery(string path)
+    {
+        if (GetImage(path) is not { } f || !_images.TryGetValue(path, out var e)) return null;
+        if (e.Recovery != null) return e.Recovery;
+        string? key = _options.CacheDirectory == null ? null : SymbolsInternal.RecoveryCache.Key(path, f.BuildId, e.MTime, e.Length);
+        // A debug file's symbols change what is "known": key the cache by it too.
+        if (key != null && f.DebugFilePath != null) key += "-dbg";
+        if (key != null && SymbolsInternal.RecoveryCache.TryLoad(_options.CacheDirectory!, key, Path.GetFileName(path)) is { } cached)
+            return e.Recovery = cached;
+        e.Recovery = FunctionRecovery.Recover(f);
+        if (key != null) SymbolsInternal.RecoveryCache.TrySave(_options.CacheDirectory!, key, e.Recovery);
+        return e.Recovery;
     }
 
     private ElfObjectFile? _vdso;

@@ -21,6 +21,10 @@ public sealed record OpreportOptions
 
     /// <summary>Omit the header lines (opreport <c>--no-header</c>).</summary>
     public bool NoHeader { get; init; }
+
+    /// <summary>Per-instruction rows under each symbol (opreport <c>-d/--details</c>; implies <see cref="Symbols"/>).
+    /// The profile must be built with <see cref="ProfileOptions.WithDetails"/>.</summary>
+    public bool Details { get; init; }
 }
 
 /// <summary>
@@ -38,7 +42,7 @@ public static class OpreportWriter
     public static void Write(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         if (!o.NoHeader) WriteHeader(p, w);
-        if (o.Symbols) WriteSymbols(p, w, o); else WriteImages(p, w, o);
+        if (o.Symbols || o.Details) WriteSymbols(p, w, o); else WriteImages(p, w, o);
     }
 
     /// <summary>Writes opreport's header: CPU line, one "Counted" line per event, and the loss/quality counters.</summary>
@@ -100,6 +104,7 @@ public static class OpreportWriter
     private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         var head = new System.Text.StringBuilder();
+        if (o.Details) head.Append("vma".PadRight(17));
         foreach (var _ in p.Events)
         {
             head.Append("samples".PadRight(9)).Append("%".PadRight(9));
@@ -111,6 +116,7 @@ public static class OpreportWriter
         {
             if (!Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
+            if (o.Details) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
             {
                 var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
@@ -120,6 +126,27 @@ public static class OpreportWriter
             var image = o.LongFilenames ? r.ImageRow.Image.Path : r.ImageRow.Name;
             line.Append(image.PadRight(24)).Append(' ').Append(r.Symbol);
             w.WriteLine(line.ToString());
+            if (o.Details) WriteDetails(p, r, w, o);
+        }
+    }
+
+    /// <summary>
+    /// opreport <c>-d</c> rows under a symbol (xenoprof.md §5.4): two spaces, the 16-digit vma, then per event the
+    /// samples and the percentage of the symbol's own total for that event.
+    /// </summary>
+    private static void WriteDetails(Profile.Profile p, SymbolRow r, TextWriter w, OpreportOptions o)
+    {
+        foreach (var d in r.Details)
+        {
+            var line = new System.Text.StringBuilder("  ");
+            line.Append(d.Vma.ToString("x16", Inv)).Append(' ');
+            for (int i = 0; i < p.Events.Count; i++)
+            {
+                var (pct, err) = Profile.Profile.Share(d.Counts.Samples[i], r.Counts.Samples[i]);
+                line.Append(d.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
+                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
+            }
+            w.WriteLine(line.ToString().TrimEnd());
         }
     }
 

@@ -6,7 +6,7 @@ namespace XenProf.Reporter.Tests.Symbols;
 
 public class SymbolizerTests(CProgramFixture prog, ITestOutputHelper output) : IClassFixture<CProgramFixture>
 {
-    private static readonly SymbolizerOptions Local = new() { UseSystemDebugRoot = false, KallsymsPath = "/nonexistent", UseRunningVdso = false };
+    private static readonly SymbolizerOptions Local = new() { UseSystemDebugRoot = false, KallsymsPath = "/nonexistent", UseRunningVdso = false, CacheDirectory = null };
 
     private bool Skip()
     {
@@ -57,9 +57,13 @@ public class SymbolizerTests(CProgramFixture prog, ITestOutputHelper output) : I
     public void StrippedProgramWithoutDebugFilesKeepsDynamicSymbolsOnly()
     {
         if (Skip()) return;
-        using var s = new Symbolizer(Local with { UseDebugFiles = false });
+        using var s = new Symbolizer(Local with { UseDebugFiles = false, RecoverFunctions = false });
         var offs = Offsets(prog.Pie, prog.Stripped);
         Assert.Null(s.Resolve(prog.Stripped, ObjectKind.Elf, offs["xp_static_helper"].FileOffset));
+        // With recovery (the default) the same address names the function by image and start.
+        using var r = new Symbolizer(Local with { UseDebugFiles = false });
+        var (fo, svma) = offs["xp_static_helper"];
+        Assert.Equal($"stripped+0x{svma:x}", r.Resolve(prog.Stripped, ObjectKind.Elf, fo + 1)?.Name);
     }
 
     [Fact]
@@ -94,7 +98,7 @@ public class SymbolizerTests(CProgramFixture prog, ITestOutputHelper output) : I
             var img = Path.Combine(dir, "stripped");
             File.Copy(prog.Stripped, img);
             File.Copy(prog.OtherDebug, Path.Combine(dir, "stripped.debug")); // debuglink name, wrong build
-            using var s = new Symbolizer(Local);
+            using var s = new Symbolizer(Local with { RecoverFunctions = false });
             var offs = Offsets(prog.Pie, img);
             Assert.Null(s.Resolve(img, ObjectKind.Elf, offs["xp_static_helper"].FileOffset));
             var w = Assert.Single(s.Warnings);

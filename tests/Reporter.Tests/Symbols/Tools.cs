@@ -8,7 +8,10 @@ internal static class Tools
     public static bool Has(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, tool)));
 
-    public static string Run(string file, params string[] args)
+    public static string Run(string file, params string[] args) => Run(file, true, args);
+
+    /// <summary>Runs a tool and returns its stdout; <paramref name="checkExit"/> false accepts a non-zero exit (readelf warns that way).</summary>
+    public static string Run(string file, bool checkExit, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -17,7 +20,7 @@ internal static class Tools
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+        if (checkExit && p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
         return stdout.Result;
     }
 

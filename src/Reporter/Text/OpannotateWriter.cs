@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Symbols;
+using XenProf.Reporter.Text.TextInternal;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Text;
+
+/// <summary>Assembly syntax for annotated listings.</summary>
+public enum AsmSyntax
+{
+    /// <summary>AT&amp;T / GNU as syntax, as <c>objdump -d</c> prints by default.</summary>
+    Gas,
+    /// <summary>Intel syntax, as <c>objdump -d -M intel</c> prints.</summary>
+    Intel,
+}
+
+/// <summary>Options for <see cref="OpannotateWriter"/>.</summary>
+public sealed record OpannotateOptions
+{
+    /// <summary>Annotated disassembly (opannotate <c>--assembly</c>). Default true.</summary>
+    public bool Assembly { get; init; } = true;
+
+    /// <summary>Source lines from DWARF line tables (opannotate <c>--source</c>); with <see cref="Assembly"/> they are
+    /// interleaved with the instructions, alone they are listed with per-line counts.</summary>
+    public bool Source { get; init; }
+
+    /// <summary>Assembly syntax. Default GAS.</summary>
+    public AsmSyntax Syntax { get; init; } = AsmSyntax.Gas;
+
+    /// <summary>Charge each sample to the instruction before its IP (imprecise events skid one instruction) and show
+    /// both the raw and the adjusted counts; the function header says which attribution the totals use.</summary>
+    public bool SkidAdjust { get; init; }
+
+    /// <summary>Only functions at or above this percentage of the total (opannotate <c>--threshold</c>); 0 = all.</summary>
+    public double Threshold { get; init; }
+
+    /// <summary>Only functions whose name contains one of these strings (opannotate <c>--include-symbols</c>); empty = all.</summary>
+    public IReadOnlyList<string> IncludeSymbols { get; init; } = [];
+
+    /// <summary>Only functions of images whose basename or path contains this string; null = all.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>The command line echoed in the header comment.</summary>
+    public string CommandLine { get; init; } = "xenoprof opannotate";
+
+    /// <summary>Largest function disassembled, in bytes (guards against a bogus symbol size). Default 1 MiB.</summary>
+    public int MaxFunctionBytes { get; init; } = 1 << 20;
+}
+
+/// <summary>
+/// Writes opannotate-style listings (reference: xenoprof.md §5.9): a C comment block with the command line, its
+/// interpretation and the CPU/event header; then every function with samples, hottest first, disassembled with Iced
+/// in objdump's layout. The function line is <c>START &lt;name&gt;: /* name total: N P */</c>; every instruction line
+/// starts with, per event, the sample count (<c>%6d</c>) and its percentage of the event's total (7 characters),
+/// then <c> :</c> and the objdump line; unsampled instructions get blanks of the same width. Samples whose IP is not
+/// an instruction boundary are folded onto the instruction containing it, as opannotate does. With
+/// <see cref="OpannotateOptions.SkidAdjust"/> two column groups are printed: the sampled IP, and the IP moved to the
+/// preceding instruction (<see cref="FunctionDisassembly.SkidAdjust"/>).
+/// </summary>
+public static class OpannotateWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the listing of every sampled function of <paramref name="profile"/>.</summary>
+    /// <param name="profile">A profile built with <see cref="ProfileOptions.WithDetails"/>.</param>
+    /// <param name="symbolizer">The symbolizer the profile was built with (its images are reused for code bytes and target names).</param>
+    /// <param name="code">Where code bytes come from (files, kcore, vmlinux).</param>
+    /// <param name="w">Output.</param>
+    /// <param name="o">Options.</param>
+    /// <returns>Number of functions listed with disassembly or source.</returns>
+    public static int Write(Profile.Profile profile, Symbolizer symbolizer, CodeBytes code, TextWriter w, OpannotateOptions o)
+    {
+        WriteBanner(profile, w, o);
+        var lines = new SourceLines();
+        int listed = 0;
+        foreach (var row in profile.Symbols)
+        {
+            if (row.Symbol == Profile.Profile.NoSymbols || row.Size == 0 || row.Details.Count == 0) continue;
+            if (!Shown(profile, row, o)) continue;
+            if (WriteFunction(profile, row, symbolizer, code, lines, w, o)) listed++;
+        }
+        if (listed == 0) w.WriteLine("/* no sampled function could be annotated (no samples, or no symbols for the sampled images) */");
+        return listed;
+    }
+
+    private static bool Shown(Profile.Profile p, SymbolRow r, OpannotateOptions o)
+    {
+        if (o.Image != null && !r.ImageRow.Image.Path.Contains(o.Image, StringComparison.Ordinal)) return false;
+        if (o.IncludeSymbols.Count > 0 && !o.IncludeSymbols.Any(s => r.Symbol.Contains(s, StringComparison.Ordinal))) return false;
+        if (o.Threshold <= 0) return true;
+        for (int i = 0; i < p.Totals.Length; i++)
+            if (p.Totals[i] > 0 && 100.0 * r.Counts.Samples[i] / p.Totals[i] >= o.Threshold) return true;
+        return false;
+    }
+
+    private static void WriteBanner(Profile.Profile p, TextWriter w, OpannotateOptions o)
+    {
+        w.WriteLine("/*");
+        w.WriteLine(" * Command line: " + o.CommandLine);
+        w.WriteLine(" *");
+        w.WriteLine(" * Interpretation of command line:");
+        w.WriteLine(o.Assembly ? (o.Source ? " * Output annotated assembly listing with samples, interleaved with source lines"
+            : " * Output annotated assembly listing with samples") : " * Output annotated source file with samples");
+        if (o.SkidAdjust) w.WriteLine(" * Skid adjustment: each sample is also charged to the instruction before its IP (second column group)");
+        w.WriteLine(" *");
+        var sw = new StringWriter();
+        OpreportWriter.WriteHeader(p, sw);
+        foreach (var line in sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) w.WriteLine(" * " + line.TrimEnd('\r'));
+        w.WriteLine(" */");
+    }
+
+    private static (ObjectKind Kind, string Path)? CodeKind(StoredImage image) => image.Kind switch
+    {
+        ImageKind.Elf or ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
+        ImageKind.Kernel => (ObjectKind.Kernel, image.Path),
+        ImageKind.KernelModule => (ObjectKind.KernelModule, image.Path),
+        _ => null,
+    };
+
+    private static bool WriteFunction(Profile.Profile p, SymbolRow row, Symbolizer symbolizer, CodeBytes code, SourceLines sources, TextWriter w, OpannotateOptions o)
+    {
+        int events = p.Events.Count;
+        string name = row.Symbol;
+        w.WriteLine();
+        var total = new StringBuilder();
+        for (int e = 0; e < events; e++)
+            total.Append(CultureInfo.InvariantCulture, $" total: {row.Counts.Samples[e],6} {OpreportWriter.Pct(Profile.Profile.Share(row.Counts.Samples[e], p.Totals[e]).Percent)}");
+        string attribution = o.SkidAdjust ? "; columns: sampled IP | skid-adjusted (preceding instruction); totals are the same" : "";
+        string header = $"{row.Start:x16} <{name}>: /* {name}{total} ({row.ImageRow.Name}){attribution} */";
+
+        if (CodeKind(row.ImageRow.Image) is not { } ck)
+        {
+            w.WriteLine(header);
+            w.WriteLine($"/* {name}: no code for images of kind {row.ImageRow.Image.Kind}: {code.Why(ObjectKind.Anonymous)} */");
+            return false;
+        }
+        int length = (int)Math.Min(row.Size, (ulong)o.MaxFunctionBytes);
+        var bytes = code.Read(ck.Path, ck.Kind, row.Start, length);
+        if (bytes == null)
+        {
+            w.WriteLine(header);
+            w.WriteLine($"/* {name}: cannot read its code: {code.Why(ck.Kind)} */");
+            return false;
+        }
+        int bitness = ck.Kind == ObjectKind.Elf && symbolizer.GetImage(ck.Path) is { } elf && elf.Machine == 3 ? 32 : 64;
+        var dis = FunctionDisassembly.Decode(bytes, row.Start, bitness);
+
+        // Per instruction index: raw and adjusted counts per event.
+        int n = dis.Instructions.Count;
+        var raw = new long[n, events];
+        var adj = new long[n, events];
+        long outside = 0;
+        foreach (var d in row.Details)
+        {
+            int i = dis.IndexOf(d.Vma);
+            if (i < 0) { outside += d.Counts.Total; continue; }
+            int j = dis.IndexOf(dis.SkidAdjust(d.Vma));
+            for (int e = 0; e < events; e++) { raw[i, e] += d.Counts.Samples[e]; adj[j, e] += d.Counts.Samples[e]; }
+        }
+
+        Dictionary<ulong, (string File, int Line)>? lineOf = null;
+        string? sourceNote = null;
+        if (o.Source)
+        {
+            var debugFile = DebugInfoFile(symbolizer, ck);
+            if (debugFile == null) sourceNote = $"no DWARF line table for {row.ImageRow.Name} (no .debug_line and no separate debug file); source lines not shown";
+            else
+            {
+                lineOf = sources.Lookup(debugFile, dis.Instructions.Select(x => x.IP).ToList());
+                if (lineOf.Count == 0) sourceNote = $"addr2line found no line information for {name} in {debugFile}";
+            }
+        }
+
+        if (!o.Assembly)
+        {
+            w.WriteLine(header);
+            if (sourceNote != null || lineOf == null) { w.WriteLine($"/* {sourceNote} */"); return false; }
+            WriteSourceOnly(p, dis, raw, adj, lineOf, sources, w, o, events);
+            return true;
+        }
+
+        string? Target(ulong a)
+        {
+            if (a >= row.Start && a - row.Start < row.Size) return a == row.Start ? name : $"{name}+0x{a - row.Start:x}";
+            ResolvedSymbol? r = ck.Kind == ObjectKind.Elf ? symbolizer.FindFunction(ck.Path, new Svma(a))
+                : symbolizer.Kernel?.Find(new KernelAddress(a)) is { } k ? new ResolvedSymbol(k.Name, k.Start.Value, k.Size, k.Offset) : null;
+            return r is not { } s ? null : s.Offset == 0 ? s.Name : $"{s.Name}+0x{s.Offset:x}";
+        }
+        var fmt = new ObjdumpText(o.Syntax, a => Target(a));
+
+        w.WriteLine(header);
+        if (sourceNote != null) w.WriteLine($"/* {sourceNote} */");
+        if (dis.InvalidCount > 0) w.WriteLine($"/* {dis.InvalidCount} byte sequences did not decode (shown as (bad)) */");
+        if (outside > 0) w.WriteLine($"/* {outside} samples fall outside the decoded bytes */");
+        string blank = new(' ', Columns(events, o.SkidAdjust));
+        var text = new List<string>();
+        (string File, int Line) lastLine = default;
+        for (int i = 0; i < n; i++)
+        {
+            var ins = dis.Instructions[i];
+            if (lineOf != null && lineOf.TryGetValue(ins.IP, out var sl) && sl != lastLine)
+            {
+                lastLine = sl;
+                w.WriteLine($"{blank} :{sl.File}:{sl.Line}");
+                if (sources.Text(sl.File, sl.Line) is { } src) w.WriteLine($"{blank} :{src}");
+            }
+            text.Clear();
+            fmt.Lines(ins, dis.InstructionBytes(i), text);
+            w.WriteLine(Counts(p, raw, adj, i, events, o.SkidAdjust) + " :" + text[0]);
+            for (int k = 1; k < text.Count; k++) w.WriteLine(blank + " :" + text[k]);
+        }
+        return true;
+    }
+
+    private static void WriteSourceOnly(Profile.Profile p, FunctionDisassembly dis, long[,] raw, long[,] adj,
+        Dictionary<ulong, (string File, int Line)> lineOf, SourceLines sources, TextWriter w, OpannotateOptions o, int events)
+    {
+        var byLine = new SortedDictionary<(string, int), (long[] Raw, long[] Adj)>();
+        for (int i = 0; i < dis.Instructions.Count; i++)
+        {
+            if (!lineOf.TryGetValue(dis.Instructions[i].IP, out var sl)) continue;
+            if (!byLine.TryGetValue(sl, out var c)) byLine[sl] = c = (new long[events], new long[events]);
+            for (int e = 0; e < events; e++) { c.Raw[e] += raw[i, e]; c.Adj[e] += adj[i, e]; }
+        }
+        foreach (var ((file, line), c) in byLine)
+        {
+            var r = new long[1, events];
+            var a = new long[1, events];
+            for (int e = 0; e < events; e++) { r[0, e] = c.Raw[e]; a[0, e] = c.Adj[e]; }
+            w.WriteLine($"{Counts(p, r, a, 0, events, o.SkidAdjust)} :{file}:{line}: {sources.Text(file, line) ?? ""}".TrimEnd());
+        }
+    }
+
+    private static string? DebugInfoFile(Symbolizer symbolizer, (ObjectKind Kind, string Path) ck)
+    {
+        if (ck.Kind != ObjectKind.Elf || symbolizer.GetImage(ck.Path) is not { } f) return null;
+        if (f.FindSection(".debug_line") != null) return f.Path;
+        return f.DebugFilePath;
+    }
+
+    private static int Columns(int events, bool skid) => events * 15 * (skid ? 2 : 1) - 1 + (skid ? 2 : 0);
+
+    private static string Counts(Profile.Profile p, long[,] raw, long[,] adj, int i, int events, bool skid)
+    {
+        var sb = new StringBuilder();
+        void Group(long[,] c)
+        {
+            bool any = false;
+            for (int e = 0; e < events; e++) any |= c[i, e] != 0;
+            for (int e = 0; e < events; e++)
+            {
+                if (e > 0) sb.Append(' ');
+                if (!any) { sb.Append(' ', 14); continue; }
+                sb.Append(c[i, e].ToString(Inv).PadLeft(6)).Append(' ')
+                  .Append(OpreportWriter.Pct(Profile.Profile.Share(c[i, e], p.Totals[e]).Percent));
+            }
+        }
+        Group(raw);
+        if (skid) { sb.Append(" | "); Group(adj); }
+        return sb.ToString();
+    }
+}
