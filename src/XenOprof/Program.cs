@@ -15,6 +15,7 @@ public static class Program
             OpcontrolCommand.Create(),
             OpreportCommand.Create(),
             FlameCommand.Create(),
+            ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
         };

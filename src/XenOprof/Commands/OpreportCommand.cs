@@ -16,12 +16,14 @@ internal static class OpreportCommand
         var threshold = new Option<double>("--threshold", "-t") { Description = "Only show rows at or above this percentage of the total" };
         var longNames = new Option<bool>("--long-filenames", "-f") { Description = "Show full image paths" };
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
-        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session")
+        var file = CommonOptions.TraceFile();
+        var kallsyms = CommonOptions.Kallsyms();
+        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            dir, symbols, noErr, threshold, longNames, noHeader, Run.Verbose,
+            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
-            pr.GetValue(dir)!,
+            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
