@@ -97,6 +97,7 @@ public sealed class Attributor
     {
         if (!executable) return;
         if (pid == -1 || KernelLayout.IsKernelAddress(start)) return; // kernel maps are known from /proc/modules
+        if (ModeFromRecords && IsAnonymousForPerf(filename)) filename = PerfMapName(pid);
         var kind = ClassifyMapping(filename);
         buildId ??= BuildIdOf?.Invoke(filename);
         var image = _store.InternImage(filename, kind, buildId);
@@ -126,6 +127,17 @@ public sealed class Attributor
         _recordedKernelMaps.Sort((a, b) => a.Start.CompareTo(b.Start));
     }
 
+    /// <summary>
+    /// Mappings perf gives the process's JIT map instead of a file (tools/perf/util/map.c <c>is_anon_memory</c>,
+    /// <c>is_no_dso_memory</c>): anonymous memory, <c>/dev/zero</c>, huge pages, SysV shm, stack and heap.
+    /// </summary>
+    public static bool IsAnonymousForPerf(string name) =>
+        name == "//anon" || name.StartsWith("/dev/zero", StringComparison.Ordinal) || name.StartsWith("/anon_hugepage", StringComparison.Ordinal)
+        || name.StartsWith("[stack", StringComparison.Ordinal) || name.StartsWith("/SYSV", StringComparison.Ordinal) || name == "[heap]";
+
+    /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (formats.md §3.13).</summary>
+    public static string PerfMapName(int pid) => "/tmp/perf-" + pid.ToString(CultureInfo.InvariantCulture) + ".map";
+
     /// <summary>perf's name for a kernel module mapped from <paramref name="path"/>: <c>[name]</c> from the file name without <c>.ko*</c>, dashes as underscores.</summary>
     public static string ModuleName(string path)
     {
@@ -153,6 +165,13 @@ public sealed class Attributor
             var ctx = mode;
             leafMapped = true;
             bool first = true;
+            if (ModeFromRecords && FirstAddress(callchain) != ip)
+            {
+                // perf reports a sample at its IP, whatever the callchain starts with (a kernel part can
+                // precede a user-mode IP): keep the IP as the leaf so flat counts are perf's.
+                leafMapped = AddFrame(pid, ip, mode);
+                first = false;
+            }
             foreach (var entry in callchain)
             {
                 if (entry >= PerfContextMax)
@@ -178,6 +197,12 @@ public sealed class Attributor
         var stack = _store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames));
         _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight));
         SamplesWritten++;
+    }
+
+    private static ulong FirstAddress(ReadOnlySpan<ulong> chain)
+    {
+        foreach (var e in chain) if (e < PerfContextMax) return e;
+        return 0;
     }
 
     // Callchain context markers, per include/uapi/linux/perf_event.h (formats.md §2.5).
