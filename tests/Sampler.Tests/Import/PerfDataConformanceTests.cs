@@ -31,7 +31,14 @@ public sealed class PerfDataConformanceTests(ITestOutputHelper output)
     private sealed class Collector : IPerfDataSink
     {
         public readonly List<ulong> Ips = new();
-        public void OnSample(int eventIndex, in SampleRecord sample) => Ips.Add(sample.Ip);
+        private (ulong, ulong)? _last;
+        public void OnSample(int eventIndex, in SampleRecord sample)
+        {
+            // A sample with group read values arrives once per member event; perf -D prints the record once.
+            if (sample.ReadValues.Length > 1 && _last == (sample.Time, sample.Ip)) return;
+            _last = (sample.Time, sample.Ip);
+            Ips.Add(sample.Ip);
+        }
     }
 
     [Theory]
@@ -104,6 +111,8 @@ public sealed class PerfDataConformanceTests(ITestOutputHelper output)
                 long n = m.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(x => long.Parse(x, CultureInfo.InvariantCulture));
                 expected[m.Groups[2].Value] = expected.GetValueOrDefault(m.Groups[2].Value) + n;
             }
+            // perf 6.12 (which made this oracle for files perf 6.1 cannot read) calls the kernel [kernel.vmlinux].
+            if (expected.Remove("[kernel.vmlinux]", out var vmlinux)) expected["[kernel.kallsyms]"] = expected.GetValueOrDefault("[kernel.kallsyms]") + vmlinux;
             var actual = DsoCounts(store);
             output.WriteLine($"{file}: expected {Format(expected)}");
             output.WriteLine($"{file}: actual   {Format(actual)}");

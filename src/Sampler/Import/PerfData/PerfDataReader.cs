@@ -374,7 +374,34 @@ public sealed class PerfDataReader : IDisposable
             if (_attrs[0].Layout.TryGetId(raw, out var id) && _attrById.TryGetValue(id, out var i)) index = i;
             else if (raw.Type == PerfRecordType.Sample) { result.UnattributedSamples++; return; }
         }
+        if (raw.Type == PerfRecordType.Sample && (_attrs[index].Layout.SampleType & SampleFormat.Read) != 0
+            && (_attrs[index].Layout.ReadFormat & ReadFormat.Id) != 0)
+        {
+            DeliverSampleRead(raw, index, sink, result);
+            return;
+        }
         _decoders[index].Deliver(raw, sink);
+    }
+
+    private readonly Dictionary<ulong, ulong> _lastReadValue = new();
+
+    /// <summary>
+    /// A sample carrying counter values (PERF_SAMPLE_READ, e.g. <c>-e '{a,b}:S'</c>) stands for one sample per value,
+    /// of the event that value's id belongs to, with the count since that event's previous value as period; a zero
+    /// delta gives no sample (perf's <c>deliver_sample_group</c>/<c>deliver_sample_value</c>, tools/perf/util/session.c).
+    /// </summary>
+    private void DeliverSampleRead(in RawRecord raw, int index, IPerfDataSink sink, PerfDataReadResult result)
+    {
+        var s = SampleRecord.Decode(raw, _attrs[index].Layout);
+        for (int i = 0; i < s.ReadValues.Length && i < s.ReadIds.Length; i++)
+        {
+            ulong id = s.ReadIds[i], v = s.ReadValues[i];
+            if (!_attrById.TryGetValue(id, out var ev)) { result.UnattributedSamples++; continue; }
+            ulong delta = v - _lastReadValue.GetValueOrDefault(id);
+            _lastReadValue[id] = v;
+            if (delta == 0) continue;
+            sink.OnSample(ev, s.WithEvent(id, delta));
+        }
     }
 
     private void Decompress(in RawRecord raw, IPerfDataSink sink, PerfDataReadResult result)
