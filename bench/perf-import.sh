@@ -14,11 +14,11 @@ xen=src/XenOprof/bin/Release/net10.0/linux-x64/xenoprof.dll
 [ -f "$xen" ] || dotnet build src/XenOprof/XenOprof.csproj -c Release -v q -nologo >/dev/null
 hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
 if [ ! -f "$data" ]; then
-  # Both CPUs kept busy by the built-in workload in two loops, the whole machine sampled for 10 s at 25 kHz per CPU:
+  # Both CPUs kept busy by the built-in workload in two loops, the whole machine sampled for 20 s at 25 kHz per CPU:
   # about 1M samples with callchains whatever the load (-B: perf 6.1 here crashes collecting build-ids at the end).
   ( while :; do "$hot"; done ) & b1=$!
   ( while :; do "$hot"; done ) & b2=$!
-  perf record -B -a -g -F 25000 -o "$data" -- sleep 10 >/dev/null 2>&1 || true
+  perf record -B -a -g -F 25000 -o "$data" -- sleep 20 >/dev/null 2>&1 || true
   kill "$b1" "$b2"; wait "$b1" "$b2" 2>/dev/null || true
 fi
 echo "file: $data ($(du -m "$data" | cut -f1) MB, $(perf report -i "$data" --stats 2>/dev/null | awk '/SAMPLE events/{print $3; exit}') samples)"

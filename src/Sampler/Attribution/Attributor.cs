@@ -97,8 +97,9 @@ public sealed class Attributor
     {
         if (!executable) return;
         if (pid == -1 || KernelLayout.IsKernelAddress(start)) return; // kernel maps are known from /proc/modules
-        if (ModeFromRecords && IsAnonymousForPerf(filename)) filename = PerfMapName(pid);
-        var kind = ClassifyMapping(filename);
+        bool jitMap = ModeFromRecords && IsAnonymousForPerf(filename);
+        if (jitMap) filename = PerfMapName(pid);
+        var kind = jitMap ? ImageKind.Anonymous : ClassifyMapping(filename);
         buildId ??= BuildIdOf?.Invoke(filename);
         var image = _store.InternImage(filename, kind, buildId);
         if (!_spaces.TryGetValue(pid, out var space)) _spaces[pid] = space = new AddressSpace();
