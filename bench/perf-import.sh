@@ -6,6 +6,8 @@
 # (import + report, cache removed first); warm xenoprof opreport -l FILE (cached session); xenoprof import alone.
 # Prints the median wall time and the peak RSS (max over runs) of each.
 set -euo pipefail
+# A private build-id cache: perf 6.1 here asserts (util/build-id.c) on a ~/.debug other perf runs write meanwhile.
+export PERF_BUILDID_DIR=$(mktemp -d)
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 out=bench/out; mkdir -p "$out"

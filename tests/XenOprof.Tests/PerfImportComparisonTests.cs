@@ -143,9 +143,14 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
 
     private static string Format(SortedDictionary<string, long> d) => string.Join(", ", d.Select(kv => $"{kv.Key}={kv.Value}"));
 
+    private static readonly string BuildIdDir = Directory.CreateTempSubdirectory("xenprof-buildid-").FullName;
+
     private static (int Code, string Out, string Err) Sh(string command)
     {
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // A private build-id cache: perf 6.1 here asserts (util/build-id.c) on a ~/.debug that other perf runs
+        // write at the same time.
+        psi.Environment["PERF_BUILDID_DIR"] = BuildIdDir;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(command);
         using var p = Process.Start(psi)!;
