@@ -16,6 +16,7 @@ public static class Program
             OpreportCommand.Create(),
             OpannotateCommand.Create(),
             FlameCommand.Create(),
+            ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
         };

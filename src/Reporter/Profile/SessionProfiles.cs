@@ -67,9 +67,17 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer) : IFrameSymboliz
         }
     }
 
+    private readonly Dictionary<string, PerfMapSymbols?> _perfMaps = new(StringComparer.Ordinal);
+
     /// <inheritdoc/>
     public string? Symbolize(StoredImage image, ulong offset)
     {
+        // Anonymous code that an importer named /tmp/perf-PID.map (as perf does): JIT symbols by runtime address.
+        if (image.Kind == ImageKind.Anonymous && image.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal) && image.Path.EndsWith(".map", StringComparison.Ordinal))
+        {
+            if (!_perfMaps.TryGetValue(image.Path, out var map)) _perfMaps[image.Path] = map = PerfMapSymbols.Load(image.Path);
+            return map?.Find(offset);
+        }
         ObjectKind? kind = image.Kind switch
         {
             ImageKind.Elf => ObjectKind.Elf,

@@ -19,6 +19,8 @@ public sealed class Attributor
     private readonly Dictionary<string, ImageId> _kernelImages = new();
     private readonly List<FrameId> _frames = new(128);
     private ImageId? _unknownImage;
+    private readonly List<(ulong Start, ulong End, string Name)> _recordedKernelMaps = new();
+    private (ulong Start, ulong End)? _recordedKernel;
 
     /// <summary>Creates an attributor writing into <paramref name="store"/> for Xen domain <paramref name="domain"/> (0 = dom0 / native).</summary>
     public Attributor(SessionStore store, KernelLayout kernel, int domain = 0)
@@ -27,6 +29,18 @@ public sealed class Attributor
         _kernel = kernel;
         Domain = domain;
     }
+
+    /// <summary>
+    /// Import mode: decide kernel or user space by each sample's and frame's CPU mode (perf's rule, not the
+    /// address; right for i686/armv7 files too), and take the kernel and module ranges from the kernel MMAP
+    /// records of the input (<see cref="KernelMmap"/>) instead of this machine's <c>/proc/modules</c>.
+    /// Hypervisor-mode frames go to the <c>[hypervisor]</c> image and guest-kernel frames to
+    /// <c>[guest.kernel.kallsyms]</c>, kept apart from the host's.
+    /// </summary>
+    public bool ModeFromRecords { get; init; }
+
+    /// <summary>Optional build-id source for images whose mapping record carries none (e.g. perf.data's BUILD_ID feature): file name → lowercase hex.</summary>
+    public Func<string, string?>? BuildIdOf { get; set; }
 
     /// <summary>Domain every sample is attributed to.</summary>
     public int Domain { get; }
@@ -83,11 +97,56 @@ public sealed class Attributor
     {
         if (!executable) return;
         if (pid == -1 || KernelLayout.IsKernelAddress(start)) return; // kernel maps are known from /proc/modules
-        var kind = ClassifyMapping(filename);
+        bool jitMap = ModeFromRecords && IsAnonymousForPerf(filename);
+        if (jitMap) filename = PerfMapName(pid);
+        var kind = jitMap ? ImageKind.Anonymous : ClassifyMapping(filename);
+        buildId ??= BuildIdOf?.Invoke(filename);
         var image = _store.InternImage(filename, kind, buildId);
         if (!_spaces.TryGetValue(pid, out var space)) _spaces[pid] = space = new AddressSpace();
         space.Add(new Mapping(start, start + length, pgoff, image, kind, filename));
         _store.AddMapping(Domain, pid, image, start, start + length, pgoff, timeNs);
+    }
+
+    /// <summary>
+    /// A kernel-mode MMAP/MMAP2 record (perf synthesizes one for the kernel, named <c>[kernel.kallsyms]_text</c>,
+    /// and one per module, named by its path; formats.md §3.15). In <see cref="ModeFromRecords"/> mode these give
+    /// the kernel's and the modules' address ranges, as perf's <c>machine__process_kernel_mmap_event</c> uses them;
+    /// otherwise they are ignored (live sessions read <c>/proc/modules</c>).
+    /// </summary>
+    public void KernelMmap(ulong start, ulong length, string filename)
+    {
+        if (!ModeFromRecords) return;
+        ulong end = length == 0 || start + length < start ? ulong.MaxValue : start + length;
+        if (filename.StartsWith(KernelLayout.KernelImageName, StringComparison.Ordinal))
+        {
+            _recordedKernel = (start, end);
+            return;
+        }
+        if (filename.StartsWith("[guest.kernel.kallsyms]", StringComparison.Ordinal)) return;
+        _recordedKernelMaps.RemoveAll(m => m.Start < end && start < m.End);
+        _recordedKernelMaps.Add((start, end, ModuleName(filename)));
+        _recordedKernelMaps.Sort((a, b) => a.Start.CompareTo(b.Start));
+    }
+
+    /// <summary>
+    /// Mappings perf gives the process's JIT map instead of a file (tools/perf/util/map.c <c>is_anon_memory</c>,
+    /// <c>is_no_dso_memory</c>): anonymous memory, <c>/dev/zero</c>, huge pages, SysV shm, stack and heap.
+    /// </summary>
+    public static bool IsAnonymousForPerf(string name) =>
+        name == "//anon" || name.StartsWith("/dev/zero", StringComparison.Ordinal) || name.StartsWith("/anon_hugepage", StringComparison.Ordinal)
+        || name.StartsWith("[stack", StringComparison.Ordinal) || name.StartsWith("/SYSV", StringComparison.Ordinal) || name == "[heap]";
+
+    /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (formats.md §3.13).</summary>
+    public static string PerfMapName(int pid) => "/tmp/perf-" + pid.ToString(CultureInfo.InvariantCulture) + ".map";
+
+    /// <summary>perf's name for a kernel module mapped from <paramref name="path"/>: <c>[name]</c> from the file name without <c>.ko*</c>, dashes as underscores.</summary>
+    public static string ModuleName(string path)
+    {
+        if (path.StartsWith('[')) return path;
+        var f = Path.GetFileName(path);
+        int ko = f.IndexOf(".ko", StringComparison.Ordinal);
+        if (ko > 0) f = f[..ko];
+        return "[" + f.Replace('-', '_') + "]";
     }
 
     /// <summary>
@@ -107,6 +166,13 @@ public sealed class Attributor
             var ctx = mode;
             leafMapped = true;
             bool first = true;
+            if (ModeFromRecords && FirstAddress(callchain) != ip)
+            {
+                // perf reports a sample at its IP, whatever the callchain starts with (a kernel part can
+                // precede a user-mode IP): keep the IP as the leaf so flat counts are perf's.
+                leafMapped = AddFrame(pid, ip, mode);
+                first = false;
+            }
             foreach (var entry in callchain)
             {
                 if (entry >= PerfContextMax)
@@ -134,6 +200,12 @@ public sealed class Attributor
         SamplesWritten++;
     }
 
+    private static ulong FirstAddress(ReadOnlySpan<ulong> chain)
+    {
+        foreach (var e in chain) if (e < PerfContextMax) return e;
+        return 0;
+    }
+
     // Callchain context markers, per include/uapi/linux/perf_event.h (formats.md §2.5).
     private const ulong ContextHv = unchecked((ulong)-32L);
     private const ulong ContextKernel = unchecked((ulong)-128L);
@@ -144,6 +216,7 @@ public sealed class Attributor
 
     private bool AddFrame(int pid, ulong address, SampleMode mode)
     {
+        if (ModeFromRecords) return AddFrameByMode(pid, address, mode);
         if (KernelLayout.IsKernelAddress(address) || mode == SampleMode.Kernel)
         {
             if (KernelLayout.IsKernelAddress(address))
@@ -163,6 +236,45 @@ public sealed class Attributor
         _unknownImage ??= _store.InternImage("[unknown]", ImageKind.Unknown, null);
         _frames.Add(_store.InternFrame(_unknownImage.Value, address));
         return false;
+    }
+
+    private bool AddFrameByMode(int pid, ulong address, SampleMode mode)
+    {
+        switch (mode)
+        {
+            case SampleMode.Kernel:
+            {
+                string? name = null;
+                foreach (var m in _recordedKernelMaps)
+                    if (address >= m.Start && address < m.End) { name = m.Name; break; }
+                if (name == null && _recordedKernel is { } k && address >= k.Start && address < k.End) name = KernelLayout.KernelImageName;
+                if (name == null) break;
+                return AddAbsolute(name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule, address);
+            }
+            case SampleMode.Hypervisor:
+                return AddAbsolute("[hypervisor]", ImageKind.Hypervisor, address);
+            case SampleMode.GuestKernel:
+                return AddAbsolute("[guest.kernel.kallsyms]", ImageKind.Kernel, address);
+            case SampleMode.User:
+            case SampleMode.Unknown:
+                if (_spaces.TryGetValue(pid, out var space) && space.Find(address) is { } um)
+                {
+                    _frames.Add(_store.InternFrame(um.Image, um.FrameOffset(address)));
+                    return true;
+                }
+                break;
+        }
+        _unknownImage ??= _store.InternImage("[unknown]", ImageKind.Unknown, null);
+        _frames.Add(_store.InternFrame(_unknownImage.Value, address));
+        return false;
+    }
+
+    private bool AddAbsolute(string name, ImageKind kind, ulong address)
+    {
+        if (!_kernelImages.TryGetValue(name, out var img))
+            _kernelImages[name] = img = _store.InternImage(name, kind, BuildIdOf?.Invoke(name));
+        _frames.Add(_store.InternFrame(img, address));
+        return true;
     }
 
     /// <summary>

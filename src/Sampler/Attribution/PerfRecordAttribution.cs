@@ -4,7 +4,7 @@ using XenProf.Sampler.Store;
 namespace XenProf.Sampler.Attribution;
 
 /// <summary>
-/// Feeds perf records (from live rings or, later, perf.data) to an <see cref="Attributor"/> in time order.
+/// Feeds perf records (from live rings or a perf.data file) to an <see cref="Attributor"/> in time order.
 /// <para>
 /// Each per-CPU ring is in time order, but rings are drained one after another, so a record read from
 /// CPU 1 may be older than one already read from CPU 0. Records are therefore queued and released in
@@ -92,6 +92,12 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
                 case SampleRecord s:
                     var ev = ei >= 0 && ei < _events.Length ? _events[ei] : _events[0];
                     _attr.Sample(ev, (long)s.Time, (int)s.Cpu, (int)s.Pid, (int)s.Tid, s.Ip, s.Callchain, (SampleMode)(int)s.CpuMode);
+                    break;
+                case Mmap2Record m when m.CpuMode is CpuMode.Kernel or CpuMode.GuestKernel:
+                    _attr.KernelMmap(m.Address, m.Length, m.CpuMode == CpuMode.GuestKernel ? "[guest.kernel.kallsyms]" : m.Filename);
+                    break;
+                case MmapRecord m when m.CpuMode is CpuMode.Kernel or CpuMode.GuestKernel:
+                    _attr.KernelMmap(m.Address, m.Length, m.CpuMode == CpuMode.GuestKernel ? "[guest.kernel.kallsyms]" : m.Filename);
                     break;
                 case Mmap2Record m:
                     _attr.Mmap((int)m.Pid, m.Address, m.Length, m.PageOffset, m.Filename, m.HasBuildId ? m.BuildIdHex : null, m.IsExecutable, (long)m.SampleId.Time);

@@ -66,6 +66,23 @@ public sealed partial class SessionStore
         return id;
     }
 
+    /// <summary>
+    /// Sets the build-id of image rows named <paramref name="path"/> that have none yet (build-ids that arrive after
+    /// the mappings, as HEADER_BUILD_ID records do at the end of a pipe-mode perf.data). Returns rows changed.
+    /// </summary>
+    public int SetMissingBuildId(string path, string buildId)
+    {
+        RequireWritable();
+        using var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = "UPDATE images SET build_id=$b WHERE path=$p AND build_id IS NULL";
+        c.Parameters.AddWithValue("$b", buildId);
+        c.Parameters.AddWithValue("$p", path);
+        int n = c.ExecuteNonQuery();
+        if (n > 0 && _imageIds.Remove((path, null), out var id)) _imageIds[(path, buildId)] = id;
+        return n;
+    }
+
     /// <summary>Returns the id of the frame (<paramref name="image"/>, <paramref name="offset"/>), adding it on first use.</summary>
     public FrameId InternFrame(ImageId image, ulong offset)
     {

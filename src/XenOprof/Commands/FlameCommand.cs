@@ -19,12 +19,14 @@ internal static class FlameCommand
         var minWidth = new Option<double>("--minwidth") { Description = "Omit SVG frames narrower than this many pixels", DefaultValueFactory = _ => 0.1 };
         var inverted = new Option<bool>("--inverted") { Description = "Icicle graph: root at the top" };
         var annotate = new Option<bool>("--annotate") { Description = "Folded: mark kernel frames _[k], JIT _[j], hypervisor _[h]" };
-        var cmd = new Command("flame", "Write a flame graph (interactive SVG) or folded stacks from a session")
+        var file = CommonOptions.TraceFile();
+        var kallsyms = CommonOptions.Kallsyms();
+        var cmd = new Command("flame", "Write a flame graph (interactive SVG) or folded stacks from a session or straight from a perf.data")
         {
-            dir, output, format, ev, title, width, minWidth, inverted, annotate, Run.Verbose,
+            file, kallsyms, dir, output, format, ev, title, width, minWidth, inverted, annotate, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => Execute(
-            pr.GetValue(dir)!, pr.GetValue(output)!, pr.GetValue(format), pr.GetValue(ev),
+            DirectTrace.SessionFor("flame", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct), pr.GetValue(output)!, pr.GetValue(format), pr.GetValue(ev),
             new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
             pr.GetValue(annotate), Console.Error)));
         return cmd;

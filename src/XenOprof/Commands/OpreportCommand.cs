@@ -18,12 +18,14 @@ internal static class OpreportCommand
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
         var details = new Option<bool>("--details") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l (opreport spells it -d too; here -d is --session-dir)" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
-        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session")
+        var file = CommonOptions.TraceFile();
+        var kallsyms = CommonOptions.Kallsyms();
+        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, Run.Verbose,
+            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
-            pr.GetValue(dir)!,
+            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),

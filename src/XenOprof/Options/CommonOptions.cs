@@ -25,4 +25,17 @@ internal static class CommonOptions
     /// <summary>Splits repeated and comma-separated event options into single specs.</summary>
     public static IReadOnlyList<string> SplitEvents(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+
+    /// <summary><c>--kallsyms=FILE</c>: kernel symbols of the machine a trace was recorded on.</summary>
+    public static Option<string?> Kallsyms() => new("--kallsyms")
+    {
+        Description = "Kernel symbols (a copy of /proc/kallsyms) of the machine the trace was recorded on; default: this machine's when the trace was recorded here",
+    };
+
+    /// <summary>Optional trace file for verbs that report straight from a perf.data (imported into a cached session beside it).</summary>
+    public static Argument<string?> TraceFile() => new("file")
+    {
+        Description = "perf.data to report on directly (imported into FILE.xenoprof/ and reused while the file is unchanged); default: the session in --session-dir",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
 }

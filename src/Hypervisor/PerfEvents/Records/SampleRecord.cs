@@ -14,11 +14,24 @@ public readonly struct SampleRecord
 {
     /// <summary>Creates a sample value (used by the decoder and by tests).</summary>
     public SampleRecord(SampleFormat fields, ushort misc, ulong id, ulong ip, uint pid, uint tid, ulong time,
-        ulong addr, ulong streamId, uint cpu, ulong period, ulong[] callchain)
+        ulong addr, ulong streamId, uint cpu, ulong period, ulong[] callchain, ulong[]? readValues = null, ulong[]? readIds = null)
     {
         Fields = fields; Misc = misc; Id = id; Ip = ip; Pid = pid; Tid = tid; Time = time; Addr = addr;
         StreamId = streamId; Cpu = cpu; Period = period; Callchain = callchain;
+        ReadValues = readValues ?? Array.Empty<ulong>(); ReadIds = readIds ?? Array.Empty<ulong>();
     }
+
+    /// <summary>
+    /// PERF_SAMPLE_READ counter values: one, or one per group member with PERF_FORMAT_GROUP (formats.md §1.7).
+    /// Empty when READ is not sampled. perf report turns these into per-event samples (<c>:S</c> groups).
+    /// </summary>
+    public ulong[] ReadValues { get; }
+    /// <summary>Event id of each <see cref="ReadValues"/> entry when read_format has PERF_FORMAT_ID; else empty.</summary>
+    public ulong[] ReadIds { get; }
+
+    /// <summary>This sample as counted for another event: same fields, <paramref name="id"/> and <paramref name="period"/> replaced.</summary>
+    public SampleRecord WithEvent(ulong id, ulong period) =>
+        new(Fields, Misc, id, Ip, Pid, Tid, Time, Addr, StreamId, Cpu, period, Callchain, ReadValues, ReadIds);
 
     /// <summary>attr.sample_type of the event that produced the sample: which fields are valid.</summary>
     public SampleFormat Fields { get; }
@@ -65,6 +78,7 @@ public readonly struct SampleRecord
         ulong id = 0, ip = 0, time = 0, addr = 0, stream = 0, period = 0;
         uint pid = 0, tid = 0, cpu = 0;
         ulong[] chain = Array.Empty<ulong>();
+        ulong[]? readValues = null, readIds = null;
 
         if (Has(t, SampleFormat.Identifier)) id = c.ReadUInt64();
         if (Has(t, SampleFormat.Ip)) ip = c.ReadUInt64();
@@ -78,13 +92,32 @@ public readonly struct SampleRecord
         if (Has(t, SampleFormat.Read))
         {
             c.Structure = "PERF_RECORD_SAMPLE.read";
-            if (layout.ReadBlockSize >= 0) c.Skip(layout.ReadBlockSize);
+            // { u64 value; [time_enabled]; [time_running]; [id]; [lost] } or, with GROUP,
+            // { u64 nr; [time_enabled]; [time_running]; { u64 value; [id]; [lost] } cntr[nr] } (formats.md §1.7).
+            var rf = layout.ReadFormat;
+            bool hasId = (rf & ReadFormat.Id) != 0, hasLost = (rf & ReadFormat.Lost) != 0;
+            int times = ((rf & ReadFormat.TotalTimeEnabled) != 0 ? 1 : 0) + ((rf & ReadFormat.TotalTimeRunning) != 0 ? 1 : 0);
+            if ((rf & ReadFormat.Group) == 0)
+            {
+                readValues = [c.ReadUInt64()];
+                c.Skip(8 * times);
+                if (hasId) readIds = [c.ReadUInt64()];
+                if (hasLost) c.ReadUInt64();
+            }
             else
             {
                 long at = c.Offset;
                 ulong nr = c.ReadUInt64();
-                c.Skip(layout.ReadGroupHeaderSize - 8);
-                c.Skip(CheckedCount(nr, (ulong)layout.ReadValueSize, c.Remaining, raw.Path, at, "PERF_RECORD_SAMPLE.read", "group nr"));
+                c.Skip(8 * times);
+                CheckedCount(nr, (ulong)layout.ReadValueSize, c.Remaining, raw.Path, at, "PERF_RECORD_SAMPLE.read", "group nr");
+                readValues = new ulong[(int)nr];
+                readIds = hasId ? new ulong[(int)nr] : null;
+                for (int i = 0; i < readValues.Length; i++)
+                {
+                    readValues[i] = c.ReadUInt64();
+                    if (hasId) readIds![i] = c.ReadUInt64();
+                    if (hasLost) c.ReadUInt64();
+                }
             }
         }
         if (Has(t, SampleFormat.Callchain))
@@ -144,7 +177,7 @@ public readonly struct SampleRecord
         if (c.Remaining != 0)
             throw new Binary.MalformedDataException(raw.Path, c.Offset, "PERF_RECORD_SAMPLE",
                 $"{c.Remaining} bytes left after the last sample_type field (declared size {raw.Size}); the record does not match sample_type 0x{(ulong)t:x}");
-        return new SampleRecord(t, raw.Misc, id, ip, pid, tid, time, addr, stream, cpu, period, chain);
+        return new SampleRecord(t, raw.Misc, id, ip, pid, tid, time, addr, stream, cpu, period, chain, readValues, readIds);
     }
 
     private static bool Has(SampleFormat t, SampleFormat bit) => (t & bit) != 0;

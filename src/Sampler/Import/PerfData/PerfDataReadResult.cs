@@ -1,0 +1,31 @@
+using XenProf.Hypervisor.Binary;
+using XenProf.Hypervisor.PerfEvents.Records;
+
+namespace XenProf.Sampler.Import.PerfData;
+
+/// <summary>
+/// What reading a perf.data stream produced: records per type (kernel and perf-tool types, the records inside
+/// COMPRESSED ones included, as <c>perf report --stats</c> counts them), samples whose id matched no event, and,
+/// when the data ended in malformed bytes, the error and how many bytes were skipped after the last good record.
+/// </summary>
+public sealed class PerfDataReadResult
+{
+    /// <summary>Records read, by type.</summary>
+    public SortedDictionary<uint, long> RecordsByType { get; } = new();
+    /// <summary>All records read.</summary>
+    public long Records { get; internal set; }
+    /// <summary>SAMPLE records delivered.</summary>
+    public long Samples => RecordsByType.GetValueOrDefault((uint)PerfRecordType.Sample) - UnattributedSamples;
+    /// <summary>SAMPLE records dropped because their id belongs to no attr (perf drops them too).</summary>
+    public long UnattributedSamples { get; internal set; }
+    /// <summary>The malformed data that stopped the read, or null if the data section was read to its end.</summary>
+    public MalformedDataException? Error { get; internal set; }
+    /// <summary>Bytes of the data section not read because of <see cref="Error"/>.</summary>
+    public long BytesSkipped { get; internal set; }
+
+    internal void Count(uint type)
+    {
+        RecordsByType[type] = RecordsByType.GetValueOrDefault(type) + 1;
+        Records++;
+    }
+}

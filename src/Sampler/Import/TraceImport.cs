@@ -1,0 +1,134 @@
+using System.Globalization;
+using XenProf.Hypervisor.Binary;
+using XenProf.Sampler.Import.PerfData;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Sampler.Import;
+
+/// <summary>Options of <see cref="TraceImport.Import"/>.</summary>
+public sealed record ImportOptions
+{
+    /// <summary>Kernel symbols to use (a saved /proc/kallsyms of the recording machine); null = this machine's when the file was recorded here.</summary>
+    public string? KallsymsPath { get; init; }
+    /// <summary>Receives the fraction of the input read.</summary>
+    public IProgress<double>? Progress { get; init; }
+}
+
+/// <summary>
+/// What an import did. <see cref="Error"/> is set when the input ended in malformed data: everything before it was
+/// imported and <see cref="BytesSkipped"/> bytes after it were not.
+/// </summary>
+public sealed record ImportResult(string Source, string Format, long Samples, long Records,
+    IReadOnlyDictionary<uint, long> RecordsByType, IReadOnlyList<string> EventNames, MalformedDataException? Error,
+    long BytesSkipped, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Takes recorded traces into a session directory, the same store live sampling writes, so every report and
+/// export works on them. Formats: perf.data (file and pipe mode, zstd-compressed).
+/// </summary>
+public static class TraceImport
+{
+    /// <summary>Version of the importer, stored with cached sessions: a newer importer re-imports.</summary>
+    public const int ImporterVersion = 2;
+
+    /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/> (its store is replaced).</summary>
+    /// <exception cref="MalformedDataException">The file is not a trace we read, or its header is unusable.</exception>
+    public static ImportResult Import(string file, SessionDirectory dir, ImportOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new ImportOptions();
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file", file);
+        if (!PerfDataReader.LooksLikePerfData(file))
+            throw new MalformedDataException(file, 0, "file magic", "not a perf.data file (expected PERFILE2 or PERFFILE); this xenoprof imports perf.data");
+        using var reader = PerfDataReader.Open(file);
+        dir.EnsureWritable();
+        var warnings = new List<string>(reader.Features.Warnings);
+        using var store = SessionStore.Create(dir.StorePath);
+        var importer = new PerfDataImporter(store, reader);
+        var result = reader.Read(importer, options.Progress, ct);
+        importer.Finish();
+        warnings.AddRange(reader.Features.Warnings.Skip(warnings.Count));
+        PerfDataImporter.WriteMeta(store, reader, file);
+        var fi = new FileInfo(file);
+        store.SetMeta("source_size", fi.Length.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta("source_mtime_ns", (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture));
+        store.SetMeta("importer_version", ImporterVersion.ToString(CultureInfo.InvariantCulture));
+        if (result.UnattributedSamples > 0) store.AddCounter("unattributed_samples", result.UnattributedSamples);
+        if (result.Error != null)
+        {
+            store.SetMeta("import_error", result.Error.Message);
+            store.AddCounter("bytes_skipped", result.BytesSkipped);
+        }
+        warnings.AddRange(KernelSymbols(dir, reader.Features, options.KallsymsPath));
+        return new ImportResult(file, reader.IsPipe ? "perf.data (pipe)" : "perf.data", importer.Samples, result.Records,
+            result.RecordsByType, reader.Attrs.Select(a => a.Name).ToList(), result.Error, result.BytesSkipped, warnings);
+    }
+
+    /// <summary>
+    /// Puts the kernel symbols of the recording machine in the session: the given file, or this machine's
+    /// /proc/kallsyms when the file was recorded here (same host name and kernel release). Otherwise the session
+    /// gets an empty kallsyms, so kernel frames stay unnamed rather than named from the wrong kernel.
+    /// </summary>
+    private static IEnumerable<string> KernelSymbols(SessionDirectory dir, PerfDataFeatures f, string? kallsyms)
+    {
+        if (kallsyms != null)
+        {
+            File.Copy(kallsyms, dir.KallsymsPath, overwrite: true);
+            File.WriteAllText(dir.ModulesPath, "");
+            yield break;
+        }
+        bool here = f.OsRelease == HostFacts.KernelRelease() && (f.Hostname == null || f.Hostname == Environment.MachineName);
+        if (here) { dir.SnapshotKernelSymbols(); yield break; }
+        File.WriteAllText(dir.KallsymsPath, "");
+        File.WriteAllText(dir.ModulesPath, "");
+        yield return $"kernel symbols: the file was recorded on {f.Hostname ?? "another host"} (kernel {f.OsRelease ?? "unknown"}), not here; " +
+            "kernel frames stay unnamed; give that machine's /proc/kallsyms with --kallsyms FILE";
+    }
+
+    /// <summary>
+    /// The cached session of <paramref name="file"/> for direct reports (<c>opreport FILE</c>): <c>FILE.xenoprof/</c>
+    /// beside it (or under the user's cache directory when that is not writable), imported again only when the
+    /// file's size or time changed or the importer is newer.
+    /// </summary>
+    public static (SessionDirectory Dir, ImportResult? Imported) EnsureCached(string file, ImportOptions? options = null, CancellationToken ct = default)
+    {
+        var full = Path.GetFullPath(file);
+        if (!File.Exists(full)) throw new FileNotFoundException($"{file}: no such file", file);
+        var dir = new SessionDirectory(full + ".xenoprof");
+        if (!CanWrite(Path.GetDirectoryName(full)!))
+        {
+            var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x ? x : Path.Combine(Path.GetTempPath(), "xenoprof-cache");
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
+            dir = new SessionDirectory(Path.Combine(root, "xenoprof", Path.GetFileName(full) + "-" + hash));
+        }
+        if (IsFresh(dir, full)) return (dir, null);
+        return (dir, Import(full, dir, options, ct));
+    }
+
+    private static bool CanWrite(string d)
+    {
+        try
+        {
+            var probe = Path.Combine(d, ".xenoprof-probe-" + Environment.ProcessId);
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    private static bool IsFresh(SessionDirectory dir, string file)
+    {
+        if (!File.Exists(dir.StorePath)) return false;
+        try
+        {
+            using var s = SessionStore.OpenRead(dir.StorePath);
+            var m = s.ReadMeta();
+            var fi = new FileInfo(file);
+            return m.GetValueOrDefault("source_size") == fi.Length.ToString(CultureInfo.InvariantCulture)
+                && m.GetValueOrDefault("source_mtime_ns") == (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture)
+                && m.GetValueOrDefault("importer_version") == ImporterVersion.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException) { return false; }
+    }
+}
