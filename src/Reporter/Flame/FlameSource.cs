@@ -1,0 +1,201 @@
+using System.Text.RegularExpressions;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Symbols;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Flame;
+
+/// <summary>
+/// A session opened for export: the store's tables, a symbolizer, and the selected samples streamed in
+/// time order with their stacks resolved once per distinct stack. Every exporter reads a session through
+/// this one type, so any store (live, emulated Xen, imported) exports the same way.
+/// </summary>
+public sealed partial class FlameSource : IDisposable
+{
+    private readonly IFrameSymbolizer _symbolizer;
+    private readonly bool _ownsStore;
+    private readonly IDisposable? _owned;
+    private readonly IReadOnlyDictionary<ImageId, StoredImage> _images;
+    private readonly IReadOnlyDictionary<FrameId, StoredFrame> _frames;
+    private readonly IReadOnlyDictionary<StackId, StoredStack> _stacks;
+    private readonly Dictionary<FrameId, ExportFrame> _exportFrames = new();
+    private readonly List<ExportFrame> _frameList = new();
+    private readonly Dictionary<StackId, ExportFrame[]> _resolved = new();
+
+    /// <summary>Reads <paramref name="store"/> (kept open by the caller unless <paramref name="ownsStore"/>) and names frames with <paramref name="symbolizer"/>.</summary>
+    public FlameSource(SessionStore store, IFrameSymbolizer symbolizer, bool ownsStore = false)
+        : this(store, symbolizer, ownsStore, null) { }
+
+    private FlameSource(SessionStore store, IFrameSymbolizer symbolizer, bool ownsStore, IDisposable? owned)
+    {
+        Store = store;
+        _symbolizer = symbolizer;
+        _ownsStore = ownsStore;
+        _owned = owned;
+        Events = store.ReadEvents();
+        Domains = store.ReadDomains();
+        Processes = store.ReadProcesses();
+        Threads = store.ReadThreads();
+        Meta = store.ReadMeta();
+        _images = store.ReadImages();
+        _frames = store.ReadFrames();
+        _stacks = store.ReadStacks();
+    }
+
+    /// <summary>
+    /// Opens the session in <paramref name="sessionDir"/> read-only, with kernel symbols from the session's own
+    /// kallsyms/modules snapshot (falling back to /proc). Throws <see cref="StoreException"/> when there is no store.
+    /// </summary>
+    public static FlameSource Open(string sessionDir)
+    {
+        var dir = new SessionDirectory(sessionDir);
+        var store = SessionStore.OpenRead(dir.StorePath);
+        var symbolizer = new Symbolizer(new SymbolizerOptions
+        {
+            KallsymsPath = File.Exists(dir.KallsymsPath) ? dir.KallsymsPath : "/proc/kallsyms",
+            ModulesPath = File.Exists(dir.ModulesPath) ? dir.ModulesPath : "/proc/modules",
+        });
+        return new FlameSource(store, new StoreFrameSymbolizer(symbolizer), ownsStore: true, owned: symbolizer);
+    }
+
+    /// <summary>The store read.</summary>
+    public SessionStore Store { get; }
+
+    /// <summary>Events in store order.</summary>
+    public IReadOnlyList<StoredEvent> Events { get; }
+
+    /// <summary>Domain id to name.</summary>
+    public IReadOnlyDictionary<int, string> Domains { get; }
+
+    /// <summary>Processes by (domain, pid).</summary>
+    public IReadOnlyDictionary<(int Domain, int Pid), StoredProcess> Processes { get; }
+
+    /// <summary>Threads by (domain, tid).</summary>
+    public IReadOnlyDictionary<(int Domain, int Tid), (int Pid, string Comm)> Threads { get; }
+
+    /// <summary>Session facts (<c>meta</c> table).</summary>
+    public IReadOnlyDictionary<string, string> Meta { get; }
+
+    /// <summary>Frames resolved so far, in <see cref="ExportFrame.Index"/> order.</summary>
+    public IReadOnlyList<ExportFrame> Frames => _frameList;
+
+    /// <summary>Symbolization warnings, each once.</summary>
+    public IReadOnlyList<string> Warnings => _symbolizer.Warnings;
+
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; <see cref="ArgumentException"/> for an unknown name.</summary>
+    public StoredEvent PickEvent(string? name)
+    {
+        if (Events.Count == 0) throw new ArgumentException("the session has no events");
+        if (name == null) return Events[0];
+        return Events.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
+    }
+
+    /// <summary>The events a selection covers: the named one, or all of them.</summary>
+    public IReadOnlyList<StoredEvent> EventsOf(FlameSelection selection) =>
+        selection.Event == null ? Events : [PickEvent(selection.Event)];
+
+    /// <summary>The selected samples, in time order (ties in the order they were stored), streamed.</summary>
+    public IEnumerable<StoredSample> Samples(FlameSelection selection)
+    {
+        EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
+        foreach (var s in Store.ReadSamples(selection.Domain))
+        {
+            if (ev != null && s.Event != ev.Value) continue;
+            if (selection.Pid != null && s.Pid != selection.Pid) continue;
+            if (selection.Tid != null && s.Tid != selection.Tid) continue;
+            if (selection.FromNs != null && s.TimeNs < selection.FromNs) continue;
+            if (selection.ToNs != null && s.TimeNs >= selection.ToNs) continue;
+            yield return s;
+        }
+    }
+
+    /// <summary>The frames of stack <paramref name="stack"/>, root first (outermost caller first, sampled frame last); cached.</summary>
+    public IReadOnlyList<ExportFrame> StackOf(StackId stack)
+    {
+        if (_resolved.TryGetValue(stack, out var r)) return r;
+        int depth = 0;
+        for (var s = stack; s.Value != 0; s = _stacks[s].Parent) depth++;
+        r = new ExportFrame[depth];
+        int i = depth;
+        for (var s = stack; s.Value != 0; s = _stacks[s].Parent) r[--i] = FrameOf(_stacks[s].Frame);
+        _resolved[stack] = r;
+        return r;
+    }
+
+    /// <summary>Time of the session's first sample (session clock, ns), or 0 when it has none.</summary>
+    public long FirstSampleNs()
+    {
+        foreach (var s in Store.ReadSamples()) return s.TimeNs;
+        return 0;
+    }
+
+    /// <summary>The caller's node of stack node <paramref name="stack"/> (0 at the root).</summary>
+    public StackId ParentStack(StackId stack) => _stacks[stack].Parent;
+
+    /// <summary>The named frame of stored frame <paramref name="id"/>.</summary>
+    public ExportFrame FrameOf(FrameId id)
+    {
+        if (_exportFrames.TryGetValue(id, out var f)) return f;
+        var fr = _frames[id];
+        var image = _images[fr.Image];
+        string imageName = ProfileBuilder.DisplayName(image);
+        string? symbol = _symbolizer.Symbolize(image, fr.Offset);
+        var guest = GuestImage().Match(imageName);
+        var kind = guest.Success ? FrameKind.Guest : ProfileFlame.KindOf(image.Kind);
+        string name = symbol ?? "[" + imageName.Trim('[', ']') + "]";
+        if (guest.Success && symbol != null) name = imageName + ":" + symbol;
+        f = new ExportFrame(_frameList.Count, id, name, symbol, kind, image, imageName, fr.Offset);
+        _exportFrames[id] = f;
+        _frameList.Add(f);
+        return f;
+    }
+
+    /// <summary>The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm, <c>swapper</c> for pid 0, else <c>:PID</c>.</summary>
+    public string ProcessName(int domain, int pid) =>
+        Processes.TryGetValue((domain, pid), out var p) ? p.Comm : pid == 0 ? "swapper" : ":" + pid;
+
+    /// <summary>The thread name of (<paramref name="domain"/>, <paramref name="tid"/>), falling back to its process's name.</summary>
+    public string ThreadName(int domain, int tid, int pid) =>
+        Threads.TryGetValue((domain, tid), out var t) ? t.Comm : ProcessName(domain, pid);
+
+    /// <summary>The display name of domain <paramref name="domain"/>: its stored name, else <c>domN</c>.</summary>
+    public string DomainName(int domain) => Domains.TryGetValue(domain, out var n) ? n : "dom" + domain;
+
+    /// <summary>
+    /// Flame-graph stacks of one event (the selection's, else the first): process name as the root frame,
+    /// then the resolved frames; one entry per distinct (domain, pid, stack), weights in samples.
+    /// </summary>
+    public IReadOnlyList<FlameStack> FlameStacks(FlameSelection selection)
+    {
+        var ev = PickEvent(selection.Event);
+        var sums = new Dictionary<(int, int, StackId), long>();
+        foreach (var s in Samples(selection with { Event = ev.Name }))
+        {
+            var key = (s.Domain, s.Pid, s.Stack);
+            sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+        }
+        var list = new List<FlameStack>(sums.Count);
+        foreach (var ((dom, pid, stack), n) in sums)
+        {
+            var frames = StackOf(stack);
+            var ff = new FlameFrame[frames.Count + 1];
+            ff[0] = new FlameFrame(ProcessName(dom, pid), FrameKind.Process);
+            for (int i = 0; i < frames.Count; i++) ff[i + 1] = new FlameFrame(frames[i].Name, frames[i].Kind);
+            list.Add(new FlameStack(ff, n));
+        }
+        return list;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _owned?.Dispose();
+        if (_ownsStore) Store.Dispose();
+    }
+
+    // Passive domains' images are named domainN-kernel, domainN-xen, domainN-apps (ARCHITECTURE.md, Attribution).
+    [GeneratedRegex(@"^domain\d+-")]
+    private static partial Regex GuestImage();
+}
