@@ -164,7 +164,8 @@ public sealed partial class FlameSource : IDisposable
     public string DomainName(int domain) => Domains.TryGetValue(domain, out var n) ? n : "dom" + domain;
 
     /// <summary>
-    /// Flame-graph stacks of one event (the selection's, else the first): process name as the root frame,
+    /// Flame-graph stacks of one event (the selection's, else the first): process name as the root frame
+    /// (spaces as <c>_</c>, as stackcollapse-perf.pl writes it),
     /// then the resolved frames; one entry per distinct (domain, pid, stack), weights in samples.
     /// </summary>
     public IReadOnlyList<FlameStack> FlameStacks(FlameSelection selection)
@@ -181,7 +182,7 @@ public sealed partial class FlameSource : IDisposable
         {
             var frames = StackOf(stack);
             var ff = new FlameFrame[frames.Count + 1];
-            ff[0] = new FlameFrame(ProcessName(dom, pid), FrameKind.Process);
+            ff[0] = new FlameFrame(ProcessName(dom, pid).Replace(' ', '_'), FrameKind.Process); // as stackcollapse-perf.pl names the root
             for (int i = 0; i < frames.Count; i++) ff[i + 1] = new FlameFrame(frames[i].Name, frames[i].Kind);
             list.Add(new FlameStack(ff, n));
         }
