@@ -172,10 +172,23 @@ public sealed partial class FlameSource : IDisposable
     {
         var ev = PickEvent(selection.Event);
         var sums = new Dictionary<(int, int, StackId), long>();
-        foreach (var s in Samples(selection with { Event = ev.Name }))
+        if (selection.Tid == null)
         {
-            var key = (s.Domain, s.Pid, s.Stack);
-            sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+            // No time order needed: let the store group (event, domain, pid, stack) itself.
+            foreach (var t in Store.ReadStackTotals(selection.Domain, selection.FromNs, selection.ToNs))
+            {
+                if (t.Event != ev.Id || (selection.Pid != null && t.Pid != selection.Pid)) continue;
+                var key = (t.Domain, t.Pid, t.Stack);
+                sums[key] = sums.GetValueOrDefault(key) + t.Weight;
+            }
+        }
+        else
+        {
+            foreach (var s in Samples(selection with { Event = ev.Name }))
+            {
+                var key = (s.Domain, s.Pid, s.Stack);
+                sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+            }
         }
         var list = new List<FlameStack>(sums.Count);
         foreach (var ((dom, pid, stack), n) in sums)
