@@ -44,13 +44,16 @@ public sealed partial class FlameSource
 
     /// <summary>
     /// Samples of one event per domain over time, in <paramref name="buckets"/> equal buckets spanning the
-    /// selected samples' first to last time. Domains in id order.
+    /// selected samples' first to last time. Domains in id order; a sample whose sampled frame lies in a passive
+    /// domain's image (<c>domainN-kernel</c>…) counts for domain N.
     /// </summary>
     public IReadOnlyList<DomainTimeline> Timeline(FlameSelection selection, int buckets = 100)
     {
         var ev = PickEvent(selection.Event);
         var times = new List<(long T, int D, long W)>();
-        foreach (var s in Samples(selection with { Event = ev.Name })) times.Add((s.TimeNs, s.Domain, s.Weight));
+        // A passive domain's samples arrive through dom0's buffers; they count for the domain whose image they hit.
+        foreach (var s in Samples(selection with { Event = ev.Name }))
+            times.Add((s.TimeNs, GuestDomainOf(StackOf(s.Stack)[^1]) ?? s.Domain, s.Weight));
         if (times.Count == 0) return [];
         long t0 = times[0].T, t1 = times[^1].T;
         long width = Math.Max(1, (t1 - t0 + buckets) / buckets);

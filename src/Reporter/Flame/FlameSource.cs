@@ -56,7 +56,8 @@ public sealed partial class FlameSource : IDisposable
             KallsymsPath = File.Exists(dir.KallsymsPath) ? dir.KallsymsPath : "/proc/kallsyms",
             ModulesPath = File.Exists(dir.ModulesPath) ? dir.ModulesPath : "/proc/modules",
         });
-        return new FlameSource(store, new StoreFrameSymbolizer(symbolizer), ownsStore: true, owned: symbolizer);
+        var frames = new StoreFrameSymbolizer(symbolizer);
+        return new FlameSource(store, frames, ownsStore: true, owned: new Owned((object)frames as IDisposable, symbolizer));
     }
 
     /// <summary>The store read.</summary>
@@ -141,6 +142,7 @@ public sealed partial class FlameSource : IDisposable
         var fr = _frames[id];
         var image = _images[fr.Image];
         string imageName = ProfileBuilder.DisplayName(image);
+        if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
         string? symbol = _symbolizer.Symbolize(image, fr.Offset);
         var guest = GuestImage().Match(imageName);
         var kind = guest.Success ? FrameKind.Guest : ProfileFlame.KindOf(image.Kind);
@@ -207,6 +209,19 @@ public sealed partial class FlameSource : IDisposable
     {
         _owned?.Dispose();
         if (_ownsStore) Store.Dispose();
+    }
+
+    /// <summary>The passive domain whose image <paramref name="frame"/> lies in (<c>domainN-…</c>), or null.</summary>
+    public static int? GuestDomainOf(ExportFrame frame)
+    {
+        if (frame.Kind != FrameKind.Guest) return null;
+        var m = GuestImage().Match(frame.ImageName);
+        return m.Success && int.TryParse(frame.ImageName.AsSpan(6, m.Length - 7), out var d) ? d : null;
+    }
+
+    private sealed class Owned(params IDisposable?[] items) : IDisposable
+    {
+        public void Dispose() { foreach (var i in items) i?.Dispose(); }
     }
 
     // Passive domains' images are named domainN-kernel, domainN-xen, domainN-apps (ARCHITECTURE.md, Attribution).

@@ -55,11 +55,13 @@ public static class HtmlReport
         w.Write($"<table id=\"{id}\"><thead><tr><th>samples</th><th>%</th><th>± error</th><th class=\"barcol\"></th><th>image name</th>");
         if (withSymbol) w.Write("<th>symbol name</th>");
         w.Write("</tr></thead><tbody>\n");
-        double maxPct = rows.Count == 0 ? 1 : Math.Max(1e-9, Profile.Profile.Share(rows[0].Samples, total).Percent);
+        double scale = 1e-9;
+        foreach (var r in rows) { var (p, e) = Profile.Profile.Share(r.Samples, total); scale = Math.Max(scale, p + e); }
         foreach (var r in rows)
         {
             var (pct, err) = Profile.Profile.Share(r.Samples, total);
-            double bar = 100 * pct / maxPct, lo = 100 * Math.Max(0, pct - err) / maxPct, hi = 100 * Math.Min(100, pct + err) / maxPct;
+            // The bar column spans 0 to the largest share plus its error, so every error bar fits inside it.
+            double bar = 100 * pct / scale, lo = 100 * Math.Max(0, pct - err) / scale, hi = 100 * Math.Min(100, pct + err) / scale;
             w.Write($"<tr><td>{r.Samples}</td><td>{F(pct, 4)}</td><td>{F(err, 4)}</td>");
             w.Write($"<td class=\"barcol\"><div class=\"bar\" style=\"width:{F(bar, 2)}%\"></div><div class=\"err\" style=\"left:{F(lo, 2)}%;width:{F(Math.Max(0.2, hi - lo), 2)}%\"></div></td>");
             w.Write($"<td>{Enc(r.Image)}</td>");
@@ -109,7 +111,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eee; white-space: nowrap; }
 th:nth-last-child(-n+2), td:nth-last-child(-n+2) { text-align: left; }
-td.barcol, th.barcol { width: 200px; position: relative; }
+td.barcol, th.barcol { width: 200px; min-width: 200px; position: relative; }
 div.bar { height: 10px; background: #e8833a; }
 div.err { position: absolute; top: 7px; height: 2px; background: #333; }
 #flamegraph { overflow-x: auto; }
