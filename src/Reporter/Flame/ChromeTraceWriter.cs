@@ -50,7 +50,8 @@ public static class ChromeTraceWriter
                 Meta(w, "thread_name", s.Domain, s.Pid, s.Tid, $"{source.ThreadName(s.Domain, s.Tid, s.Pid)} (tid {s.Tid})");
             for (var st = s.Stack; st.Value != 0 && stacks.Add(st); st = ParentOf(source, st)) { }
 
-            double capUs = ev.Unit == "ns" ? (double)Math.Max(1UL, ev.Count) * s.Weight / 1000.0 : 1000.0;
+            var period = EventPeriod.Of(ev);
+            double capUs = period.IsTime ? (double)period.Value * s.Weight / 1000.0 : 1000.0;
             var thread = (s.Domain, s.Tid);
             if (pending.Remove(thread, out var prev))
                 Complete(w, source, events, prev.Sample, Math.Min(prev.CapUs, (s.TimeNs - prev.Sample.TimeNs) / 1000.0));

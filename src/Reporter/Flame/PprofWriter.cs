@@ -10,7 +10,7 @@ namespace XenProf.Reporter.Flame;
 /// <summary>
 /// Writes a gzip-compressed pprof <c>profile.proto</c> (reference/formats.md §4), encoded by code generated
 /// from <c>Flame/Proto/profile.proto</c>. Sample types: <c>samples/count</c>, then one column per event named
-/// after it, in the event's unit (period × samples). Stores are normalized like pprof, so images become
+/// after it, in the event's unit (samples × <see cref="EventPeriod"/>). Stores are normalized like pprof, so images become
 /// Mappings, frames Locations, symbols Functions; each sample carries labels for domain, pid, tid and cpu.
 /// Identical (stack, labels) samples are merged, as the format allows.
 /// </summary>
@@ -44,11 +44,12 @@ public static class PprofWriter
         foreach (var ev in events)
         {
             col[ev.Id] = p.SampleType.Count;
-            p.SampleType.Add(new ValueType { Type = Str(ev.Name), Unit = Str(UnitName(ev)) });
+            p.SampleType.Add(new ValueType { Type = Str(ev.Name), Unit = Str(EventPeriod.Of(ev).PprofUnit) });
         }
         var first = events[0];
-        p.PeriodType = new ValueType { Type = Str(first.Name), Unit = Str(UnitName(first)) };
-        p.Period = (long)Math.Max(1, first.Count);
+        p.PeriodType = new ValueType { Type = Str(first.Name), Unit = Str(EventPeriod.Of(first).PprofUnit) };
+        p.Period = EventPeriod.Of(first).Value;
+        var periods = events.Select(EventPeriod.Of).ToArray();
         p.DefaultSampleType = Str(first.Name);
         p.Comment.Add(Str("xenoprof " + string.Join(", ", events.Select(e => $"{e.Name}:{e.Count}"))));
 
@@ -118,14 +119,12 @@ public static class PprofWriter
                 p.Sample.Add(sample);
             }
             sample.Value[0] += s.Weight;
-            sample.Value[c] += s.Weight * (long)Math.Max(1, events[c - 1].Count);
+            sample.Value[c] += s.Weight * periods[c - 1].Value;
         }
         foreach (var m in mappings.Values.OrderBy(m => m.Id)) p.Mapping.Add(m);
         if (firstNs <= lastNs) p.DurationNanos = lastNs - firstNs;
-        if (source.Meta.TryGetValue("start_time_unix_ns", out var t0) && long.TryParse(t0, out var t0ns)) p.TimeNanos = t0ns;
+        if (source.Meta.TryGetValue("created_unix_ns", out var t0) && long.TryParse(t0, out var t0ns)) p.TimeNanos = t0ns;
         return p;
     }
 
-    /// <summary>pprof's unit name for an event: <c>nanoseconds</c> for time events, else <c>count</c>.</summary>
-    public static string UnitName(StoredEvent ev) => ev.Unit == "ns" ? "nanoseconds" : "count";
 }

@@ -16,13 +16,14 @@ public static class SpeedscopeWriter
 
     /// <summary>
     /// Writes the samples of one event (the selection's, else the session's first) to <paramref name="output"/>.
-    /// A sample's weight is its stored weight times the event's period, in nanoseconds for time events
-    /// (unit <c>ns</c>) and in plain event counts otherwise (speedscope unit <c>none</c>).
+    /// A sample's weight is its stored weight times <see cref="EventPeriod"/>: nanoseconds for time events
+    /// (unit <c>ns</c>), event counts otherwise (speedscope unit <c>none</c>).
     /// </summary>
     public static void Write(FlameSource source, FlameSelection selection, Stream output)
     {
         var ev = source.PickEvent(selection.Event);
-        var (unit, scale) = UnitOf(ev);
+        var period = EventPeriod.Of(ev);
+        var (unit, scale) = (period.SpeedscopeUnit, period.Value);
         var threads = new Dictionary<(int Domain, int Pid, int Tid), ThreadSamples>();
         var order = new List<ThreadSamples>();
         foreach (var s in source.Samples(selection with { Event = ev.Name }))
@@ -84,12 +85,6 @@ public static class SpeedscopeWriter
         w.WriteEndObject();
     }
 
-    /// <summary>speedscope's unit for an event and the factor from stored weight (samples) to that unit: the event's period.</summary>
-    public static (string Unit, long Scale) UnitOf(StoredEvent ev)
-    {
-        long period = ev.Count == 0 ? 1 : (long)ev.Count;
-        return ev.Unit == "ns" ? ("nanoseconds", period) : ("none", period);
-    }
 
     private sealed class ThreadSamples(int domain, int pid, int tid)
     {

@@ -240,6 +240,17 @@ document.getElementById("f").addEventListener("load", function () {
         }
     }
 
+    [Theory]
+    [InlineData("ns", 1_000_000UL, "CPU clock", 1_000_000L, true, false)]
+    [InlineData("ns", 999UL, "perf.data event, sampled at 999 Hz", 1_001_001L, true, true)]
+    [InlineData("cycles", 4000UL, "perf.data event, sampled at 4000 Hz", 1L, false, true)]
+    [InlineData("instructions", 100_000UL, "", 100_000L, false, false)]
+    public void Event_period_weighs_count_and_frequency_mode(string unit, ulong count, string description, long value, bool time, bool freq)
+    {
+        var p = EventPeriod.Of(new StoredEvent("E", 1, 0, count, 0, true, true, unit, description));
+        Assert.Equal(new EventPeriod(value, time, freq), p);
+    }
+
     [Fact]
     public void Html_is_self_contained()
     {
