@@ -19,6 +19,8 @@ public static class ChromeTraceWriter
     /// <summary>The number of distinct ids one domain gets in the trace's pid and tid space.</summary>
     public const long DomainStride = 1L << 22;
 
+    private const int FlushBytes = 1 << 20;
+
     /// <summary>The trace id of <paramref name="id"/> (a pid or tid) in <paramref name="domain"/>.</summary>
     public static long TrackId(int domain, int id) => domain * DomainStride + id;
 
@@ -56,6 +58,7 @@ public static class ChromeTraceWriter
             if (pending.Remove(thread, out var prev))
                 Complete(w, source, events, prev.Sample, Math.Min(prev.CapUs, (s.TimeNs - prev.Sample.TimeNs) / 1000.0));
             pending[thread] = (s, capUs);
+            if (w.BytesPending > FlushBytes) w.Flush(); // Utf8JsonWriter keeps everything until flushed
         }
         foreach (var (sample, cap) in pending.Values) Complete(w, source, events, sample, cap);
         w.WriteEndArray();

@@ -74,6 +74,7 @@ public static class SpeedscopeWriter
                 w.WriteStartArray();
                 foreach (var f in source.StackOf(st)) w.WriteNumberValue(f.Index);
                 w.WriteEndArray();
+                if (w.BytesPending > 1 << 20) w.Flush(); // Utf8JsonWriter keeps everything until flushed
             }
             w.WriteEndArray();
             w.WriteStartArray("weights");
