@@ -19,7 +19,7 @@ public sealed partial class FlameSource
         var ev = PickEvent(selection.Event);
         var byFrame = new Dictionary<StackId, long>();
         long total = 0;
-        foreach (var s in Samples(selection with { Event = ev.Name }))
+        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
         {
             byFrame[s.Stack] = byFrame.GetValueOrDefault(s.Stack) + s.Weight;
             total += s.Weight;
@@ -51,11 +51,15 @@ public sealed partial class FlameSource
     {
         var ev = PickEvent(selection.Event);
         var times = new List<(long T, int D, long W)>();
+        long t0 = long.MaxValue, t1 = long.MinValue;
         // A passive domain's samples arrive through dom0's buffers; they count for the domain whose image they hit.
-        foreach (var s in Samples(selection with { Event = ev.Name }))
+        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
+        {
             times.Add((s.TimeNs, GuestDomainOf(StackOf(s.Stack)[^1]) ?? s.Domain, s.Weight));
+            t0 = Math.Min(t0, s.TimeNs);
+            t1 = Math.Max(t1, s.TimeNs);
+        }
         if (times.Count == 0) return [];
-        long t0 = times[0].T, t1 = times[^1].T;
         long width = Math.Max(1, (t1 - t0 + buckets) / buckets);
         var result = new SortedDictionary<int, long[]>();
         foreach (var (t, d, w) in times)

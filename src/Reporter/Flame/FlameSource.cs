@@ -112,6 +112,19 @@ public sealed partial class FlameSource : IDisposable
         }
     }
 
+    /// <summary>The selected samples in storage order: for aggregations that need no time order, which read faster.</summary>
+    public IEnumerable<StoredSample> UnorderedSamples(FlameSelection selection)
+    {
+        EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
+        foreach (var s in Store.ReadSamplesUnordered(selection.Domain, selection.FromNs, selection.ToNs))
+        {
+            if (ev != null && s.Event != ev.Value) continue;
+            if (selection.Pid != null && s.Pid != selection.Pid) continue;
+            if (selection.Tid != null && s.Tid != selection.Tid) continue;
+            yield return s;
+        }
+    }
+
     /// <summary>The frames of stack <paramref name="stack"/>, root first (outermost caller first, sampled frame last); cached.</summary>
     public IReadOnlyList<ExportFrame> StackOf(StackId stack)
     {
@@ -174,23 +187,11 @@ public sealed partial class FlameSource : IDisposable
     {
         var ev = PickEvent(selection.Event);
         var sums = new Dictionary<(int, int, StackId), long>();
-        if (selection.Tid == null)
+        // No time order needed: read rows as stored and sum in memory (faster than sorting or GROUP BY).
+        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
         {
-            // No time order needed: let the store group (event, domain, pid, stack) itself.
-            foreach (var t in Store.ReadStackTotals(selection.Domain, selection.FromNs, selection.ToNs))
-            {
-                if (t.Event != ev.Id || (selection.Pid != null && t.Pid != selection.Pid)) continue;
-                var key = (t.Domain, t.Pid, t.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + t.Weight;
-            }
-        }
-        else
-        {
-            foreach (var s in Samples(selection with { Event = ev.Name }))
-            {
-                var key = (s.Domain, s.Pid, s.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + s.Weight;
-            }
+            var key = (s.Domain, s.Pid, s.Stack);
+            sums[key] = sums.GetValueOrDefault(key) + s.Weight;
         }
         var list = new List<FlameStack>(sums.Count);
         foreach (var ((dom, pid, stack), n) in sums)
