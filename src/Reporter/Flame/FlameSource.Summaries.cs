@@ -44,18 +44,16 @@ public sealed partial class FlameSource
 
     /// <summary>
     /// Samples of one event per domain over time, in <paramref name="buckets"/> equal buckets spanning the
-    /// selected samples' first to last time. Domains in id order; a sample whose sampled frame lies in a passive
-    /// domain's image (<c>domainN-kernel</c>…) counts for domain N.
+    /// selected samples' first to last time. Domains (<see cref="EffectiveDomain"/>) in id order.
     /// </summary>
     public IReadOnlyList<DomainTimeline> Timeline(FlameSelection selection, int buckets = 100)
     {
         var ev = PickEvent(selection.Event);
         var times = new List<(long T, int D, long W)>();
         long t0 = long.MaxValue, t1 = long.MinValue;
-        // A passive domain's samples arrive through dom0's buffers; they count for the domain whose image they hit.
         foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
         {
-            times.Add((s.TimeNs, GuestDomainOf(StackOf(s.Stack)[^1]) ?? s.Domain, s.Weight));
+            times.Add((s.TimeNs, s.Domain, s.Weight));
             t0 = Math.Min(t0, s.TimeNs);
             t1 = Math.Max(t1, s.TimeNs);
         }

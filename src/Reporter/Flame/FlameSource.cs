@@ -22,6 +22,7 @@ public sealed partial class FlameSource : IDisposable
     private readonly Dictionary<FrameId, ExportFrame> _exportFrames = new();
     private readonly List<ExportFrame> _frameList = new();
     private readonly Dictionary<StackId, ExportFrame[]> _resolved = new();
+    private readonly HashSet<int> _domainsWithProcesses;
 
     /// <summary>Reads <paramref name="store"/> (kept open by the caller unless <paramref name="ownsStore"/>) and names frames with <paramref name="symbolizer"/>.</summary>
     public FlameSource(SessionStore store, IFrameSymbolizer symbolizer, bool ownsStore = false)
@@ -36,6 +37,7 @@ public sealed partial class FlameSource : IDisposable
         Events = store.ReadEvents();
         Domains = store.ReadDomains();
         Processes = store.ReadProcesses();
+        _domainsWithProcesses = Processes.Keys.Select(k => k.Domain).ToHashSet();
         Threads = store.ReadThreads();
         Meta = store.ReadMeta();
         _images = store.ReadImages();
@@ -97,32 +99,51 @@ public sealed partial class FlameSource : IDisposable
     public IReadOnlyList<StoredEvent> EventsOf(FlameSelection selection) =>
         selection.Event == null ? Events : [PickEvent(selection.Event)];
 
-    /// <summary>The selected samples, in time order (ties in the order they were stored), streamed.</summary>
+    /// <summary>
+    /// The selected samples, in time order (ties in the order they were stored), streamed. Each sample's
+    /// <see cref="StoredSample.Domain"/> is its <see cref="EffectiveDomain"/>, and the domain filter applies to it.
+    /// </summary>
     public IEnumerable<StoredSample> Samples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var s in Store.ReadSamples(selection.Domain))
+        foreach (var stored in Store.ReadSamples())
         {
-            if (ev != null && s.Event != ev.Value) continue;
-            if (selection.Pid != null && s.Pid != selection.Pid) continue;
-            if (selection.Tid != null && s.Tid != selection.Tid) continue;
-            if (selection.FromNs != null && s.TimeNs < selection.FromNs) continue;
-            if (selection.ToNs != null && s.TimeNs >= selection.ToNs) continue;
+            if (ev != null && stored.Event != ev.Value) continue;
+            if (selection.Pid != null && stored.Pid != selection.Pid) continue;
+            if (selection.Tid != null && stored.Tid != selection.Tid) continue;
+            if (selection.FromNs != null && stored.TimeNs < selection.FromNs) continue;
+            if (selection.ToNs != null && stored.TimeNs >= selection.ToNs) continue;
+            var s = WithEffectiveDomain(stored);
+            if (selection.Domain != null && s.Domain != selection.Domain) continue;
             yield return s;
         }
     }
 
-    /// <summary>The selected samples in storage order: for aggregations that need no time order, which read faster.</summary>
+    /// <summary>The selected samples in storage order, as <see cref="Samples"/> gives them otherwise: for aggregations that need no time order, which read faster.</summary>
     public IEnumerable<StoredSample> UnorderedSamples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var s in Store.ReadSamplesUnordered(selection.Domain, selection.FromNs, selection.ToNs))
+        foreach (var stored in Store.ReadSamplesUnordered(null, selection.FromNs, selection.ToNs))
         {
-            if (ev != null && s.Event != ev.Value) continue;
-            if (selection.Pid != null && s.Pid != selection.Pid) continue;
-            if (selection.Tid != null && s.Tid != selection.Tid) continue;
+            if (ev != null && stored.Event != ev.Value) continue;
+            if (selection.Pid != null && stored.Pid != selection.Pid) continue;
+            if (selection.Tid != null && stored.Tid != selection.Tid) continue;
+            var s = WithEffectiveDomain(stored);
+            if (selection.Domain != null && s.Domain != selection.Domain) continue;
             yield return s;
         }
+    }
+
+    /// <summary>
+    /// The domain a sample belongs to: the passive domain whose image its sampled frame lies in (passive
+    /// domains' samples reach the store through dom0's buffers, ARCHITECTURE.md), else the stored domain.
+    /// </summary>
+    public int EffectiveDomain(in StoredSample sample) => GuestDomainOf(StackOf(sample.Stack)[^1]) ?? sample.Domain;
+
+    private StoredSample WithEffectiveDomain(in StoredSample s)
+    {
+        int d = EffectiveDomain(s);
+        return d == s.Domain ? s : s with { Domain = d };
     }
 
     /// <summary>The frames of stack <paramref name="stack"/>, root first (outermost caller first, sampled frame last); cached.</summary>
@@ -167,9 +188,14 @@ public sealed partial class FlameSource : IDisposable
         return f;
     }
 
-    /// <summary>The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm, <c>swapper</c> for pid 0, else <c>:PID</c>.</summary>
+    /// <summary>
+    /// The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm; for pid 0 the domain's name when
+    /// no process of that domain is known (a passive domain), else <c>swapper</c>; else <c>:PID</c>.
+    /// </summary>
     public string ProcessName(int domain, int pid) =>
-        Processes.TryGetValue((domain, pid), out var p) ? p.Comm : pid == 0 ? "swapper" : ":" + pid;
+        Processes.TryGetValue((domain, pid), out var p) ? p.Comm
+        : pid == 0 && domain != 0 && !_domainsWithProcesses.Contains(domain) ? DomainName(domain) // a passive domain: no processes known
+        : pid == 0 ? "swapper" : ":" + pid;
 
     /// <summary>The thread name of (<paramref name="domain"/>, <paramref name="tid"/>), falling back to its process's name.</summary>
     public string ThreadName(int domain, int tid, int pid) =>

@@ -94,7 +94,7 @@ internal sealed class ExportSession : IDisposable
     }
 
     /// <summary>Names every frame whose offset is not 0x999 or 0x50: <c>IMAGE_BASENAME.fOFFSET</c> (hex); kernel frames as <c>k_OFFSET</c>.</summary>
-    private sealed class FakeSymbolizer : IFrameSymbolizer
+    internal sealed class FakeSymbolizer : IFrameSymbolizer
     {
         public string? Symbolize(StoredImage image, ulong offset)
         {

@@ -35,8 +35,8 @@ public sealed class ExportTests : IDisposable
         Assert.DoesNotContain("_[", plain);
         Assert.Contains("server;libc_so_6_f10;server_f100;libc_so_6_f20;k_10 ", plain);
         Assert.Contains("batch_job;", plain); // spaces in comm become _, as stackcollapse-perf.pl does
-        Assert.Contains("swapper;domain1-kernel:domain1-kernel_f1000;domain1-kernel:domain1-kernel_f2000 ", plain);
-        Assert.Contains("swapper;[domain1-apps] ", plain);
+        Assert.Contains("guest1;domain1-kernel:domain1-kernel_f1000;domain1-kernel:domain1-kernel_f2000 ", plain); // a passive domain: its name as root
+        Assert.Contains("guest1;[domain1-apps] ", plain);
         Assert.Contains("swapper;k_20_[k];xen_0_[h] ", annotated);
         Assert.Contains("domain2-kernel:domain2-kernel_f1000_[g] ", annotated);
         long clock = _s.Samples.Count(x => x.Event == _s.Clock.Id);
@@ -55,6 +55,21 @@ public sealed class ExportTests : IDisposable
         Assert.Throws<ArgumentException>(() => src.EventsOf(new FlameSelection { Event = "NOPE" }));
         var times = src.Samples(FlameSelection.All).Select(x => x.TimeNs).ToList();
         Assert.Equal(times.Order().ToList(), times);
+    }
+
+    [Fact]
+    public void Passive_samples_stored_under_dom0_belong_to_the_domain_of_their_image()
+    {
+        var g2 = _s.Store.InternFrame(_s.Store.InternImage("domain2-kernel", ImageKind.Elf, null), 0x1000);
+        var stack = _s.Store.InternStack([g2]);
+        var passive = new StoredSample(_s.Samples[^1].TimeNs + 1, 0, 0, 0, 0, _s.Clock.Id, stack, SampleMode.GuestKernel, 1);
+        _s.Store.AddSample(passive);
+        _s.Store.Commit();
+        using var src = new FlameSource(_s.Store, new ExportSession.FakeSymbolizer());
+        Assert.Equal(2, src.EffectiveDomain(passive));
+        Assert.Contains(src.Samples(new FlameSelection { Domain = 2 }), x => x.TimeNs == passive.TimeNs && x.Domain == 2);
+        Assert.DoesNotContain(src.UnorderedSamples(new FlameSelection { Domain = 0 }), x => x.TimeNs == passive.TimeNs);
+        Assert.Equal(_s.Samples.Count(x => x.Domain == 2) + 1, src.Samples(new FlameSelection { Domain = 2 }).Count());
     }
 
     [NodeToolsFact]
