@@ -12,6 +12,7 @@ namespace XenProf.Reporter.Tests.Exports;
 /// Every export format of one Xen-shaped session, each checked by the tool that defines or reads the format:
 /// speedscope's own schema (ajv), pprof-format and go tool pprof, a Trace Event Format schema, headless chromium.
 /// </summary>
+[Collection(ExportCollection.Name)]
 public sealed class ExportTests : IDisposable
 {
     private readonly ExportSession _s = new();
