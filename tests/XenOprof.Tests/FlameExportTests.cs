@@ -72,6 +72,22 @@ public sealed class FlameExportTests(ITestOutputHelper output)
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }
 
+    [Fact]
+    public void BadFlags_AreOneLineUserErrors()
+    {
+        var dir = Cli.NewSessionDir();
+        try
+        {
+            var missing = Cli.Run("flame", "--session-dir", Path.Combine(dir, "none"), "--output", Path.Combine(dir, "x.svg"));
+            Assert.Equal(1, missing.ExitCode);
+            Assert.Contains("no session directory", missing.Stderr);
+            var format = Cli.Run("flame", "--session-dir", dir, "--format", "gif", "--output", Path.Combine(dir, "x.gif"));
+            Assert.Equal(1, format.ExitCode);
+            Assert.Contains("unknown format 'gif'", format.Stderr);
+        }
+        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+    }
+
     private static string? FindNodeTools()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)

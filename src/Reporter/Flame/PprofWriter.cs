@@ -54,6 +54,7 @@ public static class PprofWriter
         p.Comment.Add(Str("xenoprof " + string.Join(", ", events.Select(e => $"{e.Name}:{e.Count}"))));
 
         var mappings = new Dictionary<ImageId, Mapping>();
+        var images = new Dictionary<ImageId, StoredImage>();
         var functions = new Dictionary<(string Name, string File), ulong>();
         var locations = new HashSet<FrameId>();
         long kDomain = Str("domain"), kPid = Str("pid"), kTid = Str("tid"), kCpu = Str("cpu"), kThread = Str("thread"), kProcess = Str("process");
@@ -71,6 +72,7 @@ public static class PprofWriter
                 HasFunctions = true,
             };
             mappings[f.Image.Id] = m;
+            images[f.Image.Id] = f.Image;
             return m;
         }
 
@@ -121,7 +123,13 @@ public static class PprofWriter
             sample.Value[0] += s.Weight;
             sample.Value[c] += s.Weight * periods[c - 1].Value;
         }
-        foreach (var m in mappings.Values.OrderBy(m => m.Id)) p.Mapping.Add(m);
+        foreach (var (image, m) in mappings.OrderBy(kv => kv.Value.Id))
+        {
+            // ELF frame offsets are file offsets, so a location's address is one too: with file_offset equal to
+            // memory_start, pprof's address-to-file-offset arithmetic is the identity and symbolizing the file works.
+            if (images[image].Kind == ImageKind.Elf) m.FileOffset = m.MemoryStart;
+            p.Mapping.Add(m);
+        }
         if (firstNs <= lastNs) p.DurationNanos = lastNs - firstNs;
         if (source.Meta.TryGetValue("created_unix_ns", out var t0) && long.TryParse(t0, out var t0ns)) p.TimeNanos = t0ns;
         return p;
