@@ -179,7 +179,7 @@ public sealed partial class FlameSource : IDisposable
         if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
         string? symbol = _symbolizer.Symbolize(image, fr.Offset);
         var guest = GuestImage().Match(imageName);
-        var kind = guest.Success ? FrameKind.Guest : ProfileFlame.KindOf(image.Kind);
+        var kind = guest.Success ? FrameKind.Guest : KindOf(image, imageName, symbol);
         string name = symbol ?? "[" + imageName.Trim('[', ']') + "]";
         if (guest.Success && symbol != null) name = imageName + ":" + symbol;
         f = new ExportFrame(_frameList.Count, id, name, symbol, kind, image, imageName, fr.Offset);
@@ -237,6 +237,22 @@ public sealed partial class FlameSource : IDisposable
         _owned?.Dispose();
         if (_ownsStore) Store.Dispose();
     }
+
+    /// <summary>
+    /// The kind that colours a frame and picks its folded annotation, following stackcollapse-perf.pl's rules
+    /// (reference/formats.md §7) so <c>--annotate</c> marks what its <c>--all</c> would: <c>_[k]</c> for every image
+    /// perf shows in brackets (kernel, modules, <c>[vdso]</c>) except <c>[unknown]</c>; <c>_[j]</c> only for code named
+    /// through a JIT map (anonymous memory that resolved); the hypervisor is XenProf's own <c>_[h]</c>.
+    /// </summary>
+    public static FrameKind KindOf(StoredImage image, string imageName, string? symbol) => image.Kind switch
+    {
+        ImageKind.Hypervisor => FrameKind.Hypervisor,
+        ImageKind.Kernel or ImageKind.KernelModule or ImageKind.Vdso => FrameKind.Kernel,
+        ImageKind.Anonymous => symbol != null ? FrameKind.Jit : FrameKind.Unknown,
+        _ when imageName.StartsWith('[') && imageName != "[unknown]" => FrameKind.Kernel,
+        ImageKind.Unknown => FrameKind.Unknown,
+        _ => FrameKind.User,
+    };
 
     /// <summary>The passive domain whose image <paramref name="frame"/> lies in (<c>domainN-…</c>), or null.</summary>
     public static int? GuestDomainOf(ExportFrame frame)

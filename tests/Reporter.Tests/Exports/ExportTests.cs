@@ -44,6 +44,22 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(clock, plain.Split('\n', StringSplitOptions.RemoveEmptyEntries).Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..])));
     }
 
+    [Theory]
+    [InlineData(ImageKind.Kernel, "[kernel.kallsyms]", "schedule", FrameKind.Kernel)]
+    [InlineData(ImageKind.KernelModule, "[e1000]", null, FrameKind.Kernel)]
+    [InlineData(ImageKind.Vdso, "[vdso]", "__vdso_clock_gettime", FrameKind.Kernel)] // stackcollapse-perf.pl --kernel marks any [dso]
+    [InlineData(ImageKind.Anonymous, "//anon", "Foo::Bar", FrameKind.Jit)]          // named through perf-PID.map
+    [InlineData(ImageKind.Anonymous, "//anon", null, FrameKind.Unknown)]
+    [InlineData(ImageKind.Unknown, "[unknown]", null, FrameKind.Unknown)]
+    [InlineData(ImageKind.Elf, "/usr/lib/libc.so.6", "memcpy", FrameKind.User)]
+    [InlineData(ImageKind.Hypervisor, "xen-syms", "do_softirq", FrameKind.Hypervisor)]
+    public void Frame_kinds_follow_stackcollapse_rules(ImageKind kind, string path, string? symbol, FrameKind expected)
+    {
+        var image = new StoredImage(new ImageId(1), path, null, kind);
+        string name = kind == ImageKind.Elf ? Path.GetFileName(path) : path;
+        Assert.Equal(expected, FlameSource.KindOf(image, name, symbol));
+    }
+
     [Fact]
     public void Selection_filters_domain_pid_tid_event_and_window()
     {
