@@ -100,22 +100,22 @@ public sealed partial class FlameSource : IDisposable
         selection.Event == null ? Events : [PickEvent(selection.Event)];
 
     /// <summary>
-    /// The selected samples, in time order (ties in the order they were stored), streamed. Each sample's
-    /// <see cref="StoredSample.Domain"/> is its <see cref="EffectiveDomain"/>, and the domain filter applies to it.
+    /// The selected samples, in time order (ties in the order they were stored), streamed. The domain filter
+    /// applies to the stored domain, as opreport's does (a passive domain's samples are dom0's); each sample is then
+    /// given its <see cref="EffectiveDomain"/>, so tracks, profiles and timelines show passive domains apart.
     /// </summary>
     public IEnumerable<StoredSample> Samples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var stored in Store.ReadSamples())
+        foreach (var stored in Store.ReadSamples(selection.Domain))
         {
             if (ev != null && stored.Event != ev.Value) continue;
             if (selection.Pid != null && stored.Pid != selection.Pid) continue;
             if (selection.Tid != null && stored.Tid != selection.Tid) continue;
             if (selection.FromNs != null && stored.TimeNs < selection.FromNs) continue;
             if (selection.ToNs != null && stored.TimeNs >= selection.ToNs) continue;
-            var s = WithEffectiveDomain(stored);
-            if (selection.Domain != null && s.Domain != selection.Domain) continue;
-            yield return s;
+            if (selection.Domain != null && stored.Domain != selection.Domain) continue;
+            yield return WithEffectiveDomain(stored);
         }
     }
 
@@ -123,14 +123,13 @@ public sealed partial class FlameSource : IDisposable
     public IEnumerable<StoredSample> UnorderedSamples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var stored in Store.ReadSamplesUnordered(null, selection.FromNs, selection.ToNs))
+        foreach (var stored in Store.ReadSamplesUnordered(selection.Domain, selection.FromNs, selection.ToNs))
         {
             if (ev != null && stored.Event != ev.Value) continue;
             if (selection.Pid != null && stored.Pid != selection.Pid) continue;
             if (selection.Tid != null && stored.Tid != selection.Tid) continue;
-            var s = WithEffectiveDomain(stored);
-            if (selection.Domain != null && s.Domain != selection.Domain) continue;
-            yield return s;
+            if (selection.Domain != null && stored.Domain != selection.Domain) continue;
+            yield return WithEffectiveDomain(stored);
         }
     }
 
