@@ -1,0 +1,138 @@
+using System.IO.Compression;
+using Google.Protobuf;
+using XenProf.Reporter.Flame.Pprof;
+using XenProf.Sampler.Store;
+using PprofProfile = XenProf.Reporter.Flame.Pprof.Profile;
+using ValueType = XenProf.Reporter.Flame.Pprof.ValueType;
+
+namespace XenProf.Reporter.Flame;
+
+/// <summary>
+/// Writes a gzip-compressed pprof <c>profile.proto</c> (reference/formats.md §4), encoded by code generated
+/// from <c>Flame/Proto/profile.proto</c>. Sample types: <c>samples/count</c>, then one column per event named
+/// after it, in the event's unit (samples × <see cref="EventPeriod"/>). Stores are normalized like pprof, so images become
+/// Mappings, frames Locations, symbols Functions; each sample carries labels for domain, pid, tid and cpu.
+/// Identical (stack, labels) samples are merged, as the format allows.
+/// </summary>
+public static class PprofWriter
+{
+    /// <summary>Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>.</summary>
+    public static void Write(FlameSource source, FlameSelection selection, Stream output)
+    {
+        var profile = Build(source, selection);
+        using var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
+        profile.WriteTo(gz);
+    }
+
+    internal static PprofProfile Build(FlameSource source, FlameSelection selection)
+    {
+        var events = source.EventsOf(selection);
+        var col = new Dictionary<EventId, int>();
+        var p = new PprofProfile();
+        var strings = new Dictionary<string, long>();
+        long Str(string s)
+        {
+            if (strings.TryGetValue(s, out var i)) return i;
+            i = p.StringTable.Count;
+            p.StringTable.Add(s);
+            strings[s] = i;
+            return i;
+        }
+        Str("");
+
+        p.SampleType.Add(new ValueType { Type = Str("samples"), Unit = Str("count") });
+        foreach (var ev in events)
+        {
+            col[ev.Id] = p.SampleType.Count;
+            p.SampleType.Add(new ValueType { Type = Str(ev.Name), Unit = Str(EventPeriod.Of(ev).PprofUnit) });
+        }
+        var first = events[0];
+        p.PeriodType = new ValueType { Type = Str(first.Name), Unit = Str(EventPeriod.Of(first).PprofUnit) };
+        p.Period = EventPeriod.Of(first).Value;
+        var periods = events.Select(EventPeriod.Of).ToArray();
+        p.DefaultSampleType = Str(first.Name);
+        p.Comment.Add(Str("xenoprof " + string.Join(", ", events.Select(e => $"{e.Name}:{e.Count}"))));
+
+        var mappings = new Dictionary<ImageId, Mapping>();
+        var images = new Dictionary<ImageId, StoredImage>();
+        var functions = new Dictionary<(string Name, string File), ulong>();
+        var locations = new HashSet<FrameId>();
+        long kDomain = Str("domain"), kPid = Str("pid"), kTid = Str("tid"), kCpu = Str("cpu"), kThread = Str("thread"), kProcess = Str("process");
+        var merged = new Dictionary<(StackId, int, int, int, int), Sample>();
+        long firstNs = long.MaxValue, lastNs = long.MinValue;
+
+        Mapping MappingOf(ExportFrame f)
+        {
+            if (mappings.TryGetValue(f.Image.Id, out var m)) return m;
+            m = new Mapping
+            {
+                Id = (ulong)mappings.Count + 1,
+                Filename = Str(f.Image.Path),
+                BuildId = Str(f.Image.BuildId ?? ""),
+                HasFunctions = true,
+            };
+            mappings[f.Image.Id] = m;
+            images[f.Image.Id] = f.Image;
+            return m;
+        }
+
+        ulong LocationOf(ExportFrame f)
+        {
+            ulong id = (ulong)f.Index + 1;
+            if (!locations.Add(f.Id)) return id;
+            var m = MappingOf(f);
+            // Frame offsets are image-relative (see ImageKind); the mapping spans every offset seen, so each
+            // address lies inside [memory_start, memory_limit) as pprof checks.
+            if (m.MemoryLimit == 0 && m.MemoryStart == 0) { m.MemoryStart = f.Offset; m.MemoryLimit = f.Offset + 1; }
+            else { m.MemoryStart = Math.Min(m.MemoryStart, f.Offset); m.MemoryLimit = Math.Max(m.MemoryLimit, f.Offset + 1); }
+            var key = (f.Name, f.Image.Path);
+            if (!functions.TryGetValue(key, out var fid))
+            {
+                fid = (ulong)functions.Count + 1;
+                functions[key] = fid;
+                long name = Str(f.Name);
+                p.Function.Add(new Function { Id = fid, Name = name, SystemName = name, Filename = Str(f.ImageName) });
+            }
+            var loc = new Location { Id = id, MappingId = m.Id, Address = f.Offset };
+            loc.Line.Add(new Line { FunctionId = fid });
+            p.Location.Add(loc);
+            return id;
+        }
+
+        foreach (var s in source.Samples(selection))
+        {
+            if (!col.TryGetValue(s.Event, out int c)) continue;
+            firstNs = Math.Min(firstNs, s.TimeNs);
+            lastNs = Math.Max(lastNs, s.TimeNs);
+            var key = (s.Stack, s.Domain, s.Pid, s.Tid, s.Cpu);
+            if (!merged.TryGetValue(key, out var sample))
+            {
+                sample = new Sample();
+                var frames = source.StackOf(s.Stack);
+                for (int i = frames.Count - 1; i >= 0; i--) sample.LocationId.Add(LocationOf(frames[i])); // leaf first
+                for (int i = 0; i < p.SampleType.Count; i++) sample.Value.Add(0);
+                sample.Label.Add(new Label { Key = kDomain, Num = s.Domain });
+                sample.Label.Add(new Label { Key = kPid, Num = s.Pid });
+                sample.Label.Add(new Label { Key = kTid, Num = s.Tid });
+                sample.Label.Add(new Label { Key = kCpu, Num = s.Cpu });
+                sample.Label.Add(new Label { Key = kProcess, Str = Str(source.ProcessName(s.Domain, s.Pid)) });
+                sample.Label.Add(new Label { Key = kThread, Str = Str(source.ThreadName(s.Domain, s.Tid, s.Pid)) });
+                merged[key] = sample;
+                p.Sample.Add(sample);
+            }
+            sample.Value[0] += s.Weight;
+            sample.Value[c] += s.Weight * periods[c - 1].Value;
+        }
+        foreach (var (image, m) in mappings.OrderBy(kv => kv.Value.Id))
+        {
+            // ELF frame offsets are file offsets, so a location's address is one too: with file_offset equal to
+            // memory_start, pprof's address-to-file-offset arithmetic is the identity and symbolizing the file works.
+            if (images[image].Kind == ImageKind.Elf) m.FileOffset = m.MemoryStart;
+            p.Mapping.Add(m);
+        }
+        if (firstNs <= lastNs) p.DurationNanos = lastNs - firstNs;
+        if (source.Meta.TryGetValue("created_unix_ns", out var t0) && long.TryParse(t0, out var t0ns)) p.TimeNanos = t0ns;
+        return p;
+    }
+
+}
