@@ -17,6 +17,7 @@ public static class Program
             FlameCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
