@@ -16,9 +16,10 @@ internal static class OpreportCommand
         var threshold = new Option<double>("--threshold", "-t") { Description = "Only show rows at or above this percentage of the total" };
         var longNames = new Option<bool>("--long-filenames", "-f") { Description = "Show full image paths" };
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
+        var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session")
         {
-            dir, symbols, noErr, threshold, longNames, noHeader, Run.Verbose,
+            dir, symbols, noErr, threshold, longNames, noHeader, domain, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
             pr.GetValue(dir)!,
@@ -27,15 +28,32 @@ internal static class OpreportCommand
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader),
             },
-            Console.Out)));
+            Console.Out, pr.GetValue(domain))));
         return cmd;
     }
 
-    /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>.</summary>
-    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout)
+    /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>;
+    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
+    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null)
     {
-        var profile = SessionProfiles.Load(sessionDir, new ProfileOptions());
-        OpreportWriter.Write(profile, stdout, options);
+        if (domain == null)
+        {
+            OpreportWriter.Write(SessionProfiles.Load(sessionDir, new ProfileOptions()), stdout, options);
+        }
+        else if (domain == "all")
+        {
+            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir))
+            {
+                stdout.WriteLine($"==== domain {id} ({name}) ====");
+                OpreportWriter.Write(profile, stdout, options);
+                stdout.WriteLine();
+            }
+        }
+        else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            OpreportWriter.Write(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id }), stdout, options);
+        }
+        else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
         return 0;
     }
