@@ -55,7 +55,7 @@ public sealed partial class EmulatedHypervisor
         (DomainState, int)? pick = null;
         if (cands.Count > 0)
         {
-            var rng = new Random(HashCode.Combine(_scenario.Source.Seed, pcpu, slice));
+            var rng = new Random(Mix(_scenario.Source.Seed, pcpu, slice));
             for (int i = 0; i < cands.Count; i++)
             {
                 var c = cands[(int)((slice + i) % cands.Count)];
@@ -130,6 +130,16 @@ public sealed partial class EmulatedHypervisor
             ulong ret = c.Start + 1 + (ulong)rng.NextInt64((long)Math.Max(1, c.End - c.Start - 1));
             if (XenoprofRing.TryAdd(buf, size, new EventLogEntry(ret, mode, 0)) != RingWrite.Stored) { Lost(buf); break; }
         }
+    }
+
+    /// <summary>A seed derived from (seed, a, b) that is the same in every process (HashCode is randomized per process): splitmix64 finalizer.</summary>
+    internal static int Mix(long seed, long a, long b)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)a * 0xBF58476D1CE4E5B9UL ^ (ulong)b * 0x94D049BB133111EBUL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7fffffff);
     }
 
     private void Lost(Span<byte> buf)

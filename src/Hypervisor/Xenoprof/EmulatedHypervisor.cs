@@ -31,7 +31,7 @@ public sealed partial class EmulatedHypervisor : IDisposable
         _memory = new XenoprofSharedMemory(sharedMemoryPath, _domainOrder.Count * _regionBytes);
         var s = scenario.Source;
         _timesliceNs = (long)s.TimesliceMs * 1_000_000;
-        _rngs = Enumerable.Range(0, s.Pcpus).Select(p => new Random(HashCode.Combine(s.Seed, p, 0x5eed))).ToArray();
+        _rngs = Enumerable.Range(0, s.Pcpus).Select(p => new Random(Mix(s.Seed, p, 0x5eed))).ToArray();
         _nextOverflow = new long[s.Pcpus, XenoprofAbi.MaxCounters];
         _schedule = new (long Slice, (DomainState, int)? Vcpu)[s.Pcpus];
         for (int p = 0; p < s.Pcpus; p++) _schedule[p] = (-1, null);

@@ -115,3 +115,31 @@ public class EmulatorSamplingTests
         Drop(xen);
     }
 }
+
+// A known seed gives the same samples in every process (no per-process hash randomization): golden counts.
+public class EmulatorGoldenTests
+{
+    [Theory]
+    [InlineData(7, 2, 100, "xen=339 kernel=480 user=181")]
+    [InlineData(2006, 1, 50, "xen=172 kernel=234 user=94")]
+    public void KnownSeedGivesKnownCounts(int seed, int pcpus, int ms, string expected)
+    {
+        var s = TestScenarios.Make(domains: 1, pcpus: pcpus, seed: seed);
+        var xen = new EmulatedHypervisor(s, TestScenarios.TempFile());
+        using var d0 = xen.Connect(0);
+        d0.Init();
+        d0.GetBuffer(8000);
+        d0.SetActive(0);
+        d0.Simple(XenoprofOp.ReserveCounters);
+        d0.Counter(new XenoprofCounter(0, s.Source.Count, true, 0x3c, true, true, true, 0));
+        d0.Simple(XenoprofOp.SetupEvents);
+        d0.Simple(XenoprofOp.EnableVirq);
+        d0.Simple(XenoprofOp.Start);
+        xen.Advance(ms * 1_000_000L);
+        var h = xen.BufferTotals(0);
+        var p = xen.SharedMemoryPath;
+        xen.Dispose();
+        File.Delete(p);
+        Assert.Equal(expected, $"xen={h.XenSamples} kernel={h.KernelSamples} user={h.UserSamples}");
+    }
+}
