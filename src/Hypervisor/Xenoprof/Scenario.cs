@@ -115,6 +115,8 @@ public sealed record ScenarioDomain
     public double Busy { get; init; } = 1.0;
     /// <summary>Weighted functions the domain executes.</summary>
     public List<ScenarioWork> Workload { get; init; } = new();
+    /// <summary>Whether the demo profiles this guest (actively, then passively); false leaves it running unprofiled, so its samples count as "others".</summary>
+    public bool Profiled { get; init; } = true;
 }
 
 /// <summary>

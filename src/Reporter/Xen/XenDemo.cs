@@ -39,7 +39,7 @@ public static class XenDemo
         var resolved = ScenarioResolver.Resolve(scenario, log: output);
         var xenSyms = resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal));
         var kernel = resolved.ImagePaths.Where(kv => scenario.Images[kv.Key].Kind == ScenarioImageKind.Kernel).Select(kv => kv.Value).FirstOrDefault();
-        var guests = scenario.Domains.Where(d => d.Id != 0 && d.Workload.Count > 0 && d.Busy >= 0.5).Select(d => d.Id).ToList();
+        var guests = scenario.Domains.Where(d => d.Id != 0 && d.Profiled).Select(d => d.Id).ToList();
         Directory.CreateDirectory(options.OutputDirectory);
         output.WriteLine($"xenoprof demo: scenario {scenario.Name} (seed {scenario.Seed}), Xen image {xenSyms ?? "(none)"}");
         bool ok = true;
@@ -65,10 +65,12 @@ public static class XenDemo
             + $" --callgraph={opts.CallgraphDepth} --hypervisor=emulated:{scenario.Source.Name} ====");
         XenRunResult result;
         Directory.CreateDirectory(dir.Path);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using (var xen = new EmulatedHypervisor(scenario, Path.Combine(dir.Path, "xenoprof-buffers.bin")))
         {
             result = XenSession.RunEmulated(dir, opts, xen, output);
         }
+        output.WriteLine($"session: {result.Stored.Values.Sum(a => a.Sum())} samples stored in {clock.ElapsedMilliseconds} ms ({result.Global.Total} counter overflows emulated)");
         bool ok = true;
         foreach (var d in reported)
         {
