@@ -201,5 +201,6 @@ public sealed class EmulatedXenRun : IDisposable
         store.SetMeta("callgraph_depth", options.CallgraphDepth.ToString(CultureInfo.InvariantCulture));
         if (options.XenImage != null) store.SetMeta("xen_image", options.XenImage);
         store.SetMeta("seed", scenario.Source.Seed.ToString(CultureInfo.InvariantCulture));
+        if (options.Separate != null) store.SetMeta("separate", options.Separate);
     }
 }

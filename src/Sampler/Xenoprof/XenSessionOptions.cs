@@ -23,6 +23,8 @@ public sealed record XenSessionOptions
     public int CallgraphDepth { get; init; }
     /// <summary>Event specs <c>NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>; at most 8 (one per counter).</summary>
     public List<string> Events { get; init; } = new();
+    /// <summary>opcontrol <c>--separate</c> value as given (recorded in the session's meta; reports do not split by it yet).</summary>
+    public string? Separate { get; init; }
     /// <summary>Entries asked per active-domain VCPU buffer (the Linux driver asks 16).</summary>
     public int ActiveBufferSamples { get; init; } = Hypervisor.Xenoprof.XenoprofAbi.ActiveBufferSamples;
     /// <summary>Entries asked per passive-domain VCPU buffer (the Linux driver asks 2048).</summary>

@@ -15,7 +15,7 @@ internal sealed class XenOptions
     private readonly Option<string?> _passive = new("--passive-domains") { Description = "Domains profiled from dom0 (list); reported as domainN-kernel/-xen/-apps" };
     private readonly Option<string?> _passiveImages = new("--passive-images") { Description = "One kernel image per passive domain, same order (vmlinux, System.map or kallsyms copy)" };
     private readonly Option<string?> _hypervisor = new("--hypervisor") { Description = "Xen sample source: emulated:SCENARIO.json or privcmd (a real dom0)" };
-    private readonly Option<string?> _separate = new("--separate", "-p") { Description = "none|lib|kernel|thread|cpu|all (recorded with the session)" };
+    private readonly Option<string?> _separate = new("--separate", "-p") { Description = "none|lib|kernel|thread|cpu|all (Xen sessions record it in the session meta; reports do not split by it yet)" };
 
     /// <summary>Adds the options to <paramref name="cmd"/>.</summary>
     public void AddTo(Command cmd)
@@ -46,6 +46,7 @@ internal sealed class XenOptions
             PassiveImages = (pr.GetValue(_passiveImages) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath).ToList(),
             CallgraphDepth = config.CallgraphDepth,
             Events = config.Events,
+            Separate = sep,
         };
         options.Validate();
         return config with { Hypervisor = XenDaemonProfilers.Normalize(hv), Xen = options };

@@ -185,3 +185,40 @@ public sealed class XenSessionTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 }
+
+// A guest-writable head out of range (the XSA-313 case): Xen counts corrupted samples, the daemon counts corrupt reads,
+// and neither trusts the buffer.
+public sealed class CorruptBufferTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("xenprof-corrupt-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void CorruptHeadIsCountedOnBothSidesAndNothingIsReadFromIt()
+    {
+        var src = new Scenario { Name = "corrupt", Seed = 3, Pcpus = 1, CpuMhz = 1000, Count = 100_000, DurationMs = 50 };
+        var d0 = new ResolvedDomain(0, "Domain-0", 1, [], 1.0,
+            [new ResolvedFunction("net_rx_action", "kernel", XenoprofMode.Kernel, 0xffffffff81a00000, 0xffffffff81a00400, 1, [])], []);
+        var dir = new SessionDirectory(Path.Combine(_root, "s"));
+        Directory.CreateDirectory(dir.Path);
+        using var xen = new EmulatedHypervisor(new ResolvedScenario(src, [d0], new Dictionary<string, string>()), Path.Combine(dir.Path, "b.bin"));
+        XenRunResult r;
+        long storedBefore;
+        using (var run = EmulatedXenRun.Open(dir, new XenSessionOptions(), xen))
+        {
+            run.Start();
+            run.PumpTo(10_000_000);
+            storedBefore = run.Samples;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(xen.RawBuffer(0, 0)[XenoprofBufLayout.EventHead..], 4096);
+            run.PumpTo(30_000_000);
+            r = run.Finish();
+            Assert.Equal(storedBefore, run.Samples);
+        }
+        Assert.True(storedBefore > 0);
+        Assert.Equal(200, r.Global.CorruptedBuffer); // 20 ms at 10 samples per ms, all refused by Xen
+        using var store = SessionStore.OpenRead(r.StorePath);
+        Assert.True(store.ReadCounters()["xen.dom0.corrupt_reads"] > 0);
+        Assert.Equal(storedBefore, store.CountSamples());
+    }
+}
