@@ -96,6 +96,9 @@ public sealed class EmulatedXenRun : IDisposable
                 counters.Add((count, spec.Kernel, spec.User, spec.UnitMask, (uint)def.Config));
             }
             foreach (var d in scenario.Domains) store.SetDomain(d.Id, d.Name);
+            // Samples without a known task: pid 0 of each profiled domain, and pseudo process -N in dom0 for passive domain N.
+            foreach (var d in new[] { 0 }.Concat(options.ActiveDomains).Distinct()) store.SetProcess(d, 0, 0, $"domain{d}");
+            foreach (var d in options.PassiveDomains) store.SetProcess(0, -d, 0, $"domain{d}");
             var guests = new Dictionary<int, IXenoprofHypercalls>();
             foreach (var d in options.ActiveDomains.Where(d => d != 0)) guests[d] = xen.Connect(d);
             var processes = new Dictionary<int, IReadOnlyList<GuestProcess>>();

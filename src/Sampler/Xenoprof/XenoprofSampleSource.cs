@@ -195,7 +195,8 @@ public sealed class XenoprofSampleSource
     {
         if (p.Sample is not { } s) { p.Open = false; p.Callers.Clear(); return; }
         int domain = set.DomainId;
-        int pid = 0;
+        // Passive samples carry no task: they go to the pseudo process -N ("domainN") inside dom0.
+        int pid = set.Passive ? -domain : 0;
         if (!set.Passive && s.Mode == XenoprofMode.User && FindProcess(domain, s.Eip) is { } gp) pid = gp.Pid;
         _frames.Clear();
         for (int i = p.Callers.Count - 1; i >= 0; i--) _frames.Add(Frame(set, s.Mode, p.Callers[i], pid));
@@ -240,7 +241,7 @@ public sealed class XenoprofSampleSource
                 if (_options.Vmlinux is { } vml) return _store.InternFrame(Image(vml, ImageKind.KernelImage), address);
                 return _store.InternFrame(Image(KernelLayout.KernelImageName, ImageKind.Kernel), address);
             default:
-                var gp = pid != 0 ? FindProcess(d, address) : null;
+                var gp = pid > 0 ? FindProcess(d, address) : null;
                 if (gp == null) return _store.InternFrame(Image("[unknown]", ImageKind.Unknown), address);
                 return _store.InternFrame(Image(gp.Path, ImageKind.Elf), address - gp.Start + gp.Pgoff);
         }
