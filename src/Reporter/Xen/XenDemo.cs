@@ -32,11 +32,15 @@ public sealed record XenDemoOptions
 /// </summary>
 public static class XenDemo
 {
-    /// <summary>Runs the demo, printing to <paramref name="output"/>. Returns true when every total reconciles.</summary>
-    public static bool Run(XenDemoOptions options, TextWriter output)
+    /// <summary>
+    /// Runs the demo, printing reports to <paramref name="output"/> and progress (fetching xen-syms, session runs and
+    /// their timing) to <paramref name="progress"/>. Returns true when every total reconciles.
+    /// </summary>
+    public static bool Run(XenDemoOptions options, TextWriter output, TextWriter? progress = null)
     {
+        progress ??= TextWriter.Null;
         var scenario = Scenario.Load(options.Scenario);
-        var resolved = ScenarioResolver.Resolve(scenario, log: output);
+        var resolved = ScenarioResolver.Resolve(scenario, log: progress);
         var xenSyms = resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal));
         var kernel = resolved.ImagePaths.Where(kv => scenario.Images[kv.Key].Kind == ScenarioImageKind.Kernel).Select(kv => kv.Value).FirstOrDefault();
         var guests = scenario.Domains.Where(d => d.Id != 0 && d.Profiled).Select(d => d.Id).ToList();
@@ -46,18 +50,18 @@ public static class XenDemo
 
         var activeDir = new SessionDirectory(Path.Combine(options.OutputDirectory, "active"));
         var activeOpts = new XenSessionOptions { XenImage = xenSyms, ActiveDomains = guests, CallgraphDepth = options.CallgraphDepth };
-        ok &= RunSession("Active-domain profiling", activeDir, activeOpts, resolved, [0, .. guests], [], options, output);
+        ok &= RunSession("Active-domain profiling", activeDir, activeOpts, resolved, [0, .. guests], [], options, output, progress);
 
         var passiveDir = new SessionDirectory(Path.Combine(options.OutputDirectory, "passive"));
         var passiveImages = guests.Select(_ => kernel != null ? Path.Combine(passiveDir.Path, "kallsyms") : "").Where(p => p.Length > 0).ToList();
         var passiveOpts = new XenSessionOptions { XenImage = xenSyms, PassiveDomains = guests, PassiveImages = passiveImages, CallgraphDepth = options.CallgraphDepth };
-        ok &= RunSession("Passive-domain profiling", passiveDir, passiveOpts, resolved, [0], guests, options, output);
+        ok &= RunSession("Passive-domain profiling", passiveDir, passiveOpts, resolved, [0], guests, options, output, progress);
         output.WriteLine(ok ? "xenoprof demo: all totals reconcile with the emulator's counters" : "xenoprof demo: TOTALS DO NOT RECONCILE");
         return ok;
     }
 
     private static bool RunSession(string title, SessionDirectory dir, XenSessionOptions opts, ResolvedScenario scenario,
-        IReadOnlyList<int> reported, IReadOnlyList<int> passive, XenDemoOptions demo, TextWriter output)
+        IReadOnlyList<int> reported, IReadOnlyList<int> passive, XenDemoOptions demo, TextWriter output, TextWriter progress)
     {
         output.WriteLine();
         output.WriteLine($"==== {title}: opcontrol --xen=XEN-SYMS" + (opts.ActiveDomains.Count > 0 ? $" --active-domains={string.Join(",", opts.ActiveDomains)}" : "")
@@ -68,9 +72,9 @@ public static class XenDemo
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (var xen = new EmulatedHypervisor(scenario, Path.Combine(dir.Path, "xenoprof-buffers.bin")))
         {
-            result = XenSession.RunEmulated(dir, opts, xen, output);
+            result = XenSession.RunEmulated(dir, opts, xen, progress);
         }
-        output.WriteLine($"session: {result.Stored.Values.Sum(a => a.Sum())} samples stored in {clock.ElapsedMilliseconds} ms ({result.Global.Total} counter overflows emulated)");
+        progress.WriteLine($"session: {result.Stored.Values.Sum(a => a.Sum())} samples stored in {clock.ElapsedMilliseconds} ms ({result.Global.Total} counter overflows emulated)");
         bool ok = true;
         foreach (var d in reported)
         {

@@ -25,7 +25,7 @@ internal static class DemoCommand
             {
                 Scenario = pr.GetValue(scenario) ?? FindDefaultScenario(),
                 OutputDirectory = pr.GetValue(output)!, CallgraphDepth = pr.GetValue(depth), TopSymbols = pr.GetValue(top),
-            }, Console.Out);
+            }, Console.Out, Console.Error);
             return ok ? 0 : (int)ExitCode.InternalError;
         }));
         return cmd;

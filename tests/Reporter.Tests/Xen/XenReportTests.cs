@@ -89,6 +89,36 @@ public sealed class XenReportTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 
+    // Golden report of the Xen Summit scenario cut to 200 ms: the seed fixes every count; names come from the real
+    // Xen 4.17 image, this machine's kernel and python3.11. XENPROF_UPDATE_GOLDEN=1 rewrites the file.
+    [XenSymsFact]
+    public void SummitReportMatchesGolden()
+    {
+        var scenario = Scenario.Load(RepoFile("samples/scenarios/xen-summit-2006.json")) with { DurationMs = 200 };
+        var resolved = ScenarioResolver.Resolve(scenario);
+        var xenSyms = XenSymsCache.TryFind()!;
+        var text = new StringWriter();
+        var (active, _) = Run(resolved, new XenSessionOptions { XenImage = xenSyms, ActiveDomains = [1, 3], CallgraphDepth = 2 }, "g-active");
+        var (passive, _) = Run(resolved, new XenSessionOptions { XenImage = xenSyms, PassiveDomains = [1, 3], PassiveImages = ["/proc/kallsyms", "/proc/kallsyms"], CallgraphDepth = 2 }, "g-passive");
+        foreach (var (dir, label) in new[] { (active, "active"), (passive, "passive") })
+            foreach (var (id, name, p) in XenDomainReports.LoadAll(dir.Path))
+            {
+                text.WriteLine($"==== {label} session, domain {id} ({name}) ====");
+                OpreportWriter.Write(p, text, new OpreportOptions { Symbols = true, ErrorBars = false });
+            }
+        var golden = "opreport.symbols.summit-200ms.txt";
+        var actual = text.ToString().Replace("\r\n", "\n");
+        if (Environment.GetEnvironmentVariable("XENPROF_UPDATE_GOLDEN") == "1")
+        {
+            var src = Path.Combine(Path.GetDirectoryName(RepoFile("tests/Reporter.Tests/Reporter.Tests.csproj"))!, "Data", "xen", golden);
+            Directory.CreateDirectory(Path.GetDirectoryName(src)!);
+            File.WriteAllText(src, actual);
+            return;
+        }
+        var expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "xen", golden));
+        Assert.Equal(expected, actual);
+    }
+
     [XenSymsFact]
     public void XenSymsResolvesRealXen417FunctionsBothWays()
     {
