@@ -17,6 +17,11 @@ public sealed class XenSymsFactAttribute : FactAttribute
 }
 
 /// <summary>The Xen verbs end to end as separate processes.</summary>
+/// <summary>Whole emulated Xen sessions are CPU-heavy: run them alone so timing-sensitive tests elsewhere keep their CPU.</summary>
+[CollectionDefinition("Xen sessions", DisableParallelization = true)]
+public sealed class XenSessionsCollection;
+
+[Collection("Xen sessions")]
 public sealed class XenCliTests(ITestOutputHelper output)
 {
     [XenSymsFact]

@@ -27,6 +27,11 @@ public sealed class XenSymsFactAttribute : FactAttribute
     }
 }
 
+/// <summary>Whole emulated Xen sessions are CPU-heavy: run them alone so timing-sensitive tests elsewhere keep their CPU.</summary>
+[CollectionDefinition("Xen sessions", DisableParallelization = true)]
+public sealed class XenSessionsCollection;
+
+[Collection("Xen sessions")]
 public sealed class XenReportTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("xenprof-xenrep-").FullName;
