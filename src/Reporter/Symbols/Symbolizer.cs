@@ -194,6 +194,8 @@ public sealed class Symbolizer : IDisposable
         try { f = ElfObjectFile.Open(path); }
         catch (FileNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
         catch (DirectoryNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
+        // Executable mappings of files in other formats (the .NET runtime maps PE assemblies) simply have no ELF symbols.
+        catch (MalformedDataException ex) when (ex.Structure == "e_ident" && ex.Offset == 0 && new FileInfo(path).Length > 64) { return null; }
         catch (MalformedDataException ex) { Warn(path, $"malformed ELF ({ex.Message}); no symbols"); return null; }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Warn(path, $"cannot read ({ex.Message}); no symbols"); return null; }
 

@@ -56,7 +56,6 @@ public static class OpreportWriter
         var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
         foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
-        foreach (var warning in p.Warnings) w.WriteLine("warning: " + warning);
     }
 
     /// <summary>

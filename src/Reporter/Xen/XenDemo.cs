@@ -82,6 +82,7 @@ public static class XenDemo
             output.WriteLine();
             output.WriteLine($"$ xenoprof opreport --domain={d} --session-dir={dir.Path}");
             OpreportWriter.Write(report, output, new OpreportOptions());
+            foreach (var warning in report.Warnings) progress.WriteLine("xenoprof demo: warning: " + warning);
             if (demo.Symbols)
             {
                 output.WriteLine();

@@ -13,10 +13,12 @@ public static class Recorder
     /// <summary>
     /// Runs <paramref name="command"/> with <paramref name="args"/> under the profiler. Cancelling
     /// <paramref name="ct"/> (Ctrl-C) stops the command and keeps what was sampled.
+    /// <paramref name="progress"/> is called after each drain with (samples so far, lost so far).
     /// Throws <see cref="FileNotFoundException"/> when the command does not exist, plus what
     /// <see cref="LiveProfiler.Open"/> throws.
     /// </summary>
-    public static RecordResult Run(SessionDirectory dir, SessionConfig config, string command, IReadOnlyList<string> args, CancellationToken ct)
+    public static RecordResult Run(SessionDirectory dir, SessionConfig config, string command, IReadOnlyList<string> args, CancellationToken ct,
+        Action<long, long>? progress = null)
     {
         dir.EnsureWritable();
         using var child = XenProf.Hypervisor.PerfEvents.StoppedChild.Start(command, args);
@@ -31,6 +33,7 @@ public static class Recorder
                 if (ct.IsCancellationRequested) { child.Dispose(); break; }
                 profiler.Wait(TimeSpan.FromMilliseconds(100));
                 profiler.Drain();
+                progress?.Invoke(profiler.Samples, profiler.LostSamples);
             }
             child.WaitForExit(TimeSpan.FromSeconds(5));
         }

@@ -164,4 +164,12 @@ public sealed partial class SessionStore
         Check("samples with a weight below 1", "SELECT COUNT(*) FROM samples WHERE weight < 1");
         return problems;
     }
+
+    /// <summary>One stack node by id; throws <see cref="KeyNotFoundException"/> when absent.</summary>
+    public StoredStack ReadStacksFor(StackId id)
+    {
+        using var r = Query("SELECT parent_id, frame_id FROM stacks WHERE id = $i", ("$i", id.Value));
+        if (!r.Read()) throw new KeyNotFoundException($"stack {id.Value} not in {Path}");
+        return new StoredStack(id, new StackId(r.GetInt64(0)), new FrameId(r.GetInt64(1)));
+    }
 }

@@ -36,25 +36,27 @@ internal static class OpreportCommand
     /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
     public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null)
     {
-        if (domain == null)
+        var warnings = new List<string>();
+        void Report(XenProf.Reporter.Profile.Profile profile)
         {
-            OpreportWriter.Write(SessionProfiles.Load(sessionDir, new ProfileOptions()), stdout, options);
+            OpreportWriter.Write(profile, stdout, options);
+            warnings.AddRange(profile.Warnings.Except(warnings));
         }
+        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions()));
         else if (domain == "all")
         {
             foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir))
             {
                 stdout.WriteLine($"==== domain {id} ({name}) ====");
-                OpreportWriter.Write(profile, stdout, options);
+                Report(profile);
                 stdout.WriteLine();
             }
         }
         else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
-        {
-            OpreportWriter.Write(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id }), stdout, options);
-        }
+            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id }));
         else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
+        foreach (var warning in warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
         return 0;
     }
 }

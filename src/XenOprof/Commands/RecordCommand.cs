@@ -49,7 +49,8 @@ internal static class RecordCommand
             file = commandLine[0];
             args = commandLine.Skip(1).ToList();
         }
-        var r = Recorder.Run(dir, config, file, args, ct);
+        var r = Progress.Run(stderr, "recording", report => Recorder.Run(dir, config, file, args, ct,
+            (samples, lost) => report($"{samples} samples, {lost} lost")));
         stderr.WriteLine($"xenoprof record: {r.Samples} samples, {r.LostSamples} lost, written to {r.StorePath}");
         return r.ExitCode;
     }

@@ -1,0 +1,104 @@
+using Microsoft.Data.Sqlite;
+using XenProf.Sampler.Store;
+using Xunit;
+
+namespace XenProf.Sampler.Tests;
+
+public sealed class StoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xenprof-store-").FullName;
+    private string DbPath => Path.Combine(_dir, StoreSchema.FileName);
+
+    public void Dispose() { SqliteConnection.ClearAllPools(); Directory.Delete(_dir, true); }
+
+    private static StoredEvent Clock => new("CPU_CLOCK", 1, 0, 1_000_000, 0, true, true, "ns", "CPU clock");
+
+    [Fact]
+    public void RoundTrip_StacksAreAPrefixTree_TotalsGroupByStack()
+    {
+        using (var s = SessionStore.Create(DbPath))
+        {
+            var ev = s.AddEvent(Clock).Id;
+            var exe = s.InternImage("/usr/bin/app", ImageKind.Elf, "ab12");
+            var kernel = s.InternImage("[kernel.kallsyms]", ImageKind.Kernel, null);
+            var main = s.InternFrame(exe, 0x1100);
+            var work = s.InternFrame(exe, 0x1200);
+            var sys = s.InternFrame(kernel, 0xffffffff81000000);
+            var a = s.InternStack([main, work]);
+            var b = s.InternStack([main, work, sys]);
+            Assert.Equal(a, s.InternStack([main, work]));          // interned
+            Assert.Equal(a, s.ReadStacksFor(b).Parent);             // b's parent is a
+            s.SetProcess(0, 42, 1, "app");
+            for (int i = 0; i < 3; i++) s.AddSample(new StoredSample(i, 0, 0, 42, 42, ev, a, SampleMode.User, 1));
+            s.AddSample(new StoredSample(9, 1, 0, 42, 43, ev, b, SampleMode.Kernel, 1));
+            s.AddCounter(CounterNames.LostSamples, 5);
+            s.AddCounter(CounterNames.LostSamples, 2);
+            s.Commit();
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Empty(r.Validate());
+        var totals = r.ReadStackTotals().OrderBy(t => t.Stack.Value).ToList();
+        Assert.Equal([3L, 1L], totals.Select(t => t.Samples));
+        Assert.Equal(7, r.ReadCounters()[CounterNames.LostSamples]);
+        Assert.Equal("app", r.ReadProcesses()[(0, 42)].Comm);
+        Assert.Equal(0xffffffff81000000UL, r.ReadFrames().Values.Single(f => f.Image.Value == 2).Offset);
+        Assert.Equal([0L, 1L, 2L, 9L], r.ReadSamples().Select(x => x.TimeNs));
+        Assert.Equal("ab12", r.ReadImages().Values.Single(i => i.Kind == ImageKind.Elf).BuildId);
+    }
+
+    [Fact]
+    public void Append_KeepsInternedIds()
+    {
+        FrameId f;
+        StackId st;
+        using (var s = SessionStore.Create(DbPath))
+        {
+            var img = s.InternImage("/bin/x", ImageKind.Elf, null);
+            f = s.InternFrame(img, 10);
+            st = s.InternStack([f]);
+        }
+        using (var s = SessionStore.OpenForAppend(DbPath))
+        {
+            var img = s.InternImage("/bin/x", ImageKind.Elf, null);
+            Assert.Equal(f, s.InternFrame(img, 10));
+            Assert.Equal(st, s.InternStack([f]));
+            Assert.NotEqual(st, s.InternStack([f, s.InternFrame(img, 20)]));
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Empty(r.Validate());
+        Assert.Equal(2, r.ReadStacks().Count);
+    }
+
+    [Fact]
+    public void ReaderSeesCommittedSamplesWhileWriterIsOpen()
+    {
+        using var w = SessionStore.Create(DbPath);
+        var ev = w.AddEvent(Clock).Id;
+        var st = w.InternStack([w.InternFrame(w.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
+        w.AddSample(new StoredSample(1, 0, 0, 1, 1, ev, st, SampleMode.User, 1));
+        w.Commit();
+        w.AddSample(new StoredSample(2, 0, 0, 1, 1, ev, st, SampleMode.User, 1)); // not committed yet
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Equal(1, r.CountSamples());
+    }
+
+    [Fact]
+    public void Validate_FindsDanglingReferences()
+    {
+        using (var s = SessionStore.Create(DbPath))
+        {
+            var ev = s.AddEvent(Clock).Id;
+            s.AddSample(new StoredSample(1, 0, 0, 1, 1, ev, new StackId(99), SampleMode.User, 1));
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Contains(r.Validate(), p => p.Contains("unknown or empty stack"));
+    }
+
+    [Fact]
+    public void OpenRead_RefusesMissingAndForeignFiles()
+    {
+        Assert.Contains("no session store", Assert.Throws<StoreException>(() => SessionStore.OpenRead(DbPath)).Message);
+        File.WriteAllText(DbPath, "not a database at all, just text that is long enough to be a header........");
+        Assert.Throws<StoreException>(() => SessionStore.OpenRead(DbPath));
+    }
+}
