@@ -19,6 +19,7 @@ public static class Program
             ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -53,12 +53,8 @@ public sealed partial class FlameSource : IDisposable
     {
         var dir = new SessionDirectory(sessionDir);
         var store = SessionStore.OpenRead(dir.StorePath);
-        var symbolizer = new Symbolizer(new SymbolizerOptions
-        {
-            KallsymsPath = File.Exists(dir.KallsymsPath) ? dir.KallsymsPath : "/proc/kallsyms",
-            ModulesPath = File.Exists(dir.ModulesPath) ? dir.ModulesPath : "/proc/modules",
-        });
-        var frames = new StoreFrameSymbolizer(symbolizer);
+        var symbolizer = new Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir));
+        var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());
         return new FlameSource(store, frames, ownsStore: true, owned: new Owned((object)frames as IDisposable, symbolizer));
     }
 

@@ -32,7 +32,7 @@ public static class ProfileFlame
     /// <summary>Maps an image kind to the frame kind that picks its colour.</summary>
     public static FrameKind KindOf(ImageKind kind) => kind switch
     {
-        ImageKind.Kernel or ImageKind.KernelModule => FrameKind.Kernel,
+        ImageKind.Kernel or ImageKind.KernelModule or ImageKind.KernelImage => FrameKind.Kernel,
         ImageKind.Hypervisor => FrameKind.Hypervisor,
         ImageKind.Anonymous => FrameKind.Jit,
         ImageKind.Unknown => FrameKind.Unknown,

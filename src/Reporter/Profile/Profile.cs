@@ -122,6 +122,9 @@ public sealed class Profile
     /// <summary>Symbol name opreport prints for samples no symbol covers.</summary>
     public const string NoSymbols = "(no symbols)";
 
+    /// <summary>Meta key the builder adds when the profile is restricted to one domain (opreport <c>--domain=N</c>).</summary>
+    public const string ReportDomainKey = "report_domain";
+
     internal Profile(IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
         long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<ResolvedStack> stacks, IReadOnlyList<string> warnings)
     {

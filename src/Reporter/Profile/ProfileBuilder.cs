@@ -83,10 +83,13 @@ public static class ProfileBuilder
         var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
-        return new Profile(events, store.ReadMeta(), store.ReadCounters(), totals, imgList, symList, resolved, symbolizer.Warnings);
+        var meta = new Dictionary<string, string>(store.ReadMeta());
+        if (options.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Profile(events, meta, store.ReadCounters(), totals, imgList, symList, resolved, symbolizer.Warnings);
     }
 
     /// <summary>opreport's image name: the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
     public static string DisplayName(StoredImage image) =>
-        image.Kind == ImageKind.Elf ? System.IO.Path.GetFileName(image.Path) : image.Path;
+        image.Kind == ImageKind.Elf || image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage && System.IO.Path.IsPathRooted(image.Path)
+            ? System.IO.Path.GetFileName(image.Path) : image.Path;
 }

@@ -24,7 +24,8 @@ public static class SessionProfiles
     {
         var dir = new SessionDirectory(sessionDir);
         using var store = SessionStore.OpenRead(dir.StorePath);
-        return ProfileBuilder.Build(store, new StoreFrameSymbolizer(symbolizer), options);
+        using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());
+        return ProfileBuilder.Build(store, frames, options);
     }
 
     /// <summary>Symbolizer options for a session: its own kallsyms/modules snapshot when present, else /proc.</summary>
@@ -39,14 +40,36 @@ public static class SessionProfiles
     }
 }
 
-/// <summary>Adapts the <see cref="Symbolizer"/> to stored frames: maps <see cref="ImageKind"/> to <see cref="ObjectKind"/> and passes the recorded build-id for checking.</summary>
-public sealed class StoreFrameSymbolizer(Symbolizer symbolizer) : IFrameSymbolizer, IFrameAddressSymbolizer
+/// <summary>
+/// Adapts the <see cref="Symbolizer"/> to stored frames: maps <see cref="ImageKind"/> to <see cref="ObjectKind"/> and passes
+/// the recorded build-id for checking. Hypervisor and kernel-image frames (xen-syms, a passive domain's kernel) resolve by
+/// absolute address in the file named by the image path or by the session's <c>image_file:NAME</c> meta key; anonymous
+/// code an importer named <c>/tmp/perf-PID.map</c> (as perf names JIT code) resolves through that perf map.
+/// </summary>
+public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDictionary<string, string>? meta = null)
+    : IFrameSymbolizer, IFrameAddressSymbolizer, IDisposable
 {
+    private readonly Dictionary<string, ImageSymbolTable?> _absolute = new(StringComparer.Ordinal);
+    private readonly List<string> _absoluteWarnings = [];
+    private readonly Dictionary<string, PerfMapSymbols?> _perfMaps = new(StringComparer.Ordinal);
+
     /// <summary>The symbolizer behind this adapter (annotation reuses its opened images).</summary>
     public Symbolizer Symbolizer => symbolizer;
 
     /// <inheritdoc/>
-    /// <remarks>ELF frames are file offsets; the address reported is the SVMA they load at. Kernel frames are already addresses.</remarks>
+    public string? Symbolize(StoredImage image, ulong offset)
+    {
+        if (image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage) return Absolute(image.Path)?.Find(offset)?.Name;
+        if (IsPerfMap(image))
+        {
+            if (!_perfMaps.TryGetValue(image.Path, out var map)) _perfMaps[image.Path] = map = PerfMapSymbols.Load(image.Path);
+            return map?.Find(offset);
+        }
+        return ToObjectKind(image.Kind) is { } kind ? symbolizer.Resolve(image.Path, kind, offset, image.BuildId)?.Name : null;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>ELF frames are file offsets; the address reported is the SVMA they load at. Kernel, hypervisor and kernel-image frames are already addresses.</remarks>
     public FrameSymbol? Locate(StoredImage image, ulong offset)
     {
         switch (image.Kind)
@@ -56,39 +79,50 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer) : IFrameSymboliz
                 return new FrameSymbol(r.Name, r.Start, r.Size, r.Start + r.Offset);
             case ImageKind.Kernel:
             case ImageKind.KernelModule:
-                if (symbolizer.Resolve(image.Path, image.Kind == ImageKind.Kernel ? ObjectKind.Kernel : ObjectKind.KernelModule, offset) is not { } k) return null;
+                if (symbolizer.Resolve(image.Path, ToObjectKind(image.Kind)!.Value, offset) is not { } k) return null;
                 return new FrameSymbol(k.Name, k.Start, k.Size, offset);
             case ImageKind.Hypervisor:
-                // xen-syms is an ELF linked at its run address: the frame offset is already an SVMA.
-                if (!Path.IsPathRooted(image.Path) || symbolizer.FindFunction(image.Path, new Svma(offset)) is not { } h) return null;
+            case ImageKind.KernelImage:
+                if (Absolute(image.Path)?.Find(offset) is not { } h) return null;
                 return new FrameSymbol(h.Name, h.Start, h.Size, offset);
             default:
                 return null;
         }
     }
 
-    private readonly Dictionary<string, PerfMapSymbols?> _perfMaps = new(StringComparer.Ordinal);
+    /// <summary>The file an absolute-address image is read from: the session's <c>image_file:NAME</c> meta key, else the name itself.</summary>
+    public string FileOf(string imageName) => meta != null && meta.TryGetValue("image_file:" + imageName, out var f) ? f : imageName;
 
-    /// <inheritdoc/>
-    public string? Symbolize(StoredImage image, ulong offset)
+    private static bool IsPerfMap(StoredImage image) => image.Kind == ImageKind.Anonymous
+        && image.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal) && image.Path.EndsWith(".map", StringComparison.Ordinal);
+
+    private static ObjectKind? ToObjectKind(ImageKind kind) => kind switch
     {
-        // Anonymous code that an importer named /tmp/perf-PID.map (as perf does): JIT symbols by runtime address.
-        if (image.Kind == ImageKind.Anonymous && image.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal) && image.Path.EndsWith(".map", StringComparison.Ordinal))
+        ImageKind.Elf => ObjectKind.Elf,
+        ImageKind.Kernel => ObjectKind.Kernel,
+        ImageKind.KernelModule => ObjectKind.KernelModule,
+        _ => null,
+    };
+
+    private ImageSymbolTable? Absolute(string name)
+    {
+        if (_absolute.TryGetValue(name, out var t)) return t;
+        var file = FileOf(name);
+        try { t = ImageSymbolTable.Open(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or XenProf.Hypervisor.Binary.MalformedDataException)
         {
-            if (!_perfMaps.TryGetValue(image.Path, out var map)) _perfMaps[image.Path] = map = PerfMapSymbols.Load(image.Path);
-            return map?.Find(offset);
+            _absoluteWarnings.Add($"{name}: cannot read {file} ({e.Message}); its samples stay unresolved");
         }
-        ObjectKind? kind = image.Kind switch
-        {
-            ImageKind.Elf => ObjectKind.Elf,
-            ImageKind.Kernel => ObjectKind.Kernel,
-            ImageKind.KernelModule => ObjectKind.KernelModule,
-            _ => null,
-        };
-        if (kind == null) return null;
-        return symbolizer.Resolve(image.Path, kind.Value, offset, image.BuildId)?.Name;
+        return _absolute[name] = t;
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> Warnings => symbolizer.Warnings.Select(w => w.ToString()).Distinct().ToList();
+    public IReadOnlyList<string> Warnings => symbolizer.Warnings.Select(w => w.ToString()).Concat(_absoluteWarnings).Distinct().ToList();
+
+    /// <summary>Unmaps the hypervisor and kernel image files opened for absolute frames.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _absolute.Values) t?.Dispose();
+        _absolute.Clear();
+    }
 }

@@ -175,6 +175,17 @@ public sealed class KernelSymbols
     }
 
     /// <summary>
+    /// Finds a text symbol by exact name (the first in address order when a name repeats, as static functions may),
+    /// or null. Used to turn workload function names into address ranges.
+    /// </summary>
+    public KernelSymbolMatch? FindByName(string name)
+    {
+        for (int i = 0; i < _names.Length; i++)
+            if (_names[i] == name) return new KernelSymbolMatch(_names[i], new KernelAddress(_starts[i]), _ends[i] - _starts[i], 0, _modules[i]);
+        return null;
+    }
+
+    /// <summary>
     /// perf's image name for a kernel address: <c>[modname]</c> when the address is in a module (by its symbol's
     /// module tag, else by module range), otherwise <c>[kernel.kallsyms]</c>.
     /// </summary>

@@ -56,10 +56,49 @@ public static class OpreportWriter
             w.WriteLine($"Counted {e.Name} events ({e.Description}) with a unit mask of 0x{e.UnitMask:x2} ({(e.UnitMask == 0 ? "No unit mask" : "multiple flags")}) count {e.Count}");
         if (p.Meta.TryGetValue("event_note", out var note)) w.WriteLine(note);
         long total = p.Totals.Sum();
-        long lost = p.Counter(CounterNames.LostSamples);
+        long lost = p.Counter(CounterNames.LostSamples) + XenReportedDomains(p).Sum(d => p.Counter(CounterNames.XenDomain(d, "lost_samples")));
         var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
+        foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
     }
+
+    /// <summary>
+    /// Header lines of a xenoprof session (none for other sessions): per reported domain, what its buffers' headers
+    /// count (written by mode, lost) and the drains that found a corrupt head/tail; dom0's report adds one line per
+    /// passive domain; then Xen's global counters (total, active, passive, lost, invalid, corrupted, others), which
+    /// real Xen never exported (xenoprof.md §1.6).
+    /// </summary>
+    public static IEnumerable<string> XenHeaderLines(Profile.Profile p)
+    {
+        if (!p.Counters.ContainsKey(CounterNames.XenGlobalPrefix + "total_samples") && !p.Counters.Keys.Any(k => k.StartsWith("xen.dom", StringComparison.Ordinal)))
+            yield break;
+        var passive = Ids(p.Meta.GetValueOrDefault("xen_passive_domains"));
+        foreach (var d in XenReportedDomains(p))
+            yield return DomainLine(p, d, passive.Contains(d) ? $"passive, reported as domain{d}-kernel/-xen/-apps" : "active");
+        long G(string n) => p.Counter(CounterNames.XenGlobalPrefix + n);
+        yield return $"Xen counters: total samples {G("total_samples")}, active {G("active_samples")}, passive {G("passive_samples")}, "
+            + $"lost {G("lost_samples")}, invalid buffer {G("invalid_buffer_samples")}, corrupted buffer {G("corrupted_buffer_samples")}, "
+            + $"others (idle or unprofiled domains) {G("others_samples")}";
+    }
+
+    // Domains whose samples this report shows: the reported domain (all active ones when not restricted), plus the
+    // passive domains inside dom0's report.
+    private static IEnumerable<int> XenReportedDomains(Profile.Profile p)
+    {
+        int? only = p.Meta.TryGetValue(Profile.Profile.ReportDomainKey, out var rd) && int.TryParse(rd, Inv, out var r) ? r : null;
+        foreach (var d in Ids(p.Meta.GetValueOrDefault("xen_active_domains")).Where(d => only == null || only == d)) yield return d;
+        foreach (var d in Ids(p.Meta.GetValueOrDefault("xen_passive_domains")).Where(_ => only is null or 0)) yield return d;
+    }
+
+    private static string DomainLine(Profile.Profile p, int d, string kind)
+    {
+        long C(string n) => p.Counter(CounterNames.XenDomain(d, n));
+        long x = C("xen_samples"), k = C("kernel_samples"), u = C("user_samples");
+        return $"Xen domain {d} ({kind}): samples written {x + k + u} (xen {x}, kernel {k}, user {u}), lost samples {C("lost_samples")}, corrupted buffer reads {C("corrupt_reads")}";
+    }
+
+    private static List<int> Ids(string? csv) =>
+        (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.Parse(x, Inv)).ToList();
 
     private static bool Shown(Profile.Profile p, CountRow r, double threshold)
     {

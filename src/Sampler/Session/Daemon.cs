@@ -15,21 +15,23 @@ public sealed class Daemon
     public static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly SessionDirectory _dir;
-    private readonly LiveProfiler _profiler;
+    private readonly IDaemonProfiler _profiler;
     private readonly object _lock = new();
     private readonly DateTime _started = DateTime.UtcNow;
 
-    private Daemon(SessionDirectory dir, LiveProfiler profiler) { _dir = dir; _profiler = profiler; }
+    private Daemon(SessionDirectory dir, IDaemonProfiler profiler) { _dir = dir; _profiler = profiler; }
 
     /// <summary>
     /// Runs the daemon in this process until <c>shutdown</c> or <paramref name="ct"/>: opens the events
     /// from the session's configuration, serves the control socket, drains. Returns 0.
     /// Throws what <see cref="LiveProfiler.Open"/> throws before the socket exists.
     /// </summary>
-    public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log)
+    /// <remarks><paramref name="open"/> makes the profiler from the session's configuration (null: a system-wide
+    /// <see cref="LiveProfiler"/>); a Xen session passes its xenoprof profiler here.</remarks>
+    public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log, Func<SessionConfig, IDaemonProfiler>? open = null)
     {
         var config = dir.ReadConfig();
-        var profiler = LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide);
+        var profiler = open != null ? open(config) : LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide);
         var daemon = new Daemon(dir, profiler);
         File.WriteAllText(dir.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);

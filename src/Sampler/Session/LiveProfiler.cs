@@ -25,7 +25,7 @@ public sealed record ProfilerTarget
 /// Errors: <see cref="PerfEventOpenException"/> when an event cannot be opened (message names the event and a fix);
 /// <see cref="SessionException"/> for an unwritable session directory.
 /// </summary>
-public sealed class LiveProfiler : IDisposable
+public sealed class LiveProfiler : IDaemonProfiler
 {
     private readonly PerfEventSampler _sampler;
     private readonly SessionStore _store;

@@ -92,4 +92,10 @@ public sealed record SessionConfig
 
     /// <summary>Ring buffer size per CPU, in data pages (a power of two).</summary>
     public int RingPages { get; init; } = 128;
+
+    /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
+    public string? Hypervisor { get; init; }
+
+    /// <summary>Xen session setup (opcontrol <c>--xen</c>, <c>--active-domains</c>, <c>--passive-domains</c>…), with <see cref="Hypervisor"/>.</summary>
+    public XenProf.Sampler.Xenoprof.XenSessionOptions? Xen { get; init; }
 }

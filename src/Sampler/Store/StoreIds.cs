@@ -27,8 +27,12 @@ public enum ImageKind
     Vdso = 4,
     /// <summary>Anonymous or special memory (JIT code, heap, memfd); offsets are raw addresses.</summary>
     Anonymous = 5,
-    /// <summary>A hypervisor image (xen-syms); offsets are absolute hypervisor addresses.</summary>
+    /// <summary>A hypervisor image (xen-syms); offsets are absolute hypervisor addresses. A pseudo name such as
+    /// <c>domain1-xen</c> finds its file through the <c>image_file:NAME</c> meta key.</summary>
     Hypervisor = 6,
+    /// <summary>A kernel given as a file (a vmlinux, System.map or kallsyms copy), e.g. a passive domain's
+    /// <c>domainN-kernel</c>; offsets are absolute kernel addresses; the file is the path itself or meta <c>image_file:NAME</c>.</summary>
+    KernelImage = 7,
 }
 
 /// <summary>CPU mode a sample was taken in (per <c>perf_event_header.misc &amp; 7</c>, formats.md §2.1; xenoprof modes map onto it).</summary>

@@ -47,4 +47,17 @@ public static class CounterNames
     public const string UnmappedSamples = "unmapped_samples";
     /// <summary>Total samples written.</summary>
     public const string Samples = "samples";
+
+    /// <summary>Prefix of Xen's global xenoprof counters (<c>xen.total_samples</c>, <c>xen.invalid_buffer_samples</c>,
+    /// <c>xen.corrupted_buffer_samples</c>, <c>xen.lost_samples</c>, <c>xen.active_samples</c>, <c>xen.passive_samples</c>,
+    /// <c>xen.others_samples</c>; xenoprof.md §1.6), stored when the hypervisor exposes them (the emulator does).</summary>
+    public const string XenGlobalPrefix = "xen.";
+
+    /// <summary>Per-domain xenoprof buffer counter: <c>xen.domN.</c> + <c>xen_samples</c>, <c>kernel_samples</c>,
+    /// <c>user_samples</c>, <c>lost_samples</c> (summed over the domain's VCPU buffer headers) or <c>corrupt_reads</c>
+    /// (drains that found head/tail out of range and skipped the buffer).</summary>
+    public static string XenDomain(int domain, string name) => $"xen.dom{domain}.{name}";
+
+    /// <summary>Domain switches synthesized while draining passive buffers (the dom0 driver's DOMAIN_SWITCH records).</summary>
+    public const string XenDomainSwitches = "xen.domain_switches";
 }

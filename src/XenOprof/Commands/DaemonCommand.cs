@@ -16,7 +16,12 @@ internal static class DaemonCommand
         };
         cmd.Hidden = true;
         cmd.SetAction(pr => Run.Guarded("daemon", pr.GetValue(Run.Verbose), ct =>
-            Daemon.Run(new SessionDirectory(pr.GetValue(dir)!), ct, Console.Out)));
+        {
+            var session = new SessionDirectory(pr.GetValue(dir)!);
+            return Daemon.Run(session, ct, Console.Out, config => config.Hypervisor != null
+                ? XenProf.Reporter.Xen.XenDaemonProfilers.Open(session, config, Console.Out)
+                : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide));
+        }));
         return cmd;
     }
 }

@@ -27,9 +27,11 @@ internal static class OpcontrolCommand
         {
             dir, ev, callgraph, reset, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
         };
+        var xen = new XenOptions();
+        xen.AddTo(cmd);
         cmd.SetAction(pr => Run.Guarded("opcontrol", pr.GetValue(Run.Verbose), ct => Execute(
             new SessionDirectory(pr.GetValue(dir)!),
-            new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true },
+            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true }),
             new Actions(pr.GetValue(reset), pr.GetValue(startDaemon), pr.GetValue(start), pr.GetValue(dump), pr.GetValue(stop), pr.GetValue(shutdown), pr.GetValue(status)),
             Console.Out)));
         return cmd;

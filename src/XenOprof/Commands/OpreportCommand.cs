@@ -18,11 +18,12 @@ internal static class OpreportCommand
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
         var details = new Option<bool>("--details") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l (opreport spells it -d too; here -d is --session-dir)" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
+        var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, Run.Verbose,
+            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, domain, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
             DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct),
@@ -31,18 +32,36 @@ internal static class OpreportCommand
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details),
             },
-            Console.Out, recoverFunctions: !pr.GetValue(noRecovery))));
+            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery))));
         return cmd;
     }
 
-    /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>.</summary>
-    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, bool recoverFunctions = true)
+    /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>;
+    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
+    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null, bool recoverFunctions = true)
     {
+        var warnings = new List<string>();
+        void Report(XenProf.Reporter.Profile.Profile profile)
+        {
+            OpreportWriter.Write(profile, stdout, options);
+            warnings.AddRange(profile.Warnings.Except(warnings));
+        }
         using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = recoverFunctions });
-        var profile = SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = options.Details }, symbolizer);
-        OpreportWriter.Write(profile, stdout, options);
+        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = options.Details }, symbolizer));
+        else if (domain == "all")
+        {
+            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir))
+            {
+                stdout.WriteLine($"==== domain {id} ({name}) ====");
+                Report(profile);
+                stdout.WriteLine();
+            }
+        }
+        else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = options.Details }, symbolizer));
+        else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
-        foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
+        foreach (var warning in warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
         return 0;
     }
 }

@@ -38,7 +38,9 @@ internal static class Run
 
     private static bool IsUserError(Exception e) => e is UserErrorException or MalformedDataException or StoreException
         or XenProf.Sampler.Session.SessionException or XenProf.Hypervisor.PerfEvents.PerfEventOpenException
-        or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+        or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+        or XenProf.Hypervisor.Xenoprof.ScenarioException or XenProf.Hypervisor.Xenoprof.XenoprofException
+        or XenProf.Hypervisor.Xenoprof.XenUnavailableException or XenProf.Reporter.Symbols.XenSymsUnavailableException or ArgumentException;
 
     /// <summary><c>--verbose</c>: print stack traces of internal errors.</summary>
     public static readonly Option<bool> Verbose = new("--verbose", "-V") { Description = "Print the stack trace of internal errors" };

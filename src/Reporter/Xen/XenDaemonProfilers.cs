@@ -1,0 +1,51 @@
+using XenProf.Hypervisor.Xenoprof;
+using XenProf.Reporter.Symbols;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Xenoprof;
+
+namespace XenProf.Reporter.Xen;
+
+/// <summary>Builds the opcontrol daemon's profiler for a Xen session (<c>--hypervisor=emulated:SCENARIO</c> or <c>privcmd</c>).</summary>
+public static class XenDaemonProfilers
+{
+    /// <summary>Prefix of the emulated hypervisor spec.</summary>
+    public const string EmulatedPrefix = "emulated:";
+
+    /// <summary>
+    /// Checks a <c>--hypervisor</c> value: <c>emulated:FILE</c> (the file must exist; returned made absolute) or <c>privcmd</c>.
+    /// Throws <see cref="ArgumentException"/> otherwise.
+    /// </summary>
+    public static string Normalize(string spec)
+    {
+        if (spec == "privcmd") return spec;
+        if (spec.StartsWith(EmulatedPrefix, StringComparison.Ordinal))
+        {
+            var file = spec[EmulatedPrefix.Length..];
+            if (!File.Exists(file)) throw new ArgumentException($"--hypervisor={spec}: scenario file {file} not found");
+            return EmulatedPrefix + Path.GetFullPath(file);
+        }
+        throw new ArgumentException($"--hypervisor={spec}: expected emulated:SCENARIO.json or privcmd");
+    }
+
+    /// <summary>
+    /// The profiler for <paramref name="config"/>: the scenario is resolved against the real images and run on an
+    /// <see cref="EmulatedHypervisor"/> whose buffers live in the session directory. <c>privcmd</c> opens
+    /// <c>/dev/xen/privcmd</c> (a clear <see cref="XenUnavailableException"/> where it is absent).
+    /// </summary>
+    public static IDaemonProfiler Open(SessionDirectory dir, SessionConfig config, TextWriter? log)
+    {
+        var spec = config.Hypervisor ?? throw new ArgumentException("not a Xen session");
+        var options = config.Xen ?? new XenSessionOptions();
+        if (spec == "privcmd")
+        {
+            using var h = PrivcmdHypercalls.Open();
+            throw new XenUnavailableException($"{PrivcmdHypercalls.DevicePath} is present, but reading Xen's shared sample buffers needs foreign page mapping, which this XenProf does not implement; use --hypervisor=emulated:SCENARIO");
+        }
+        var scenario = Scenario.Load(spec[EmulatedPrefix.Length..]);
+        var resolved = ScenarioResolver.Resolve(scenario, log: log);
+        if (options.XenImage == null && resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal)) is { } xs)
+            options = options with { XenImage = xs };
+        var xen = new EmulatedHypervisor(resolved, Path.Combine(dir.Path, "xenoprof-buffers.bin"));
+        return XenDaemonProfiler.Open(dir, options with { Events = options.Events.Count > 0 ? options.Events : config.Events, CallgraphDepth = Math.Max(options.CallgraphDepth, config.CallgraphDepth) }, xen, log);
+    }
+}

@@ -1,0 +1,24 @@
+using XenProf.Reporter.Profile;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Xen;
+
+/// <summary>One report per Xen domain (opreport <c>--domain=all</c>).</summary>
+public static class XenDomainReports
+{
+    /// <summary>
+    /// The profile of every domain of the session that has samples, in domain order (dom0 always, with any passive
+    /// domains inside it). Throws <see cref="StoreException"/> when the directory holds no session store.
+    /// </summary>
+    public static IEnumerable<(int Domain, string Name, Profile.Profile Profile)> LoadAll(string sessionDir)
+    {
+        IReadOnlyDictionary<int, string> domains;
+        using (var store = SessionStore.OpenRead(new SessionDirectory(sessionDir).StorePath)) domains = store.ReadDomains();
+        foreach (var (id, name) in domains.OrderBy(kv => kv.Key))
+        {
+            var p = SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id });
+            if (id == 0 || p.Totals.Sum() > 0) yield return (id, name, p);
+        }
+    }
+}

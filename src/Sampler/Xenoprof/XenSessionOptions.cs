@@ -1,0 +1,59 @@
+namespace XenProf.Sampler.Xenoprof;
+
+/// <summary>
+/// What opcontrol sets up for a Xen session (xenoprof.md §4.1): the Xen image (<c>--xen</c>), dom0's kernel
+/// (<c>--vmlinux</c> / <c>--no-vmlinux</c>), active and passive domains with one image per passive domain (same order),
+/// call-graph depth and events. Domain 0 is always active, as the Linux dom0 driver makes it (xenoprof.md §1.8).
+/// </summary>
+public sealed record XenSessionOptions
+{
+    /// <summary>xen-syms path, or null: Xen samples then go to the pseudo image <c>no-xen</c>.</summary>
+    public string? XenImage { get; init; }
+    /// <summary>dom0 kernel image file (vmlinux or System.map), or null to use the session's kallsyms snapshot.</summary>
+    public string? Vmlinux { get; init; }
+    /// <summary>Kernel samples go to the pseudo image <c>no-vmlinux</c>.</summary>
+    public bool NoVmlinux { get; init; }
+    /// <summary>Domains profiled actively besides dom0 (each runs its own profiler and maps its own buffers).</summary>
+    public List<int> ActiveDomains { get; init; } = new();
+    /// <summary>Domains profiled passively (their buffers are drained by dom0).</summary>
+    public List<int> PassiveDomains { get; init; } = new();
+    /// <summary>One kernel image per passive domain, same order as <see cref="PassiveDomains"/> (kallsyms, System.map or vmlinux).</summary>
+    public List<string> PassiveImages { get; init; } = new();
+    /// <summary>Call-chain depth (<c>--callgraph=N</c>), 0 = off.</summary>
+    public int CallgraphDepth { get; init; }
+    /// <summary>Event specs <c>NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>; at most 8 (one per counter).</summary>
+    public List<string> Events { get; init; } = new();
+    /// <summary>opcontrol <c>--separate</c> value as given (recorded in the session's meta; reports do not split by it yet).</summary>
+    public string? Separate { get; init; }
+    /// <summary>Entries asked per active-domain VCPU buffer (the Linux driver asks 16).</summary>
+    public int ActiveBufferSamples { get; init; } = Hypervisor.Xenoprof.XenoprofAbi.ActiveBufferSamples;
+    /// <summary>Entries asked per passive-domain VCPU buffer (the Linux driver asks 2048).</summary>
+    public int PassiveBufferSamples { get; init; } = Hypervisor.Xenoprof.XenoprofAbi.PassiveBufferSamples;
+
+    /// <summary>Checks the options; throws <see cref="ArgumentException"/> with a user-facing message.</summary>
+    public void Validate()
+    {
+        if (PassiveImages.Count > 0 && PassiveImages.Count != PassiveDomains.Count)
+            throw new ArgumentException($"--passive-images lists {PassiveImages.Count} image(s) for {PassiveDomains.Count} passive domain(s); give one per domain, in the same order");
+        var both = ActiveDomains.Intersect(PassiveDomains).ToList();
+        if (both.Count > 0) throw new ArgumentException($"domain {both[0]} is both active and passive; Xen profiles a domain in one mode only");
+        if (PassiveDomains.Contains(0)) throw new ArgumentException("domain 0 is the primary profiler and is always active; it cannot be passive");
+        if (ActiveDomains.Count + 1 > Hypervisor.Xenoprof.XenoprofAbi.MaxDomains || PassiveDomains.Count > Hypervisor.Xenoprof.XenoprofAbi.MaxDomains)
+            throw new ArgumentException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} active and {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} passive domains");
+        if (Events.Count > Hypervisor.Xenoprof.XenoprofAbi.MaxCounters) throw new ArgumentException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxCounters} events (one per counter)");
+    }
+
+    /// <summary>Parses a domain list as opcontrol accepts it: ids separated by commas, spaces or other punctuation.</summary>
+    public static List<int> ParseDomainList(string? text)
+    {
+        var list = new List<int>();
+        if (string.IsNullOrWhiteSpace(text)) return list;
+        foreach (var part in text.Split([',', ' ', ';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || d > 0x7fef)
+                throw new ArgumentException($"'{part}' in domain list '{text}' is not a domain id");
+            if (!list.Contains(d)) list.Add(d);
+        }
+        return list;
+    }
+}

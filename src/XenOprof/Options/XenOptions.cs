@@ -1,0 +1,54 @@
+using System.CommandLine;
+using XenProf.Reporter.Xen;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Xenoprof;
+
+namespace XenProf.Cli.Options;
+
+/// <summary>opcontrol's Xen setup options (xenoprof.md §4.1), spelled as oprofile and the xenoprof patch spelled them.</summary>
+internal sealed class XenOptions
+{
+    private readonly Option<string?> _xen = new("--xen") { Description = "Xen image (xen-syms) for hypervisor symbols" };
+    private readonly Option<string?> _vmlinux = new("--vmlinux") { Description = "dom0 kernel image (vmlinux or System.map); default: the session's kallsyms snapshot" };
+    private readonly Option<bool> _noVmlinux = new("--no-vmlinux") { Description = "Put kernel samples in the pseudo image no-vmlinux" };
+    private readonly Option<string?> _active = new("--active-domains") { Description = "Domains that run their own profiler (list, e.g. 1,3); dom0 is always active" };
+    private readonly Option<string?> _passive = new("--passive-domains") { Description = "Domains profiled from dom0 (list); reported as domainN-kernel/-xen/-apps" };
+    private readonly Option<string?> _passiveImages = new("--passive-images") { Description = "One kernel image per passive domain, same order (vmlinux, System.map or kallsyms copy)" };
+    private readonly Option<string?> _hypervisor = new("--hypervisor") { Description = "Xen sample source: emulated:SCENARIO.json or privcmd (a real dom0)" };
+    private readonly Option<string?> _separate = new("--separate", "-p") { Description = "none|lib|kernel|thread|cpu|all (Xen sessions record it in the session meta; reports do not split by it yet)" };
+
+    /// <summary>Adds the options to <paramref name="cmd"/>.</summary>
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[] { _xen, _vmlinux, _noVmlinux, _active, _passive, _passiveImages, _hypervisor, _separate }) cmd.Options.Add(o);
+    }
+
+    /// <summary>Adds the Xen setup to <paramref name="config"/> when <c>--hypervisor</c> or any Xen option is given; throws <see cref="ArgumentException"/> for bad values.</summary>
+    public SessionConfig Apply(ParseResult pr, SessionConfig config)
+    {
+        var sep = pr.GetValue(_separate);
+        if (sep != null && sep.Split(',').Any(s => s is not ("none" or "lib" or "kernel" or "thread" or "cpu" or "all")))
+            throw new ArgumentException($"--separate={sep}: expected none, lib, kernel, thread, cpu or all");
+        var hv = pr.GetValue(_hypervisor);
+        bool anyXen = pr.GetValue(_xen) != null || pr.GetValue(_active) != null || pr.GetValue(_passive) != null || pr.GetValue(_passiveImages) != null;
+        if (hv == null)
+        {
+            if (anyXen) throw new ArgumentException("Xen options need --hypervisor=emulated:SCENARIO (or privcmd on a real dom0)");
+            return config;
+        }
+        var options = new XenSessionOptions
+        {
+            XenImage = pr.GetValue(_xen) is { } x ? Path.GetFullPath(x) : null,
+            Vmlinux = pr.GetValue(_vmlinux) is { } v ? Path.GetFullPath(v) : null,
+            NoVmlinux = pr.GetValue(_noVmlinux),
+            ActiveDomains = XenSessionOptions.ParseDomainList(pr.GetValue(_active)),
+            PassiveDomains = XenSessionOptions.ParseDomainList(pr.GetValue(_passive)),
+            PassiveImages = (pr.GetValue(_passiveImages) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath).ToList(),
+            CallgraphDepth = config.CallgraphDepth,
+            Events = config.Events,
+            Separate = sep,
+        };
+        options.Validate();
+        return config with { Hypervisor = XenDaemonProfilers.Normalize(hv), Xen = options };
+    }
+}
