@@ -59,7 +59,7 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
             // perf 6.1 here sometimes aborts in its own build-id code while other perf users run ("assertion failed at
             // util/build-id.c", then "stack smashing detected"): a perf bug, not a property of the file. Record and
             // report again, up to three times, before calling the reference unusable.
-            (int Code, string Out, string Err) report = default;
+            (int Code, string Out, string Err) report = (-1, "", "");
             for (int attempt = 1; attempt <= 3; attempt++)
             {
                 var rec = pipe
