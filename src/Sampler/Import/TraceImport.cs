@@ -54,6 +54,11 @@ public static class TraceImport
         store.SetMeta("source_mtime_ns", (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture));
         store.SetMeta("importer_version", ImporterVersion.ToString(CultureInfo.InvariantCulture));
         if (result.UnattributedSamples > 0) store.AddCounter("unattributed_samples", result.UnattributedSamples);
+        if (result.MalformedRecords > 0)
+        {
+            warnings.Add($"{result.MalformedRecords} malformed record(s) skipped; the first: {result.FirstMalformedRecord!.Message}");
+            store.AddCounter("malformed_records", result.MalformedRecords);
+        }
         if (result.Error != null)
         {
             store.SetMeta("import_error", result.Error.Message);

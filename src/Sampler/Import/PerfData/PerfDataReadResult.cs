@@ -20,6 +20,12 @@ public sealed class PerfDataReadResult
     public long UnattributedSamples { get; internal set; }
     /// <summary>The malformed data that stopped the read, or null if the data section was read to its end.</summary>
     public MalformedDataException? Error { get; internal set; }
+
+    /// <summary>Records skipped because their body was malformed although their size framed them soundly.</summary>
+    public long MalformedRecords { get; internal set; }
+
+    /// <summary>The first of <see cref="MalformedRecords"/>, naming its offset and structure; null when none.</summary>
+    public MalformedDataException? FirstMalformedRecord { get; internal set; }
     /// <summary>Bytes of the data section not read because of <see cref="Error"/>.</summary>
     public long BytesSkipped { get; internal set; }
 

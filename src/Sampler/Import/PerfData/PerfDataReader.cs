@@ -380,7 +380,14 @@ public sealed class PerfDataReader : IDisposable
             DeliverSampleRead(raw, index, sink, result);
             return;
         }
-        _decoders[index].Deliver(raw, sink);
+        // A record whose frame (header.size) is sound but whose body is not is skipped and counted: the stream
+        // stays in step, so one bad record does not cost the rest of the file.
+        try { _decoders[index].Deliver(raw, sink); }
+        catch (MalformedDataException e)
+        {
+            result.MalformedRecords++;
+            result.FirstMalformedRecord ??= e;
+        }
     }
 
     private readonly Dictionary<ulong, ulong> _lastReadValue = new();
