@@ -67,8 +67,12 @@ public sealed class PerfEventSampler : IDisposable
         a.SetFlag(PerfEventAttrFlags.SampleIdAll);
         a.SetFlag(PerfEventAttrFlags.ExcludeKernel, request.ExcludeKernel);
         a.SetFlag(PerfEventAttrFlags.ExcludeUser, request.ExcludeUser);
+        // No attr.build_id: while any event asks for MMAP2 build-ids, this kernel (6.18) also sets
+        // PERF_RECORD_MISC_MMAP_BUILD_ID on the MMAP2 records it gives *other* perf users, whose bodies still hold
+        // maj/min (seen here: `perf report` 6.1 aborts on them in util/build-id.c). Build-ids are read from the
+        // mapped files instead (Sampler/Attribution).
         if (index == 0)
-            a.Flags |= (ulong)(PerfEventAttrFlags.Mmap2 | PerfEventAttrFlags.Mmap | PerfEventAttrFlags.BuildId |
+            a.Flags |= (ulong)(PerfEventAttrFlags.Mmap2 | PerfEventAttrFlags.Mmap |
                                PerfEventAttrFlags.Comm | PerfEventAttrFlags.CommExec | PerfEventAttrFlags.Task);
         if (options.Pid is not null)
         {

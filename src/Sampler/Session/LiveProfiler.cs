@@ -79,7 +79,13 @@ public sealed class LiveProfiler : IDaemonProfiler
             store = SessionStore.Create(dir.StorePath);
             var ids = events.Select(e => store.AddEvent(e.Stored).Id).ToList();
             WriteMeta(store, events, config, target);
-            var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath));
+            // Build-ids are read from the mapped files: the kernel is not asked for build-id MMAP2s (see PerfEventSampler.BuildAttr).
+            var buildIds = new Dictionary<string, string?>(StringComparer.Ordinal);
+            var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath))
+            {
+                BuildIdOf = path => Attributor.ClassifyMapping(path) != ImageKind.Elf ? null
+                    : buildIds.TryGetValue(path, out var id) ? id : buildIds[path] = ElfBuildId.TryRead(path),
+            };
             if (target.Pid is { } pid) attributor.SynthesizeFromProc(pid);
             else attributor.SynthesizeAllFromProc();
             store.Commit();

@@ -30,8 +30,9 @@ public class PerfEventAttrTests
     {
         var req = new PerfEventRequest("CPU_CLOCK", PerfType.Software, 0, 1000, exclKernel, exclUser);
         var a = PerfEventSampler.BuildAttr(req, index, new PerfSamplerOptions { Pid = pid, EnableOnExec = onExec });
-        var sideband = PerfEventAttrFlags.Mmap | PerfEventAttrFlags.Mmap2 | PerfEventAttrFlags.BuildId | PerfEventAttrFlags.Comm |
+        var sideband = PerfEventAttrFlags.Mmap | PerfEventAttrFlags.Mmap2 | PerfEventAttrFlags.Comm |
                        PerfEventAttrFlags.CommExec | PerfEventAttrFlags.Task;
+        Assert.False(a.HasFlag(PerfEventAttrFlags.BuildId)); // see BuildAttr: build-id MMAP2s corrupt other perf users' records
         Assert.Equal(index == 0, a.HasFlag(sideband));
         var rest = (PerfEventAttrFlags)a.Flags & ~sideband;
         var names = new Dictionary<string, PerfEventAttrFlags>
