@@ -29,6 +29,11 @@ public enum ImageKind
     Anonymous = 5,
     /// <summary>A hypervisor image (xen-syms); offsets are absolute hypervisor addresses.</summary>
     Hypervisor = 6,
+    /// <summary>
+    /// A managed (.NET) module as an EventPipe trace names it (<c>System.Private.CoreLib</c>, the program's assembly);
+    /// its frames carry their method names in <c>frame_names</c>, offsets are the JIT-code address when known, else an ordinal.
+    /// </summary>
+    Managed = 7,
 }
 
 /// <summary>CPU mode a sample was taken in (per <c>perf_event_header.misc &amp; 7</c>, formats.md §2.1; xenoprof modes map onto it).</summary>
