@@ -14,7 +14,7 @@ internal sealed class PerfScriptImporter(SessionStore store)
 {
     private readonly Dictionary<string, EventId> _events = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ImageId> _images = new(StringComparer.Ordinal);
-    private readonly HashSet<(int, int)> _threads = [];
+    private readonly Dictionary<(int, int), string> _threads = [];
     private readonly List<FrameId> _rootFirst = [];
 
     /// <summary>Samples written.</summary>
@@ -56,10 +56,12 @@ internal sealed class PerfScriptImporter(SessionStore store)
             _events[evName] = ev = e.Id;
         }
         int pid = s.Pid ?? s.Tid; // default fields show only the thread: each thread stands for its process
-        if (_threads.Add((pid, s.Tid)))
+        if (!_threads.TryGetValue((pid, s.Tid), out var comm) || comm != s.Comm)
         {
-            // A process is named by its leader's comm; until the leader shows up, by the first thread seen.
-            if (pid == s.Tid || !_threads.Contains((pid, pid))) store.SetProcess(0, pid, 0, s.Comm);
+            // Names change on exec; the store keeps the latest. A process is named by its leader's comm, and until
+            // the leader shows up, by the thread seen.
+            _threads[(pid, s.Tid)] = s.Comm;
+            if (pid == s.Tid || !_threads.ContainsKey((pid, pid))) store.SetProcess(0, pid, 0, s.Comm);
             store.SetThread(0, s.Tid, pid, s.Comm);
         }
         _rootFirst.Clear();

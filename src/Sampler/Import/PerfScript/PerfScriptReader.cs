@@ -18,7 +18,7 @@ public sealed record PerfScriptSample(string Comm, int? Pid, int Tid, int? Cpu, 
 /// <summary>
 /// Reads <c>perf script</c> text sample by sample (formats.md §7): the default fields and <c>-F</c> variants, with and
 /// without callchains. An event line is <c>comm [pid/]tid [[cpu]] [time:] [period] [event:]</c>, followed by the
-/// sample's frame on the same line (no callchain) or one frame per indented line
+/// sample's frame on the same line (no callchain) or one frame per line (indented, except in some old outputs)
 /// <c>ip sym[+off] (dso)</c>, ending at a blank line, the next event line or the end. Inlined frames appear as
 /// lines ending in <c>(inlined)</c> (perf's <c>sample__fprintf_callchain</c>) or as <c>outer-&gt;inner</c> chains
 /// in one symbol (the older srcline dialect stackcollapse-perf.pl splits); both become separate frames, innermost
@@ -57,27 +57,29 @@ public sealed class PerfScriptReader
                 continue;
             }
             bool indented = char.IsWhiteSpace(line[0]);
-            if (TryHeader(line, indented, out var header, out var rest))
+            if (TryHeader(line, indented, current != null, out var header, out var rest))
             {
                 if (current != null) { yield return current with { Frames = frames }; frames = []; }
                 current = header;
                 if (rest.Length > 0 && TryFrame(rest, frames)) { }
                 continue;
             }
-            if (indented && current != null && TryFrame(line, frames)) continue;
+            if (current != null && TryFrame(line, frames)) continue;
             SkippedLines++;
         }
         if (current != null) yield return current with { Frames = frames };
     }
 
-    private bool TryHeader(string line, bool indented, out PerfScriptSample sample, out string rest)
+    private bool TryHeader(string line, bool indented, bool inSample, out PerfScriptSample sample, out string rest)
     {
         sample = null!;
         rest = "";
         var m = Header.Match(line);
         // An indented line is a frame unless it is a whole one-line sample (-F without a callchain, indented comm).
         if (m.Success && indented && !m.Groups["rest"].Success && FrameLine.IsMatch(line)) m = Match.Empty;
-        if (!m.Success && !indented) m = HeaderNoEvent.Match(line);
+        // Event lines without an event name (-F without event) start at column 0; so do frames in some old outputs,
+        // which inside a sample win when the line ends in a "(dso)".
+        if (!m.Success && !indented && !(inSample && FrameLine.IsMatch(line) && line.TrimEnd().EndsWith(')'))) m = HeaderNoEvent.Match(line);
         if (!m.Success) return false;
         var inv = CultureInfo.InvariantCulture;
         int tid = int.Parse(m.Groups["tid"].ValueSpan, inv);
