@@ -145,7 +145,7 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
 
     private static readonly string BuildIdDir = Directory.CreateTempSubdirectory("xenprof-buildid-").FullName;
 
-    private static (int Code, string Out, string Err) Sh(string command)
+    internal static (int Code, string Out, string Err) Sh(string command)
     {
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true };
         // A private build-id cache: perf 6.1 here asserts (util/build-id.c) on a ~/.debug that other perf runs
