@@ -79,6 +79,11 @@ public static partial class TraceImport
         using var store = SessionStore.Create(dir.StorePath);
         var importer = new NetTraceImporter(store);
         importer.Import(file, Path.Combine(dir.Path, "nettrace.etlx"), options.Progress, ct);
+        store.SetMeta("source", "nettrace");
+        store.SetMeta("target", ".nettrace (EventPipe)");
+        if (importer.MachineName is { Length: > 0 } host) store.SetMeta("hostname", host);
+        if (importer.EventsLost > 0) store.AddCounter(CounterNames.LostSamples, importer.EventsLost);
+        store.AddCounter(CounterNames.Samples, importer.Samples);
         store.SetMeta("source_path", Path.GetFullPath(file));
         WriteSourceMeta(store, file);
         NoKernelSymbols(dir);

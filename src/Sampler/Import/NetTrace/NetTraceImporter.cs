@@ -39,10 +39,19 @@ internal sealed class NetTraceImporter(SessionStore store)
     /// <summary>Events read from the trace (all providers).</summary>
     public long Events { get; private set; }
 
+    /// <summary>Events the runtime could not write (its buffers were full).</summary>
+    public long EventsLost { get; private set; }
+
+    /// <summary>The traced machine's name, when the trace says.</summary>
+    public string? MachineName { get; private set; }
+
     /// <summary>Samples without a call stack (kept on an <c>[unknown]</c> frame).</summary>
     public long WithoutStack { get; private set; }
 
-    /// <summary>Imports <paramref name="nettrace"/>; the intermediate <c>.etlx</c> goes to <paramref name="etlxPath"/> and is deleted after.</summary>
+    /// <summary>
+    /// Imports <paramref name="nettrace"/> into the store (a new one, or a recording's, beside its perf_event samples:
+    /// only the two sample events, their frames and <c>nettrace_*</c> meta and counters are added); the intermediate <c>.etlx</c> goes to <paramref name="etlxPath"/> and is deleted after.
+    /// </summary>
     public void Import(string nettrace, string etlxPath, IProgress<double>? progress, CancellationToken ct)
     {
         string etlx;
@@ -99,14 +108,11 @@ internal sealed class NetTraceImporter(SessionStore store)
                 SamplesByEvent[name] = SamplesByEvent.GetValueOrDefault(name) + 1;
                 if ((Samples & 0xffff) == 0) store.Commit();
             }
-            store.SetMeta("source", "nettrace");
-            store.SetMeta("target", ".nettrace (EventPipe)");
-            if (log.MachineName is { Length: > 0 } host) store.SetMeta("hostname", host);
-            store.SetMeta("trace_start_utc", log.SessionStartTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
-            store.SetMeta("sample_interval_ms", interval.ToString(CultureInfo.InvariantCulture));
-            if (log.EventsLost > 0) store.AddCounter(CounterNames.LostSamples, log.EventsLost);
-            if (WithoutStack > 0) store.AddCounter("samples_without_stack", WithoutStack);
-            store.AddCounter(CounterNames.Samples, Samples);
+            MachineName = log.MachineName;
+            EventsLost = log.EventsLost;
+            store.SetMeta("nettrace_start_utc", log.SessionStartTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+            store.SetMeta("nettrace_sample_interval_ms", interval.ToString(CultureInfo.InvariantCulture));
+            if (WithoutStack > 0) store.AddCounter("nettrace_samples_without_stack", WithoutStack);
         }
         finally
         {
