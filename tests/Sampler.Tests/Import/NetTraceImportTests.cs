@@ -50,6 +50,18 @@ public sealed class NetTraceImportTests : IDisposable
         Assert.Contains(s.ReadImages().Values, i => i.Kind == ImageKind.Managed && i.Path == "System.Private.CoreLib");
     }
 
+    [Fact]
+    public void TruncatedTrace_IsMalformedInputNamingTheFile()
+    {
+        var cut = Path.Combine(_dir, "cut.nettrace");
+        File.WriteAllBytes(cut, File.ReadAllBytes(Trace)[..100_000]);
+        Assert.Equal(TraceFormat.NetTrace, TraceImport.Sniff(cut));
+        var dir = new SessionDirectory(Path.Combine(_dir, "cut"));
+        var e = Assert.Throws<Hypervisor.Binary.MalformedDataException>(() => TraceImport.Import(cut, dir));
+        Assert.Contains(cut, e.Message);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "nettrace.etlx")));
+    }
+
     private static EventId NetTraceImporterEvent(SessionStore s) => s.ReadEvents().Single(e => e.Name == "THREAD_SAMPLE_MANAGED").Id;
 
     /// <summary>Self samples per "image!name" of the leaf frame, for one event.</summary>

@@ -58,6 +58,8 @@ internal sealed class NetTraceImporter(SessionStore store)
         try { etlx = TraceLog.CreateFromEventPipeDataFile(nettrace, etlxPath); }
         catch (Exception e) when (e is not OperationCanceledException and not IOException and not UnauthorizedAccessException)
         {
+            // TraceLog converts the whole file or nothing: a cut trace has no samples to keep.
+            try { File.Delete(etlxPath); } catch (IOException) { }
             throw new Hypervisor.Binary.MalformedDataException(nettrace, 0, "nettrace", "TraceEvent could not read this EventPipe trace: " + e.Message);
         }
         try
