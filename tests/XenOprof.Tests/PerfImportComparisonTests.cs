@@ -25,6 +25,7 @@ public sealed class PerfRecordFactAttribute : TheoryAttribute
 /// file's events). Per-symbol counts are compared for the workload and the kernel, whose symbols both tools take from
 /// the same ELF symbol table and kallsyms; per-image counts for every image.
 /// </summary>
+[Collection(PerfCollection.Name)]
 public sealed class PerfImportComparisonTests(ITestOutputHelper output)
 {
     internal static bool PerfWorks { get; } = Probe();

@@ -14,6 +14,9 @@ public sealed record ProfilerTarget
     /// <summary>Counting starts when the target process calls exec (for a command started stopped).</summary>
     public bool EnableOnExec { get; init; }
 
+    /// <summary>Anonymous code is named by the process's JIT perf map, <c>/tmp/perf-PID.map</c> (<see cref="Attributor.NameJitMaps"/>).</summary>
+    public bool JitMaps { get; init; }
+
     /// <summary>Every CPU, every process.</summary>
     public static ProfilerTarget SystemWide { get; } = new();
 }
@@ -79,7 +82,7 @@ public sealed class LiveProfiler : IDisposable
             store = SessionStore.Create(dir.StorePath);
             var ids = events.Select(e => store.AddEvent(e.Stored).Id).ToList();
             WriteMeta(store, events, config, target);
-            var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath));
+            var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath)) { NameJitMaps = target.JitMaps };
             if (target.Pid is { } pid) attributor.SynthesizeFromProc(pid);
             else attributor.SynthesizeAllFromProc();
             store.Commit();

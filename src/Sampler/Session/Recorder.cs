@@ -45,7 +45,7 @@ public static class Recorder
         var env = options.Dotnet ? DotnetRecording.Environment : null;
         using var child = XenProf.Hypervisor.PerfEvents.StoppedChild.Start(command, args, env);
         DotnetRecording? dotnet = null;
-        var target = config.SystemWide ? ProfilerTarget.SystemWide : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true };
+        var target = config.SystemWide ? ProfilerTarget.SystemWide with { JitMaps = options.Dotnet } : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true, JitMaps = options.Dotnet };
         var profiler = LiveProfiler.Open(dir, config, target);
         try
         {
