@@ -50,6 +50,38 @@ public sealed class NetTraceImportTests : IDisposable
         Assert.Contains(s.ReadImages().Values, i => i.Kind == ImageKind.Managed && i.Path == "System.Private.CoreLib");
     }
 
+    /// <summary>
+    /// The import's canonical text dump equals its twin <c>burner-2s.nettrace.import.txt</c> (STYLE §8.7): samples per
+    /// event, per thread with first and last time, and self samples per leaf frame. XENPROF_UPDATE_GOLDEN=1 rewrites it.
+    /// </summary>
+    [Fact]
+    public void Import_EqualsItsTextTwin()
+    {
+        var dir = new SessionDirectory(Path.Combine(_dir, "twin"));
+        TraceImport.Import(Trace, dir);
+        using var s = SessionStore.OpenRead(dir.StorePath);
+        var w = new StringWriter { NewLine = "\n" };
+        w.WriteLine("# burner-2s.nettrace as XenProf imports it (NetTraceImportTests.Import_EqualsItsTextTwin; XENPROF_UPDATE_GOLDEN=1 rewrites)");
+        var events = s.ReadEvents();
+        var samples = s.ReadSamples().ToList();
+        foreach (var e in events) w.WriteLine($"event {e.Name} samples {samples.Count(x => x.Event == e.Id)}");
+        var threads = s.ReadThreads();
+        foreach (var g in samples.GroupBy(x => x.Tid).OrderBy(g => g.Key))
+            w.WriteLine($"thread {g.Key} pid {g.First().Pid} comm {threads[(0, g.Key)].Comm} samples {g.Count()} first_ns {g.Min(x => x.TimeNs)} last_ns {g.Max(x => x.TimeNs)}");
+        foreach (var e in events)
+            foreach (var (name, n) in LeafCounts(s, e.Id).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+                w.WriteLine($"leaf {e.Name} {n} {name}");
+        var twin = Trace + ".import.txt";
+        if (Environment.GetEnvironmentVariable("XENPROF_UPDATE_GOLDEN") == "1")
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(root.FullName, "XenProf.sln"))) root = root.Parent!;
+            File.WriteAllText(Path.Combine(root.FullName, "tests", "Sampler.Tests", "Data", "nettrace", Path.GetFileName(twin)), w.ToString());
+            return;
+        }
+        Assert.Equal(File.ReadAllText(twin), w.ToString());
+    }
+
     [Fact]
     public void TruncatedTrace_IsMalformedInputNamingTheFile()
     {
