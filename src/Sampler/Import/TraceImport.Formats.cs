@@ -39,18 +39,17 @@ public static partial class TraceImport
             int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             if (n == 8 && head.SequenceEqual(NettraceMagic)) return TraceFormat.NetTrace;
         }
-        using var text = new StreamReader(file, Encoding.Latin1);
+        // Only the head is read (a large binary file may have no line break at all): 64 KiB, cut at its last full line.
+        var buf = new byte[64 * 1024];
+        int len;
+        using (var f = File.OpenRead(file)) len = f.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
+        if (len == 0 || buf.AsSpan(0, len).IndexOf((byte)0) >= 0) return TraceFormat.Unknown;
+        if (len == buf.Length && buf.AsSpan(0, len).LastIndexOf((byte)'\n') is var nl and > 0) len = nl + 1;
+        // A perf script file has a sample in its first lines and at least three lines in four are part of a sample (or blank or a comment).
         var probe = new PerfScriptReader();
-        var lines = new StringBuilder();
-        for (int i = 0; i < 200 && text.ReadLine() is { } line; i++)
-        {
-            if (line.IndexOf('\0') >= 0) return TraceFormat.Unknown;
-            lines.Append(line).Append('\n');
-        }
-        // A perf script file has a sample in its first lines and every non-comment line is a sample's part.
-        using var sr = new StringReader(lines.ToString());
-        bool any = probe.Read(sr).Any();
-        return any && probe.SkippedLines <= probe.Lines / 10 ? TraceFormat.PerfScript : TraceFormat.Unknown;
+        using var sr = new StringReader(Encoding.Latin1.GetString(buf, 0, len));
+        bool any = probe.Read(sr).Count() > 0; // read it all: the skipped-line count covers the whole head
+        return any && probe.SkippedLines * 4 <= probe.Lines ? TraceFormat.PerfScript : TraceFormat.Unknown;
     }
 
     private static ImportResult ImportPerfScript(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
