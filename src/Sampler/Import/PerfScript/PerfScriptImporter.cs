@@ -6,8 +6,8 @@ namespace XenProf.Sampler.Import.PerfScript;
 /// <summary>
 /// Writes <c>perf script</c> text into a session store. Frames keep perf's own names (<c>frame_names</c>): one
 /// image per dso, the frame at its IP; <c>[unknown]</c> symbols are stored as "no name" so reports do not look a
-/// runtime address up as a file offset. Each distinct event name becomes an event; each sample counts 1 (the
-/// period perf prints is kept in the event's description only when constant, as opreport counts samples).
+/// runtime address up as a file offset. Each distinct event name becomes an event; each sample counts 1, as
+/// opreport counts samples (the period of an event's first sample is noted in its description and count).
 /// A sample with no frame at all is kept on an <c>[unknown]</c> frame so totals match the input.
 /// </summary>
 internal sealed class PerfScriptImporter(SessionStore store)
