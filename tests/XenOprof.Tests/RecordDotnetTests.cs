@@ -53,8 +53,11 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
             if (File.Exists(Path.Combine(dir, "samples.db")))
             {
                 using (var store = XenProf.Sampler.Store.SessionStore.OpenRead(Path.Combine(dir, "samples.db")))
+                {
+                    Assert.Empty(store.Validate());
                     foreach (var image in store.ReadImages().Values.Where(i => i.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal)))
                         File.Delete(image.Path);
+                }
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             }
             try { Directory.Delete(dir, true); } catch (IOException) { }

@@ -77,6 +77,44 @@ public sealed class PerfScriptImportTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public void Import_KeepsPerfNamesInlinedFramesAndUnknownAsUnnamed()
+    {
+        var file = Path.Combine(_dir, "small.perf.txt");
+        File.WriteAllText(file, """
+            app 100/100 [000] 1.000000: cycles:
+            	    401b97 inner (/usr/bin/app) (inlined)
+            	    401b97 main+0x1f (/usr/bin/app)
+            	    7f0012 [unknown] (/usr/lib/libc.so.6)
+            	ffffffff81000010 do_syscall_64+0x10 ([kernel.kallsyms])
+
+            app 100/101 [001] 1.000250: cycles:  ffffffff81000010 do_syscall_64+0x10 ([kernel.kallsyms])
+            """);
+        Assert.Equal(TraceFormat.PerfScript, TraceImport.Sniff(file));
+        var dir = new SessionDirectory(Path.Combine(_dir, "small"));
+        var r = TraceImport.Import(file, dir);
+        Assert.Equal(2, r.Samples);
+        using var s = SessionStore.OpenRead(dir.StorePath);
+        Assert.Empty(s.Validate());
+        var images = s.ReadImages().Values.ToDictionary(i => i.Path, i => i.Kind);
+        Assert.Equal(ImageKind.Elf, images["/usr/bin/app"]);
+        Assert.Equal(ImageKind.Kernel, images["[kernel.kallsyms]"]);
+        var names = s.ReadFrameNames();
+        var frames = s.ReadFrames();
+        var stacks = s.ReadStacks();
+        var samples = s.ReadSamples().ToList();
+        // Root first: the kernel entry, then libc's unnamed frame, main, and inner inlined into main at the same IP.
+        var chain = new List<(string?, ulong)>();
+        for (var st = samples[0].Stack; st.Value != 0; st = stacks[st].Parent)
+            chain.Add((names[stacks[st].Frame], frames[stacks[st].Frame].Offset));
+        chain.Reverse();
+        Assert.Equal([("do_syscall_64", 0xffffffff81000010UL), (null, 0x7f0012UL), ("main", 0x401b97UL), ("inner", 0x401b97UL)], chain);
+        Assert.Equal(SampleMode.User, samples[0].Mode);
+        Assert.Equal(SampleMode.Kernel, samples[1].Mode);
+        Assert.Equal((100, 101, 1, 1_000_250_000L), (samples[1].Pid, samples[1].Tid, samples[1].Cpu, samples[1].TimeNs));
+        Assert.Equal("app", s.ReadThreads()[(0, 101)].Comm);
+    }
+
+    [Fact]
     public void Reader_FieldsFramesInlinedAndUnknown()
     {
         const string text = """
