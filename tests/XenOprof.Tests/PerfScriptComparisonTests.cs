@@ -6,7 +6,7 @@ namespace XenProf.XenOprof.Tests;
 
 /// <summary>
 /// One perf recording of the built-in workload read two ways: the perf.data itself, and the text
-/// <c>perf script -F comm,pid,tid,time,event,ip,sym,dso</c> prints from it. <c>opreport -l</c> on each gives the same
+/// <c>perf script -F comm,pid,tid,time,event,ip,sym,dso</c> (or with its default fields) prints from it. <c>opreport -l</c> on each gives the same
 /// samples per image and per workload symbol (the text's names are perf's, the perf.data's are ours from the same
 /// symbol table), and the text's callchains survive into <c>flame</c>.
 /// </summary>
@@ -14,9 +14,10 @@ namespace XenProf.XenOprof.Tests;
 public sealed class PerfScriptComparisonTests(ITestOutputHelper output)
 {
     [PerfRecordFact]
-    [InlineData("callgraph", "-B -g -e cpu-clock")]
-    [InlineData("flat", "-B -e cpu-clock")]
-    public void PerfScriptImport_EqualsPerfDataImport(string name, string perfArgs)
+    [InlineData("callgraph", "-B -g -e cpu-clock", "-F comm,pid,tid,time,event,ip,sym,dso")]
+    [InlineData("flat", "-B -e cpu-clock", "-F comm,pid,tid,time,event,ip,sym,dso")]
+    [InlineData("callgraph-default-fields", "-B -g -e cpu-clock", "")]
+    public void PerfScriptImport_EqualsPerfDataImport(string name, string perfArgs, string fields)
     {
         var dir = Cli.NewSessionDir();
         Directory.CreateDirectory(dir);
@@ -32,7 +33,7 @@ public sealed class PerfScriptComparisonTests(ITestOutputHelper output)
             for (int attempt = 0; attempt < 3; attempt++)
             {
                 var cache = Directory.CreateTempSubdirectory("xenprof-buildid-").FullName;
-                script = PerfImportComparisonTests.Sh($"PERF_BUILDID_DIR={cache} perf script -i {data} -F comm,pid,tid,time,event,ip,sym,dso > {text}");
+                script = PerfImportComparisonTests.Sh($"PERF_BUILDID_DIR={cache} perf script -i {data} {fields} > {text}");
                 if (script.Code == 0) break;
                 output.WriteLine($"perf script attempt {attempt + 1} failed: {script.Err}");
             }
