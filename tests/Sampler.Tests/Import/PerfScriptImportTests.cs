@@ -126,8 +126,11 @@ public sealed class PerfScriptImportTests(ITestOutputHelper output) : IDisposabl
             	    7f1200 Outer->Mid+0x4 (/tmp/perf-100.map)
 
               app   101 12.5: cpu-clock:  ffffffff81000010 do_syscall_64+0x10 ([kernel.kallsyms])
+              [kernel.kallsyms][ffffffff81000010]
             """;
-        var samples = new PerfScriptReader().Read(new StringReader(text)).ToList();
+        var reader = new PerfScriptReader();
+        var samples = reader.Read(new StringReader(text)).ToList();
+        Assert.Equal(0, reader.SkippedLines); // the last line is a -F +srcline source line
         Assert.Equal(2, samples.Count);
         var a = samples[0];
         Assert.Equal(("app", 100, 101, 2, 12_000_000_500L, 250000L, "cycles:u"), (a.Comm, a.Pid!.Value, a.Tid, a.Cpu!.Value, a.TimeNs!.Value, a.Period!.Value, a.Event!));

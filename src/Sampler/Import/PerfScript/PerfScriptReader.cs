@@ -22,7 +22,8 @@ public sealed record PerfScriptSample(string Comm, int? Pid, int Tid, int? Cpu, 
 /// <c>ip sym[+off] (dso)</c>, ending at a blank line, the next event line or the end. Inlined frames appear as
 /// lines ending in <c>(inlined)</c> (perf's <c>sample__fprintf_callchain</c>) or as <c>outer-&gt;inner</c> chains
 /// in one symbol (the older srcline dialect stackcollapse-perf.pl splits); both become separate frames, innermost
-/// first. Lines that are neither are counted in <see cref="SkippedLines"/>.
+/// first. A source line under a frame (<c>-F +srcline</c>) is passed over. Lines that are none of these are counted in
+/// <see cref="SkippedLines"/>.
 /// </summary>
 public sealed class PerfScriptReader
 {
@@ -47,12 +48,14 @@ public sealed class PerfScriptReader
         PerfScriptSample? current = null;
         List<PerfScriptFrame> frames = [];
         string? line;
+        bool afterFrame = false;
         while ((line = reader.ReadLine()) != null)
         {
             Lines++;
             if (line.StartsWith('#')) continue;
             if (line.Trim().Length == 0)
             {
+                afterFrame = false;
                 if (current != null) { yield return current with { Frames = frames }; current = null; frames = []; }
                 continue;
             }
@@ -61,10 +64,12 @@ public sealed class PerfScriptReader
             {
                 if (current != null) { yield return current with { Frames = frames }; frames = []; }
                 current = header;
-                if (rest.Length > 0 && TryFrame(rest, frames)) { }
+                afterFrame = rest.Length > 0 && TryFrame(rest, frames);
                 continue;
             }
-            if (current != null && TryFrame(line, frames)) continue;
+            if (current != null && TryFrame(line, frames)) { afterFrame = true; continue; }
+            // -F +srcline prints each frame's source line under it ("  file.c:251", "  [kernel.kallsyms][ffff…]").
+            if (afterFrame && indented) { afterFrame = false; continue; }
             SkippedLines++;
         }
         if (current != null) yield return current with { Frames = frames };
