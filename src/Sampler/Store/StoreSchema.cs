@@ -14,15 +14,15 @@ namespace XenProf.Sampler.Store;
 /// mappings(id, domain, pid, image_id, start, limit, pgoff, time_ns)   -- [start, limit) runtime addresses
 /// frames(id, image_id, offset)           -- offset: file offset for ELF, absolute address for kernel,
 ///                                        -- modules and hypervisor; caller frames hold the raw return address
-/// frame_names(frame_id, name)          -- (v2) the symbol name the source itself gave a frame: perf script's
-///                                      -- sym, a .nettrace's Namespace.Type.Method(args). Sources that give
-///                                      -- names, not bytes to look up, store them here (like pprof's
-///                                      -- Location→Function); reports prefer this name over a symbolizer's.
-///                                      -- Such frames' images are
-///                                        -- the dso or managed module; their offset is the source's address when
-///                                        -- it gives one, else a per-image ordinal (1, 2, … in order of first use).
-///                                        -- name NULL: the source found no symbol there (perf's [unknown]);
-///                                        -- reports leave it unnamed rather than look the address up
+/// frame_names(frame_id, name)            -- (v2) the symbol name the source itself gave a frame: perf script's
+///                                        -- sym, a .nettrace's Namespace.Type.Method(args). Sources that give
+///                                        -- names, not bytes to look up, store them here (like pprof's
+///                                        -- Location→Function); reports prefer this name over a symbolizer's. Such
+///                                        -- frames' images are the dso or managed module; their offset is the
+///                                        -- source's address when it gives one, else a per-image ordinal (1, 2, …
+///                                        -- in order of first use). name NULL: the source found no symbol there
+///                                        -- (perf's [unknown]); reports leave it unnamed rather than look the
+///                                        -- address up
 /// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
 ///                                        -- the caller's stack, 0 at the root
 /// samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight)
