@@ -25,6 +25,7 @@ public sealed class PerfRecordFactAttribute : TheoryAttribute
 /// file's events). Per-symbol counts are compared for the workload and the kernel, whose symbols both tools take from
 /// the same ELF symbol table and kallsyms; per-image counts for every image.
 /// </summary>
+[Collection(PerfCollection.Name)]
 public sealed class PerfImportComparisonTests(ITestOutputHelper output)
 {
     internal static bool PerfWorks { get; } = Probe();
@@ -56,20 +57,11 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
         var file = Path.Combine(dir, name + ".data");
         try
         {
-            // perf 6.1 here sometimes aborts in its own build-id code while other perf users run ("assertion failed at
-            // util/build-id.c", then "stack smashing detected"): a perf bug, not a property of the file. Record and
-            // report again, up to three times, before calling the reference unusable.
-            (int Code, string Out, string Err) report = (-1, "", "");
-            for (int attempt = 1; attempt <= 3; attempt++)
-            {
-                var rec = pipe
-                    ? Sh($"perf record {perfArgs} -o - -- {Cli.Workload} > {file}")
-                    : Sh($"perf record {perfArgs} -o {file} -- {Cli.Workload}");
-                Assert.True(rec.Code == 0, $"perf record failed: {rec.Err}");
-                report = Sh($"perf report -i {file} --stdio --no-children --sort dso,sym -g none -q -n");
-                if (report.Code == 0 || !report.Err.Contains("util/build-id.c", StringComparison.Ordinal)) break;
-                output.WriteLine($"{name}: perf report aborted in util/build-id.c (attempt {attempt}); recording again");
-            }
+            var rec = pipe
+                ? Sh($"perf record {perfArgs} -o - -- {Cli.Workload} > {file}")
+                : Sh($"perf record {perfArgs} -o {file} -- {Cli.Workload}");
+            Assert.True(rec.Code == 0, $"perf record failed: {rec.Err}");
+            var report = Sh($"perf report -i {file} --stdio --no-children --sort dso,sym -g none -q -n");
             Assert.True(report.Code == 0, $"perf report failed: {report.Err}");
             var (perfDso, perfSym) = ParsePerf(report.Out);
 
@@ -152,19 +144,10 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
 
     private static string Format(SortedDictionary<string, long> d) => string.Join(", ", d.Select(kv => $"{kv.Key}={kv.Value}"));
 
-    private static (int Code, string Out, string Err) Sh(string command)
-    {
-        var r = ShOnce(command);
-        // perf 6.1 here sometimes aborts in its build-id cache code ("assertion failed at util/build-id.c"),
-        // a perf bug unrelated to the file; one retry with a fresh cache.
-        return r.Code != 0 && r.Err.Contains("util/build-id.c", StringComparison.Ordinal) ? ShOnce(command) : r;
-    }
-
-    private static (int Code, string Out, string Err) ShOnce(string command)
+    internal static (int Code, string Out, string Err) Sh(string command)
     {
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // A private build-id cache per call: perf 6.1 here asserts (util/build-id.c) on a ~/.debug that other perf
-        // runs write at the same time.
+        // A private build-id cache per call, so perf runs never share ~/.debug.
         psi.Environment["PERF_BUILDID_DIR"] = Directory.CreateTempSubdirectory("xenprof-buildid-").FullName;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(command);

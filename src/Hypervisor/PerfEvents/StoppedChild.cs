@@ -33,12 +33,14 @@ public sealed class StoppedChild : IDisposable
     /// </summary>
     /// <param name="file">Command name or path.</param>
     /// <param name="args">Arguments, passed verbatim (no shell interpretation).</param>
+    /// <param name="environment">Variables to set in the child's environment (on top of ours), or null.</param>
     /// <exception cref="FileNotFoundException">The command is not found in PATH, or the path does not exist or is not executable.</exception>
     /// <exception cref="TimeoutException">The child did not stop in time (it is killed).</exception>
-    public static StoppedChild Start(string file, IReadOnlyList<string> args)
+    public static StoppedChild Start(string file, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         string resolved = Resolve(file);
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        if (environment != null) foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Trampoline);
         psi.ArgumentList.Add(resolved);

@@ -34,7 +34,7 @@ public static class ProfileFlame
     {
         ImageKind.Kernel or ImageKind.KernelModule or ImageKind.KernelImage => FrameKind.Kernel,
         ImageKind.Hypervisor => FrameKind.Hypervisor,
-        ImageKind.Anonymous => FrameKind.Jit,
+        ImageKind.Anonymous or ImageKind.Managed => FrameKind.Jit,
         ImageKind.Unknown => FrameKind.Unknown,
         _ => FrameKind.User,
     };

@@ -5,7 +5,10 @@ namespace XenProf.Reporter.Profile;
 /// <summary>Builds a <see cref="Profile"/> from a session store: aggregates samples by stack, then names each distinct frame once.</summary>
 public static class ProfileBuilder
 {
-    /// <summary>Reads <paramref name="store"/> and symbolizes with <paramref name="symbolizer"/>.</summary>
+    /// <summary>
+    /// Reads <paramref name="store"/> and symbolizes with <paramref name="symbolizer"/>. A frame the source named
+    /// itself (<c>frame_names</c>: perf script text, .nettrace) keeps that name; the symbolizer names the rest.
+    /// </summary>
     public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
     {
         options ??= new ProfileOptions();
@@ -14,6 +17,7 @@ public static class ProfileBuilder
         var images = store.ReadImages();
         var frames = store.ReadFrames();
         var stacks = store.ReadStacks();
+        var storedNames = store.ReadFrameNames();
         var processes = store.ReadProcesses();
         int n = events.Count;
         var totals = new long[n];
@@ -21,6 +25,7 @@ public static class ProfileBuilder
         var imageRows = new Dictionary<ImageId, ImageRow>();
         var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
         var frameNames = new Dictionary<FrameId, string?>();
+        foreach (var (f, name) in storedNames) frameNames[f] = name;
         var resolved = new List<ResolvedStack>();
 
         var locator = options.WithDetails ? symbolizer as IFrameAddressSymbolizer : null;
@@ -30,6 +35,13 @@ public static class ProfileBuilder
         {
             if (located.TryGetValue(f, out var l)) return l;
             var fr = frames[f];
+            if (storedNames.TryGetValue(f, out var named))
+            {
+                // The source's own name; its offset is a runtime address or an ordinal, not a place in the file.
+                l = named == null ? null : new FrameSymbol(named, 0, 0, fr.Offset);
+                located[f] = l;
+                return l;
+            }
             l = locator!.Locate(images[fr.Image], fr.Offset);
             located[f] = l;
             frameNames[f] = l?.Name;

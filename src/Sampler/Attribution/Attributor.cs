@@ -39,6 +39,12 @@ public sealed class Attributor
     /// </summary>
     public bool ModeFromRecords { get; init; }
 
+    /// <summary>
+    /// Name anonymous executable memory <c>/tmp/perf-PID.map</c> as perf does (<see cref="IsAnonymousForPerf"/>), so
+    /// a JIT's perf map names its code (live <c>record --dotnet</c>; always on with <see cref="ModeFromRecords"/>).
+    /// </summary>
+    public bool NameJitMaps { get; init; }
+
     /// <summary>Optional build-id source for images whose mapping record carries none (e.g. perf.data's BUILD_ID feature): file name → lowercase hex.</summary>
     public Func<string, string?>? BuildIdOf { get; set; }
 
@@ -97,7 +103,7 @@ public sealed class Attributor
     {
         if (!executable) return;
         if (pid == -1 || KernelLayout.IsKernelAddress(start)) return; // kernel maps are known from /proc/modules
-        bool jitMap = ModeFromRecords && IsAnonymousForPerf(filename);
+        bool jitMap = (ModeFromRecords || NameJitMaps) && IsAnonymousForPerf(filename);
         if (jitMap) filename = PerfMapName(pid);
         var kind = jitMap ? ImageKind.Anonymous : ClassifyMapping(filename);
         buildId ??= BuildIdOf?.Invoke(filename);

@@ -25,12 +25,13 @@ public sealed record ImportResult(string Source, string Format, long Samples, lo
 
 /// <summary>
 /// Takes recorded traces into a session directory, the same store live sampling writes, so every report and
-/// export works on them. Formats: perf.data (file and pipe mode, zstd-compressed).
+/// export works on them. Formats (told apart by their first bytes, <see cref="Sniff"/>): perf.data (file and pipe
+/// mode, zstd-compressed), <c>perf script</c> text, and <c>.nettrace</c> (EventPipe).
 /// </summary>
-public static class TraceImport
+public static partial class TraceImport
 {
     /// <summary>Version of the importer, stored with cached sessions: a newer importer re-imports.</summary>
-    public const int ImporterVersion = 2;
+    public const int ImporterVersion = 3;
 
     /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/> (its store is replaced).</summary>
     /// <exception cref="MalformedDataException">The file is not a trace we read, or its header is unusable.</exception>
@@ -38,8 +39,14 @@ public static class TraceImport
     {
         options ??= new ImportOptions();
         if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file", file);
-        if (!PerfDataReader.LooksLikePerfData(file))
-            throw new MalformedDataException(file, 0, "file magic", "not a perf.data file (expected PERFILE2 or PERFFILE); this xenoprof imports perf.data");
+        switch (Sniff(file))
+        {
+            case TraceFormat.PerfScript: return ImportPerfScript(file, dir, options, ct);
+            case TraceFormat.NetTrace: return ImportNetTrace(file, dir, options, ct);
+            case TraceFormat.Unknown:
+                throw new MalformedDataException(file, 0, "file magic",
+                    "not a trace this xenoprof imports: expected perf.data (PERFILE2/PERFFILE), a .nettrace (Nettrace) or perf script text");
+        }
         using var reader = PerfDataReader.Open(file);
         dir.EnsureWritable();
         var warnings = new List<string>(reader.Features.Warnings);
@@ -49,10 +56,7 @@ public static class TraceImport
         importer.Finish();
         warnings.AddRange(reader.Features.Warnings.Skip(warnings.Count));
         PerfDataImporter.WriteMeta(store, reader, file);
-        var fi = new FileInfo(file);
-        store.SetMeta("source_size", fi.Length.ToString(CultureInfo.InvariantCulture));
-        store.SetMeta("source_mtime_ns", (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture));
-        store.SetMeta("importer_version", ImporterVersion.ToString(CultureInfo.InvariantCulture));
+        WriteSourceMeta(store, file);
         if (result.UnattributedSamples > 0) store.AddCounter("unattributed_samples", result.UnattributedSamples);
         if (result.MalformedRecords > 0)
         {

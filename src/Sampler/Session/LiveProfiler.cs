@@ -14,6 +14,9 @@ public sealed record ProfilerTarget
     /// <summary>Counting starts when the target process calls exec (for a command started stopped).</summary>
     public bool EnableOnExec { get; init; }
 
+    /// <summary>Anonymous code is named by the process's JIT perf map, <c>/tmp/perf-PID.map</c> (<see cref="Attributor.NameJitMaps"/>).</summary>
+    public bool JitMaps { get; init; }
+
     /// <summary>Every CPU, every process.</summary>
     public static ProfilerTarget SystemWide { get; } = new();
 }
@@ -83,6 +86,7 @@ public sealed class LiveProfiler : IDaemonProfiler
             var buildIds = new Dictionary<string, string?>(StringComparer.Ordinal);
             var attributor = new Attributor(store, KernelLayout.Load(dir.ModulesPath))
             {
+                NameJitMaps = target.JitMaps,
                 BuildIdOf = path => Attributor.ClassifyMapping(path) != ImageKind.Elf ? null
                     : buildIds.TryGetValue(path, out var id) ? id : buildIds[path] = ElfBuildId.TryRead(path),
             };

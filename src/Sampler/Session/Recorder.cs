@@ -1,7 +1,27 @@
 namespace XenProf.Sampler.Session;
 
 /// <summary>Outcome of <see cref="Recorder.Run"/>: the command's exit code and what was collected.</summary>
-public sealed record RecordResult(int ExitCode, long Samples, long LostSamples, string StorePath);
+public sealed record RecordResult(int ExitCode, long Samples, long LostSamples, string StorePath)
+{
+    /// <summary>With <see cref="RecordOptions.Dotnet"/>: EventPipe samples added beside the perf_event ones (0 otherwise).</summary>
+    public long ManagedSamples { get; init; }
+    /// <summary>With <see cref="RecordOptions.Dotnet"/>: why no managed samples were added, or null.</summary>
+    public string? DotnetWarning { get; init; }
+}
+
+/// <summary>Options of <see cref="Recorder.Run"/> beyond the session's configuration.</summary>
+public sealed record RecordOptions
+{
+    /// <summary>
+    /// The command is a .NET program: it runs with its JIT perf map on (<c>DOTNET_PerfMapEnabled=1</c>, and W^X off so
+    /// JIT code is anonymous memory perf's map naming applies to; dependencies.md §5a), and an EventPipe session
+    /// (<see cref="Import.NetTrace.EventPipeCollector"/>) records its managed stacks into <c>dotnet.nettrace</c> in the
+    /// session, imported into the store at the end as events THREAD_SAMPLE_MANAGED/EXTERNAL with method names.
+    /// </summary>
+    public bool Dotnet { get; init; }
+    /// <summary>How long to wait for the .NET runtime's diagnostics socket.</summary>
+    public TimeSpan DotnetConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
 
 /// <summary>
 /// One-shot profiling of a command, like operf: the command is started stopped before exec, events are
@@ -18,16 +38,20 @@ public static class Recorder
     /// <see cref="LiveProfiler.Open"/> throws.
     /// </summary>
     public static RecordResult Run(SessionDirectory dir, SessionConfig config, string command, IReadOnlyList<string> args, CancellationToken ct,
-        Action<long, long>? progress = null)
+        Action<long, long>? progress = null, RecordOptions? options = null)
     {
+        options ??= new RecordOptions();
         dir.EnsureWritable();
-        using var child = XenProf.Hypervisor.PerfEvents.StoppedChild.Start(command, args);
-        var target = config.SystemWide ? ProfilerTarget.SystemWide : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true };
+        var env = options.Dotnet ? DotnetRecording.Environment : null;
+        using var child = XenProf.Hypervisor.PerfEvents.StoppedChild.Start(command, args, env);
+        DotnetRecording? dotnet = null;
+        var target = config.SystemWide ? ProfilerTarget.SystemWide with { JitMaps = options.Dotnet } : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true, JitMaps = options.Dotnet };
         var profiler = LiveProfiler.Open(dir, config, target);
         try
         {
             if (config.SystemWide) profiler.Enable(); else profiler.MarkEnabledOnExec();
             child.Continue();
+            if (options.Dotnet) dotnet = DotnetRecording.Start(dir, child.Pid, options.DotnetConnectTimeout, ct);
             while (!child.HasExited)
             {
                 if (ct.IsCancellationRequested) { child.Dispose(); break; }
@@ -39,8 +63,12 @@ public static class Recorder
         }
         finally
         {
+            dotnet?.Stop();
             profiler.Dispose();
         }
-        return new RecordResult(child.HasExited ? child.ExitCode : 130, profiler.Samples, profiler.LostSamples, dir.StorePath);
+        var result = new RecordResult(child.HasExited ? child.ExitCode : 130, profiler.Samples, profiler.LostSamples, dir.StorePath);
+        if (dotnet == null) return result;
+        var (managed, warning) = dotnet.ImportInto(dir, ct);
+        return result with { ManagedSamples = managed, DotnetWarning = warning };
     }
 }

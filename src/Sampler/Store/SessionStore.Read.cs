@@ -48,6 +48,18 @@ public sealed partial class SessionStore
         return d;
     }
 
+    /// <summary>
+    /// Names the source gave its frames (<c>frame_names</c>): frame id to name, null where the source said it found
+    /// no symbol; frames the source left to the symbolizer are absent.
+    /// </summary>
+    public IReadOnlyDictionary<FrameId, string?> ReadFrameNames()
+    {
+        var d = new Dictionary<FrameId, string?>();
+        using var r = Query("SELECT frame_id, name FROM frame_names");
+        while (r.Read()) d[new FrameId(r.GetInt64(0))] = r.IsDBNull(1) ? null : r.GetString(1);
+        return d;
+    }
+
     /// <summary>Stack nodes by id.</summary>
     public IReadOnlyDictionary<StackId, StoredStack> ReadStacks()
     {
@@ -140,7 +152,8 @@ public sealed partial class SessionStore
 
     /// <summary>
     /// Checks the store's references, in the spirit of pprof's CheckValid: every sample names an existing
-    /// event and a non-root stack, every stack an existing frame and parent, every frame an existing image.
+    /// event and a non-root stack, every stack an existing frame and parent, every frame an existing image, every frame name an existing frame
+    /// (and every frame of a managed module has one).
     /// Returns the problems found (empty when valid), at most 20.
     /// </summary>
     public IReadOnlyList<string> Validate()
@@ -162,6 +175,9 @@ public sealed partial class SessionStore
         Check("frames with an unknown image", "SELECT COUNT(*) FROM frames WHERE image_id NOT IN (SELECT id FROM images)");
         Check("mappings with an unknown image", "SELECT COUNT(*) FROM mappings WHERE image_id NOT IN (SELECT id FROM images)");
         Check("samples with a weight below 1", "SELECT COUNT(*) FROM samples WHERE weight < 1");
+        Check("frame names of an unknown frame", "SELECT COUNT(*) FROM frame_names WHERE frame_id NOT IN (SELECT id FROM frames)");
+        Check("empty frame names", "SELECT COUNT(*) FROM frame_names WHERE name = ''");
+        Check("managed-module frames without a name", "SELECT COUNT(*) FROM frames f JOIN images i ON i.id = f.image_id WHERE i.kind = 7 AND f.id NOT IN (SELECT frame_id FROM frame_names)");
         return problems;
     }
 

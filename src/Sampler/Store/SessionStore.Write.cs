@@ -98,6 +98,40 @@ public sealed partial class SessionStore
         return id;
     }
 
+    /// <summary>
+    /// Returns the id of a frame the source named itself (<c>frame_names</c>, schema v2): <paramref name="name"/> in
+    /// <paramref name="image"/>, at <paramref name="address"/> when the source gives one, else at the image's next
+    /// ordinal (one frame per name). Frames of one address with different names (inlined functions perf script
+    /// lists on one IP) stay distinct frames. A null <paramref name="name"/> records that the source found no
+    /// symbol there (perf script's <c>[unknown]</c>): reports leave the frame unnamed instead of looking its
+    /// address up as if it were a file offset.
+    /// </summary>
+    public FrameId InternNamedFrame(ImageId image, string? name, ulong? address = null)
+    {
+        RequireWritable();
+        if (name is { Length: 0 }) throw new ArgumentException("a frame name is null (unknown) or not empty", nameof(name));
+        if (_namedFrameIds.TryGetValue((image.Value, name, address), out var id)) return id;
+        ulong offset;
+        if (address is { } a) offset = a;
+        else
+        {
+            offset = _nextOrdinal.GetValueOrDefault(image.Value, 1UL);
+            _nextOrdinal[image.Value] = offset + 1;
+        }
+        id = new FrameId(_nextFrame++);
+        _insFrame ??= Prepare("INSERT INTO frames(id, image_id, offset) VALUES ($i,$m,$o)", "$i", "$m", "$o");
+        _insFrame.Parameters[0].Value = id.Value;
+        _insFrame.Parameters[1].Value = image.Value;
+        _insFrame.Parameters[2].Value = unchecked((long)offset);
+        _insFrame.ExecuteNonQuery();
+        _insFrameName ??= Prepare("INSERT INTO frame_names(frame_id, name) VALUES ($f,$n)", "$f", "$n");
+        _insFrameName.Parameters[0].Value = id.Value;
+        _insFrameName.Parameters[1].Value = (object?)name ?? DBNull.Value;
+        _insFrameName.ExecuteNonQuery();
+        _namedFrameIds[(image.Value, name, address)] = id;
+        return id;
+    }
+
     /// <summary>Returns the id of the stack node "<paramref name="frame"/> called from <paramref name="parent"/>" (parent 0 = root), adding it on first use.</summary>
     public StackId InternStack(StackId parent, FrameId frame)
     {

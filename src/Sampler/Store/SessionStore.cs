@@ -17,8 +17,10 @@ public sealed partial class SessionStore : IDisposable
     private readonly Dictionary<(string, string?), ImageId> _imageIds = new();
     private readonly Dictionary<(long, ulong), FrameId> _frameIds = new();
     private readonly Dictionary<(long, long), StackId> _stackIds = new();
+    private readonly Dictionary<(long, string?, ulong?), FrameId> _namedFrameIds = new();
+    private readonly Dictionary<long, ulong> _nextOrdinal = new();
     private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
-    private SqliteCommand? _insSample, _insFrame, _insStack;
+    private SqliteCommand? _insSample, _insFrame, _insStack, _insFrameName;
 
     private SessionStore(SqliteConnection db, string path, bool writable)
     {
@@ -99,6 +101,17 @@ public sealed partial class SessionStore : IDisposable
             while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
         using (var r = Query("SELECT id, image_id, offset FROM frames"))
             while (r.Read()) { var id = r.GetInt64(0); _frameIds[(r.GetInt64(1), (ulong)r.GetInt64(2))] = new FrameId(id); _nextFrame = Math.Max(_nextFrame, id + 1); }
+        using (var r = Query("SELECT f.id, f.image_id, f.offset, n.name, i.kind FROM frame_names n JOIN frames f ON f.id = n.frame_id JOIN images i ON i.id = f.image_id"))
+            while (r.Read())
+            {
+                // Which frames were given an address cannot be told from the row; ordinals are re-keyed without one.
+                long image = r.GetInt64(1);
+                var offset = unchecked((ulong)r.GetInt64(2));
+                var name = r.IsDBNull(3) ? null : r.GetString(3);
+                _namedFrameIds[(image, name, offset)] = new FrameId(r.GetInt64(0));
+                _namedFrameIds.TryAdd((image, name, null), new FrameId(r.GetInt64(0)));
+                _nextOrdinal[image] = Math.Max(_nextOrdinal.GetValueOrDefault(image, 1UL), offset + 1);
+            }
         using (var r = Query("SELECT id, parent_id, frame_id FROM stacks"))
             while (r.Read()) { var id = r.GetInt64(0); _stackIds[(r.GetInt64(1), r.GetInt64(2))] = new StackId(id); _nextStack = Math.Max(_nextStack, id + 1); }
     }
@@ -116,7 +129,7 @@ public sealed partial class SessionStore : IDisposable
     private void BeginWrite()
     {
         _tx = _db.BeginTransaction();
-        foreach (var c in new[] { _insSample, _insFrame, _insStack }) if (c != null) c.Transaction = _tx;
+        foreach (var c in new[] { _insSample, _insFrame, _insStack, _insFrameName }) if (c != null) c.Transaction = _tx;
     }
 
     private void RequireWritable()
@@ -135,7 +148,7 @@ public sealed partial class SessionStore : IDisposable
             // Fold the WAL back into the main file so a finished session is one self-contained file.
             try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); } catch (SqliteException) { /* readers still attached: WAL stays */ }
         }
-        _insSample?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose();
+        _insSample?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
         _db.Dispose();
     }
 

@@ -33,6 +33,11 @@ public enum ImageKind
     /// <summary>A kernel given as a file (a vmlinux, System.map or kallsyms copy), e.g. a passive domain's
     /// <c>domainN-kernel</c>; offsets are absolute kernel addresses; the file is the path itself or meta <c>image_file:NAME</c>.</summary>
     KernelImage = 7,
+    /// <summary>
+    /// A managed (.NET) module as an EventPipe trace names it (<c>System.Private.CoreLib</c>, the program's assembly);
+    /// its frames carry their method names in <c>frame_names</c>, offsets are the JIT-code address when known, else an ordinal.
+    /// </summary>
+    Managed = 8,
 }
 
 /// <summary>CPU mode a sample was taken in (per <c>perf_event_header.misc &amp; 7</c>, formats.md §2.1; xenoprof modes map onto it).</summary>

@@ -14,6 +14,15 @@ namespace XenProf.Sampler.Store;
 /// mappings(id, domain, pid, image_id, start, limit, pgoff, time_ns)   -- [start, limit) runtime addresses
 /// frames(id, image_id, offset)           -- offset: file offset for ELF, absolute address for kernel,
 ///                                        -- modules and hypervisor; caller frames hold the raw return address
+/// frame_names(frame_id, name)            -- (v2) the symbol name the source itself gave a frame: perf script's
+///                                        -- sym, a .nettrace's Namespace.Type.Method(args). Sources that give
+///                                        -- names, not bytes to look up, store them here (like pprof's
+///                                        -- Location→Function); reports prefer this name over a symbolizer's. Such
+///                                        -- frames' images are the dso or managed module; their offset is the
+///                                        -- source's address when it gives one, else a per-image ordinal (1, 2, …
+///                                        -- in order of first use). name NULL: the source found no symbol there
+///                                        -- (perf's [unknown]); reports leave it unnamed rather than look the
+///                                        -- address up
 /// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
 ///                                        -- the caller's stack, 0 at the root
 /// samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight)
@@ -21,11 +30,14 @@ namespace XenProf.Sampler.Store;
 ///                                        -- samples (1 each, larger for merged/imported samples)
 /// counters(name, value)                  -- lost_samples, lost_records, throttled, unknown_records, …
 /// </code>
+/// Version history: 1 — frames are (image, offset) only; 2 — adds <c>frame_names</c> and
+/// <see cref="ImageKind.Managed"/>. Readers refuse other versions (stores are caches of a recording or an import:
+/// re-record or re-import).
 /// </summary>
 public static class StoreSchema
 {
     /// <summary>Schema version written to <c>meta.schema_version</c>; readers refuse other versions.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>File name of the database inside a session directory.</summary>
     public const string FileName = "samples.db";
@@ -47,6 +59,7 @@ public static class StoreSchema
             pgoff INTEGER NOT NULL, time_ns INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS frames(id INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images(id),
             offset INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS frame_names(frame_id INTEGER PRIMARY KEY REFERENCES frames(id), name TEXT);
         CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, frame_id INTEGER NOT NULL
             REFERENCES frames(id));
         CREATE TABLE IF NOT EXISTS samples(time_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, domain INTEGER NOT NULL,

@@ -5,15 +5,15 @@ using XenProf.Sampler.Session;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>xenoprof import FILE</c>: takes a recorded trace (perf.data) into a session store, as live sampling writes it.</summary>
+/// <summary><c>xenoprof import FILE</c>: takes a recorded trace (perf.data, perf script text, .nettrace) into a session store, as live sampling writes it.</summary>
 internal static class ImportCommand
 {
     public static Command Create()
     {
         var dir = CommonOptions.SessionDir();
-        var file = new Argument<string>("file") { Description = "Trace to import: a perf.data file (file or pipe mode, -z compressed)" };
+        var file = new Argument<string>("file") { Description = "Trace to import: a perf.data file (file or pipe mode, -z compressed), perf script output, or a .nettrace (EventPipe); told apart by content" };
         var kallsyms = CommonOptions.Kallsyms();
-        var cmd = new Command("import", "Import a recorded trace (perf.data) into a session, so every report works on it") { file, dir, kallsyms, Run.Verbose };
+        var cmd = new Command("import", "Import a recorded trace (perf.data, perf script text, .nettrace) into a session, so every report works on it") { file, dir, kallsyms, Run.Verbose };
         cmd.SetAction(pr => Run.Guarded("import", pr.GetValue(Run.Verbose), ct => Execute(
             pr.GetValue(file)!, new SessionDirectory(pr.GetValue(dir)!), pr.GetValue(kallsyms), Console.Error, ct)));
         return cmd;

@@ -16,21 +16,23 @@ internal static class RecordCommand
         var ev = CommonOptions.Event();
         var callgraph = new Option<bool>("--callgraph", "-g") { Description = "Record kernel and user callchains (frame pointers)" };
         var systemWide = new Option<bool>("--system-wide", "-a") { Description = "Sample every CPU and process while the command runs" };
+        var dotnet = new Option<bool>("--dotnet") { Description = "The command is a .NET program: also record its managed stacks through EventPipe (method names) and turn its JIT perf map on" };
         var command = new Argument<string[]>("command")
         {
             Description = $"Command and arguments to profile, after --. Default: the built-in workload ({BuiltInWorkload}: three functions taking 60/30/10 % of its time)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var cmd = new Command("record", "Profile a command from start to exit (like operf)") { dir, ev, callgraph, systemWide, command, Run.Verbose };
+        var cmd = new Command("record", "Profile a command from start to exit (like operf)") { dir, ev, callgraph, systemWide, dotnet, command, Run.Verbose };
         cmd.SetAction(pr => Run.Guarded("record", pr.GetValue(Run.Verbose), ct => Execute(
             new SessionDirectory(pr.GetValue(dir)!),
             new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph) ? 127 : 0, SystemWide = pr.GetValue(systemWide) },
-            pr.GetValue(command) ?? [], Console.Error, ct)));
+            pr.GetValue(command) ?? [], Console.Error, ct, new RecordOptions { Dotnet = pr.GetValue(dotnet) })));
         return cmd;
     }
 
     /// <summary>Records <paramref name="commandLine"/> (or the built-in workload when empty) into <paramref name="dir"/>; returns the command's exit code.</summary>
-    public static int Execute(SessionDirectory dir, SessionConfig config, IReadOnlyList<string> commandLine, TextWriter stderr, CancellationToken ct)
+    public static int Execute(SessionDirectory dir, SessionConfig config, IReadOnlyList<string> commandLine, TextWriter stderr, CancellationToken ct,
+        RecordOptions? options = null)
     {
         if (DaemonLauncher.IsRunning(dir))
             throw new UserErrorException($"a daemon is running on session {dir.Path}; shut it down (opcontrol --shutdown) or use another --session-dir");
@@ -50,8 +52,10 @@ internal static class RecordCommand
             args = commandLine.Skip(1).ToList();
         }
         var r = Progress.Run(stderr, "recording", report => Recorder.Run(dir, config, file, args, ct,
-            (samples, lost) => report($"{samples} samples, {lost} lost")));
+            (samples, lost) => report($"{samples} samples, {lost} lost"), options));
         stderr.WriteLine($"xenoprof record: {r.Samples} samples, {r.LostSamples} lost, written to {r.StorePath}");
+        if (options?.Dotnet == true)
+            stderr.WriteLine(r.DotnetWarning is { } w ? $"xenoprof record: warning: --dotnet: {w}" : $"xenoprof record: {r.ManagedSamples} EventPipe samples of managed stacks added");
         return r.ExitCode;
     }
 }

@@ -32,10 +32,10 @@ internal static class CommonOptions
         Description = "Kernel symbols (a copy of /proc/kallsyms) of the machine the trace was recorded on; default: this machine's when the trace was recorded here",
     };
 
-    /// <summary>Optional trace file for verbs that report straight from a perf.data (imported into a cached session beside it).</summary>
+    /// <summary>Optional trace file for verbs that report straight from a trace file (perf.data, perf script text, .nettrace), imported into a cached session beside it.</summary>
     public static Argument<string?> TraceFile() => new("file")
     {
-        Description = "perf.data to report on directly (imported into FILE.xenoprof/ and reused while the file is unchanged); default: the session in --session-dir",
+        Description = "Trace to report on directly: perf.data, perf script text or .nettrace (imported into FILE.xenoprof/ and reused while the file is unchanged); default: the session in --session-dir",
         Arity = ArgumentArity.ZeroOrOne,
     };
 }

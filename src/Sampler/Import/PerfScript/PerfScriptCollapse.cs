@@ -37,6 +37,9 @@ public sealed record CollapseOptions
     public string? EventFilter { get; init; }
     /// <summary>Where the reference collapsers differ.</summary>
     public CollapseDialect Dialect { get; init; } = CollapseDialect.FlameGraph;
+    /// <summary>Count each sample once, ignoring the period its event line shows (the reference collapsers sum periods);
+    /// how the session store counts samples.</summary>
+    public bool CountSamples { get; init; }
 }
 
 /// <summary>
@@ -143,7 +146,7 @@ public static class PerfScriptCollapse
                     }
                 }
                 // perl: "if (not $period) { $period = 1 }": an empty or 0 period counts 1.
-                period = periodText.Length == 0 || periodText.TrimStart('0').Length == 0 ? 1 : long.Parse(periodText, System.Globalization.CultureInfo.InvariantCulture);
+                period = o.CountSamples || periodText.Length == 0 || periodText.TrimStart('0').Length == 0 ? 1 : long.Parse(periodText, System.Globalization.CultureInfo.InvariantCulture);
                 pname = o.Tid ? $"{comm}-{pid}/{tid}" : o.Pid ? $"{comm}-{pid}" : comm;
                 pname = pname.Replace(' ', '_');
                 if (sameLineFrame == null) continue;

@@ -1,0 +1,102 @@
+using System.Text;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Sampler.Import.PerfScript;
+
+/// <summary>
+/// Writes <c>perf script</c> text into a session store. Frames keep perf's own names (<c>frame_names</c>): one
+/// image per dso, the frame at its IP; <c>[unknown]</c> symbols are stored as "no name" so reports do not look a
+/// runtime address up as a file offset. Each distinct event name becomes an event; each sample counts 1, as
+/// opreport counts samples (the period of an event's first sample is noted in its description and count).
+/// A sample with no frame at all is kept on an <c>[unknown]</c> frame so totals match the input.
+/// </summary>
+internal sealed class PerfScriptImporter(SessionStore store)
+{
+    private readonly Dictionary<string, EventId> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ImageId> _images = new(StringComparer.Ordinal);
+    private readonly Dictionary<(int, int), string> _threads = [];
+    private readonly List<FrameId> _rootFirst = [];
+
+    /// <summary>Samples written.</summary>
+    public long Samples { get; private set; }
+
+    /// <summary>Event names in order of first appearance.</summary>
+    public IReadOnlyList<string> EventNames => _events.Keys.ToList();
+
+    /// <summary>Reads all of <paramref name="input"/> (Latin-1, so every byte round-trips) and returns the reader's counts.</summary>
+    public PerfScriptReader Import(Stream input, IProgress<double>? progress, CancellationToken ct)
+    {
+        var reader = new PerfScriptReader();
+        using var text = new StreamReader(input, Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
+        long length = input.CanSeek ? input.Length : 0, lastReport = 0;
+        foreach (var s in reader.Read(text))
+        {
+            Add(s);
+            if ((Samples & 0xfff) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (progress != null && length > 0 && input.Position - lastReport > length / 100)
+                {
+                    lastReport = input.Position;
+                    progress.Report((double)input.Position / length);
+                }
+                if ((Samples & 0xffff) == 0) store.Commit();
+            }
+        }
+        return reader;
+    }
+
+    private void Add(PerfScriptSample s)
+    {
+        var evName = s.Event ?? "sample";
+        if (!_events.TryGetValue(evName, out var ev))
+        {
+            var e = store.AddEvent(new StoredEvent(evName, 0, 0, (ulong)(s.Period ?? 0), 0, true, true, "samples",
+                "perf script event" + (s.Period is { } p ? $", period {p} on its first sample" : "")));
+            _events[evName] = ev = e.Id;
+        }
+        int pid = s.Pid ?? s.Tid; // default fields show only the thread: each thread stands for its process
+        if (!_threads.TryGetValue((pid, s.Tid), out var comm) || comm != s.Comm)
+        {
+            // Names change on exec; the store keeps the latest. A process is named by its leader's comm, and until
+            // the leader shows up, by the thread seen.
+            _threads[(pid, s.Tid)] = s.Comm;
+            if (pid == s.Tid || !_threads.ContainsKey((pid, pid))) store.SetProcess(0, pid, 0, s.Comm);
+            store.SetThread(0, s.Tid, pid, s.Comm);
+        }
+        _rootFirst.Clear();
+        for (int i = s.Frames.Count - 1; i >= 0; i--)
+        {
+            var f = s.Frames[i];
+            _rootFirst.Add(store.InternNamedFrame(ImageOf(f.Dso), f.Symbol, f.Ip));
+        }
+        if (_rootFirst.Count == 0) _rootFirst.Add(store.InternNamedFrame(ImageOf("[unknown]"), null, 0));
+        var leafDso = s.Frames.Count > 0 ? s.Frames[0].Dso : "[unknown]";
+        var mode = KindOf(leafDso) is ImageKind.Kernel or ImageKind.KernelModule ? SampleMode.Kernel : SampleMode.User;
+        var stack = store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rootFirst));
+        store.AddSample(new StoredSample(s.TimeNs ?? 0, s.Cpu ?? 0, 0, pid, s.Tid, ev, stack, mode, 1));
+        Samples++;
+    }
+
+    private ImageId ImageOf(string dso)
+    {
+        if (_images.TryGetValue(dso, out var id)) return id;
+        return _images[dso] = store.InternImage(dso, KindOf(dso), null);
+    }
+
+    /// <summary>What perf's dso name says the image is.</summary>
+    internal static ImageKind KindOf(string dso) => dso switch
+    {
+        "[unknown]" => ImageKind.Unknown,
+        "[kernel.kallsyms]" or "[guest.kernel.kallsyms]" => ImageKind.Kernel,
+        "[vdso]" or "[vsyscall]" => ImageKind.Vdso,
+        "[heap]" or "[stack]" or "[anon]" or "[jit]" => ImageKind.Anonymous,
+        _ when dso.StartsWith("/tmp/perf-", StringComparison.Ordinal) && dso.EndsWith(".map", StringComparison.Ordinal) => ImageKind.Anonymous,
+        _ when dso.StartsWith("/memfd:", StringComparison.Ordinal) || dso.StartsWith("//anon", StringComparison.Ordinal) => ImageKind.Anonymous,
+        _ when dso.EndsWith("vmlinux", StringComparison.Ordinal) => ImageKind.Kernel,
+        _ when dso.EndsWith(".ko", StringComparison.Ordinal) => ImageKind.KernelModule,
+        _ when dso.StartsWith('[') => ImageKind.KernelModule,
+        _ when dso.StartsWith('/') || dso.StartsWith("./", StringComparison.Ordinal) => ImageKind.Elf,
+        _ => ImageKind.Anonymous,
+    };
+}

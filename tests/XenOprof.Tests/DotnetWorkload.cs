@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace XenProf.XenOprof.Tests;
+
+/// <summary>
+/// The .NET burner of the nettrace tests (tests/Sampler.Tests/Data/nettrace/burner, SOURCES.md there): Burner.Hot
+/// does three times Burner.Warm's work. Built once per test run into a temp folder, outside the repository's
+/// Directory.Build.props.
+/// </summary>
+internal static class DotnetWorkload
+{
+    private static readonly Lazy<(string? Path, string Why)> Built = new(Build);
+
+    /// <summary>The built program (an apphost), or null with the reason.</summary>
+    public static (string? Path, string Why) Program => Built.Value;
+
+    private static (string?, string) Build()
+    {
+        string? src = null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "XenProf.sln"))) { src = Path.Combine(d.FullName, "tests", "Sampler.Tests", "Data", "nettrace", "burner"); break; }
+        if (src == null || !Directory.Exists(src)) return (null, "the burner source (tests/Sampler.Tests/Data/nettrace/burner) is not beside this build");
+        var work = Directory.CreateTempSubdirectory("xenprof-burner-").FullName;
+        foreach (var f in Directory.GetFiles(src)) File.Copy(f, Path.Combine(work, Path.GetFileName(f)));
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "build", "-c", "Release", "-o", "out", "-nologo" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var exe = Path.Combine(work, "out", "burner");
+        return p.ExitCode == 0 && File.Exists(exe) ? (exe, "") : (null, $"dotnet build of the burner failed: {o}{err.Result}");
+    }
+}
