@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.PerfEvents.Records;
 using System.Globalization;
 using XenProf.Sampler.Store;
 
@@ -212,13 +213,13 @@ public sealed class Attributor
         return 0;
     }
 
-    // Callchain context markers, per include/uapi/linux/perf_event.h (formats.md §2.5).
-    private const ulong ContextHv = unchecked((ulong)-32L);
-    private const ulong ContextKernel = unchecked((ulong)-128L);
-    private const ulong ContextUser = unchecked((ulong)-512L);
-    private const ulong ContextGuestKernel = unchecked((ulong)-2176L);
-    private const ulong ContextGuestUser = unchecked((ulong)-2560L);
-    private const ulong PerfContextMax = unchecked((ulong)-4095L);
+    // Callchain context markers (formats.md §2.5), named once in the record decoder.
+    private const ulong ContextHv = PerfContext.Hv;
+    private const ulong ContextKernel = PerfContext.Kernel;
+    private const ulong ContextUser = PerfContext.User;
+    private const ulong ContextGuestKernel = PerfContext.GuestKernel;
+    private const ulong ContextGuestUser = PerfContext.GuestUser;
+    private const ulong PerfContextMax = PerfContext.Max;
 
     private bool AddFrame(int pid, ulong address, SampleMode mode)
     {

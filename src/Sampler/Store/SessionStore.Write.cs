@@ -88,13 +88,19 @@ public sealed partial class SessionStore
     {
         RequireWritable();
         if (_frameIds.TryGetValue((image.Value, offset), out var id)) return id;
-        id = new FrameId(_nextFrame++);
+        id = InsertFrame(image, offset);
+        _frameIds[(image.Value, offset)] = id;
+        return id;
+    }
+
+    private FrameId InsertFrame(ImageId image, ulong offset)
+    {
+        var id = new FrameId(_nextFrame++);
         _insFrame ??= Prepare("INSERT INTO frames(id, image_id, offset) VALUES ($i,$m,$o)", "$i", "$m", "$o");
         _insFrame.Parameters[0].Value = id.Value;
         _insFrame.Parameters[1].Value = image.Value;
         _insFrame.Parameters[2].Value = unchecked((long)offset);
         _insFrame.ExecuteNonQuery();
-        _frameIds[(image.Value, offset)] = id;
         return id;
     }
 
@@ -118,12 +124,7 @@ public sealed partial class SessionStore
             offset = _nextOrdinal.GetValueOrDefault(image.Value, 1UL);
             _nextOrdinal[image.Value] = offset + 1;
         }
-        id = new FrameId(_nextFrame++);
-        _insFrame ??= Prepare("INSERT INTO frames(id, image_id, offset) VALUES ($i,$m,$o)", "$i", "$m", "$o");
-        _insFrame.Parameters[0].Value = id.Value;
-        _insFrame.Parameters[1].Value = image.Value;
-        _insFrame.Parameters[2].Value = unchecked((long)offset);
-        _insFrame.ExecuteNonQuery();
+        id = InsertFrame(image, offset);
         _insFrameName ??= Prepare("INSERT INTO frame_names(frame_id, name) VALUES ($f,$n)", "$f", "$n");
         _insFrameName.Parameters[0].Value = id.Value;
         _insFrameName.Parameters[1].Value = (object?)name ?? DBNull.Value;
