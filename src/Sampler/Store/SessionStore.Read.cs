@@ -177,7 +177,7 @@ public sealed partial class SessionStore
         Check("samples with a weight below 1", "SELECT COUNT(*) FROM samples WHERE weight < 1");
         Check("frame names of an unknown frame", "SELECT COUNT(*) FROM frame_names WHERE frame_id NOT IN (SELECT id FROM frames)");
         Check("empty frame names", "SELECT COUNT(*) FROM frame_names WHERE name = ''");
-        Check("managed-module frames without a name", "SELECT COUNT(*) FROM frames f JOIN images i ON i.id = f.image_id WHERE i.kind = 7 AND f.id NOT IN (SELECT frame_id FROM frame_names)");
+        Check("managed-module frames without a name", "SELECT COUNT(*) FROM frames f JOIN images i ON i.id = f.image_id WHERE i.kind = " + (int)ImageKind.Managed + " AND f.id NOT IN (SELECT frame_id FROM frame_names)");
         return problems;
     }
 
