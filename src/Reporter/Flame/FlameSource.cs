@@ -43,7 +43,10 @@ public sealed partial class FlameSource : IDisposable
         _images = store.ReadImages();
         _frames = store.ReadFrames();
         _stacks = store.ReadStacks();
+        _storedNames = store.ReadFrameNames();
     }
+
+    private readonly IReadOnlyDictionary<FrameId, string?> _storedNames;
 
     /// <summary>
     /// Opens the session in <paramref name="sessionDir"/> read-only, with kernel symbols from the session's own
@@ -172,7 +175,9 @@ public sealed partial class FlameSource : IDisposable
         var image = _images[fr.Image];
         string imageName = ProfileBuilder.DisplayName(image);
         if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
-        string? symbol = _symbolizer.Symbolize(image, fr.Offset);
+        // Names the source gave its frames (perf script, EventPipe) win over the symbolizer, as in ProfileBuilder;
+        // a stored null means the source found no symbol there.
+        string? symbol = _storedNames.TryGetValue(id, out var named) ? named : _symbolizer.Symbolize(image, fr.Offset);
         var guest = GuestImage().Match(imageName);
         var kind = guest.Success ? FrameKind.Guest : KindOf(image, imageName, symbol);
         string name = symbol ?? "[" + imageName.Trim('[', ']') + "]";
@@ -244,6 +249,7 @@ public sealed partial class FlameSource : IDisposable
         ImageKind.Hypervisor => FrameKind.Hypervisor,
         ImageKind.Kernel or ImageKind.KernelModule or ImageKind.Vdso => FrameKind.Kernel,
         ImageKind.Anonymous => symbol != null ? FrameKind.Jit : FrameKind.Unknown,
+        ImageKind.Managed => FrameKind.Jit,
         _ when imageName.StartsWith('[') && imageName != "[unknown]" => FrameKind.Kernel,
         ImageKind.Unknown => FrameKind.Unknown,
         _ => FrameKind.User,
