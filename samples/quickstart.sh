@@ -8,7 +8,7 @@ dotnet build -c Release --nologo -v quiet src/XenOprof/XenOprof.csproj >/dev/nul
 x=src/XenOprof/bin/Release/net10.0/linux-x64/xenoprof
 session=${1:-out/quickstart}
 "$x" record --session-dir "$session" --callgraph
-"$x" opreport -l --session-dir "$session" --threshold 0.1
+"$x" opreport -l --session-dir "$session"
 "$x" flame --session-dir "$session" --output "$session/flame.svg" --title "hotloop (built-in workload)"
 "$x" flame --session-dir "$session" --output "$session/flame.folded"
 echo
