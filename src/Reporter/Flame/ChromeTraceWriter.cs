@@ -111,20 +111,14 @@ public static class ChromeTraceWriter
         w.WriteEndObject();
     }
 
-    private static void Meta(Utf8JsonWriter w, string name, int domain, int pid, int? tid, string value)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteString("ph", "M");
-        w.WriteNumber("pid", TrackId(domain, pid));
-        if (tid != null) w.WriteNumber("tid", TrackId(domain, tid.Value));
-        w.WriteStartObject("args");
-        w.WriteString("name", value);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
+    private static void Meta(Utf8JsonWriter w, string name, int domain, int pid, int? tid, string value) =>
+        Meta(w, name, domain, pid, tid, a => a.WriteString("name", value));
 
-    private static void MetaSort(Utf8JsonWriter w, string name, int domain, int pid, int? tid, int index)
+    private static void MetaSort(Utf8JsonWriter w, string name, int domain, int pid, int? tid, int index) =>
+        Meta(w, name, domain, pid, tid, a => a.WriteNumber("sort_index", index));
+
+    /// <summary>A metadata ("ph":"M") event for a process or thread track, its args written by <paramref name="args"/>.</summary>
+    private static void Meta(Utf8JsonWriter w, string name, int domain, int pid, int? tid, Action<Utf8JsonWriter> args)
     {
         w.WriteStartObject();
         w.WriteString("name", name);
@@ -132,7 +126,7 @@ public static class ChromeTraceWriter
         w.WriteNumber("pid", TrackId(domain, pid));
         if (tid != null) w.WriteNumber("tid", TrackId(domain, tid.Value));
         w.WriteStartObject("args");
-        w.WriteNumber("sort_index", index);
+        args(w);
         w.WriteEndObject();
         w.WriteEndObject();
     }

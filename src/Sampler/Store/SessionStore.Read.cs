@@ -97,13 +97,8 @@ public sealed partial class SessionStore
     /// </summary>
     public IEnumerable<StackTotal> ReadStackTotals(int? domain = null, long? fromNs = null, long? toNs = null)
     {
-        var where = new List<string>();
-        if (domain != null) where.Add("domain = $dom");
-        if (fromNs != null) where.Add("time_ns >= $from");
-        if (toNs != null) where.Add("time_ns < $to");
         var sql = "SELECT event_id, domain, pid, stack_id, COUNT(*), SUM(weight) FROM samples"
-                  + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
-                  + " GROUP BY event_id, domain, pid, stack_id";
+                  + SampleFilter(domain, fromNs, toNs) + " GROUP BY event_id, domain, pid, stack_id";
         using var r = Query(sql, ("$dom", domain), ("$from", fromNs), ("$to", toNs));
         while (r.Read())
             yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5));
@@ -122,11 +117,24 @@ public sealed partial class SessionStore
     /// Every sample row in time order (ties in insertion order), optionally of one domain, streamed.
     /// For time-ordered exports (speedscope, Chrome trace) and timelines.
     /// </summary>
-    public IEnumerable<StoredSample> ReadSamples(int? domain = null)
+    public IEnumerable<StoredSample> ReadSamples(int? domain = null) => ReadSampleRows(domain, null, null, " ORDER BY time_ns, rowid");
+
+    /// <summary>The WHERE clause for an optional domain and time window [from, to) ($dom, $from, $to), or "".</summary>
+    private static string SampleFilter(int? domain, long? fromNs, long? toNs)
+    {
+        var where = new List<string>();
+        if (domain != null) where.Add("domain = $dom");
+        if (fromNs != null) where.Add("time_ns >= $from");
+        if (toNs != null) where.Add("time_ns < $to");
+        return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
+    }
+
+    /// <summary>Sample rows selected by <see cref="SampleFilter"/>, in the order <paramref name="orderBy"/> gives (or storage order).</summary>
+    private IEnumerable<StoredSample> ReadSampleRows(int? domain, long? fromNs, long? toNs, string orderBy)
     {
         var sql = "SELECT time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight FROM samples"
-                  + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY time_ns, rowid";
-        using var r = Query(sql, ("$dom", domain));
+                  + SampleFilter(domain, fromNs, toNs) + orderBy;
+        using var r = Query(sql, ("$dom", domain), ("$from", fromNs), ("$to", toNs));
         while (r.Read())
             yield return new StoredSample(r.GetInt64(0), r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4),
                 new EventId(r.GetInt64(5)), new StackId(r.GetInt64(6)), (SampleMode)r.GetInt32(7), r.GetInt64(8));
