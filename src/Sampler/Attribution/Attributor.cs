@@ -182,15 +182,15 @@ public sealed class Attributor
             }
             foreach (var entry in callchain)
             {
-                if (entry >= PerfContextMax)
+                if (PerfContext.IsMarker(entry))
                 {
                     ctx = entry switch
                     {
-                        ContextKernel => SampleMode.Kernel,
-                        ContextUser => SampleMode.User,
-                        ContextHv => SampleMode.Hypervisor,
-                        ContextGuestKernel => SampleMode.GuestKernel,
-                        ContextGuestUser => SampleMode.GuestUser,
+                        PerfContext.Kernel => SampleMode.Kernel,
+                        PerfContext.User => SampleMode.User,
+                        PerfContext.Hv => SampleMode.Hypervisor,
+                        PerfContext.GuestKernel => SampleMode.GuestKernel,
+                        PerfContext.GuestUser => SampleMode.GuestUser,
                         _ => ctx,
                     };
                     continue;
@@ -209,17 +209,10 @@ public sealed class Attributor
 
     private static ulong FirstAddress(ReadOnlySpan<ulong> chain)
     {
-        foreach (var e in chain) if (e < PerfContextMax) return e;
+        foreach (var e in chain) if (!PerfContext.IsMarker(e)) return e;
         return 0;
     }
 
-    // Callchain context markers (formats.md §2.5), named once in the record decoder.
-    private const ulong ContextHv = PerfContext.Hv;
-    private const ulong ContextKernel = PerfContext.Kernel;
-    private const ulong ContextUser = PerfContext.User;
-    private const ulong ContextGuestKernel = PerfContext.GuestKernel;
-    private const ulong ContextGuestUser = PerfContext.GuestUser;
-    private const ulong PerfContextMax = PerfContext.Max;
 
     private bool AddFrame(int pid, ulong address, SampleMode mode)
     {
