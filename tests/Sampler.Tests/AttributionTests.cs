@@ -136,6 +136,27 @@ public sealed class AttributionTests : IDisposable
     }
 
     [Fact]
+    public void RepeatedCallchain_FollowsMappingChangesOfItsProcessOnly()
+    {
+        var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
+        ulong[] chain = [unchecked((ulong)-512L), 0x1100, 0x1200];
+        a.Sample(_ev, 1, 0, 20, 20, 0x1100, chain, SampleMode.User);          // nothing mapped yet
+        a.Mmap(21, 0x1000, 0x1000, 0, "/bin/other", null, true, 0);          // another process's mapping
+        a.Sample(_ev, 2, 0, 20, 20, 0x1100, chain, SampleMode.User);
+        a.Mmap(20, 0x1000, 0x1000, 0x3000, "/bin/app", null, true, 0);
+        a.Sample(_ev, 3, 0, 20, 20, 0x1100, chain, SampleMode.User);          // same raw chain, now mapped
+        a.Sample(_ev, 4, 0, 20, 20, 0x1100, chain, SampleMode.User);
+        a.Sample(_ev, 5, 0, 20, 20, 0x1100, chain.AsSpan(0, 2), SampleMode.User); // a prefix is another stack
+        a.Comm(20, 20, "app2", exec: true);
+        a.Sample(_ev, 6, 0, 20, 20, 0x1100, chain, SampleMode.User);          // exec dropped the mapping
+        Assert.Equal([
+            "[unknown]@1100 < [unknown]@1200", "[unknown]@1100 < [unknown]@1200",
+            "/bin/app@3100 < /bin/app@3200", "/bin/app@3100 < /bin/app@3200", "/bin/app@3100",
+            "[unknown]@1100 < [unknown]@1200"], SampleStacks());
+        Assert.Equal(3, a.UnmappedSamples);
+    }
+
+    [Fact]
     public void RecordsFromDifferentRingsAreAttributedInTimeOrder()
     {
         var a = new Attributor(_store, Kernel);

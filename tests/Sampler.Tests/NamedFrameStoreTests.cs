@@ -18,7 +18,7 @@ public sealed class NamedFrameStoreTests : IDisposable
         FrameId hot, hotAgain, inlined, unknown, ordinal1, ordinal2;
         using (var s = SessionStore.Create(DbPath))
         {
-            Assert.Equal("2", s.ReadMeta()["schema_version"]);
+            Assert.Equal(StoreSchema.Version.ToString(), s.ReadMeta()["schema_version"]);
             var app = s.InternImage("burner", ImageKind.Managed, null);
             var libc = s.InternImage("/usr/lib/libc.so.6", ImageKind.Elf, null);
             hot = s.InternNamedFrame(app, "Burner.Hot(int64)", 0x7f0010);

@@ -83,6 +83,85 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void SampleLog_UncommittedTailIsIgnoredAndCutOnAppend()
+    {
+        StackId st;
+        EventId ev;
+        using (var w = SessionStore.Create(DbPath))
+        {
+            ev = w.AddEvent(Clock).Id;
+            st = w.InternStack([w.InternFrame(w.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
+            for (int i = 0; i < 3; i++) w.AddSample(new StoredSample(i, 0, 0, 1, 1, ev, st, SampleMode.User, 1));
+            w.Commit();
+        }
+        // A crash after an append but before its commit leaves bytes past the committed length.
+        var log = DbPath + "-samples";
+        using (var f = new FileStream(log, FileMode.Append)) f.Write(new byte[40 * 2 + 7]);
+        using (var r = SessionStore.OpenRead(DbPath))
+        {
+            Assert.Equal(3, r.CountSamples());
+            Assert.Equal([0L, 1L, 2L], r.ReadSamples().Select(x => x.TimeNs));
+            Assert.Empty(r.Validate());
+        }
+        using (var w = SessionStore.OpenForAppend(DbPath))
+        {
+            Assert.Equal(3 * 40, new FileInfo(log).Length);
+            w.AddSample(new StoredSample(3, 1, 0, 1, 2, ev, st, SampleMode.User, 5));
+        }
+        using var r2 = SessionStore.OpenRead(DbPath);
+        Assert.Equal(4, r2.CountSamples());
+        Assert.Equal(new StoredSample(3, 1, 0, 1, 2, ev, st, SampleMode.User, 5), r2.ReadSamples().Last());
+        Assert.Equal((4L, 8L), (r2.ReadStackTotals().Single().Samples, r2.ReadStackTotals().Single().Weight));
+        Assert.Empty(r2.Validate());
+    }
+
+    [Fact]
+    public void SampleLog_MissingBytesAreReportedNotInvented()
+    {
+        using (var w = SessionStore.Create(DbPath))
+        {
+            var ev = w.AddEvent(Clock).Id;
+            var st = w.InternStack([w.InternFrame(w.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
+            for (int i = 0; i < 4; i++) w.AddSample(new StoredSample(i, 0, 0, 1, 1, ev, st, SampleMode.User, 1));
+        }
+        using (var f = new FileStream(DbPath + "-samples", FileMode.Open)) f.SetLength(40 * 3);
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Equal(3, r.ReadSamplesUnordered().Count());
+        Assert.Equal(40, r.SampleLogBytesMissing);
+        var problems = r.Validate();
+        Assert.Contains(problems, p => p.Contains("40 bytes missing from the sample log"));
+        Assert.Contains(problems, p => p.Contains("sample log holds 3 samples (weight 3) but stack_totals sums 4"));
+    }
+
+    [Fact]
+    public void SampleLog_TimeWindowsOutOfOrderRingsAndReset()
+    {
+        using var w = SessionStore.Create(DbPath);
+        var ev = w.AddEvent(Clock).Id;
+        var img = w.InternImage("/bin/x", ImageKind.Elf, null);
+        var a = w.InternStack([w.InternFrame(img, 1)]);
+        var b = w.InternStack([w.InternFrame(img, 2)]);
+        // Two rings drained in turn: times interleave in storage order; equal times keep storage order.
+        long[] times = [10, 30, 20, 20, 40, 5];
+        for (int i = 0; i < times.Length; i++) w.AddSample(new StoredSample(times[i], i, 0, 7, 7, ev, i % 2 == 0 ? a : b, SampleMode.User, 1));
+        w.Commit();
+        using (var r = SessionStore.OpenRead(DbPath))
+        {
+            Assert.Equal([5L, 10, 20, 20, 30, 40], r.ReadSamples().Select(s => s.TimeNs));
+            Assert.Equal([2, 3], r.ReadSamples().Where(s => s.TimeNs == 20).Select(s => s.Cpu));
+            var window = r.ReadStackTotals(fromNs: 10, toNs: 30).ToList();
+            Assert.Equal([(a, 2L), (b, 1L)], window.Select(t => (t.Stack, t.Samples)));
+            Assert.Equal(5, r.FirstSampleTime());
+        }
+        w.ClearSamples();
+        using var r2 = SessionStore.OpenRead(DbPath);
+        Assert.Equal(0, r2.CountSamples());
+        Assert.Empty(r2.ReadStackTotals());
+        Assert.Null(r2.FirstSampleTime());
+        Assert.Empty(r2.Validate());
+    }
+
+    [Fact]
     public void Validate_FindsDanglingReferences()
     {
         using (var s = SessionStore.Create(DbPath))

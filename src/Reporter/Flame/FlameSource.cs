@@ -58,7 +58,7 @@ public sealed partial class FlameSource : IDisposable
         var store = SessionStore.OpenRead(dir.StorePath);
         var symbolizer = new Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir));
         var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());
-        return new FlameSource(store, frames, ownsStore: true, owned: new Owned((object)frames as IDisposable, symbolizer));
+        return new FlameSource(store, SymbolCache.Wrap(store, symbolizer, frames), ownsStore: true, owned: new Owned(frames, symbolizer));
     }
 
     /// <summary>The store read.</summary>
@@ -160,8 +160,7 @@ public sealed partial class FlameSource : IDisposable
     /// <summary>Time of the session's first sample (session clock, ns), or 0 when it has none.</summary>
     public long FirstSampleNs()
     {
-        foreach (var s in Store.ReadSamples()) return s.TimeNs;
-        return 0;
+        return Store.FirstSampleTime() ?? 0;
     }
 
     /// <summary>The caller's node of stack node <paramref name="stack"/> (0 at the root).</summary>
@@ -213,11 +212,24 @@ public sealed partial class FlameSource : IDisposable
     {
         var ev = PickEvent(selection.Event);
         var sums = new Dictionary<(int, int, StackId), long>();
-        // No time order needed: read rows as stored and sum in memory (faster than sorting or GROUP BY).
-        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
+        if (selection is { Pid: null, Tid: null, FromNs: null, ToNs: null })
         {
-            var key = (s.Domain, s.Pid, s.Stack);
-            sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+            // The store keeps these sums (stack_totals): no pass over the samples.
+            foreach (var t in Store.ReadStackTotals(selection.Domain))
+            {
+                if (t.Event != ev.Id) continue;
+                var key = (GuestDomainOf(StackOf(t.Stack)[^1]) ?? t.Domain, t.Pid, t.Stack);
+                sums[key] = sums.GetValueOrDefault(key) + t.Weight;
+            }
+        }
+        else
+        {
+            // No time order needed: read samples as stored and sum in memory.
+            foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
+            {
+                var key = (s.Domain, s.Pid, s.Stack);
+                sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+            }
         }
         var list = new List<FlameStack>(sums.Count);
         foreach (var ((dom, pid, stack), n) in sums)

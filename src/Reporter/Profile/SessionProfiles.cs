@@ -25,7 +25,7 @@ public static class SessionProfiles
         var dir = new SessionDirectory(sessionDir);
         using var store = SessionStore.OpenRead(dir.StorePath);
         using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());
-        return ProfileBuilder.Build(store, frames, options);
+        return ProfileBuilder.Build(store, SymbolCache.Wrap(store, symbolizer, frames), options);
     }
 
     /// <summary>Symbolizer options for a session: its own kallsyms/modules snapshot when present, else /proc.</summary>

@@ -95,6 +95,9 @@ public sealed class Symbolizer : IDisposable
     /// <param name="options">Options, or null for the defaults.</param>
     public Symbolizer(SymbolizerOptions? options = null) => _options = options ?? new SymbolizerOptions();
 
+    /// <summary>The options this symbolizer was made with.</summary>
+    public SymbolizerOptions Options => _options;
+
     /// <summary>Problems met so far, each once, in the order met.</summary>
     public IReadOnlyList<SymbolizerWarning> Warnings => _warnings;
 

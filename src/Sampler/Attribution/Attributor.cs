@@ -19,6 +19,7 @@ public sealed class Attributor
     private readonly Dictionary<int, string> _comms = new();
     private readonly Dictionary<string, ImageId> _kernelImages = new();
     private readonly List<FrameId> _frames = new(128);
+    private readonly CallchainCache _chains = new();
     private ImageId? _unknownImage;
     private readonly List<(ulong Start, ulong End, string Name)> _recordedKernelMaps = new();
     private (ulong Start, ulong End)? _recordedKernel;
@@ -72,7 +73,7 @@ public sealed class Attributor
     /// <summary>A COMM record: thread <paramref name="tid"/> of <paramref name="pid"/> is now named <paramref name="comm"/>; <paramref name="exec"/> when caused by exec (the old mappings are gone).</summary>
     public void Comm(int pid, int tid, string comm, bool exec)
     {
-        if (exec && pid == tid && _spaces.TryGetValue(pid, out var space)) space.Clear();
+        if (exec && pid == tid && _spaces.TryGetValue(pid, out var space)) { space.Clear(); _chains.Invalidate(pid); }
         if (pid == tid)
         {
             _comms[pid] = comm;
@@ -86,6 +87,7 @@ public sealed class Attributor
     {
         if (pid == ppid) return; // a new thread shares its process's address space
         if (_spaces.TryGetValue(ppid, out var parent)) _spaces[pid] = parent.Clone();
+        _chains.Invalidate(pid);
         var comm = _comms.TryGetValue(ppid, out var c) ? c : ":" + pid.ToString(CultureInfo.InvariantCulture);
         _comms[pid] = comm;
         _store.SetProcess(Domain, pid, ppid, comm);
@@ -111,6 +113,7 @@ public sealed class Attributor
         var image = _store.InternImage(filename, kind, buildId);
         if (!_spaces.TryGetValue(pid, out var space)) _spaces[pid] = space = new AddressSpace();
         space.Add(new Mapping(start, start + length, pgoff, image, kind, filename));
+        _chains.Invalidate(pid);
         _store.AddMapping(Domain, pid, image, start, start + length, pgoff, timeNs);
     }
 
@@ -124,6 +127,7 @@ public sealed class Attributor
     {
         if (!ModeFromRecords) return;
         ulong end = length == 0 || start + length < start ? ulong.MaxValue : start + length;
+        _chains.InvalidateAll();
         if (filename.StartsWith(KernelLayout.KernelImageName, StringComparison.Ordinal))
         {
             _recordedKernel = (start, end);
@@ -161,6 +165,19 @@ public sealed class Attributor
     /// (formats.md §2.5); when empty the sample's <paramref name="ip"/> alone forms the stack.
     /// </summary>
     public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1)
+    {
+        // The same (process, address space, IP, callchain) always makes the same stack: attribute it once.
+        if (!_chains.TryGet(pid, ip, mode, callchain, out var stack, out var leafMapped))
+        {
+            (stack, leafMapped) = Attribute(pid, ip, callchain, mode);
+            _chains.Add(pid, ip, mode, callchain, stack, leafMapped);
+        }
+        if (!leafMapped) UnmappedSamples++;
+        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight));
+        SamplesWritten++;
+    }
+
+    private (StackId Stack, bool LeafMapped) Attribute(int pid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode)
     {
         _frames.Clear();
         bool leafMapped;
@@ -200,11 +217,8 @@ public sealed class Attributor
             }
             if (_frames.Count == 0) leafMapped = AddFrame(pid, ip, mode);
         }
-        if (!leafMapped) UnmappedSamples++;
         _frames.Reverse();
-        var stack = _store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames));
-        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight));
-        SamplesWritten++;
+        return (_store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames)), leafMapped);
     }
 
     private static ulong FirstAddress(ReadOnlySpan<ulong> chain)

@@ -56,6 +56,7 @@ public static partial class TraceImport
     {
         dir.EnsureWritable();
         using var store = SessionStore.Create(dir.StorePath);
+        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
         var importer = new PerfScriptImporter(store);
         PerfScriptReader reader;
         using (var input = File.OpenRead(file)) reader = importer.Import(input, options.Progress, ct);
@@ -76,6 +77,7 @@ public static partial class TraceImport
     {
         dir.EnsureWritable();
         using var store = SessionStore.Create(dir.StorePath);
+        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
         var importer = new NetTraceImporter(store);
         importer.Import(file, Path.Combine(dir.Path, "nettrace.etlx"), options.Progress, ct);
         store.SetMeta("source", "nettrace");

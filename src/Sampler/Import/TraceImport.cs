@@ -51,6 +51,7 @@ public static partial class TraceImport
         dir.EnsureWritable();
         var warnings = new List<string>(reader.Features.Warnings);
         using var store = SessionStore.Create(dir.StorePath);
+        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
         var importer = new PerfDataImporter(store, reader);
         var result = reader.Read(importer, options.Progress, ct);
         importer.Finish();

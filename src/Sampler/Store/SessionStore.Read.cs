@@ -91,53 +91,87 @@ public sealed partial class SessionStore
         return d;
     }
 
+    /// <summary><c>meta</c> key holding the sample log's committed length in bytes (schema v3).</summary>
+    internal const string SampleLogBytesKey = "sample_log_bytes";
+
+    /// <summary>Committed length of the sample log in bytes (a writer's own pending samples are flushed first).</summary>
+    private long CommittedLogBytes()
+    {
+        if (IsWritable && _log != null) FlushPending(durable: false);
+        var v = ScalarString($"SELECT value FROM meta WHERE key='{SampleLogBytesKey}'");
+        return v != null && long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
+    /// <summary>
+    /// Bytes the database says the sample log holds but the file lacks (a store copied without its
+    /// <c>samples.db-samples</c>, or cut short by a machine crash); 0 when whole. Set by the last full read.
+    /// </summary>
+    public long SampleLogBytesMissing { get; private set; }
+
     /// <summary>
     /// Sample totals grouped by (event, domain, pid, stack), optionally restricted to one domain and a
-    /// time window [<paramref name="fromNs"/>, <paramref name="toNs"/>).
+    /// time window [<paramref name="fromNs"/>, <paramref name="toNs"/>). Without a window they come from
+    /// <c>stack_totals</c> (no per-sample work); with one, from a pass over the sample log.
     /// </summary>
     public IEnumerable<StackTotal> ReadStackTotals(int? domain = null, long? fromNs = null, long? toNs = null)
     {
-        var sql = "SELECT event_id, domain, pid, stack_id, COUNT(*), SUM(weight) FROM samples"
-                  + SampleFilter(domain, fromNs, toNs) + " GROUP BY event_id, domain, pid, stack_id";
-        using var r = Query(sql, ("$dom", domain), ("$from", fromNs), ("$to", toNs));
-        while (r.Read())
-            yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5));
+        if (fromNs == null && toNs == null)
+        {
+            if (IsWritable) CommittedLogBytes();
+            var sql = "SELECT event_id, domain, pid, stack_id, samples, weight FROM stack_totals"
+                      + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, stack_id";
+            using var r = Query(sql, ("$dom", domain));
+            while (r.Read())
+                yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5));
+            yield break;
+        }
+        var sums = new Dictionary<TotalKey, (long Samples, long Weight)>();
+        foreach (var s in ReadSamplesUnordered(domain, fromNs, toNs))
+        {
+            ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid), out _);
+            t.Samples++;
+            t.Weight += s.Weight;
+        }
+        foreach (var (k, v) in sums.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Stack))
+            yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight);
     }
 
-    /// <summary>Number of sample rows.</summary>
-    public long CountSamples()
-    {
-        using var c = _db.CreateCommand();
-        c.Transaction = _tx;
-        c.CommandText = "SELECT COUNT(*) FROM samples";
-        return (long)c.ExecuteScalar()!;
-    }
+    /// <summary>Number of samples (sample log records) committed.</summary>
+    public long CountSamples() => CommittedLogBytes() / SampleLog.RecordSize;
 
     /// <summary>
-    /// Every sample row in time order (ties in insertion order), optionally of one domain, streamed.
-    /// For time-ordered exports (speedscope, Chrome trace) and timelines.
+    /// Every sample in time order (ties in storage order), optionally of one domain. For time-ordered exports
+    /// (speedscope, Chrome trace) and timelines. Holds the selected samples in memory when the log is not already
+    /// in time order (several rings drained in turn can interleave); streams otherwise.
     /// </summary>
-    public IEnumerable<StoredSample> ReadSamples(int? domain = null) => ReadSampleRows(domain, null, null, " ORDER BY time_ns, rowid");
-
-    /// <summary>The WHERE clause for an optional domain and time window [from, to) ($dom, $from, $to), or "".</summary>
-    private static string SampleFilter(int? domain, long? fromNs, long? toNs)
+    public IEnumerable<StoredSample> ReadSamples(int? domain = null)
     {
-        var where = new List<string>();
-        if (domain != null) where.Add("domain = $dom");
-        if (fromNs != null) where.Add("time_ns >= $from");
-        if (toNs != null) where.Add("time_ns < $to");
-        return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
+        var list = new List<StoredSample>();
+        long last = long.MinValue;
+        bool sorted = true;
+        foreach (var s in ReadSamplesUnordered(domain))
+        {
+            if (s.TimeNs < last) sorted = false;
+            last = s.TimeNs;
+            list.Add(s);
+        }
+        if (!sorted)
+        {
+            var keys = new (long Time, int Index)[list.Count];
+            for (int i = 0; i < keys.Length; i++) keys[i] = (list[i].TimeNs, i);
+            var items = list.ToArray();
+            Array.Sort(keys, items);
+            return items;
+        }
+        return list;
     }
 
-    /// <summary>Sample rows selected by <see cref="SampleFilter"/>, in the order <paramref name="orderBy"/> gives (or storage order).</summary>
-    private IEnumerable<StoredSample> ReadSampleRows(int? domain, long? fromNs, long? toNs, string orderBy)
+    /// <summary>Time of the earliest sample (ns, the source's clock), or null when there are none.</summary>
+    public long? FirstSampleTime()
     {
-        var sql = "SELECT time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight FROM samples"
-                  + SampleFilter(domain, fromNs, toNs) + orderBy;
-        using var r = Query(sql, ("$dom", domain), ("$from", fromNs), ("$to", toNs));
-        while (r.Read())
-            yield return new StoredSample(r.GetInt64(0), r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4),
-                new EventId(r.GetInt64(5)), new StackId(r.GetInt64(6)), (SampleMode)r.GetInt32(7), r.GetInt64(8));
+        long? first = null;
+        foreach (var s in ReadSamplesUnordered()) if (first == null || s.TimeNs < first) first = s.TimeNs;
+        return first;
     }
 
     /// <summary>Threads keyed by (domain, tid): owning pid and name.</summary>
@@ -161,31 +195,50 @@ public sealed partial class SessionStore
     /// <summary>
     /// Checks the store's references, in the spirit of pprof's CheckValid: every sample names an existing
     /// event and a non-root stack, every stack an existing frame and parent, every frame an existing image, every frame name an existing frame
-    /// (and every frame of a managed module has one).
+    /// (and every frame of a managed module has one), and the sample log agrees with <c>stack_totals</c>.
     /// Returns the problems found (empty when valid), at most 20.
     /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        void Add(long n, string what) { if (n > 0 && problems.Count < 20) problems.Add($"{n} {what}"); }
         void Check(string what, string sql)
         {
             using var c = _db.CreateCommand();
             c.Transaction = _tx;
             c.CommandText = sql;
-            var n = (long)c.ExecuteScalar()!;
-            if (n > 0 && problems.Count < 20) problems.Add($"{n} {what}");
+            Add((long)c.ExecuteScalar()!, what);
         }
-        Check("samples with an unknown event", "SELECT COUNT(*) FROM samples WHERE event_id NOT IN (SELECT id FROM events)");
-        Check("samples with an unknown or empty stack", "SELECT COUNT(*) FROM samples WHERE stack_id NOT IN (SELECT id FROM stacks)");
+        Check("sample totals with an unknown event", "SELECT COUNT(*) FROM stack_totals WHERE event_id NOT IN (SELECT id FROM events)");
+        Check("sample totals with an unknown or empty stack", "SELECT COUNT(*) FROM stack_totals WHERE stack_id NOT IN (SELECT id FROM stacks)");
         Check("stacks with an unknown frame", "SELECT COUNT(*) FROM stacks WHERE frame_id NOT IN (SELECT id FROM frames)");
         Check("stacks with an unknown parent", "SELECT COUNT(*) FROM stacks WHERE parent_id <> 0 AND parent_id NOT IN (SELECT id FROM stacks)");
         Check("stacks whose parent is not older", "SELECT COUNT(*) FROM stacks WHERE parent_id >= id");
         Check("frames with an unknown image", "SELECT COUNT(*) FROM frames WHERE image_id NOT IN (SELECT id FROM images)");
         Check("mappings with an unknown image", "SELECT COUNT(*) FROM mappings WHERE image_id NOT IN (SELECT id FROM images)");
-        Check("samples with a weight below 1", "SELECT COUNT(*) FROM samples WHERE weight < 1");
         Check("frame names of an unknown frame", "SELECT COUNT(*) FROM frame_names WHERE frame_id NOT IN (SELECT id FROM frames)");
         Check("empty frame names", "SELECT COUNT(*) FROM frame_names WHERE name = ''");
         Check("managed-module frames without a name", "SELECT COUNT(*) FROM frames f JOIN images i ON i.id = f.image_id WHERE i.kind = " + (int)ImageKind.Managed + " AND f.id NOT IN (SELECT frame_id FROM frame_names)");
+
+        var events = ReadEvents().Select(e => e.Id.Value).ToHashSet();
+        var stacks = new HashSet<long>();
+        using (var r = Query("SELECT id FROM stacks")) while (r.Read()) stacks.Add(r.GetInt64(0));
+        long badEvent = 0, badStack = 0, badWeight = 0, records = 0, weight = 0;
+        foreach (var s in ReadSamplesUnordered())
+        {
+            records++;
+            weight += s.Weight;
+            if (!events.Contains(s.Event.Value)) badEvent++;
+            if (!stacks.Contains(s.Stack.Value)) badStack++;
+            if (s.Weight < 1) badWeight++;
+        }
+        Add(badEvent, "samples with an unknown event");
+        Add(badStack, "samples with an unknown or empty stack");
+        Add(badWeight, "samples with a weight below 1");
+        Add(SampleLogBytesMissing, $"bytes missing from the sample log {SampleLog.PathFor(Path)}");
+        using (var r = Query("SELECT COALESCE(SUM(samples), 0), COALESCE(SUM(weight), 0) FROM stack_totals"))
+            if (r.Read() && (r.GetInt64(0) != records || r.GetInt64(1) != weight) && problems.Count < 20)
+                problems.Add($"sample log holds {records} samples (weight {weight}) but stack_totals sums {r.GetInt64(0)} (weight {r.GetInt64(1)})");
         return problems;
     }
 

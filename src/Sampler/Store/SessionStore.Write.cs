@@ -156,16 +156,41 @@ public sealed partial class SessionStore
         return s;
     }
 
-    /// <summary>Writes one sample.</summary>
+    /// <summary>Writes one sample: appended to the sample log and summed into its (event, domain, pid, stack) total.</summary>
     public void AddSample(in StoredSample s)
     {
         RequireWritable();
-        _insSample ??= Prepare("INSERT INTO samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight) VALUES ($a,$b,$c,$d,$e,$f,$g,$h,$i)",
-            "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i");
-        var p = _insSample.Parameters;
-        p[0].Value = s.TimeNs; p[1].Value = s.Cpu; p[2].Value = s.Domain; p[3].Value = s.Pid; p[4].Value = s.Tid;
-        p[5].Value = s.Event.Value; p[6].Value = s.Stack.Value; p[7].Value = (int)s.Mode; p[8].Value = s.Weight;
-        _insSample.ExecuteNonQuery();
+        if (s.Weight < 1) throw new ArgumentOutOfRangeException(nameof(s), s.Weight, "a sample's weight is at least 1");
+        _log!.Append(s);
+        _pendingLog = true;
+        var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid);
+        ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pendingTotals, key, out _);
+        t.Samples++;
+        t.Weight += s.Weight;
+    }
+
+    private SqliteCommand? _insTotal;
+
+    /// <summary>
+    /// Writes what <see cref="AddSample"/> buffered into the open transaction: the totals, and the sample log's new
+    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>).
+    /// </summary>
+    private void FlushPending(bool durable)
+    {
+        if (!_pendingLog) return;
+        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, stack_id, samples, weight) VALUES ($e,$d,$p,$s,$n,$w) "
+                              + "ON CONFLICT(event_id, domain, pid, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
+            "$e", "$d", "$p", "$s", "$n", "$w");
+        var p = _insTotal.Parameters;
+        foreach (var (k, v) in _pendingTotals)
+        {
+            p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Stack; p[4].Value = v.Samples; p[5].Value = v.Weight;
+            _insTotal.ExecuteNonQuery();
+        }
+        _pendingTotals.Clear();
+        _log!.Flush(durable);
+        SetMeta(SampleLogBytesKey, _log.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _pendingLog = false;
     }
 
     /// <summary>Adds <paramref name="delta"/> to a counter (see <see cref="CounterNames"/>).</summary>
@@ -176,11 +201,16 @@ public sealed partial class SessionStore
         Exec("INSERT INTO counters(name, value) VALUES ($n,$v) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value", ("$n", name), ("$v", delta));
     }
 
-    /// <summary>Deletes all samples, stacks, frames and counters (opcontrol <c>--reset</c> on a running daemon); events and processes stay.</summary>
+    /// <summary>Deletes all samples, their totals and the counters (opcontrol <c>--reset</c> on a running daemon); events, processes, stacks and frames stay.</summary>
     public void ClearSamples()
     {
         RequireWritable();
-        Exec("DELETE FROM samples; DELETE FROM counters;");
+        _pendingTotals.Clear();
+        _pendingLog = false;
+        Exec("DELETE FROM stack_totals; DELETE FROM counters;");
+        SetMeta(SampleLogBytesKey, "0");
+        Commit(); // readers see an empty log before its bytes go
+        _log!.Clear();
     }
 
     private SqliteCommand Prepare(string sql, params string[] names)

@@ -6,7 +6,8 @@ namespace XenProf.Sampler.Store;
 /// The session store: one SQLite database (<see cref="StoreSchema"/>) opened for writing by the daemon or an
 /// importer, or for reading by reporters. Writes go into an open transaction that <see cref="Commit"/> makes
 /// durable (WAL, <c>synchronous=NORMAL</c>): after a crash the store holds everything up to the last commit.
-/// Images, frames and stacks are interned in memory so writing a sample costs one prepared insert.
+/// Images, frames and stacks are interned in memory; a sample costs one 40-byte append to the sample log
+/// (<see cref="SampleLog"/>) and an in-memory sum, written to <c>stack_totals</c> at the next commit.
 /// Errors: <see cref="StoreException"/> for a file that is not a session store or has another schema version;
 /// <see cref="SqliteException"/> for I/O failures.
 /// </summary>
@@ -20,7 +21,12 @@ public sealed partial class SessionStore : IDisposable
     private readonly Dictionary<(long, string?, ulong?), FrameId> _namedFrameIds = new();
     private readonly Dictionary<long, ulong> _nextOrdinal = new();
     private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
-    private SqliteCommand? _insSample, _insFrame, _insStack, _insFrameName;
+    private SqliteCommand? _insFrame, _insStack, _insFrameName;
+    private SampleLog? _log;
+    private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
+    private bool _pendingLog;
+
+    private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid);
 
     private SessionStore(SqliteConnection db, string path, bool writable)
     {
@@ -35,16 +41,25 @@ public sealed partial class SessionStore : IDisposable
     /// <summary>True when opened with <see cref="Create"/> or <see cref="OpenForAppend"/>.</summary>
     public bool IsWritable { get; }
 
+    /// <summary>
+    /// When true (the default), <see cref="Commit"/> syncs the sample log to disk before committing, so a commit
+    /// survives a crash of the machine, not only of the process. Importers, whose store is a cache of a file,
+    /// turn it off.
+    /// </summary>
+    public bool SyncOnCommit { get; set; } = true;
+
     /// <summary>Creates a new, empty store at <paramref name="path"/> (an existing file is replaced) and opens it for writing.</summary>
     public static SessionStore Create(string path)
     {
-        foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+        foreach (var f in new[] { path, path + "-wal", path + "-shm", SampleLog.PathFor(path) })
             if (File.Exists(f)) File.Delete(f);
         var store = OpenConnection(path, writable: true);
         store.Exec(StoreSchema.CreateSql);
         store.Exec("PRAGMA synchronous=NORMAL;");
+        store._log = SampleLog.OpenForAppend(path, 0);
         store.BeginWrite();
         store.SetMeta("schema_version", StoreSchema.Version.ToString());
+        store.SetMeta(SampleLogBytesKey, "0");
         store.SetMeta("created_unix_ns", (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000).ToString());
         store.Exec("INSERT OR IGNORE INTO domains(domid, name) VALUES (0, 'dom0')");
         store.Commit();
@@ -58,6 +73,7 @@ public sealed partial class SessionStore : IDisposable
         store.CheckVersion();
         store.Exec("PRAGMA synchronous=NORMAL;");
         store.LoadInterned();
+        store._log = SampleLog.OpenForAppend(path, store.CommittedLogBytes());
         store.BeginWrite();
         return store;
     }
@@ -120,6 +136,7 @@ public sealed partial class SessionStore : IDisposable
     public void Commit()
     {
         RequireWritable();
+        FlushPending(SyncOnCommit);
         _tx?.Commit();
         _tx?.Dispose();
         _tx = null;
@@ -129,7 +146,7 @@ public sealed partial class SessionStore : IDisposable
     private void BeginWrite()
     {
         _tx = _db.BeginTransaction();
-        foreach (var c in new[] { _insSample, _insFrame, _insStack, _insFrameName }) if (c != null) c.Transaction = _tx;
+        foreach (var c in new[] { _insTotal, _insFrame, _insStack, _insFrameName }) if (c != null) c.Transaction = _tx;
     }
 
     private void RequireWritable()
@@ -142,13 +159,15 @@ public sealed partial class SessionStore : IDisposable
     {
         if (IsWritable && _tx != null)
         {
+            FlushPending(SyncOnCommit);
             _tx.Commit();
             _tx.Dispose();
             _tx = null;
             // Fold the WAL back into the main file so a finished session is one self-contained file.
             try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); } catch (SqliteException) { /* readers still attached: WAL stays */ }
         }
-        _insSample?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
+        _insTotal?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
+        _log?.Dispose();
         _db.Dispose();
     }
 

@@ -61,3 +61,10 @@ public static class CounterNames
     /// <summary>Domain switches synthesized while draining passive buffers (the dom0 driver's DOMAIN_SWITCH records).</summary>
     public const string XenDomainSwitches = "xen.domain_switches";
 }
+
+/// <summary>
+/// One frame's symbol as a reporter resolved it, kept in <c>symbol_cache</c>: <paramref name="Name"/> (null: no symbol),
+/// and, when <paramref name="Located"/>, the function's <paramref name="Start"/> and <paramref name="Size"/> (bytes) and the
+/// frame's <paramref name="Address"/>, in the image's address space (SVMA for ELF files, absolute for kernel images).
+/// </summary>
+public readonly record struct CachedSymbol(ImageId Image, ulong Offset, string? Name, bool Located, ulong Start, ulong Size, ulong Address);

@@ -25,19 +25,30 @@ namespace XenProf.Sampler.Store;
 ///                                        -- address up
 /// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
 ///                                        -- the caller's stack, 0 at the root
-/// samples(time_ns, cpu, domain, pid, tid, event_id, stack_id, mode, weight)
-///                                        -- stack_id names the leaf (sampled) frame's node; weight in
-///                                        -- samples (1 each, larger for merged/imported samples)
+/// stack_totals(event_id, domain, pid, stack_id, samples, weight)
+///                                        -- (v3) per-sample records summed by key: what reports read; samples
+///                                        -- counts records, weight sums their weights
+/// samples.db-samples                     -- (v3) the samples themselves, one fixed 40-byte record each (time_ns,
+///                                        -- weight, stack_id, pid, tid, event_id, cpu, domain, mode) in a file
+///                                        -- beside the database (<see cref="SampleLog"/>); meta.sample_log_bytes
+///                                        -- is its committed length. stack_id names the leaf (sampled) frame's
+///                                        -- node; weight in samples (1 each, larger for merged/imported samples)
+/// symbol_cache(image_id, offset, name, located, start, size, address)
+///                                        -- (v3) what the reporter's symbolizer answered for each frame, saved once
+///                                        -- for a finished import (<see cref="SessionStore.WriteSymbolCache"/>) so
+///                                        -- later reports need neither kallsyms nor the images; located 0: no
+///                                        -- function range known (start, size, address 0)
 /// counters(name, value)                  -- lost_samples, lost_records, throttled, unknown_records, …
 /// </code>
 /// Version history: 1 — frames are (image, offset) only; 2 — adds <c>frame_names</c> and
-/// <see cref="ImageKind.Managed"/>. Readers refuse other versions (stores are caches of a recording or an import:
+/// <see cref="ImageKind.Managed"/>; 3 — samples move from a table (one SQLite row each, the import bottleneck)
+/// to the sample log, with <c>stack_totals</c> kept in step for reports. Readers refuse other versions (stores are caches of a recording or an import:
 /// re-record or re-import).
 /// </summary>
 public static class StoreSchema
 {
     /// <summary>Schema version written to <c>meta.schema_version</c>; readers refuse other versions.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>File name of the database inside a session directory.</summary>
     public const string FileName = "samples.db";
@@ -62,9 +73,12 @@ public static class StoreSchema
         CREATE TABLE IF NOT EXISTS frame_names(frame_id INTEGER PRIMARY KEY REFERENCES frames(id), name TEXT);
         CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, frame_id INTEGER NOT NULL
             REFERENCES frames(id));
-        CREATE TABLE IF NOT EXISTS samples(time_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, domain INTEGER NOT NULL,
-            pid INTEGER NOT NULL, tid INTEGER NOT NULL, event_id INTEGER NOT NULL, stack_id INTEGER NOT NULL,
-            mode INTEGER NOT NULL, weight INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS stack_totals(event_id INTEGER NOT NULL, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
+            stack_id INTEGER NOT NULL, samples INTEGER NOT NULL, weight INTEGER NOT NULL,
+            PRIMARY KEY(event_id, domain, pid, stack_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS symbol_cache(image_id INTEGER NOT NULL, offset INTEGER NOT NULL, name TEXT,
+            located INTEGER NOT NULL, start INTEGER NOT NULL, size INTEGER NOT NULL, address INTEGER NOT NULL,
+            PRIMARY KEY(image_id, offset)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """;
 }

@@ -12,6 +12,7 @@ internal static class DirectTrace
         var (dir, imported) = TraceImport.EnsureCached(file, new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }, ct);
         if (imported != null)
         {
+            XenProf.Reporter.Profile.SymbolCache.Fill(dir.Path); // reports on the cached import read names, not images
             ImportProgress.Clear(Console.Error);
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"xenoprof {verb}: warning: {w}");
             if (imported.Error != null)

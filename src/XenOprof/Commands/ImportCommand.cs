@@ -23,6 +23,7 @@ internal static class ImportCommand
     public static int Execute(string file, SessionDirectory dir, string? kallsyms, TextWriter stderr, CancellationToken ct)
     {
         var r = TraceImport.Import(file, dir, new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(stderr) }, ct);
+        XenProf.Reporter.Profile.SymbolCache.Fill(dir.Path); // the imported session does not change: name its frames once
         return Report("import", r, dir.Path, stderr);
     }
 

@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+
+namespace XenProf.Sampler.Store;
+
+/// <summary>
+/// The per-sample half of a session store (schema v3): an append-only file of fixed 40-byte little-endian records
+/// next to the database (<c>samples.db-samples</c>), one per sample, in the order they were written:
+/// <code>
+///  0  i64 time_ns     source clock, ns
+///  8  i64 weight      samples this record stands for (≥ 1)
+/// 16  u32 stack_id    leaf stack node (stacks.id)
+/// 20  i32 pid
+/// 24  i32 tid
+/// 28  u32 event_id    events.id
+/// 32  i32 cpu
+/// 36  u16 domain      Xen domain id (0 = dom0 / native)
+/// 38  u8  mode        <see cref="SampleMode"/>
+/// 39  u8  reserved    0
+/// </code>
+/// The database holds how many bytes of it are committed (<c>meta.sample_log_bytes</c>), updated in the same
+/// transaction as the stacks and totals the records refer to: readers never read past it, so a crash between
+/// the append and the commit leaves a tail that is ignored (and cut off when the store is reopened for
+/// appending). Writes are buffered; <see cref="Flush"/> hands them to the file.
+/// </summary>
+internal sealed class SampleLog : IDisposable
+{
+    /// <summary>Size of one record in bytes.</summary>
+    public const int RecordSize = 40;
+    private const int BufferRecords = 8192;
+
+    private readonly FileStream? _writer;
+    private readonly byte[] _buffer;
+    private int _buffered;
+
+    private SampleLog(string path, FileStream? writer)
+    {
+        Path = path;
+        _writer = writer;
+        _buffer = writer != null ? new byte[BufferRecords * RecordSize] : [];
+    }
+
+    /// <summary>File path of the log.</summary>
+    public string Path { get; }
+
+    /// <summary>Bytes appended so far (handed to the file or still buffered).</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The log file that belongs to the database at <paramref name="dbPath"/>.</summary>
+    public static string PathFor(string dbPath) => dbPath + "-samples";
+
+    /// <summary>Opens (creating or truncating to <paramref name="committedBytes"/>) the log for appending.</summary>
+    public static SampleLog OpenForAppend(string dbPath, long committedBytes)
+    {
+        var path = PathFor(dbPath);
+        var fs = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+        if (fs.Length != committedBytes) fs.SetLength(Math.Min(fs.Length, committedBytes)); // drop an uncommitted tail
+        fs.Seek(0, SeekOrigin.End);
+        return new SampleLog(path, fs) { Length = fs.Length };
+    }
+
+    /// <summary>Appends one sample.</summary>
+    public void Append(in StoredSample s)
+    {
+        if (_buffered == _buffer.Length) Flush();
+        Encode(s, _buffer.AsSpan(_buffered, RecordSize));
+        _buffered += RecordSize;
+        Length += RecordSize;
+    }
+
+    /// <summary>Hands buffered records to the file (the OS); <paramref name="durable"/> also syncs it to disk.</summary>
+    public void Flush(bool durable = false)
+    {
+        if (_writer == null) return;
+        if (_buffered > 0)
+        {
+            _writer.Write(_buffer, 0, _buffered);
+            _buffered = 0;
+        }
+        _writer.Flush(durable);
+    }
+
+    /// <summary>Drops every record (opcontrol --reset).</summary>
+    public void Clear()
+    {
+        if (_writer == null) return;
+        _buffered = 0;
+        _writer.SetLength(0);
+        _writer.Seek(0, SeekOrigin.Begin);
+        Length = 0;
+    }
+
+    /// <summary>Writes one record's 40 bytes.</summary>
+    private static void Encode(in StoredSample s, Span<byte> b)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(b, s.TimeNs);
+        BinaryPrimitives.WriteInt64LittleEndian(b[8..], s.Weight);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[16..], checked((uint)s.Stack.Value));
+        BinaryPrimitives.WriteInt32LittleEndian(b[20..], s.Pid);
+        BinaryPrimitives.WriteInt32LittleEndian(b[24..], s.Tid);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[28..], checked((uint)s.Event.Value));
+        BinaryPrimitives.WriteInt32LittleEndian(b[32..], s.Cpu);
+        BinaryPrimitives.WriteUInt16LittleEndian(b[36..], checked((ushort)s.Domain));
+        b[38] = (byte)s.Mode;
+        b[39] = 0;
+    }
+
+    /// <summary>Decodes one record.</summary>
+    public static StoredSample Decode(ReadOnlySpan<byte> b) => new(
+        BinaryPrimitives.ReadInt64LittleEndian(b),
+        BinaryPrimitives.ReadInt32LittleEndian(b[32..]),
+        BinaryPrimitives.ReadUInt16LittleEndian(b[36..]),
+        BinaryPrimitives.ReadInt32LittleEndian(b[20..]),
+        BinaryPrimitives.ReadInt32LittleEndian(b[24..]),
+        new EventId(BinaryPrimitives.ReadUInt32LittleEndian(b[28..])),
+        new StackId(BinaryPrimitives.ReadUInt32LittleEndian(b[16..])),
+        (SampleMode)b[38],
+        BinaryPrimitives.ReadInt64LittleEndian(b[8..]));
+
+    /// <summary>
+    /// Streams the first <paramref name="committedBytes"/> bytes of the log at <paramref name="dbPath"/> in storage
+    /// order. A log shorter than the database says (a store copied without it, or cut by a crash of the machine
+    /// before the file reached the disk) ends the stream early; <paramref name="onShort"/> is told how many bytes are missing.
+    /// </summary>
+    public static IEnumerable<StoredSample> Read(string dbPath, long committedBytes, Action<long>? onShort = null)
+    {
+        if (committedBytes <= 0) yield break;
+        var path = PathFor(dbPath);
+        FileStream fs;
+        try { fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan); }
+        catch (FileNotFoundException) { onShort?.Invoke(committedBytes); yield break; }
+        using (fs)
+        {
+            var buf = new byte[BufferRecords * RecordSize];
+            long left = committedBytes;
+            while (left > 0)
+            {
+                int want = (int)Math.Min(buf.Length, left);
+                int got = fs.ReadAtLeast(buf.AsSpan(0, want), want, throwOnEndOfStream: false);
+                got -= got % RecordSize;
+                for (int i = 0; i < got; i += RecordSize) yield return Decode(buf.AsSpan(i, RecordSize));
+                left -= got;
+                if (got < want) { onShort?.Invoke(left); yield break; }
+            }
+        }
+    }
+
+    /// <summary>Closes the file after flushing what is buffered.</summary>
+    public void Dispose()
+    {
+        if (_writer == null) return;
+        Flush();
+        _writer.Dispose();
+    }
+}
