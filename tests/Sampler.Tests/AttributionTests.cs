@@ -176,6 +176,30 @@ public sealed class AttributionTests : IDisposable
     }
 
     [Fact]
+    public void InterleavedRingsAreMergedStablyAcrossRounds()
+    {
+        var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
+        var sink = new PerfRecordAttribution(a, _store, [_ev]);
+        var f = SampleFormat.Ip | SampleFormat.Tid | SampleFormat.Time | SampleFormat.Cpu;
+        IPerfRecordSink s = sink;
+        a.Mmap(5, 0x4000, 0x1000, 0, "/usr/bin/app", null, true, 0);
+        // Three rings read in turn, each in time order; equal times keep the order they were read in.
+        void Ring(uint cpu, params ulong[] times) { foreach (var t in times) s.OnSample(0, new SampleRecord(f, 2, 0, 0x4000 + t, 5, 5, t, 0, 0, cpu, 1, [])); }
+        Ring(0, 1, 4, 9, 12);
+        Ring(1, 2, 4, 10);
+        Ring(2, 3, 11, 30);
+        sink.EndPass();                 // nothing released yet: the previous pass ended at time 0
+        Assert.Equal(10, sink.Pending);
+        Ring(0, 13);
+        Ring(1, 40);
+        sink.EndPass();                 // releases everything up to 30, the newest of the first pass
+        Assert.Equal(1, sink.Pending);
+        sink.Flush();
+        var got = _store.ReadSamplesUnordered().Select(x => (x.TimeNs, x.Cpu)).ToList(); // storage order = attribution order
+        Assert.Equal([(1L, 0), (2, 1), (3, 2), (4, 0), (4, 1), (9, 0), (10, 1), (11, 2), (12, 0), (13, 0), (30, 2), (40, 1)], got);
+    }
+
+    [Fact]
     public void SynthesizeFromProc_ReadsThisProcessMappings()
     {
         var a = new Attributor(_store, Kernel);

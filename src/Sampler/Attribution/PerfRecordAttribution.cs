@@ -23,9 +23,25 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     private readonly Attributor _attr;
     private readonly SessionStore _store;
     private readonly EventId[] _events;
-    private readonly List<(ulong Time, long Seq, object Record, int EventIndex)> _queue = new();
-    private long _seq;
+    // The queue: records in arrival order; samples inline (no boxing), other records as objects.
+    private Queued[] _items = new Queued[4096];
+    private int _count;
+    private Key[] _order = new Key[4096];
     private ulong _passMax, _prevPassMax;
+
+    private struct Queued
+    {
+        public ulong Time;
+        public object? Record;     // null: a sample
+        public SampleRecord Sample;
+        public int EventIndex;
+    }
+
+    /// <summary>Sort key: time, then arrival (the sort is stable by construction).</summary>
+    private readonly record struct Key(ulong Time, int Index) : IComparable<Key>
+    {
+        public int CompareTo(Key o) => Time != o.Time ? Time.CompareTo(o.Time) : Index.CompareTo(o.Index);
+    }
 
     /// <summary>Creates the adapter; <paramref name="events"/>[i] is the stored event for perf event index i.</summary>
     public PerfRecordAttribution(Attributor attributor, SessionStore store, IReadOnlyList<EventId> events)
@@ -39,16 +55,32 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     public long LostSamples { get; private set; }
 
     /// <summary>Records queued, waiting for their round.</summary>
-    public int Pending => _queue.Count;
+    public int Pending => _count;
 
-    private void Enqueue(ulong time, object record, int eventIndex = -1)
+    private ref Queued Next(ulong time)
     {
         if (time > _passMax) _passMax = time;
-        _queue.Add((time, _seq++, record, eventIndex));
+        if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
+        return ref _items[_count++];
+    }
+
+    private void Enqueue(ulong time, object record)
+    {
+        ref var p = ref Next(time);
+        p.Time = time;
+        p.Record = record;
+        p.EventIndex = -1;
     }
 
     /// <inheritdoc/>
-    public void OnSample(int eventIndex, in SampleRecord sample) => Enqueue(sample.Time, sample, eventIndex);
+    public void OnSample(int eventIndex, in SampleRecord sample)
+    {
+        ref var p = ref Next(sample.Time);
+        p.Time = sample.Time;
+        p.Record = null;
+        p.Sample = sample;
+        p.EventIndex = eventIndex;
+    }
     /// <inheritdoc/>
     public void OnMmap2(in Mmap2Record mmap) => Enqueue(mmap.SampleId.Time, mmap);
     /// <inheritdoc/>
@@ -78,21 +110,62 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     /// <summary>Releases every queued record, in time order.</summary>
     public void Flush() => Release(ulong.MaxValue);
 
+    private Key[] _merge = new Key[4096];
+
+    /// <summary>Sorts <c>_order[0.._count)</c> by merging its ascending runs pairwise (stable: a tie keeps arrival order).</summary>
+    private void MergeRuns()
+    {
+        if (_merge.Length < _count) _merge = new Key[_order.Length];
+        var bounds = new List<int> { 0 };
+        for (int i = 1; i < _count; i++) if (_order[i].Time < _order[i - 1].Time) bounds.Add(i);
+        bounds.Add(_count);
+        Key[] src = _order, dst = _merge;
+        while (bounds.Count > 2)
+        {
+            var next = new List<int> { 0 };
+            for (int r = 0; r + 1 < bounds.Count; r += 2)
+            {
+                int lo = bounds[r], mid = bounds[r + 1], hi = r + 2 < bounds.Count ? bounds[r + 2] : mid;
+                int i = lo, j = mid, k = lo;
+                while (i < mid && j < hi) dst[k++] = src[j].Time < src[i].Time ? src[j++] : src[i++];
+                while (i < mid) dst[k++] = src[i++];
+                while (j < hi) dst[k++] = src[j++];
+                next.Add(hi);
+            }
+            if (next[^1] != _count) next.Add(_count);
+            (src, dst) = (dst, src);
+            bounds = next;
+        }
+        if (!ReferenceEquals(src, _order)) Array.Copy(src, _order, _count);
+    }
+
     private void Release(ulong upTo)
     {
-        if (_queue.Count == 0) return;
-        _queue.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Seq.CompareTo(b.Seq));
-        int n = 0;
-        long unmappedBefore = _attr.UnmappedSamples, samplesBefore = _attr.SamplesWritten;
-        for (; n < _queue.Count && _queue[n].Time <= upTo; n++)
+        if (_count == 0) return;
+        if (_order.Length < _count) _order = new Key[_items.Length];
+        bool sorted = true;
+        for (int i = 0; i < _count; i++)
         {
-            var (_, _, rec, ei) = _queue[n];
-            switch (rec)
+            _order[i] = new Key(_items[i].Time, i);
+            if (i > 0 && _items[i].Time < _items[i - 1].Time) sorted = false;
+        }
+        // Each ring is in time order, so the queue is a few sorted runs (one per ring read): merge them.
+        if (!sorted) MergeRuns();
+        long unmappedBefore = _attr.UnmappedSamples, samplesBefore = _attr.SamplesWritten;
+        int released = 0;
+        for (; released < _count && _order[released].Time <= upTo; released++)
+        {
+            ref var p = ref _items[_order[released].Index];
+            if (p.Record == null)
             {
-                case SampleRecord s:
-                    var ev = ei >= 0 && ei < _events.Length ? _events[ei] : _events[0];
-                    _attr.Sample(ev, (long)s.Time, (int)s.Cpu, (int)s.Pid, (int)s.Tid, s.Ip, s.Callchain, (SampleMode)(int)s.CpuMode);
-                    break;
+                ref readonly var s = ref p.Sample;
+                int ei = p.EventIndex;
+                var ev = ei >= 0 && ei < _events.Length ? _events[ei] : _events[0];
+                _attr.Sample(ev, (long)s.Time, (int)s.Cpu, (int)s.Pid, (int)s.Tid, s.Ip, s.Callchain, (SampleMode)(int)s.CpuMode);
+                continue;
+            }
+            switch (p.Record)
+            {
                 case Mmap2Record m when m.CpuMode is CpuMode.Kernel or CpuMode.GuestKernel:
                     _attr.KernelMmap(m.Address, m.Length, m.CpuMode == CpuMode.GuestKernel ? "[guest.kernel.kallsyms]" : m.Filename);
                     break;
@@ -116,7 +189,16 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
                     break;
             }
         }
-        _queue.RemoveRange(0, n);
+        // Keep what is newer than upTo, in arrival order; drop references to what was released.
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (_items[i].Time <= upTo) continue;
+            if (kept != i) _items[kept] = _items[i];
+            kept++;
+        }
+        Array.Clear(_items, kept, _count - kept);
+        _count = kept;
         _store.AddCounter(CounterNames.Samples, _attr.SamplesWritten - samplesBefore);
         _store.AddCounter(CounterNames.UnmappedSamples, _attr.UnmappedSamples - unmappedBefore);
     }

@@ -8,11 +8,20 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 public sealed class PerfRecordCounts
 {
     private readonly Dictionary<PerfRecordType, long> _byType = new();
+    private readonly long[] _small = new long[128]; // types below 128 (every kernel and perf-tool type): no hashing per record
 
     /// <summary>Records seen of <paramref name="type"/>.</summary>
-    public long this[PerfRecordType type] => _byType.TryGetValue(type, out var n) ? n : 0;
+    public long this[PerfRecordType type] => (uint)type < (uint)_small.Length ? _small[(int)type] : _byType.TryGetValue(type, out var n) ? n : 0;
     /// <summary>Snapshot of records per type.</summary>
-    public IReadOnlyDictionary<PerfRecordType, long> ByType => new Dictionary<PerfRecordType, long>(_byType);
+    public IReadOnlyDictionary<PerfRecordType, long> ByType
+    {
+        get
+        {
+            var d = new Dictionary<PerfRecordType, long>(_byType);
+            for (int t = 0; t < _small.Length; t++) if (_small[t] != 0) d[(PerfRecordType)t] = _small[t];
+            return d;
+        }
+    }
     /// <summary>All records seen.</summary>
     public long Total { get; private set; }
     /// <summary>Records delivered through <see cref="IPerfRecordSink.OnUnknown"/>.</summary>
@@ -26,7 +35,8 @@ public sealed class PerfRecordCounts
 
     internal void Add(PerfRecordType type)
     {
-        _byType[type] = this[type] + 1;
+        if ((uint)type < (uint)_small.Length) _small[(int)type]++;
+        else _byType[type] = this[type] + 1;
         Total++;
     }
 
@@ -38,6 +48,7 @@ public sealed class PerfRecordCounts
     public void Add(PerfRecordCounts other)
     {
         foreach (var (t, n) in other._byType) _byType[t] = this[t] + n;
+        for (int t = 0; t < _small.Length; t++) _small[t] += other._small[t];
         Total += other.Total; Unknown += other.Unknown; UnattributedSamples += other.UnattributedSamples; Lost += other.Lost;
     }
 }

@@ -10,12 +10,23 @@ namespace XenProf.Sampler.Import.PerfData;
 /// </summary>
 public sealed class PerfDataReadResult
 {
-    /// <summary>Records read, by type.</summary>
-    public SortedDictionary<uint, long> RecordsByType { get; } = new();
+    private readonly long[] _byType = new long[128]; // kernel types < 64, perf-tool types 64..127
+    private readonly SortedDictionary<uint, long> _otherTypes = new();
+
+    /// <summary>Records read, by type (a snapshot).</summary>
+    public SortedDictionary<uint, long> RecordsByType
+    {
+        get
+        {
+            var d = new SortedDictionary<uint, long>(_otherTypes);
+            for (uint t = 0; t < _byType.Length; t++) if (_byType[t] != 0) d[t] = _byType[t];
+            return d;
+        }
+    }
     /// <summary>All records read.</summary>
     public long Records { get; internal set; }
     /// <summary>SAMPLE records delivered.</summary>
-    public long Samples => RecordsByType.GetValueOrDefault((uint)PerfRecordType.Sample) - UnattributedSamples;
+    public long Samples => _byType[(int)PerfRecordType.Sample] - UnattributedSamples;
     /// <summary>SAMPLE records dropped because their id belongs to no attr (perf drops them too).</summary>
     public long UnattributedSamples { get; internal set; }
     /// <summary>The malformed data that stopped the read, or null if the data section was read to its end.</summary>
@@ -31,7 +42,8 @@ public sealed class PerfDataReadResult
 
     internal void Count(uint type)
     {
-        RecordsByType[type] = RecordsByType.GetValueOrDefault(type) + 1;
+        if (type < _byType.Length) _byType[type]++;
+        else _otherTypes[type] = _otherTypes.GetValueOrDefault(type) + 1;
         Records++;
     }
 }
