@@ -85,7 +85,8 @@ public readonly record struct SymbolizerWarning(string Image, string Message)
 /// (perf 6.1's <c>binary_type_symtab</c> in <c>util/symbol.c</c> tries <c>DEBUGLINK</c> before the build-id cache; here
 /// the lookups keyed by build-id come first because their identity is checked.) A recorded build-id that matches
 /// neither a cached copy nor the file leaves the frame unresolved with a warning, never silently mis-named.
-/// Kernel and module frames use <see cref="KernelSymbols"/>, loaded on first use.
+/// Kernel and module frames use <see cref="KernelSymbols"/>, loaded on first use. JIT code named
+/// <c>/tmp/perf-PID.map</c> resolves through <see cref="JitSymbols"/> (<c>jit-PID.dump</c>, backed by the perf map).
 /// It never throws for missing, unreadable or malformed inputs: such images resolve nothing and a
 /// <see cref="SymbolizerWarning"/> is recorded once in <see cref="Warnings"/>. Not thread-safe.
 /// </summary>
@@ -102,6 +103,7 @@ public sealed class Symbolizer : IDisposable
     private readonly Dictionary<string, string> _originalOf = new(StringComparer.Ordinal);
     // Build-id -> its verified copy in the cache, or null when the cache has none (or a wrong one).
     private readonly Dictionary<string, string?> _copyOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JitSymbols?> _jit = new(StringComparer.Ordinal);
 
     private sealed class Entry
     {
@@ -364,9 +366,29 @@ public sealed class Symbolizer : IDisposable
         if (_warned.Add(w)) _warnings.Add(w);
     }
 
-    /// <summary>Unmaps every cached image.</summary>
+    /// <summary>
+    /// JIT symbols for the anonymous code a session names <paramref name="perfMapPath"/> (<c>/tmp/perf-PID.map</c>):
+    /// <c>jit-PID.dump</c> beside it when present, backed by the perf map for what the dump lacks, else the perf map
+    /// alone (<see cref="JitSymbols.Open"/>); loaded once, null
+    /// when neither can be read. Problems met (a truncated or corrupt dump) are recorded as warnings.
+    /// </summary>
+    public JitSymbols? GetJit(string perfMapPath)
+    {
+        if (_jit.TryGetValue(perfMapPath, out var j)) return j;
+        j = JitSymbols.Open(perfMapPath);
+        if (j?.Warning is { } w) Warn(j.SourcePath, w);
+        return _jit[perfMapPath] = j;
+    }
+
+    /// <summary>The JIT function containing runtime address <paramref name="address"/> of <paramref name="perfMapPath"/>'s
+    /// code (<see cref="GetJit"/>), or null.</summary>
+    public ResolvedSymbol? ResolveJit(string perfMapPath, ulong address) => GetJit(perfMapPath)?.Find(address);
+
+    /// <summary>Unmaps every cached image and closes JIT dumps.</summary>
     public void Dispose()
     {
+        foreach (var j in _jit.Values) j?.Dispose();
+        _jit.Clear();
         foreach (var e in _images.Values) e.File?.Dispose();
         _vdso?.Dispose();
         _images.Clear();
