@@ -118,6 +118,7 @@ public static class OpannotateWriter
         ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
         ImageKind.Kernel => (ObjectKind.Kernel, image.Path),
         ImageKind.KernelModule => (ObjectKind.KernelModule, image.Path),
+        ImageKind.Anonymous when StoreFrameSymbolizer.IsPerfMap(image) => (ObjectKind.Anonymous, image.Path),
         _ => null,
     };
 
@@ -187,6 +188,7 @@ public static class OpannotateWriter
         {
             if (a >= row.Start && a - row.Start < row.Size) return a == row.Start ? name : $"{name}+0x{a - row.Start:x}";
             ResolvedSymbol? r = ck.Kind == ObjectKind.Elf ? symbolizer.FindFunction(ck.Path, new Svma(a))
+                : ck.Kind == ObjectKind.Anonymous ? symbolizer.ResolveJit(ck.Path, a)
                 : symbolizer.Kernel?.Find(new KernelAddress(a)) is { } k ? new ResolvedSymbol(k.Name, k.Start.Value, k.Size, k.Offset) : null;
             return r is not { } s ? null : s.Offset == 0 ? s.Name : $"{s.Name}+0x{s.Offset:x}";
         }
