@@ -46,17 +46,27 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
             long clockHot = Clock("Burner::Hot("), clockWarm = Clock("Burner::Warm(");
             Assert.True(clockHot > 500 && clockWarm > 150, $"CPU_CLOCK in JIT code: Hot {clockHot}, Warm {clockWarm}");
             Assert.InRange(clockHot / (double)clockWarm, 2.2, 4.0);
+
+            // The runtime's jit-PID.dump carries the JIT code: opannotate disassembles Burner.Hot with its samples.
+            var ann = Cli.Run("opannotate", "--assembly", "-d", dir, "--include-symbols", "Burner::Hot(", "--image", "/tmp/perf-");
+            Assert.True(ann.ExitCode == 0, ann.Stderr);
+            output.WriteLine(ann.Stdout);
+            Assert.DoesNotContain("cannot read its code", ann.Stdout);
+            Assert.Contains("imul", ann.Stdout); // the loop's x * 6364136223846793005
         }
         finally
         {
-            // The burner's JIT map is this test's litter: remove it with the session.
+            // The burner's JIT map and jitdump are this test's litter: remove them with the session.
             if (File.Exists(Path.Combine(dir, "samples.db")))
             {
                 using (var store = XenProf.Sampler.Store.SessionStore.OpenRead(Path.Combine(dir, "samples.db")))
                 {
                     Assert.Empty(store.Validate());
                     foreach (var image in store.ReadImages().Values.Where(i => i.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal)))
+                    {
                         File.Delete(image.Path);
+                        if (XenProf.Reporter.Symbols.JitSymbols.JitDumpPathFor(image.Path) is { } dump) File.Delete(dump);
+                    }
                 }
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             }

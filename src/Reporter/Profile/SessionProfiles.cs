@@ -44,14 +44,14 @@ public static class SessionProfiles
 /// Adapts the <see cref="Symbolizer"/> to stored frames: maps <see cref="ImageKind"/> to <see cref="ObjectKind"/> and passes
 /// the recorded build-id for checking. Hypervisor and kernel-image frames (xen-syms, a passive domain's kernel) resolve by
 /// absolute address in the file named by the image path or by the session's <c>image_file:NAME</c> meta key; anonymous
-/// code an importer named <c>/tmp/perf-PID.map</c> (as perf names JIT code) resolves through that perf map.
+/// code an importer named <c>/tmp/perf-PID.map</c> (as perf names JIT code) resolves through the runtime's
+/// <c>jit-PID.dump</c> beside it, else that perf map (<see cref="Symbolizer.GetJit"/>).
 /// </summary>
 public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDictionary<string, string>? meta = null)
     : IFrameSymbolizer, IFrameAddressSymbolizer, IDisposable
 {
     private readonly Dictionary<string, ImageSymbolTable?> _absolute = new(StringComparer.Ordinal);
     private readonly List<string> _absoluteWarnings = [];
-    private readonly Dictionary<string, PerfMapSymbols?> _perfMaps = new(StringComparer.Ordinal);
 
     /// <summary>The symbolizer behind this adapter (annotation reuses its opened images).</summary>
     public Symbolizer Symbolizer => symbolizer;
@@ -60,16 +60,13 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
     public string? Symbolize(StoredImage image, ulong offset)
     {
         if (image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage) return Absolute(image.Path)?.Find(offset)?.Name;
-        if (IsPerfMap(image))
-        {
-            if (!_perfMaps.TryGetValue(image.Path, out var map)) _perfMaps[image.Path] = map = PerfMapSymbols.Load(image.Path);
-            return map?.Find(offset);
-        }
+        if (IsPerfMap(image)) return symbolizer.ResolveJit(image.Path, offset)?.Name;
         return ToObjectKind(image.Kind) is { } kind ? symbolizer.Resolve(image.Path, kind, offset, image.BuildId)?.Name : null;
     }
 
     /// <inheritdoc/>
-    /// <remarks>ELF frames are file offsets; the address reported is the SVMA they load at. Kernel, hypervisor and kernel-image frames are already addresses.</remarks>
+    /// <remarks>ELF frames are file offsets; the address reported is the SVMA they load at. Kernel, hypervisor, kernel-image
+    /// and JIT (<c>/tmp/perf-PID.map</c>) frames are already addresses.</remarks>
     public FrameSymbol? Locate(StoredImage image, ulong offset)
     {
         switch (image.Kind)
@@ -85,6 +82,9 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
             case ImageKind.KernelImage:
                 if (Absolute(image.Path)?.Find(offset) is not { } h) return null;
                 return new FrameSymbol(h.Name, h.Start, h.Size, offset);
+            case ImageKind.Anonymous when IsPerfMap(image):
+                if (symbolizer.ResolveJit(image.Path, offset) is not { } j) return null;
+                return new FrameSymbol(j.Name, j.Start, j.Size, offset);
             default:
                 return null;
         }
@@ -93,7 +93,8 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
     /// <summary>The file an absolute-address image is read from: the session's <c>image_file:NAME</c> meta key, else the name itself.</summary>
     public string FileOf(string imageName) => meta != null && meta.TryGetValue("image_file:" + imageName, out var f) ? f : imageName;
 
-    private static bool IsPerfMap(StoredImage image) => image.Kind == ImageKind.Anonymous
+    /// <summary>Whether <paramref name="image"/> is JIT code named after its perf map (<c>/tmp/perf-PID.map</c>, kind anonymous).</summary>
+    public static bool IsPerfMap(StoredImage image) => image.Kind == ImageKind.Anonymous
         && image.Path.StartsWith("/tmp/perf-", StringComparison.Ordinal) && image.Path.EndsWith(".map", StringComparison.Ordinal);
 
     private static ObjectKind? ToObjectKind(ImageKind kind) => kind switch

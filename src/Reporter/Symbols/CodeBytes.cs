@@ -10,8 +10,10 @@ namespace XenProf.Reporter.Symbols;
 /// <item>The kernel and modules: a <c>vmlinux</c> given by the caller (its SVMAs are the unrelocated kernel
 /// addresses, right only without KASLR), else <c>/proc/kcore</c> (an ELF core file whose <c>PT_LOAD</c> segments map
 /// kernel virtual addresses; readable by root only), read with positioned reads since it cannot be mapped.</item>
+/// <item>JIT code (<see cref="ObjectKind.Anonymous"/> named <c>/tmp/perf-PID.map</c>): the code bytes the runtime
+/// wrote into <c>jit-PID.dump</c> (<see cref="Symbolizer.GetJit"/>), at runtime addresses.</item>
 /// </list>
-/// Anything else (anonymous/JIT memory whose bytes were not captured) has no code: <see cref="Read"/> returns null and
+/// Anything else (anonymous memory without a jitdump) has no code: <see cref="Read"/> returns null and
 /// <see cref="Why"/> says why.
 /// </summary>
 public sealed class CodeBytes(Symbolizer symbolizer, string? vmlinux = null, string kcorePath = "/proc/kcore") : IDisposable
@@ -21,9 +23,10 @@ public sealed class CodeBytes(Symbolizer symbolizer, string? vmlinux = null, str
     private string? _kcoreError;
 
     /// <summary>Reads <paramref name="length"/> bytes at <paramref name="address"/> of image <paramref name="imagePath"/>.</summary>
-    /// <param name="imagePath">Image path (ELF, hypervisor) or <c>[kernel.kallsyms]</c>/<c>[module]</c>.</param>
+    /// <param name="imagePath">Image path (ELF, hypervisor), <c>[kernel.kallsyms]</c>/<c>[module]</c>, or a JIT image's
+    /// <c>/tmp/perf-PID.map</c>.</param>
     /// <param name="kind">What the image is; decides how <paramref name="address"/> is read (an SVMA for ELF, an absolute
-    /// address for kernel and hypervisor).</param>
+    /// address for kernel and hypervisor, a runtime address for <see cref="ObjectKind.Anonymous"/> JIT code).</param>
     /// <param name="address">First byte.</param>
     /// <param name="length">Bytes wanted (the result may be shorter at the end of a segment).</param>
     /// <returns>The bytes, or null when this kind of image has no readable code here.</returns>
@@ -38,6 +41,8 @@ public sealed class CodeBytes(Symbolizer symbolizer, string? vmlinux = null, str
                 if (vmlinux != null && kind == ObjectKind.Kernel)
                     return symbolizer.GetImage(vmlinux)?.BytesAt(new Svma(address), length).ToArray() is { Length: > 0 } v ? v : null;
                 return ReadKcore(address, length);
+            case ObjectKind.Anonymous:
+                return symbolizer.GetJit(imagePath)?.ReadCode(address, length);
             default:
                 return null;
         }
@@ -48,7 +53,8 @@ public sealed class CodeBytes(Symbolizer symbolizer, string? vmlinux = null, str
     {
         ObjectKind.Kernel or ObjectKind.KernelModule => _kcoreError ?? $"{kcorePath} has no segment covering the function (pass --vmlinux)",
         ObjectKind.Elf => "the image is missing or no loadable segment covers the function",
-        _ => "no code bytes were captured for this kind of image (anonymous or JIT memory)",
+        ObjectKind.Anonymous => "no jit-PID.dump holds this JIT code (a perf map has names only; .NET writes the dump with DOTNET_PerfMapEnabled=1 or 2)",
+        _ => "no code bytes were captured for this kind of image (anonymous memory)",
     };
 
     private byte[]? ReadKcore(ulong address, int length)

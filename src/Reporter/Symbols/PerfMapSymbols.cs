@@ -48,7 +48,10 @@ public sealed class PerfMapSymbols
     }
 
     /// <summary>The symbol containing <paramref name="address"/>, or null.</summary>
-    public string? Find(ulong address)
+    public string? Find(ulong address) => FindSymbol(address)?.Name;
+
+    /// <summary>The symbol containing runtime address <paramref name="address"/> with its range, or null.</summary>
+    public ResolvedSymbol? FindSymbol(ulong address)
     {
         int lo = 0, hi = _syms.Length - 1, best = -1;
         while (lo <= hi)
@@ -56,6 +59,8 @@ public sealed class PerfMapSymbols
             int mid = (lo + hi) >>> 1;
             if (_syms[mid].Start <= address) { best = mid; lo = mid + 1; } else hi = mid - 1;
         }
-        return best >= 0 && address < _syms[best].End ? _syms[best].Name : null;
+        if (best < 0 || address >= _syms[best].End) return null;
+        var (start, end, name) = _syms[best];
+        return new ResolvedSymbol(name, start, end - start, address - start);
     }
 }

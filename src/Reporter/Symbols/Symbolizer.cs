@@ -24,6 +24,11 @@ public sealed record SymbolizerOptions
     /// (right only when reporting on the machine and boot that recorded). Default true.</summary>
     public bool UseRunningVdso { get; init; } = true;
 
+    /// <summary>perf's build-id cache directory (<see cref="BuildIdCache"/>), searched first for an image with a build-id
+    /// (the one recorded with the samples, else the file's own), or null to ignore the cache.
+    /// Default <see cref="BuildIdCache.DefaultRoot"/>: <c>$PERF_BUILDID_DIR</c>, else <c>~/.debug</c>.</summary>
+    public string? BuildIdCacheDirectory { get; init; } = BuildIdCache.DefaultRoot();
+
     /// <summary>Whether to search <see cref="DebugFileLocator.SystemDebugRoot"/> as well. Default true.</summary>
     public bool UseSystemDebugRoot { get; init; } = true;
 
@@ -67,9 +72,21 @@ public readonly record struct SymbolizerWarning(string Image, string Message)
 
 /// <summary>
 /// Resolves frames <c>(image, kind, offset)</c> to function symbols without knowing how samples were taken.
-/// ELF images are opened once per path and kept mapped (revalidated by mtime and size at most once a second);
-/// stripped images get their symbols from a separate debug file (<see cref="DebugFileLocator"/>) whose build-id
-/// must match. Kernel and module frames use <see cref="KernelSymbols"/>, loaded on first use.
+/// ELF images are opened once per path and kept mapped (revalidated by mtime and size at most once a second).
+/// Where an image's symbols come from, first found wins:
+/// <list type="number">
+/// <item>perf's build-id cache (<see cref="SymbolizerOptions.BuildIdCacheDirectory"/>): the cached copy of the build-id
+/// recorded with the samples (else of the file on disk), used instead of the mapped path;</item>
+/// <item>for an object without <c>.symtab</c>, a separate debug file: the cache's <c>debug</c> file, then
+/// <c>.build-id/xx/yyyy.debug</c> under the debug roots, then the <c>.gnu_debuglink</c> name
+/// (<see cref="DebugFileLocator"/>), each only when its build-id matches;</item>
+/// <item>the object's own <c>.symtab</c>/<c>.dynsym</c>.</item>
+/// </list>
+/// (perf 6.1's <c>binary_type_symtab</c> in <c>util/symbol.c</c> tries <c>DEBUGLINK</c> before the build-id cache; here
+/// the lookups keyed by build-id come first because their identity is checked.) A recorded build-id that matches
+/// neither a cached copy nor the file leaves the frame unresolved with a warning, never silently mis-named.
+/// Kernel and module frames use <see cref="KernelSymbols"/>, loaded on first use. JIT code named
+/// <c>/tmp/perf-PID.map</c> resolves through <see cref="JitSymbols"/> (<c>jit-PID.dump</c>, backed by the perf map).
 /// It never throws for missing, unreadable or malformed inputs: such images resolve nothing and a
 /// <see cref="SymbolizerWarning"/> is recorded once in <see cref="Warnings"/>. Not thread-safe.
 /// </summary>
@@ -81,6 +98,12 @@ public sealed class Symbolizer : IDisposable
     private readonly HashSet<SymbolizerWarning> _warned = [];
     private KernelSymbols? _kernel;
     private bool _kernelTried;
+    private readonly BuildIdCache? _cache;
+    // Cache copies opened so far -> the image path they stand for (debuglink names are relative to the original).
+    private readonly Dictionary<string, string> _originalOf = new(StringComparer.Ordinal);
+    // Build-id -> its verified copy in the cache, or null when the cache has none (or a wrong one).
+    private readonly Dictionary<string, string?> _copyOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JitSymbols?> _jit = new(StringComparer.Ordinal);
 
     private sealed class Entry
     {
@@ -93,7 +116,11 @@ public sealed class Symbolizer : IDisposable
 
     /// <summary>Creates a symbolizer.</summary>
     /// <param name="options">Options, or null for the defaults.</param>
-    public Symbolizer(SymbolizerOptions? options = null) => _options = options ?? new SymbolizerOptions();
+    public Symbolizer(SymbolizerOptions? options = null)
+    {
+        _options = options ?? new SymbolizerOptions();
+        if (!string.IsNullOrEmpty(_options.BuildIdCacheDirectory)) _cache = new BuildIdCache(_options.BuildIdCacheDirectory);
+    }
 
     /// <summary>The options this symbolizer was made with.</summary>
     public SymbolizerOptions Options => _options;
@@ -143,7 +170,7 @@ public sealed class Symbolizer : IDisposable
                 return new ResolvedSymbol(m.Name, m.Start.Value, m.Size, m.Offset);
             case ObjectKind.Elf:
             case ObjectKind.Vdso:
-                var f = kind == ObjectKind.Vdso ? GetVdso(imagePath) : GetImage(imagePath);
+                var f = kind == ObjectKind.Vdso ? GetVdso(imagePath) : GetImage(imagePath, expectedBuildId);
                 if (f == null) return null;
                 if (expectedBuildId != null && !BuildIdMatches(f.BuildId, expectedBuildId))
                 {
@@ -154,7 +181,7 @@ public sealed class Symbolizer : IDisposable
                 }
                 if (!f.TryFileOffsetToSvma(new FileOffset(offset), out var svma)) return null;
                 if (f.FindSymbol(svma) is { } s) return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, svma.Value - s.Start.Value);
-                if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(imagePath)?.Find(svma) is not { } r) return null;
+                if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(f.Path)?.Find(svma) is not { } r) return null;
                 return new ResolvedSymbol(r.Name, r.Start.Value, r.Size, svma.Value - r.Start.Value);
             default:
                 return null;
@@ -162,8 +189,51 @@ public sealed class Symbolizer : IDisposable
     }
 
     /// <summary>
-    /// The opened image for <paramref name="path"/> (with debug symbols attached when found), or null when it cannot
-    /// be used (a warning is then recorded). The symbolizer owns the returned object.
+    /// The object to read for image <paramref name="path"/> whose samples recorded <paramref name="buildId"/>: the copy in
+    /// perf's build-id cache when it holds one with that build-id (or, when <paramref name="buildId"/> is null, with the
+    /// build-id of the file at <paramref name="path"/>), else the file at <paramref name="path"/>. Its
+    /// <see cref="ElfObjectFile.Path"/> says which was chosen; pass that path to <see cref="FindFunction"/>,
+    /// <see cref="GetRecovery"/> and <see cref="CodeBytes"/> to stay on the same file. A cache entry whose build-id
+    /// differs is ignored with a warning. The caller still checks the build-id of a file that is not from the cache
+    /// (<see cref="Resolve"/> does). Null when nothing usable exists (a warning is recorded).
+    /// </summary>
+    /// <param name="path">Absolute image path as mapped.</param>
+    /// <param name="buildId">Build-id recorded with the samples (hex, case ignored), or null.</param>
+    public ElfObjectFile? GetImage(string path, string? buildId)
+    {
+        if (_cache == null) return GetImage(path);
+        string? id = buildId?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(id))
+        {
+            var onDisk = GetImage(path);
+            if (onDisk?.BuildId is not { } own || _originalOf.ContainsKey(path)) return onDisk;
+            id = own;
+        }
+        return CachedCopy(path, id) ?? GetImage(path);
+    }
+
+    private ElfObjectFile? CachedCopy(string path, string id)
+    {
+        // One look at the cache per build-id: frames are resolved one by one.
+        if (_copyOf.TryGetValue(id, out var known)) return known == null ? null : GetImage(known);
+        _copyOf[id] = null;
+        if (_cache!.Find(id) is not { ElfPath: { } copy } || Path.GetFullPath(copy) == Path.GetFullPath(path)) return null;
+        _originalOf.TryAdd(copy, path);
+        var f = GetImage(copy);
+        if (f == null) return null;
+        if (!BuildIdMatches(f.BuildId, id))
+        {
+            Warn(path, $"build-id cache entry {copy} has build-id {f.BuildId ?? "none"}, expected {id}; ignored");
+            return null;
+        }
+        _copyOf[id] = copy;
+        return f;
+    }
+
+    /// <summary>
+    /// The opened file at <paramref name="path"/> (with debug symbols attached when found), or null when it cannot
+    /// be used (a warning is then recorded). The build-id cache is not consulted: see <see cref="GetImage(string, string?)"/>.
+    /// The symbolizer owns the returned object.
     /// </summary>
     public ElfObjectFile? GetImage(string path)
     {
@@ -258,7 +328,12 @@ public sealed class Symbolizer : IDisposable
     {
         var roots = new List<string>(_options.DebugDirectories);
         if (_options.UseSystemDebugRoot) roots.Add(DebugFileLocator.SystemDebugRoot);
-        foreach (var cand in DebugFileLocator.Candidates(f.Path, f.BuildId, f.DebugLink, roots))
+        // A cache copy's debuglink name is relative to the image it was copied from.
+        string original = _originalOf.GetValueOrDefault(f.Path, f.Path);
+        var candidates = new List<string>();
+        if (f.BuildId != null && _cache?.Find(f.BuildId) is { DebugPath: { } cachedDebug }) candidates.Add(cachedDebug);
+        candidates.AddRange(DebugFileLocator.Candidates(original, f.BuildId, f.DebugLink, roots));
+        foreach (var cand in candidates)
         {
             if (!File.Exists(cand)) continue;
             ElfObjectFile d;
@@ -274,7 +349,7 @@ public sealed class Symbolizer : IDisposable
                 d.Dispose();
                 continue;
             }
-            if (!d.HasSymtab) { d.Dispose(); continue; }
+            if (!d.HasSymtab || Path.GetFullPath(cand) == Path.GetFullPath(f.Path)) { d.Dispose(); continue; }
             f.AttachDebugFile(d);
             return;
         }
@@ -294,9 +369,29 @@ public sealed class Symbolizer : IDisposable
         if (_warned.Add(w)) _warnings.Add(w);
     }
 
-    /// <summary>Unmaps every cached image.</summary>
+    /// <summary>
+    /// JIT symbols for the anonymous code a session names <paramref name="perfMapPath"/> (<c>/tmp/perf-PID.map</c>):
+    /// <c>jit-PID.dump</c> beside it when present, backed by the perf map for what the dump lacks, else the perf map
+    /// alone (<see cref="JitSymbols.Open"/>); loaded once, null
+    /// when neither can be read. Problems met (a truncated or corrupt dump) are recorded as warnings.
+    /// </summary>
+    public JitSymbols? GetJit(string perfMapPath)
+    {
+        if (_jit.TryGetValue(perfMapPath, out var j)) return j;
+        j = JitSymbols.Open(perfMapPath);
+        if (j?.Warning is { } w) Warn(j.SourcePath, w);
+        return _jit[perfMapPath] = j;
+    }
+
+    /// <summary>The JIT function containing runtime address <paramref name="address"/> of <paramref name="perfMapPath"/>'s
+    /// code (<see cref="GetJit"/>), or null.</summary>
+    public ResolvedSymbol? ResolveJit(string perfMapPath, ulong address) => GetJit(perfMapPath)?.Find(address);
+
+    /// <summary>Unmaps every cached image and closes JIT dumps.</summary>
     public void Dispose()
     {
+        foreach (var j in _jit.Values) j?.Dispose();
+        _jit.Clear();
         foreach (var e in _images.Values) e.File?.Dispose();
         _vdso?.Dispose();
         _images.Clear();

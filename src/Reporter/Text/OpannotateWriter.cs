@@ -111,11 +111,14 @@ public static class OpannotateWriter
         w.WriteLine(" */");
     }
 
-    private static (ObjectKind Kind, string Path)? CodeKind(StoredImage image) => image.Kind switch
+    // ELF code is read from the file the symbols came from: perf's build-id cache copy when it has the recorded build-id.
+    private static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => image.Kind switch
     {
-        ImageKind.Elf or ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
+        ImageKind.Elf => (ObjectKind.Elf, symbolizer.GetImage(image.Path, image.BuildId)?.Path ?? image.Path),
+        ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
         ImageKind.Kernel => (ObjectKind.Kernel, image.Path),
         ImageKind.KernelModule => (ObjectKind.KernelModule, image.Path),
+        ImageKind.Anonymous when StoreFrameSymbolizer.IsPerfMap(image) => (ObjectKind.Anonymous, image.Path),
         _ => null,
     };
 
@@ -130,7 +133,7 @@ public static class OpannotateWriter
         string attribution = o.SkidAdjust ? "; columns: sampled IP | skid-adjusted (preceding instruction); totals are the same" : "";
         string header = $"{row.Start:x16} <{name}>: /* {name}{total} ({row.ImageRow.Name}){attribution} */";
 
-        if (CodeKind(row.ImageRow.Image) is not { } ck)
+        if (CodeKind(row.ImageRow.Image, symbolizer) is not { } ck)
         {
             w.WriteLine(header);
             w.WriteLine($"/* {name}: no code for images of kind {row.ImageRow.Image.Kind}: {code.Why(ObjectKind.Anonymous)} */");
@@ -185,6 +188,7 @@ public static class OpannotateWriter
         {
             if (a >= row.Start && a - row.Start < row.Size) return a == row.Start ? name : $"{name}+0x{a - row.Start:x}";
             ResolvedSymbol? r = ck.Kind == ObjectKind.Elf ? symbolizer.FindFunction(ck.Path, new Svma(a))
+                : ck.Kind == ObjectKind.Anonymous ? symbolizer.ResolveJit(ck.Path, a)
                 : symbolizer.Kernel?.Find(new KernelAddress(a)) is { } k ? new ResolvedSymbol(k.Name, k.Start.Value, k.Size, k.Offset) : null;
             return r is not { } s ? null : s.Offset == 0 ? s.Name : $"{s.Name}+0x{s.Offset:x}";
         }

@@ -10,11 +10,14 @@ namespace XenProf.Sampler.Session;
 /// </summary>
 internal sealed class DotnetRecording
 {
-    /// <summary>What the child's environment gets: the JIT perf map on, and W^X off so JIT code is anonymous memory.</summary>
+    /// <summary>What the child's environment gets: the JIT perf map and jitdump on, W^X off so JIT code is anonymous
+    /// memory, and stubs reported one by one (stub granularity bit 1): with the default, .NET 10.0 up to at least
+    /// 10.0.12 stops writing <c>jit-PID.dump</c> after two records (dotnet/runtime#132935).</summary>
     public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["DOTNET_PerfMapEnabled"] = "1",
         ["DOTNET_EnableWriteXorExecute"] = "0",
+        ["DOTNET_PerfMapStubGranularity"] = "2",
     };
 
     private readonly Task<EventPipeCollector> _connect;
