@@ -25,8 +25,7 @@ runs=${2:-5}
 [ -f "$data" ] || { echo "no $data: record one with bench/perf-import.sh, or pass a perf.data" >&2; exit 1; }
 out=bench/out/flame; rm -rf "$out"; mkdir -p "$out"
 tools=bench/out/tools; mkdir -p "$tools"
-xen=src/XenOprof/bin/Release/net10.0/linux-x64/xenoprof.dll
-dotnet build src/XenOprof/XenOprof.csproj -c Release -v q -nologo >/dev/null
+xen=$(bash bench/publish.sh)
 
 # flamegraph.pl: unpacked from the Debian package, not installed (ruby-stackprof keeps it under vendor/FlameGraph).
 if [ ! -x "$tools/flamegraph.pl" ]; then

@@ -14,11 +14,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 out=bench/out; mkdir -p "$out"
 data=$out/big.data
-pub=$out/xenoprof
-dotnet build src/XenOprof/XenOprof.csproj -c Release -v q -nologo >/dev/null   # builds the workload too
-dotnet publish src/XenOprof/XenOprof.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -o "$pub" -v q -nologo >/dev/null
-xen=$pub/xenoprof.dll
+xen=$(bash bench/publish.sh)
 hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
 if [ ! -f "$data" ]; then
   # Both CPUs kept busy by the built-in workload in two loops, the whole machine sampled for 20 s at 25 kHz per CPU:

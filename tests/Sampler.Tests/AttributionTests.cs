@@ -200,6 +200,19 @@ public sealed class AttributionTests : IDisposable
     }
 
     [Fact]
+    public void GuestAndHypervisorModesGetTheirOwnImages()
+    {
+        var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
+        // A perf kvm style sample: guest user leaf, guest kernel caller; then a hypervisor one.
+        ulong[] guest = [PerfContext.GuestUser, 0x401000, PerfContext.GuestKernel, 0xffffffff81234567];
+        a.Sample(_ev, 1, 0, 4242, 4242, 0x401000, guest, SampleMode.GuestUser);
+        a.Sample(_ev, 2, 0, -1, -1, 0xffff82d040200000, [], SampleMode.Hypervisor);
+        Assert.Equal(["domain4242-apps@401000 < domain4242-kernel@ffffffff81234567", "[hypervisor]@ffff82d040200000"], SampleStacks());
+        Assert.Equal(0, a.UnmappedSamples);
+        Assert.Equal(ImageKind.Hypervisor, _store.ReadImages().Values.Single(i => i.Path == "[hypervisor]").Kind);
+    }
+
+    [Fact]
     public void SynthesizeFromProc_ReadsThisProcessMappings()
     {
         var a = new Attributor(_store, Kernel);

@@ -36,8 +36,8 @@ public sealed class Attributor
     /// Import mode: decide kernel or user space by each sample's and frame's CPU mode (perf's rule, not the
     /// address; right for i686/armv7 files too), and take the kernel and module ranges from the kernel MMAP
     /// records of the input (<see cref="KernelMmap"/>) instead of this machine's <c>/proc/modules</c>.
-    /// Hypervisor-mode frames go to the <c>[hypervisor]</c> image and guest-kernel frames to
-    /// <c>[guest.kernel.kallsyms]</c>, kept apart from the host's.
+    /// Hypervisor-mode frames go to the <c>[hypervisor]</c> image; guest-kernel and guest-user frames to the images a
+    /// passive Xen domain's samples get (<see cref="GuestImageName"/>), kept apart from the host's.
     /// </summary>
     public bool ModeFromRecords { get; init; }
 
@@ -146,6 +146,14 @@ public sealed class Attributor
     public static bool IsAnonymousForPerf(string name) =>
         name == "//anon" || name.StartsWith("/dev/zero", StringComparison.Ordinal) || name.StartsWith("/anon_hugepage", StringComparison.Ordinal)
         || name.StartsWith("[stack", StringComparison.Ordinal) || name.StartsWith("/SYSV", StringComparison.Ordinal) || name == "[heap]";
+
+    /// <summary>
+    /// The image of a guest's frames in an imported perf.data (PERF_RECORD_MISC_GUEST_KERNEL/USER, <c>perf kvm record</c>):
+    /// named as a passive Xen domain's, <c>domainN-kernel</c> / <c>domainN-apps</c>, with N the sample's pid (the guest's
+    /// process on the host, which is how perf tells guest machines apart). Addresses are the guest's own; without the
+    /// guest's symbols they stay unnamed, as a passive domain's do without its kernel image.
+    /// </summary>
+    public static string GuestImageName(int pid, string part) => "domain" + pid.ToString(CultureInfo.InvariantCulture) + "-" + part;
 
     /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (formats.md §3.13).</summary>
     public static string PerfMapName(int pid) => "/tmp/perf-" + pid.ToString(CultureInfo.InvariantCulture) + ".map";
@@ -268,7 +276,9 @@ public sealed class Attributor
             case SampleMode.Hypervisor:
                 return AddAbsolute("[hypervisor]", ImageKind.Hypervisor, address);
             case SampleMode.GuestKernel:
-                return AddAbsolute("[guest.kernel.kallsyms]", ImageKind.Kernel, address);
+                return AddAbsolute(GuestImageName(pid, "kernel"), ImageKind.Anonymous, address);
+            case SampleMode.GuestUser:
+                return AddAbsolute(GuestImageName(pid, "apps"), ImageKind.Anonymous, address);
             case SampleMode.User:
             case SampleMode.Unknown:
                 if (_spaces.TryGetValue(pid, out var space) && space.Find(address) is { } um)

@@ -7,6 +7,7 @@ namespace XenProf.Sampler.Session;
 /// The files of one session directory:
 /// <code>
 /// samples.db (+ -wal, -shm)   the session store (<see cref="StoreSchema"/>)
+/// samples.db-samples           its sample log: one 40-byte record per sample
 /// session.json                 the session configuration (<see cref="SessionConfig"/>)
 /// kallsyms, modules            copies of /proc/kallsyms and /proc/modules taken when sampling started
 /// daemon.sock                  the daemon's control socket (mode 0600)
