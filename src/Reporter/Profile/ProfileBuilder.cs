@@ -12,7 +12,11 @@ public static class ProfileBuilder
     public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
     {
         options ??= new ProfileOptions();
-        var events = store.ReadEvents();
+        var stackTotals = store.ReadStackTotals(options.Domain).ToList();
+        // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
+        // leave it out unless it has samples.
+        var sampled = stackTotals.Select(t => t.Event).ToHashSet();
+        var events = store.ReadEvents().Where(e => !(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id)).ToList();
         var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         var images = store.ReadImages();
         var frames = store.ReadFrames();
@@ -60,7 +64,7 @@ public static class ProfileBuilder
 
         ImageRow RowOf(ImageId id) => imageRows.TryGetValue(id, out var r) ? r : imageRows[id] = new ImageRow(images[id], DisplayName(images[id]), n);
 
-        foreach (var t in store.ReadStackTotals(options.Domain))
+        foreach (var t in stackTotals)
         {
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
             totals[ei] += t.Weight;

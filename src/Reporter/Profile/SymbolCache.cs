@@ -24,12 +24,13 @@ public static class SymbolCache
     /// <summary>
     /// Resolves every frame of the session in <paramref name="sessionDir"/> with the default symbolizer (the session's own
     /// kallsyms snapshot) and saves the answers and the symbolizer's warnings. Returns the number of frames saved.
-    /// Throws <see cref="StoreException"/> when the directory holds no store.
+    /// Throws <see cref="StoreException"/> when the directory holds no store. <paramref name="kernel"/>, when given,
+    /// supplies the session's kernel symbols already parsed (<see cref="SymbolizerOptions.KernelLoader"/>).
     /// </summary>
-    public static int Fill(string sessionDir)
+    public static int Fill(string sessionDir, Func<KernelSymbols>? kernel = null)
     {
         var dir = new SessionDirectory(sessionDir);
-        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir);
+        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir) with { KernelLoader = kernel };
         using var symbolizer = new Symbolizer(options);
         using var store = SessionStore.OpenForAppend(dir.StorePath);
         using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());

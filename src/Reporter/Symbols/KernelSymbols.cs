@@ -83,20 +83,40 @@ public sealed class KernelSymbols
     public static KernelSymbols Parse(TextReader kallsyms, TextReader? modules = null, string sourceName = "/proc/kallsyms")
     {
         var syms = new List<(ulong Addr, int Rank, string Name, string? Module)>();
+        var moduleNames = new Dictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         int textLines = 0, zero = 0;
         string? line;
         while ((line = kallsyms.ReadLine()) != null)
         {
-            var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 3 || parts[1].Length != 1) continue;
-            if (!ulong.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var addr)) continue;
-            char t = parts[1][0];
-            int rank = t switch { 'T' => 0, 'W' or 'w' => 1, 't' => 2, _ => -1 };
+            // ADDR TYPE NAME [\t[MODULE]], split by hand: most lines are data symbols, skipped before any allocation.
+            ReadOnlySpan<char> rest = line.AsSpan().TrimStart(" \t");
+            int sp = rest.IndexOfAny(' ', '\t');
+            if (sp <= 0) continue;
+            var addrText = rest[..sp];
+            rest = rest[sp..].TrimStart(" \t");
+            if (rest.Length < 2 || (rest[1] != ' ' && rest[1] != '\t')) continue;
+            int rank = rest[0] switch { 'T' => 0, 'W' or 'w' => 1, 't' => 2, _ => -1 };
             if (rank < 0) continue;
+            rest = rest[1..].TrimStart(" \t");
+            sp = rest.IndexOfAny(' ', '\t');
+            var nameText = sp < 0 ? rest : rest[..sp];
+            if (nameText.Length == 0) continue;
+            if (!ulong.TryParse(addrText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var addr)) continue;
             textLines++;
             if (addr == 0) { zero++; continue; }
-            string? mod = parts.Length >= 4 && parts[3].Length > 2 && parts[3][0] == '[' && parts[3][^1] == ']' ? parts[3][1..^1] : null;
-            syms.Add((addr, rank, parts[2], mod));
+            string? mod = null;
+            if (sp >= 0)
+            {
+                var m = rest[sp..].Trim(" \t");
+                int end = m.IndexOfAny(' ', '\t');
+                if (end >= 0) m = m[..end];
+                if (m.Length > 2 && m[0] == '[' && m[^1] == ']')
+                {
+                    m = m[1..^1];
+                    if (!moduleNames.TryGetValue(m, out mod)) moduleNames[m] = mod = m.ToString();
+                }
+            }
+            syms.Add((addr, rank, nameText.ToString(), mod));
         }
 
         var ranges = new List<KernelModuleRange>();

@@ -24,6 +24,11 @@ public sealed record SymbolizerOptions
     /// (right only when reporting on the machine and boot that recorded). Default true.</summary>
     public bool UseRunningVdso { get; init; } = true;
 
+    /// <summary>When set, supplies the kernel symbols instead of reading <see cref="KallsymsPath"/> and
+    /// <see cref="ModulesPath"/> on first use (e.g. parsed on another thread meanwhile); its exceptions are those of
+    /// <see cref="KernelSymbols.Load"/>.</summary>
+    public Func<KernelSymbols>? KernelLoader { get; init; }
+
     /// <summary>perf's build-id cache directory (<see cref="BuildIdCache"/>), searched first for an image with a build-id
     /// (the one recorded with the samples, else the file's own), or null to ignore the cache.
     /// Default <see cref="BuildIdCache.DefaultRoot"/>: <c>$PERF_BUILDID_DIR</c>, else <c>~/.debug</c>.</summary>
@@ -137,7 +142,7 @@ public sealed class Symbolizer : IDisposable
             _kernelTried = true;
             try
             {
-                _kernel = KernelSymbols.Load(_options.KallsymsPath, _options.ModulesPath);
+                _kernel = _options.KernelLoader?.Invoke() ?? KernelSymbols.Load(_options.KallsymsPath, _options.ModulesPath);
                 if (_kernel.Warning != null) Warn(ObjectKinds.KernelImageName, _kernel.Warning);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

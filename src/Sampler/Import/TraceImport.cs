@@ -13,6 +13,12 @@ public sealed record ImportOptions
     public string? KallsymsPath { get; init; }
     /// <summary>Receives the fraction of the input read.</summary>
     public IProgress<double>? Progress { get; init; }
+    /// <summary>
+    /// Called, from a worker thread and while samples are still being imported, once the session's kallsyms and modules
+    /// files are written (file-mode perf.data, whose header says which kernel recorded it): lets a caller start parsing
+    /// them in parallel. Not called when the import writes them only at its end (pipe mode).
+    /// </summary>
+    public Action<SessionDirectory>? KernelSymbolsReady { get; init; }
 }
 
 /// <summary>
@@ -53,6 +59,18 @@ public static partial class TraceImport
         using var store = SessionStore.Create(dir.StorePath);
         store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
         var importer = new PerfDataImporter(store, reader);
+        // A file's header names its kernel before the data: put the kernel symbols in place on the other CPU meanwhile.
+        Task<List<string>>? kernelTask = null;
+        if (!reader.IsPipe)
+        {
+            var f = reader.Features;
+            kernelTask = Task.Run(() =>
+            {
+                var w = KernelSymbols(dir, f, options.KallsymsPath).ToList();
+                options.KernelSymbolsReady?.Invoke(dir);
+                return w;
+            }, ct);
+        }
         var result = reader.Read(importer, options.Progress, ct);
         importer.Finish();
         warnings.AddRange(reader.Features.Warnings.Skip(warnings.Count));
@@ -69,7 +87,7 @@ public static partial class TraceImport
             store.SetMeta("import_error", result.Error.Message);
             store.AddCounter("bytes_skipped", result.BytesSkipped);
         }
-        warnings.AddRange(KernelSymbols(dir, reader.Features, options.KallsymsPath));
+        warnings.AddRange(kernelTask != null ? kernelTask.GetAwaiter().GetResult() : KernelSymbols(dir, reader.Features, options.KallsymsPath));
         return new ImportResult(file, reader.IsPipe ? "perf.data (pipe)" : "perf.data", importer.Samples, result.Records,
             result.RecordsByType, reader.Attrs.Select(a => a.Name).ToList(), result.Error, result.BytesSkipped, warnings);
     }

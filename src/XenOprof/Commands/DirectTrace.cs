@@ -1,3 +1,5 @@
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Symbols;
 using XenProf.Sampler.Import;
 
 namespace XenProf.Cli.Commands;
@@ -9,15 +11,36 @@ internal static class DirectTrace
     public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct)
     {
         if (file == null) return sessionDir;
-        var (dir, imported) = TraceImport.EnsureCached(file, new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }, ct);
+        var symbols = new ImportSymbols();
+        var (dir, imported) = TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }), ct);
         if (imported != null)
         {
-            XenProf.Reporter.Profile.SymbolCache.Fill(dir.Path); // reports on the cached import read names, not images
+            symbols.FillCache(dir.Path); // reports on the cached import read names, not images
             ImportProgress.Clear(Console.Error);
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"xenoprof {verb}: warning: {w}");
             if (imported.Error != null)
                 Console.Error.WriteLine($"xenoprof {verb}: {imported.Error.Message}; kept what was read before it, skipped {imported.BytesSkipped} bytes");
         }
         return dir.Path;
+    }
+}
+
+/// <summary>
+/// Names an imported session's frames once (<see cref="SymbolCache"/>), with the kernel symbols parsed on a worker thread
+/// while the import still reads samples, as soon as it has written them (<see cref="ImportOptions.KernelSymbolsReady"/>).
+/// </summary>
+internal sealed class ImportSymbols
+{
+    private Task<KernelSymbols>? _kernel;
+
+    /// <summary><paramref name="options"/> with the hook that starts parsing the session's kernel symbols.</summary>
+    public ImportOptions Options(ImportOptions options) =>
+        options with { KernelSymbolsReady = d => _kernel = Task.Run(() => KernelSymbols.Load(d.KallsymsPath, d.ModulesPath)) };
+
+    /// <summary>Fills the symbol cache of the imported session in <paramref name="sessionDir"/>.</summary>
+    public void FillCache(string sessionDir)
+    {
+        var kernel = _kernel;
+        SymbolCache.Fill(sessionDir, kernel == null ? null : () => kernel.GetAwaiter().GetResult());
     }
 }

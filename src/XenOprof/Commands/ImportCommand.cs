@@ -22,8 +22,9 @@ internal static class ImportCommand
     /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/>; progress, warnings and the summary go to <paramref name="stderr"/>.</summary>
     public static int Execute(string file, SessionDirectory dir, string? kallsyms, TextWriter stderr, CancellationToken ct)
     {
-        var r = TraceImport.Import(file, dir, new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(stderr) }, ct);
-        XenProf.Reporter.Profile.SymbolCache.Fill(dir.Path); // the imported session does not change: name its frames once
+        var symbols = new ImportSymbols();
+        var r = TraceImport.Import(file, dir, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(stderr) }), ct);
+        symbols.FillCache(dir.Path); // the imported session does not change: name its frames once
         return Report("import", r, dir.Path, stderr);
     }
 
