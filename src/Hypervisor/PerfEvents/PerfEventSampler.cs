@@ -26,7 +26,7 @@ public sealed class PerfEventSampler : IDisposable
         _decoder = new PerfRecordDecoder(layout, _eventIndexById);
     }
 
-    /// <summary>The events, in index order (the index passed to <see cref="IPerfRecordSink.OnSample"/>).</summary>
+    /// <summary>The events, in index order (the index passed to <see cref="IPerfRecordSink.OnSample(int, in SampleRecord, ReadOnlySpan{ulong})"/>).</summary>
     public IReadOnlyList<PerfEventRequest> Events { get; }
     /// <summary>Options used.</summary>
     public PerfSamplerOptions Options { get; }

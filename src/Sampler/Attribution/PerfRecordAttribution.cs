@@ -23,18 +23,21 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     private readonly Attributor _attr;
     private readonly SessionStore _store;
     private readonly EventId[] _events;
-    // The queue: records in arrival order; samples inline (no boxing), other records as objects.
+    // The queue: records in arrival order. Samples are kept as plain values with their callchains in one arena
+    // (no object per sample); other records as objects.
     private Queued[] _items = new Queued[4096];
     private int _count;
+    private ulong[] _chains = new ulong[65536];
+    private int _chainsUsed;
     private Key[] _order = new Key[4096];
     private ulong _passMax, _prevPassMax;
 
     private struct Queued
     {
-        public ulong Time;
+        public ulong Time, Ip;
         public object? Record;     // null: a sample
-        public SampleRecord Sample;
-        public int EventIndex;
+        public int Pid, Tid, Cpu, EventIndex, ChainStart, ChainLength;
+        public SampleMode Mode;
     }
 
     /// <summary>Sort key: time, then arrival (the sort is stable by construction).</summary>
@@ -73,13 +76,25 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     }
 
     /// <inheritdoc/>
-    public void OnSample(int eventIndex, in SampleRecord sample)
+    public void OnSample(int eventIndex, in SampleRecord sample) => OnSample(eventIndex, sample, sample.Callchain);
+
+    /// <inheritdoc/>
+    public void OnSample(int eventIndex, in SampleRecord sample, ReadOnlySpan<ulong> callchain)
     {
+        if (_chainsUsed + callchain.Length > _chains.Length) Array.Resize(ref _chains, Math.Max(_chains.Length * 2, _chainsUsed + callchain.Length));
+        callchain.CopyTo(_chains.AsSpan(_chainsUsed));
         ref var p = ref Next(sample.Time);
         p.Time = sample.Time;
+        p.Ip = sample.Ip;
         p.Record = null;
-        p.Sample = sample;
+        p.Pid = (int)sample.Pid;
+        p.Tid = (int)sample.Tid;
+        p.Cpu = (int)sample.Cpu;
         p.EventIndex = eventIndex;
+        p.Mode = (SampleMode)(int)sample.CpuMode;
+        p.ChainStart = _chainsUsed;
+        p.ChainLength = callchain.Length;
+        _chainsUsed += callchain.Length;
     }
     /// <inheritdoc/>
     public void OnMmap2(in Mmap2Record mmap) => Enqueue(mmap.SampleId.Time, mmap);
@@ -158,10 +173,9 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
             ref var p = ref _items[_order[released].Index];
             if (p.Record == null)
             {
-                ref readonly var s = ref p.Sample;
                 int ei = p.EventIndex;
                 var ev = ei >= 0 && ei < _events.Length ? _events[ei] : _events[0];
-                _attr.Sample(ev, (long)s.Time, (int)s.Cpu, (int)s.Pid, (int)s.Tid, s.Ip, s.Callchain, (SampleMode)(int)s.CpuMode);
+                _attr.Sample(ev, (long)p.Time, p.Cpu, p.Pid, p.Tid, p.Ip, _chains.AsSpan(p.ChainStart, p.ChainLength), p.Mode);
                 continue;
             }
             switch (p.Record)
@@ -190,13 +204,22 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
             }
         }
         // Keep what is newer than upTo, in arrival order; drop references to what was released.
-        int kept = 0;
+        int kept = 0, chainsKept = 0;
         for (int i = 0; i < _count; i++)
         {
             if (_items[i].Time <= upTo) continue;
-            if (kept != i) _items[kept] = _items[i];
+            ref var q = ref _items[i];
+            if (q.Record == null && q.ChainLength > 0)
+            {
+                // Kept callchains move to the front of the arena, in arrival order (never past their old place).
+                if (q.ChainStart != chainsKept) Array.Copy(_chains, q.ChainStart, _chains, chainsKept, q.ChainLength);
+                q.ChainStart = chainsKept;
+                chainsKept += q.ChainLength;
+            }
+            if (kept != i) _items[kept] = q;
             kept++;
         }
+        _chainsUsed = chainsKept;
         Array.Clear(_items, kept, _count - kept);
         _count = kept;
         _store.AddCounter(CounterNames.Samples, _attr.SamplesWritten - samplesBefore);

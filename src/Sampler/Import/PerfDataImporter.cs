@@ -66,6 +66,7 @@ internal sealed class PerfDataImporter : IPerfDataSink
 
     private PerfRecordAttribution Inner => _inner ?? throw new InvalidOperationException("record delivered before OnAttrsReady");
     public void OnSample(int eventIndex, in SampleRecord sample) => Inner.OnSample(eventIndex, sample);
+    public void OnSample(int eventIndex, in SampleRecord sample, ReadOnlySpan<ulong> callchain) => Inner.OnSample(eventIndex, sample, callchain);
     public void OnMmap(in MmapRecord mmap) => Inner.OnMmap(mmap);
     public void OnMmap2(in Mmap2Record mmap) => Inner.OnMmap2(mmap);
     public void OnComm(in CommRecord comm) => Inner.OnComm(comm);

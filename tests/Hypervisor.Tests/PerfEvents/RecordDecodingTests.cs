@@ -90,6 +90,30 @@ public class RecordDecodingTests
         Assert.Equal("PERF_RECORD_SAMPLE.aux", ex.Structure);
     }
 
+    private sealed class ArraySink : IPerfRecordSink
+    {
+        public readonly List<ulong[]> Chains = [];
+        public void OnSample(int eventIndex, in SampleRecord sample) => Chains.Add(sample.Callchain);
+    }
+
+    [Fact]
+    public void Sample_callchain_in_place_equals_the_copy_and_reaches_array_sinks_copied()
+    {
+        var layout = new SampleLayout(SampleFormat.Ip | SampleFormat.Tid | SampleFormat.Callchain | SampleFormat.Period);
+        var b = new RecordBytes(PerfRecordType.Sample).U64(0x401000).U32(7).U32(8).U64(1000)
+            .U64(4).U64(PerfContext.User).U64(0x401000).U64(0x401200).U64(0x7f0000001234).Build();
+        var copy = SampleRecord.Decode(Raw(b), layout);
+        var inPlace = SampleRecord.Decode(Raw(b), layout, out var chain);
+        Assert.Empty(inPlace.Callchain);
+        Assert.Equal(copy.Callchain, chain.ToArray());
+        Assert.Equal((copy.Ip, copy.Pid, copy.Tid, copy.Period), (inPlace.Ip, inPlace.Pid, inPlace.Tid, inPlace.Period));
+
+        // A sink that only takes arrays still gets the whole callchain, as its own copy.
+        var sink = new ArraySink();
+        new PerfRecordDecoder(layout).Deliver(Raw(b), sink);
+        Assert.Equal(copy.Callchain, Assert.Single(sink.Chains));
+    }
+
     [Fact]
     public void Sample_with_impossible_callchain_nr_names_its_offset()
     {

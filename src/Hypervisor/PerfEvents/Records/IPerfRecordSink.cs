@@ -10,6 +10,13 @@ public interface IPerfRecordSink
 {
     /// <summary>A SAMPLE of event <paramref name="eventIndex"/> (index in the caller's event list; -1 if its id is unknown).</summary>
     void OnSample(int eventIndex, in SampleRecord sample) { }
+    /// <summary>
+    /// A SAMPLE as decoders deliver it: <paramref name="sample"/>'s <see cref="SampleRecord.Callchain"/> is empty and
+    /// <paramref name="callchain"/> holds the entries, valid only during the call. The default copies them and calls
+    /// <see cref="OnSample(int, in SampleRecord)"/>; a sink that keeps callchains its own way overrides this to avoid the copy.
+    /// </summary>
+    void OnSample(int eventIndex, in SampleRecord sample, ReadOnlySpan<ulong> callchain) =>
+        OnSample(eventIndex, callchain.IsEmpty ? sample : sample.WithCallchain(callchain.ToArray()));
     /// <summary>A MMAP record.</summary>
     void OnMmap(in MmapRecord mmap) { }
     /// <summary>A MMAP2 record.</summary>

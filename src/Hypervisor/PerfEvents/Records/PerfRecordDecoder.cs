@@ -34,10 +34,10 @@ public sealed class PerfRecordDecoder
         switch (raw.Type)
         {
             case PerfRecordType.Sample:
-                var s = SampleRecord.Decode(raw, Layout);
+                var s = SampleRecord.Decode(raw, Layout, out var chain);
                 int index = EventIndexOf(s.Id);
                 if (index < 0) Counts.AddUnattributed();
-                sink.OnSample(index, s);
+                sink.OnSample(index, s, chain);
                 break;
             case PerfRecordType.Mmap: sink.OnMmap(MmapRecord.Decode(raw, Layout)); break;
             case PerfRecordType.Mmap2: sink.OnMmap2(Mmap2Record.Decode(raw, Layout)); break;

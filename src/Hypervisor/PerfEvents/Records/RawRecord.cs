@@ -7,7 +7,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 /// over memory the caller owns (a ring, a reusable copy buffer, a file block) and is valid only as long as that
 /// memory is. <see cref="Offset"/> is the absolute position of the record's first byte in <see cref="Path"/> (a
 /// file offset, or the free-running ring counter for live input) and is used in every error message. Step two is
-/// the <c>Decode</c> method of each typed record (<see cref="SampleRecord.Decode"/>, <see cref="Mmap2Record.Decode"/>…).
+/// the <c>Decode</c> method of each typed record (<see cref="SampleRecord.Decode(in RawRecord, SampleLayout)"/>, <see cref="Mmap2Record.Decode"/>…).
 /// </summary>
 public readonly ref struct RawRecord
 {

@@ -29,6 +29,10 @@ public readonly struct SampleRecord
     /// <summary>Event id of each <see cref="ReadValues"/> entry when read_format has PERF_FORMAT_ID; else empty.</summary>
     public ulong[] ReadIds { get; }
 
+    /// <summary>This sample with <paramref name="callchain"/> (leaf-first, with context markers) as its callchain.</summary>
+    public SampleRecord WithCallchain(ulong[] callchain) =>
+        new(Fields, Misc, Id, Ip, Pid, Tid, Time, Addr, StreamId, Cpu, Period, callchain, ReadValues, ReadIds);
+
     /// <summary>This sample as counted for another event: same fields, <paramref name="id"/> and <paramref name="period"/> replaced.</summary>
     public SampleRecord WithEvent(ulong id, ulong period) =>
         new(Fields, Misc, id, Ip, Pid, Tid, Time, Addr, StreamId, Cpu, period, Callchain, ReadValues, ReadIds);
@@ -70,8 +74,27 @@ public readonly struct SampleRecord
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="raw"/> is not a SAMPLE.</exception>
     /// <exception cref="MalformedDataException">A field runs past the declared size, a count (callchain nr, RAW size…) is impossible, or bytes are left over after the last field.</exception>
-    public static SampleRecord Decode(in RawRecord raw, SampleLayout layout)
+    public static SampleRecord Decode(in RawRecord raw, SampleLayout layout) => Decode(raw, layout, copyCallchain: true, out _, out _);
+
+    /// <summary>
+    /// Decodes a SAMPLE record as <see cref="Decode(in RawRecord, SampleLayout)"/> does (same checks), but without
+    /// copying the callchain: <see cref="Callchain"/> is left empty and <paramref name="callchain"/> views the entries in
+    /// <paramref name="raw"/>'s bytes, valid only as long as they are (the import and ring hot path: no array per sample).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="raw"/> is not a SAMPLE.</exception>
+    /// <exception cref="MalformedDataException">As <see cref="Decode(in RawRecord, SampleLayout)"/>.</exception>
+    public static SampleRecord Decode(in RawRecord raw, SampleLayout layout, out ReadOnlySpan<ulong> callchain)
     {
+        var s = Decode(raw, layout, copyCallchain: false, out int at, out int count);
+        callchain = count == 0 ? default : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(raw.Body.Slice(at, count * 8));
+        return s;
+    }
+
+    // perf.data and rings are little-endian here (big-endian files are refused), so the entries are read in place.
+    private static SampleRecord Decode(in RawRecord raw, SampleLayout layout, bool copyCallchain, out int chainAt, out int chainCount)
+    {
+        chainAt = 0;
+        chainCount = 0;
         if (raw.Type != PerfRecordType.Sample) throw new ArgumentException($"expected PERF_RECORD_SAMPLE, got {PerfRecordNames.Of(raw.Type)}", nameof(raw));
         var t = layout.SampleType;
         var c = raw.BodyCursor("PERF_RECORD_SAMPLE");
@@ -125,9 +148,18 @@ public readonly struct SampleRecord
             c.Structure = "PERF_RECORD_SAMPLE.callchain";
             long at = c.Offset;
             ulong nr = c.ReadUInt64();
-            CheckedCount(nr, 8, c.Remaining, raw.Path, at, c.Structure, "nr");
-            chain = new ulong[(int)nr];
-            for (int i = 0; i < chain.Length; i++) chain[i] = c.ReadUInt64();
+            int bytes = CheckedCount(nr, 8, c.Remaining, raw.Path, at, c.Structure, "nr");
+            if (copyCallchain)
+            {
+                chain = new ulong[(int)nr];
+                for (int i = 0; i < chain.Length; i++) chain[i] = c.ReadUInt64();
+            }
+            else
+            {
+                chainAt = c.Position;
+                chainCount = (int)nr;
+                c.Skip(bytes);
+            }
         }
         if (Has(t, SampleFormat.Raw))
         {
