@@ -116,9 +116,13 @@ public static partial class TraceImport
     /// <summary>
     /// The cached session of <paramref name="file"/> for direct reports (<c>opreport FILE</c>): <c>FILE.xenoprof/</c>
     /// beside it (or under the user's cache directory when that is not writable), imported again only when the
-    /// file's size or time changed or the importer is newer.
+    /// file's size or time changed or the importer is newer. Concurrent callers on one file (an <c>opreport FILE</c> and a
+    /// <c>flame FILE</c> started together) take turns on a lock file in the cache directory: one imports, the other then
+    /// finds the cache fresh. <paramref name="afterImport"/> runs under the same lock after a fresh import (e.g. to fill
+    /// the symbol cache before anyone reads the session).
     /// </summary>
-    public static (SessionDirectory Dir, ImportResult? Imported) EnsureCached(string file, ImportOptions? options = null, CancellationToken ct = default)
+    public static (SessionDirectory Dir, ImportResult? Imported) EnsureCached(string file, ImportOptions? options = null, CancellationToken ct = default,
+        Action<SessionDirectory>? afterImport = null)
     {
         var full = Path.GetFullPath(file);
         if (!File.Exists(full)) throw new FileNotFoundException($"{file}: no such file", file);
@@ -129,8 +133,38 @@ public static partial class TraceImport
             var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
             dir = new SessionDirectory(Path.Combine(root, "xenoprof", Path.GetFileName(full) + "-" + hash));
         }
+        dir.EnsureWritable();
+        using var held = LockCache(dir, ct);
         if (IsFresh(dir, full)) return (dir, null);
-        return (dir, Import(full, dir, options, ct));
+        var imported = Import(full, dir, options, ct);
+        afterImport?.Invoke(dir);
+        return (dir, imported);
+    }
+
+    /// <summary>Waits for an exclusive lock (fcntl, released when the stream closes or the process dies) on the cache's lock file.</summary>
+    private static FileStream LockCache(SessionDirectory dir, CancellationToken ct)
+    {
+        var path = Path.Combine(dir.Path, ".import.lock");
+        var fs = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var deadline = DateTime.UtcNow.AddHours(1);
+        while (true)
+        {
+            try
+            {
+                fs.Lock(0, 1);
+                return fs;
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                // Another process is importing this file now.
+                if (ct.WaitHandle.WaitOne(50)) { fs.Dispose(); ct.ThrowIfCancellationRequested(); }
+            }
+            catch (IOException e)
+            {
+                fs.Dispose();
+                throw new IOException($"{path}: still locked after an hour by another xenoprof importing this file ({e.Message})", e);
+            }
+        }
     }
 
     private static bool CanWrite(string d)

@@ -12,10 +12,10 @@ internal static class DirectTrace
     {
         if (file == null) return sessionDir;
         var symbols = new ImportSymbols();
-        var (dir, imported) = TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }), ct);
+        var (dir, imported) = TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }), ct,
+            afterImport: d => symbols.FillCache(d.Path)); // reports on the cached import read names, not images
         if (imported != null)
         {
-            symbols.FillCache(dir.Path); // reports on the cached import read names, not images
             ImportProgress.Clear(Console.Error);
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"xenoprof {verb}: warning: {w}");
             if (imported.Error != null)
