@@ -213,6 +213,29 @@ public sealed class AttributionTests : IDisposable
     }
 
     [Fact]
+    public void SamplesCarryTheirThreadsNameAtTheTime()
+    {
+        var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
+        a.Comm(30, 30, "bash", exec: false);
+        a.Fork(31, 30, 31, 30);                                         // child of bash, before its exec
+        a.Sample(_ev, 1, 0, 31, 31, 0x1000, [], SampleMode.User);
+        a.Comm(31, 31, "hotloop", exec: true);
+        a.Sample(_ev, 2, 0, 31, 31, 0x1000, [], SampleMode.User);
+        a.Fork(31, 31, 32, 31);                                         // a thread of hotloop
+        a.Sample(_ev, 3, 0, 31, 32, 0x1000, [], SampleMode.User);
+        a.Comm(31, 32, "worker", exec: false);                          // renamed (prctl)
+        a.Sample(_ev, 4, 0, 31, 32, 0x1000, [], SampleMode.User);
+        a.Sample(_ev, 5, 0, 99, 99, 0x1000, [], SampleMode.User);       // never named
+        _store.Commit();
+        var comms = _store.ReadComms();
+        string Name(CommId c) => c.Value == 0 ? "?" : comms[c];
+        Assert.Equal(["bash", "hotloop", "hotloop", "worker", "?"], _store.ReadSamplesUnordered().Select(x => Name(x.Comm)));
+        // Totals keep the names apart too: the same stack of pid 31 under two names.
+        Assert.Equal(3, _store.ReadStackTotals().Count(t => t.Pid == 31));
+        Assert.Equal("hotloop", _store.ReadProcesses()[(0, 31)].Comm);
+    }
+
+    [Fact]
     public void SynthesizeFromProc_ReadsThisProcessMappings()
     {
         var a = new Attributor(_store, Kernel);

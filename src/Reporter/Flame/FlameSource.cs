@@ -44,7 +44,10 @@ public sealed partial class FlameSource : IDisposable
         _frames = store.ReadFrames();
         _stacks = store.ReadStacks();
         _storedNames = store.ReadFrameNames();
+        _comms = store.ReadComms();
     }
+
+    private readonly IReadOnlyDictionary<CommId, string> _comms;
 
     private readonly IReadOnlyDictionary<FrameId, string?> _storedNames;
 
@@ -204,21 +207,28 @@ public sealed partial class FlameSource : IDisposable
     public string DomainName(int domain) => Domains.TryGetValue(domain, out var n) ? n : "dom" + domain;
 
     /// <summary>
-    /// Flame-graph stacks of one event (the selection's, else the first): process name as the root frame
-    /// (spaces as <c>_</c>, as stackcollapse-perf.pl writes it),
-    /// then the resolved frames; one entry per distinct (domain, pid, stack), weights in samples.
+    /// The name a sample's root frame gets, as stackcollapse-perf.pl takes it from perf script: the thread's comm at
+    /// the sample's time when the source recorded it (<see cref="StoredSample.Comm"/>), else the process's name.
+    /// </summary>
+    public string RootName(int domain, int pid, CommId comm) =>
+        comm.Value != 0 && _comms.TryGetValue(comm, out var c) ? c : ProcessName(domain, pid);
+
+    /// <summary>
+    /// Flame-graph stacks of one event (the selection's, else the first): the thread's name at the sample as the root
+    /// frame (<see cref="RootName"/>; spaces as <c>_</c>, as stackcollapse-perf.pl writes it), then the resolved frames;
+    /// one entry per distinct (domain, pid, name, stack), weights in samples.
     /// </summary>
     public IReadOnlyList<FlameStack> FlameStacks(FlameSelection selection)
     {
         var ev = PickEvent(selection.Event);
-        var sums = new Dictionary<(int, int, StackId), long>();
+        var sums = new Dictionary<(int, int, CommId, StackId), long>();
         if (selection is { Pid: null, Tid: null, FromNs: null, ToNs: null })
         {
             // The store keeps these sums (stack_totals): no pass over the samples.
             foreach (var t in Store.ReadStackTotals(selection.Domain))
             {
                 if (t.Event != ev.Id) continue;
-                var key = (GuestDomainOf(StackOf(t.Stack)[^1]) ?? t.Domain, t.Pid, t.Stack);
+                var key = (GuestDomainOf(StackOf(t.Stack)[^1]) ?? t.Domain, t.Pid, t.Comm, t.Stack);
                 sums[key] = sums.GetValueOrDefault(key) + t.Weight;
             }
         }
@@ -227,16 +237,16 @@ public sealed partial class FlameSource : IDisposable
             // No time order needed: read samples as stored and sum in memory.
             foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
             {
-                var key = (s.Domain, s.Pid, s.Stack);
+                var key = (s.Domain, s.Pid, s.Comm, s.Stack);
                 sums[key] = sums.GetValueOrDefault(key) + s.Weight;
             }
         }
         var list = new List<FlameStack>(sums.Count);
-        foreach (var ((dom, pid, stack), n) in sums)
+        foreach (var ((dom, pid, comm, stack), n) in sums)
         {
             var frames = StackOf(stack);
             var ff = new FlameFrame[frames.Count + 1];
-            ff[0] = new FlameFrame(ProcessName(dom, pid).Replace(' ', '_'), FrameKind.Process); // as stackcollapse-perf.pl names the root
+            ff[0] = new FlameFrame(RootName(dom, pid, comm).Replace(' ', '_'), FrameKind.Process); // as stackcollapse-perf.pl names the root
             for (int i = 0; i < frames.Count; i++) ff[i + 1] = new FlameFrame(frames[i].Name, frames[i].Kind);
             list.Add(new FlameStack(ff, n));
         }

@@ -17,6 +17,7 @@ public sealed class Attributor
     private readonly KernelLayout _kernel;
     private readonly Dictionary<int, AddressSpace> _spaces = new();
     private readonly Dictionary<int, string> _comms = new();
+    private readonly Dictionary<int, CommId> _threadComms = new(); // tid -> its name now (perf's comm at sample time)
     private readonly Dictionary<string, ImageId> _kernelImages = new();
     private readonly List<FrameId> _frames = new(128);
     private readonly CallchainCache _chains = new();
@@ -80,11 +81,17 @@ public sealed class Attributor
             _store.SetProcess(Domain, pid, 0, comm);
         }
         _store.SetThread(Domain, tid, pid, comm);
+        _threadComms[tid] = _store.InternComm(comm);
     }
 
-    /// <summary>A FORK record: a new thread (<paramref name="pid"/> = <paramref name="ppid"/>) or a new process that starts with its parent's mappings.</summary>
+    /// <summary>
+    /// A FORK record: a new thread (<paramref name="pid"/> = <paramref name="ppid"/>) or a new process that starts with its
+    /// parent's mappings. Either starts with the name of the thread that created it (<paramref name="ptid"/>), as in perf.
+    /// </summary>
     public void Fork(int pid, int ppid, int tid, int ptid)
     {
+        if (_threadComms.TryGetValue(ptid, out var inherited)) _threadComms[tid] = inherited;
+        else _threadComms.Remove(tid); // a reused tid: its old name is not the new thread's
         if (pid == ppid) return; // a new thread shares its process's address space
         if (_spaces.TryGetValue(ppid, out var parent)) _spaces[pid] = parent.Clone();
         _chains.Invalidate(pid);
@@ -92,6 +99,7 @@ public sealed class Attributor
         _comms[pid] = comm;
         _store.SetProcess(Domain, pid, ppid, comm);
         _store.SetThread(Domain, tid, pid, comm);
+        if (!_threadComms.ContainsKey(tid)) _threadComms[tid] = _store.InternComm(comm);
     }
 
     /// <summary>An EXIT record. Mappings are kept: samples of the exiting task may still be in flight.</summary>
@@ -181,7 +189,7 @@ public sealed class Attributor
             _chains.Add(pid, ip, mode, callchain, stack, leafMapped);
         }
         if (!leafMapped) UnmappedSamples++;
-        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight));
+        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight, _threadComms.GetValueOrDefault(tid)));
         SamplesWritten++;
     }
 

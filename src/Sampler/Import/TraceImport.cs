@@ -37,7 +37,7 @@ public sealed record ImportResult(string Source, string Format, long Samples, lo
 public static partial class TraceImport
 {
     /// <summary>Version of the importer, stored with cached sessions: a newer importer re-imports.</summary>
-    public const int ImporterVersion = 3;
+    public const int ImporterVersion = 4;
 
     /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/> (its store is replaced).</summary>
     /// <exception cref="MalformedDataException">The file is not a trace we read, or its header is unusable.</exception>

@@ -11,8 +11,9 @@ namespace XenProf.Sampler.Store;
 /// 16  u32 stack_id    leaf stack node (stacks.id)
 /// 20  i32 pid
 /// 24  i32 tid
-/// 28  u32 event_id    events.id
-/// 32  i32 cpu
+/// 28  u32 comm_id     comms.id: the thread's name at the sample (0 unknown)
+/// 32  u16 event_id    events.id
+/// 34  u16 cpu
 /// 36  u16 domain      Xen domain id (0 = dom0 / native)
 /// 38  u8  mode        <see cref="SampleMode"/>
 /// 39  u8  reserved    0
@@ -97,8 +98,9 @@ internal sealed class SampleLog : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(b[16..], checked((uint)s.Stack.Value));
         BinaryPrimitives.WriteInt32LittleEndian(b[20..], s.Pid);
         BinaryPrimitives.WriteInt32LittleEndian(b[24..], s.Tid);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[28..], checked((uint)s.Event.Value));
-        BinaryPrimitives.WriteInt32LittleEndian(b[32..], s.Cpu);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[28..], (uint)s.Comm.Value);
+        BinaryPrimitives.WriteUInt16LittleEndian(b[32..], checked((ushort)s.Event.Value));
+        BinaryPrimitives.WriteUInt16LittleEndian(b[34..], checked((ushort)s.Cpu));
         BinaryPrimitives.WriteUInt16LittleEndian(b[36..], checked((ushort)s.Domain));
         b[38] = (byte)s.Mode;
         b[39] = 0;
@@ -107,14 +109,15 @@ internal sealed class SampleLog : IDisposable
     /// <summary>Decodes one record.</summary>
     public static StoredSample Decode(ReadOnlySpan<byte> b) => new(
         BinaryPrimitives.ReadInt64LittleEndian(b),
-        BinaryPrimitives.ReadInt32LittleEndian(b[32..]),
+        BinaryPrimitives.ReadUInt16LittleEndian(b[34..]),
         BinaryPrimitives.ReadUInt16LittleEndian(b[36..]),
         BinaryPrimitives.ReadInt32LittleEndian(b[20..]),
         BinaryPrimitives.ReadInt32LittleEndian(b[24..]),
-        new EventId(BinaryPrimitives.ReadUInt32LittleEndian(b[28..])),
+        new EventId(BinaryPrimitives.ReadUInt16LittleEndian(b[32..])),
         new StackId(BinaryPrimitives.ReadUInt32LittleEndian(b[16..])),
         (SampleMode)b[38],
-        BinaryPrimitives.ReadInt64LittleEndian(b[8..]));
+        BinaryPrimitives.ReadInt64LittleEndian(b[8..]),
+        new CommId((int)BinaryPrimitives.ReadUInt32LittleEndian(b[28..])));
 
     /// <summary>
     /// Streams the first <paramref name="committedBytes"/> bytes of the log at <paramref name="dbPath"/> in storage

@@ -118,22 +118,23 @@ public sealed partial class SessionStore
         if (fromNs == null && toNs == null)
         {
             if (IsWritable) CommittedLogBytes();
-            var sql = "SELECT event_id, domain, pid, stack_id, samples, weight FROM stack_totals"
-                      + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, stack_id";
+            var sql = "SELECT event_id, domain, pid, stack_id, samples, weight, comm_id FROM stack_totals"
+                      + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, comm_id, stack_id";
             using var r = Query(sql, ("$dom", domain));
             while (r.Read())
-                yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5));
+                yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5),
+                    new CommId(r.GetInt32(6)));
             yield break;
         }
         var sums = new Dictionary<TotalKey, (long Samples, long Weight)>();
         foreach (var s in ReadSamplesUnordered(domain, fromNs, toNs))
         {
-            ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid), out _);
+            ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value), out _);
             t.Samples++;
             t.Weight += s.Weight;
         }
-        foreach (var (k, v) in sums.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Stack))
-            yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight);
+        foreach (var (k, v) in sums.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Stack))
+            yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight, new CommId(k.Comm));
     }
 
     /// <summary>Number of samples (sample log records) committed.</summary>
@@ -172,6 +173,15 @@ public sealed partial class SessionStore
         long? first = null;
         foreach (var s in ReadSamplesUnordered()) if (first == null || s.TimeNs < first) first = s.TimeNs;
         return first;
+    }
+
+    /// <summary>Thread names by id (<c>comms</c>).</summary>
+    public IReadOnlyDictionary<CommId, string> ReadComms()
+    {
+        var d = new Dictionary<CommId, string>();
+        using var r = Query("SELECT id, name FROM comms");
+        while (r.Read()) d[new CommId(r.GetInt32(0))] = r.GetString(1);
+        return d;
     }
 
     /// <summary>Threads keyed by (domain, tid): owning pid and name.</summary>

@@ -163,7 +163,7 @@ public sealed partial class SessionStore
         if (s.Weight < 1) throw new ArgumentOutOfRangeException(nameof(s), s.Weight, "a sample's weight is at least 1");
         _log!.Append(s);
         _pendingLog = true;
-        var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid);
+        var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value);
         ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pendingTotals, key, out _);
         t.Samples++;
         t.Weight += s.Weight;
@@ -178,19 +178,30 @@ public sealed partial class SessionStore
     private void FlushPending(bool durable)
     {
         if (!_pendingLog) return;
-        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, stack_id, samples, weight) VALUES ($e,$d,$p,$s,$n,$w) "
-                              + "ON CONFLICT(event_id, domain, pid, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
-            "$e", "$d", "$p", "$s", "$n", "$w");
+        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight) VALUES ($e,$d,$p,$c,$s,$n,$w) "
+                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
+            "$e", "$d", "$p", "$c", "$s", "$n", "$w");
         var p = _insTotal.Parameters;
         foreach (var (k, v) in _pendingTotals)
         {
-            p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Stack; p[4].Value = v.Samples; p[5].Value = v.Weight;
+            p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Comm; p[4].Value = k.Stack; p[5].Value = v.Samples; p[6].Value = v.Weight;
             _insTotal.ExecuteNonQuery();
         }
         _pendingTotals.Clear();
         _log!.Flush(durable);
         SetMeta(SampleLogBytesKey, _log.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _pendingLog = false;
+    }
+
+    /// <summary>Returns the id of thread name <paramref name="comm"/> (<c>comms</c> table), adding it on first use.</summary>
+    public CommId InternComm(string comm)
+    {
+        RequireWritable();
+        if (_commIds.TryGetValue(comm, out var id)) return id;
+        id = new CommId(_commIds.Count + 1);
+        Exec("INSERT INTO comms(id, name) VALUES ($i,$n)", ("$i", id.Value), ("$n", comm));
+        _commIds[comm] = id;
+        return id;
     }
 
     /// <summary>Adds <paramref name="delta"/> to a counter (see <see cref="CounterNames"/>).</summary>

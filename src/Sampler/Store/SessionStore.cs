@@ -26,7 +26,8 @@ public sealed partial class SessionStore : IDisposable
     private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
     private bool _pendingLog;
 
-    private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid);
+    private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid, int Comm);
+    private readonly Dictionary<string, CommId> _commIds = new(StringComparer.Ordinal);
 
     private SessionStore(SqliteConnection db, string path, bool writable)
     {
@@ -128,6 +129,8 @@ public sealed partial class SessionStore : IDisposable
                 _namedFrameIds.TryAdd((image, name, null), new FrameId(r.GetInt64(0)));
                 _nextOrdinal[image] = Math.Max(_nextOrdinal.GetValueOrDefault(image, 1UL), offset + 1);
             }
+        using (var r = Query("SELECT id, name FROM comms"))
+            while (r.Read()) _commIds[r.GetString(1)] = new CommId(r.GetInt32(0));
         using (var r = Query("SELECT id, parent_id, frame_id FROM stacks"))
             while (r.Read()) { var id = r.GetInt64(0); _stackIds[(r.GetInt64(1), r.GetInt64(2))] = new StackId(id); _nextStack = Math.Max(_nextStack, id + 1); }
     }

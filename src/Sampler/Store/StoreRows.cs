@@ -24,15 +24,22 @@ public readonly record struct StoredStack(StackId Id, StackId Parent, FrameId Fr
 /// <summary>A process (thread-group) row.</summary>
 public sealed record StoredProcess(int Domain, int Pid, int ParentPid, string Comm);
 
-/// <summary>One sample to store; <paramref name="Weight"/> in samples (normally 1), <paramref name="TimeNs"/> in the source's clock (ns).</summary>
+/// <summary>
+/// One sample to store; <paramref name="Weight"/> in samples (normally 1), <paramref name="TimeNs"/> in the source's clock (ns).
+/// <paramref name="Comm"/>: the sampled thread's name at the sample's time (<see cref="SessionStore.InternComm"/>), or 0
+/// when the source does not know it (reports then use the process's name).
+/// </summary>
 public readonly record struct StoredSample(
-    long TimeNs, int Cpu, int Domain, int Pid, int Tid, EventId Event, StackId Stack, SampleMode Mode, long Weight);
+    long TimeNs, int Cpu, int Domain, int Pid, int Tid, EventId Event, StackId Stack, SampleMode Mode, long Weight, CommId Comm = default);
+
+/// <summary>A thread name in the store's <c>comms</c> table; 0 = unknown.</summary>
+public readonly record struct CommId(int Value);
 
 /// <summary>
-/// Sample totals grouped by (event, domain, pid, stack): what reports and flame graphs read.
+/// Sample totals grouped by (event, domain, pid, thread name, stack): what reports and flame graphs read.
 /// <paramref name="Samples"/> counts rows, <paramref name="Weight"/> sums their weights.
 /// </summary>
-public readonly record struct StackTotal(EventId Event, int Domain, int Pid, StackId Stack, long Samples, long Weight);
+public readonly record struct StackTotal(EventId Event, int Domain, int Pid, StackId Stack, long Samples, long Weight, CommId Comm = default);
 
 /// <summary>Well-known counter names in the <c>counters</c> table.</summary>
 public static class CounterNames

@@ -25,12 +25,14 @@ namespace XenProf.Sampler.Store;
 ///                                        -- address up
 /// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
 ///                                        -- the caller's stack, 0 at the root
-/// stack_totals(event_id, domain, pid, stack_id, samples, weight)
+/// comms(id, name)                        -- (v3) thread names as samples saw them (perf's comm at the sample's time)
+/// stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight)
 ///                                        -- (v3) per-sample records summed by key: what reports read; samples
 ///                                        -- counts records, weight sums their weights
 /// samples.db-samples                     -- (v3) the samples themselves, one fixed 40-byte record each (time_ns,
 ///                                        -- weight, stack_id, pid, tid, event_id, cpu, domain, mode) in a file
-///                                        -- beside the database (<see cref="SampleLog"/>); meta.sample_log_bytes
+///                                        -- beside the database (<see cref="SampleLog"/>) with the thread's comm_id;
+///                                        -- meta.sample_log_bytes
 ///                                        -- is its committed length. stack_id names the leaf (sampled) frame's
 ///                                        -- node; weight in samples (1 each, larger for merged/imported samples)
 /// symbol_cache(image_id, offset, name, located, start, size, address)
@@ -73,9 +75,10 @@ public static class StoreSchema
         CREATE TABLE IF NOT EXISTS frame_names(frame_id INTEGER PRIMARY KEY REFERENCES frames(id), name TEXT);
         CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, frame_id INTEGER NOT NULL
             REFERENCES frames(id));
+        CREATE TABLE IF NOT EXISTS comms(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS stack_totals(event_id INTEGER NOT NULL, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
-            stack_id INTEGER NOT NULL, samples INTEGER NOT NULL, weight INTEGER NOT NULL,
-            PRIMARY KEY(event_id, domain, pid, stack_id)) WITHOUT ROWID;
+            comm_id INTEGER NOT NULL, stack_id INTEGER NOT NULL, samples INTEGER NOT NULL, weight INTEGER NOT NULL,
+            PRIMARY KEY(event_id, domain, pid, comm_id, stack_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS symbol_cache(image_id INTEGER NOT NULL, offset INTEGER NOT NULL, name TEXT,
             located INTEGER NOT NULL, start INTEGER NOT NULL, size INTEGER NOT NULL, address INTEGER NOT NULL,
             PRIMARY KEY(image_id, offset)) WITHOUT ROWID;

@@ -74,7 +74,7 @@ internal sealed class PerfScriptImporter(SessionStore store)
         var leafDso = s.Frames.Count > 0 ? s.Frames[0].Dso : "[unknown]";
         var mode = KindOf(leafDso) is ImageKind.Kernel or ImageKind.KernelModule ? SampleMode.Kernel : SampleMode.User;
         var stack = store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rootFirst));
-        store.AddSample(new StoredSample(s.TimeNs ?? 0, s.Cpu ?? 0, 0, pid, s.Tid, ev, stack, mode, 1));
+        store.AddSample(new StoredSample(s.TimeNs ?? 0, s.Cpu ?? 0, 0, pid, s.Tid, ev, stack, mode, 1, store.InternComm(s.Comm)));
         Samples++;
     }
 
