@@ -123,7 +123,8 @@ internal static class ExportChecks
         var byName = tree.Nodes().Where(n => n.Depth > 0).ToLookup(n => n.Name, StringComparer.Ordinal);
         string target = stacks.GroupBy(x => x.Frames[^1].Name, StringComparer.Ordinal)
             .OrderByDescending(g => g.Sum(x => x.Count)).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => g.Key).First(name => byName[name].All(IsDrawn));
+            .Select(g => g.Key).FirstOrDefault(name => byName[name].All(IsDrawn))!;
+        Assert.True(target != null, "flame.folded: no leaf whose every frame is drawn at the default --minwidth");
         long through = stacks.Where(x => x.Frames.Any(f => f.Name == target)).Sum(x => x.Count);
         double percent = 100.0 * through / tree.Total;
         int frames = byName[target].Count();
