@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json;
+using SkiaSharp;
+using XenProf.Reporter.Flame;
+using XenProf.Reporter.Tests.Exports;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -9,15 +12,20 @@ namespace XenProf.XenOprof.Tests;
 /// <summary>
 /// Writes every <c>flame</c> format of one session through the CLI and checks each with the reader that defines it,
 /// where installed: speedscope's schema and pprof-format (npm, tests/Reporter.Tests/tools), a Trace Event Format
-/// schema (ajv), go tool pprof. Totals must agree with the folded stacks. Absent validators are reported, not failed.
+/// schema (ajv), go tool pprof, headless chromium for the SVG and HTML (through Reporter.Tests' flame harness,
+/// with screenshots left under TestResults/exports/SOURCE), SkiaSharp for the PNG plots. Totals must agree with the
+/// folded stacks. Absent validators are reported, not failed.
 /// </summary>
 internal static class ExportChecks
 {
     public static readonly string[] Outputs =
         ["flame.folded", "flame.svg", "report.html", "profile.speedscope.json", "profile.trace.json", "profile.pb.gz", "top.png"];
 
-    /// <summary>Exports <paramref name="session"/> into <paramref name="outDir"/>; returns the folded total (samples of the first event).</summary>
-    public static long ExportAndCheck(string session, string outDir, ITestOutputHelper log)
+    /// <summary>
+    /// Exports <paramref name="session"/> into <paramref name="outDir"/>; returns the folded total (samples of the
+    /// first event). <paramref name="source"/> names the session's origin for the artifacts (a relative folder).
+    /// </summary>
+    public static long ExportAndCheck(string session, string outDir, string source, ITestOutputHelper log)
     {
         Directory.CreateDirectory(outDir);
         string P(string name) => Path.Combine(outDir, name);
@@ -64,24 +72,85 @@ internal static class ExportChecks
             Assert.Contains("Showing nodes accounting for", o);
         }
         else log.WriteLine("go not installed (apt-get install golang-go): go tool pprof check skipped");
+
+        CheckPngs(outDir, source, log);
+        if (ExternalTools.Chromium is null) log.WriteLine("chromium not installed (apt-get install chromium): svg and html checks skipped");
+        else CheckFlameGraphsInChromium(outDir, source, log);
         return total;
     }
 
-    public static string? Which(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-
-    public static string? NodeTools()
+    /// <summary>top.png and top.timeline.png decode at the CLI's default size and are not blank; copies them to the artifacts.</summary>
+    private static void CheckPngs(string outDir, string source, ITestOutputHelper log)
     {
-        if (Which("node") == null) return null;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+        var (width, height) = FlameExportOptions.Default.PngSize; // flame has no size option
+        foreach (var name in new[] { "top.png", "top.timeline.png" })
         {
-            string tools = Path.Combine(d.FullName, "tests", "Reporter.Tests", "tools");
-            if (File.Exists(Path.Combine(tools, "package.json")))
-                return Directory.Exists(Path.Combine(tools, "node_modules", "pprof-format")) ? tools : null;
+            string path = Path.Combine(outDir, name);
+            using (var bmp = SKBitmap.Decode(path))
+            {
+                Assert.True(bmp != null, name + ": not a decodable image");
+                Assert.Equal((width, height), (bmp.Width, bmp.Height));
+                var colours = new HashSet<uint>();
+                for (int y = 0; y < bmp.Height; y += 3)
+                    for (int x = 0; x < bmp.Width; x += 3)
+                        colours.Add((uint)bmp.GetPixel(x, y));
+                Assert.True(colours.Count > 20, $"{name} looks blank: {colours.Count} colours");
+            }
+            File.Copy(path, Path.Combine(ExternalTools.ArtifactDir(source), name), overwrite: true);
         }
-        return null;
     }
+
+    /// <summary>
+    /// flame.svg and report.html load in chromium without script errors, draw as many frames as the folded stacks
+    /// give at the CLI's default width and --minwidth, and a search for the hottest leaf matches the share of
+    /// samples the folded stacks give and highlights each of its frames. Screenshots go to the artifacts.
+    /// </summary>
+    private static void CheckFlameGraphsInChromium(string outDir, string source, ITestOutputHelper log)
+    {
+        List<FlameStack> stacks;
+        using (var folded = File.OpenText(Path.Combine(outDir, "flame.folded"))) stacks = FoldedReader.Read(folded).ToList();
+        var svg = SvgFlameOptions.Default; // what flame draws without --width and --minwidth
+        var tree = FlameTree.Build(stacks);
+        int drawn = SvgFlameGraph.CountDrawnFrames(tree, svg);
+
+        // SvgFlameGraph's documented rule: the root spans Width - 20 px and a node narrower than MinWidthPx is not
+        // drawn (totals shrink going down, so its descendants are not either). Checked against CountDrawnFrames.
+        double scale = (svg.Width - 20.0) / tree.Total;
+        bool IsDrawn(FlameNode n) => n.Total > 0 && n.Total * scale >= svg.MinWidthPx;
+        Assert.Equal(drawn, tree.Nodes().Count(IsDrawn));
+
+        // The hottest leaf whose every frame is drawn: then the search's share is exactly the folded stacks' share.
+        var byName = tree.Nodes().Where(n => n.Depth > 0).ToLookup(n => n.Name, StringComparer.Ordinal);
+        string target = stacks.GroupBy(x => x.Frames[^1].Name, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Sum(x => x.Count)).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Key).FirstOrDefault(name => byName[name].All(IsDrawn))!;
+        Assert.True(target != null, "flame.folded: no leaf whose every frame is drawn at the default --minwidth");
+        long through = stacks.Where(x => x.Frames.Any(f => f.Name == target)).Sum(x => x.Count);
+        double percent = 100.0 * through / tree.Total;
+        int frames = byName[target].Count();
+
+        string artifacts = ExternalTools.ArtifactDir(source);
+        foreach (var file in new[] { "flame.svg", "report.html" })
+        {
+            var r = ExternalTools.RunFlameHarness(outDir, file, ExternalTools.ExactPattern(target));
+            Assert.True(drawn == r.GetProperty("frames").GetInt32(), $"{file}: {r.GetProperty("frames")} frames drawn, the folded stacks give {drawn}");
+            Assert.True(Math.Abs(percent - r.GetProperty("match").GetDouble()) < 1e-6, $"{file}: search '{target}' matched {r.GetProperty("match")}%, the folded stacks give {percent}%");
+            Assert.Equal(FormattableString.Invariant($"Matched: {percent:F2}%"), r.GetProperty("matchedText").GetString());
+            Assert.True(frames == r.GetProperty("highlighted").GetInt32(), $"{file}: search '{target}' highlighted {r.GetProperty("highlighted")} frames, expected {frames}");
+            if (file == "report.html")
+            {
+                Assert.Equal(2, r.GetProperty("tables").GetInt32());
+                Assert.True(r.GetProperty("timelines").GetInt32() > 0, "report.html: no timeline drawn");
+            }
+            string png = Path.Combine(artifacts, file + ".png");
+            ExternalTools.Screenshot(outDir, file, png);
+            log.WriteLine($"{source}: {file} draws {drawn} frames, '{target}' matches {percent:F2}% in {frames} frames; screenshot {png}");
+        }
+    }
+
+    public static string? Which(string name) => ExternalTools.FindOnPath(name);
+
+    public static string? NodeTools() => ExternalTools.Node == null ? null : ExternalTools.NodeTools;
 
     private static JsonElement Node(string tools, string script, params string[] args)
     {

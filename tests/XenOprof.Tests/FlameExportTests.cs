@@ -20,7 +20,7 @@ public sealed class FlameExportTests(ITestOutputHelper output)
             var rec = Cli.Run("record", "--session-dir", dir, "-g");
             Assert.Equal(0, rec.ExitCode);
             string P(string name) => Path.Combine(dir, name);
-            long total = ExportChecks.ExportAndCheck(dir, dir, output);
+            long total = ExportChecks.ExportAndCheck(dir, dir, "live", output);
             Assert.Contains("hot_sixty", File.ReadAllText(P("report.html")));
 
             // Filters: the workload's pid only, and a time window, with --format overriding the extension.
@@ -70,7 +70,7 @@ public sealed class FlameExportTests(ITestOutputHelper output)
             Assert.True(demo.ExitCode == 0, demo.Stderr);
             foreach (var session in new[] { "active", "passive" })
             {
-                long total = ExportChecks.ExportAndCheck(Path.Combine(dir, session), Path.Combine(dir, session + "-exports"), output);
+                long total = ExportChecks.ExportAndCheck(Path.Combine(dir, session), Path.Combine(dir, session + "-exports"), Path.Combine("emulated-xen", session), output);
                 output.WriteLine($"{session}: {total} samples exported");
             }
         }
@@ -95,7 +95,7 @@ public sealed class FlameExportTests(ITestOutputHelper output)
             Assert.True(code == 0, o);
             var imp = Cli.Run("import", data, "--session-dir", Path.Combine(dir, "session"));
             Assert.True(imp.ExitCode == 0, imp.Stderr);
-            long total = ExportChecks.ExportAndCheck(Path.Combine(dir, "session"), Path.Combine(dir, "exports"), output);
+            long total = ExportChecks.ExportAndCheck(Path.Combine(dir, "session"), Path.Combine(dir, "exports"), "imported-perf-data", output);
             Assert.True(total > 100);
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }

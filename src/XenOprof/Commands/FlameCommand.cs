@@ -21,8 +21,8 @@ internal static class FlameCommand
         var from = new Option<double?>("--from") { Description = "Start of the time window, seconds after the session's first sample" };
         var to = new Option<double?>("--to") { Description = "End of the time window (exclusive), seconds after the session's first sample" };
         var title = new Option<string?>("--title") { Description = "SVG/HTML title (default: Flame Graph)" };
-        var width = new Option<int>("--width") { Description = "SVG width in pixels", DefaultValueFactory = _ => 1200 };
-        var minWidth = new Option<double>("--minwidth") { Description = "Omit SVG frames narrower than this many pixels", DefaultValueFactory = _ => 0.1 };
+        var width = new Option<int>("--width") { Description = "SVG width in pixels", DefaultValueFactory = _ => SvgFlameOptions.Default.Width };
+        var minWidth = new Option<double>("--minwidth") { Description = "Omit SVG frames narrower than this many pixels", DefaultValueFactory = _ => SvgFlameOptions.Default.MinWidthPx };
         var inverted = new Option<bool>("--inverted") { Description = "Icicle graph: root at the top" };
         var annotate = new Option<bool>("--annotate") { Description = "Folded: mark kernel frames _[k], JIT _[j], hypervisor _[h], guest _[g] (stackcollapse-perf.pl --all)" };
         var file = CommonOptions.TraceFile();

@@ -213,29 +213,6 @@ public sealed class ExportTests : IDisposable
         }
     }
 
-    private const string Harness = """
-<!DOCTYPE html><html><body><pre id="out">pending</pre>
-<iframe id="f" src="TARGET" width="1300" height="1200"></iframe>
-<script>
-document.getElementById("f").addEventListener("load", function () {
-  var out = {}, errors = [];
-  try {
-    var w = this.contentWindow, d = this.contentDocument;
-    var all = function (sel) { return Array.prototype.slice.call(d.querySelectorAll(sel)); };
-    out.hasApi = typeof w.flame === "object";
-    out.frames = all("g.frame").length;
-    out.match = w.flame.search("SEARCH");
-    out.matchedText = d.getElementById("matched").textContent;
-    out.highlighted = all("g.frame rect").filter(function (r) { return r.getAttribute("fill") === "rgb(230,0,230)"; }).length;
-    out.tables = all("table").length;
-    out.timelines = all("#timeline polyline").length;
-  } catch (e) { errors.push("harness: " + e.message); }
-  out.errors = errors;
-  document.getElementById("out").textContent = "RESULT " + JSON.stringify(out) + " END";
-});
-</script></body></html>
-""";
-
     [ChromiumExportFact]
     public void Svg_and_html_load_in_chromium_draw_every_frame_and_search_highlights()
     {
@@ -250,14 +227,7 @@ document.getElementById("f").addEventListener("load", function () {
         foreach (var (format, file) in new[] { (FlameFormat.Svg, "flame.svg"), (FlameFormat.Html, "report.html") })
         {
             Write(format, file, new FlameExportOptions { Svg = svgOptions });
-            File.WriteAllText(_s.PathOf("harness.html"), Harness.Replace("TARGET", file).Replace("SEARCH", "^server_f100$"));
-            string dom = ExternalTools.RunChromium(_s.Dir, "--allow-file-access-from-files", "--virtual-time-budget=5000", "--enable-logging=stderr", "--dump-dom",
-                new Uri(_s.PathOf("harness.html")).AbsoluteUri);
-            var m = Regex.Match(dom, "RESULT (\\{.*\\}) END");
-            Assert.True(m.Success, file + ": no result in the dumped DOM:\n" + dom[..Math.Min(dom.Length, 2000)]);
-            var r = Json(m.Groups[1].Value);
-            Assert.Empty(r.GetProperty("errors").EnumerateArray());
-            Assert.True(r.GetProperty("hasApi").GetBoolean(), file + ": the flame graph script did not run");
+            var r = ExternalTools.RunFlameHarness(_s.Dir, file, "^server_f100$");
             Assert.Equal(drawn, r.GetProperty("frames").GetInt32());
             Assert.Equal(100.0 * through / total, r.GetProperty("match").GetDouble(), 6);
             Assert.Equal(nodes, r.GetProperty("highlighted").GetInt32());
@@ -267,10 +237,7 @@ document.getElementById("f").addEventListener("load", function () {
                 Assert.Equal(3, r.GetProperty("timelines").GetInt32());
             }
 
-            string png = Path.Combine(ExternalTools.ArtifactDir(), file + ".png");
-            File.Delete(png);
-            ExternalTools.RunChromium(_s.Dir, $"--screenshot={png}", "--window-size=1300,1400", new Uri(_s.PathOf(file)).AbsoluteUri);
-            Assert.True(File.Exists(png) && new FileInfo(png).Length > 10_000, file + ": no screenshot");
+            ExternalTools.Screenshot(_s.Dir, file, Path.Combine(ExternalTools.ArtifactDir(), file + ".png"));
         }
     }
 
