@@ -57,8 +57,8 @@ for ((i = 0; i < runs; i++)); do
   measure A0 sh -c "perf script -i '$data' > /dev/null"
   measure A sh -c "$pipeline > '$out/A.svg'"
   rm -rf "$data.xenoprof"
-  measure B dotnet "$xen" flame "$data" --format svg --output "$out/B.svg"
-  measure C dotnet "$xen" flame "$data" --format svg --output "$out/B.svg"
+  measure B "$xen" flame "$data" --format svg --output "$out/B.svg"
+  measure C "$xen" flame "$data" --format svg --output "$out/B.svg"
 done
 
 printf "%-28s %10s %12s\n" "" median_s peak_rss_MB

@@ -36,10 +36,10 @@ measure() { # name, command...
 for ((i = 0; i < runs; i++)); do
   measure perf-report perf report -i "$data" --stdio -g none --no-children --sort dso,sym
   rm -rf "$data.xenoprof"
-  measure xenoprof-cold dotnet "$xen" opreport -l "$data"
-  measure xenoprof-warm dotnet "$xen" opreport -l "$data"
+  measure xenoprof-cold "$xen" opreport -l "$data"
+  measure xenoprof-warm "$xen" opreport -l "$data"
   rm -rf "$out/sess"
-  measure xenoprof-import dotnet "$xen" import "$data" --session-dir "$out/sess"
+  measure xenoprof-import "$xen" import "$data" --session-dir "$out/sess"
 done
 printf "%-16s %10s %12s\n" tool median_s peak_rss_MB
 for name in perf-report xenoprof-cold xenoprof-warm xenoprof-import; do

@@ -18,15 +18,17 @@ internal static class Cli
     /// <summary>Runs xenoprof, optionally through a wrapper (e.g. setpriv) given as the first arguments.</summary>
     public static Result RunAs(string[]? wrapper, params string[] args)
     {
-        var psi = new ProcessStartInfo(wrapper?[0] ?? "dotnet")
+        // XENOPROF_CLI runs the suite against another build of the CLI (e.g. the native AOT one) instead of xenoprof.dll.
+        string? native = Environment.GetEnvironmentVariable("XENOPROF_CLI") is { Length: > 0 } n ? n : null;
+        var psi = new ProcessStartInfo(wrapper?[0] ?? native ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        if (wrapper != null) { foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w); psi.ArgumentList.Add("dotnet"); }
-        psi.ArgumentList.Add(Path.Combine(BinDir, "xenoprof.dll"));
+        if (wrapper != null) { foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w); psi.ArgumentList.Add(native ?? "dotnet"); }
+        if (native == null) psi.ArgumentList.Add(Path.Combine(BinDir, "xenoprof.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = new StringBuilder();

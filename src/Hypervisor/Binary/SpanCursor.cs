@@ -78,10 +78,15 @@ public ref struct SpanCursor
     /// <summary>Reads the rest of the span as a NUL-terminated string (UTF-8), consuming everything.</summary>
     public string ReadRestAsString() => ReadFixedString(Remaining);
 
+    // Inlined into every read: the check is one compare; the message is built only on the failure path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void Need(int n)
     {
-        if (_span.Length - _pos < n) Fail(_pos, $"needs {n} more bytes but only {_span.Length - _pos} remain");
+        if (_span.Length - _pos < n) FailNeed(n);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void FailNeed(int n) => Fail(_pos, $"needs {n} more bytes but only {_span.Length - _pos} remain");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly void Fail(int pos, string problem) => throw new MalformedDataException(Path, BaseOffset + pos, Structure, problem);

@@ -35,12 +35,14 @@ public sealed record Scenario
     /// <summary>Domains.</summary>
     public List<ScenarioDomain> Domains { get; init; } = new();
 
+    // Source-generated (ScenarioJson) rather than reflection-based, so a native AOT build reads scenarios too.
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter<ScenarioImageKind>(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = ScenarioJson.Default,
     };
 
     /// <summary>Reads a scenario file. Throws <see cref="ScenarioException"/> naming the file for unreadable or invalid content.</summary>
@@ -127,3 +129,7 @@ public sealed record ScenarioWork(string Function, string Image, double Weight, 
 
 /// <summary>A scenario that cannot be used; the message names the file and the problem.</summary>
 public sealed class ScenarioException(string message) : Exception(message);
+
+/// <summary>Compile-time JSON metadata for <see cref="Scenario"/> files (naming and converters come from the options in use).</summary>
+[JsonSerializable(typeof(Scenario))]
+internal sealed partial class ScenarioJson : JsonSerializerContext;

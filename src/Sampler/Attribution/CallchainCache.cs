@@ -17,13 +17,14 @@ internal sealed class CallchainCache
     private struct Entry
     {
         public ulong Hash, Ip;
-        public int Pid, Generation, Start, Length, Next;
+        public int Pid, Generation, Start, Length;
         public SampleMode Mode;
         public StackId Stack;
         public bool LeafMapped;
     }
 
-    private readonly Dictionary<ulong, int> _byHash = new();
+    // Open addressing over the entries: slot = entry index + 1 (0 empty), probed linearly from the hash's low bits.
+    private int[] _slots = new int[4096];
     private readonly Dictionary<int, int> _generations = new();
     private Entry[] _entries = new Entry[1024];
     private int _count;
@@ -45,7 +46,7 @@ internal sealed class CallchainCache
 
     private void Clear()
     {
-        _byHash.Clear();
+        Array.Clear(_slots);
         _count = 0;
         _used = 0;
     }
@@ -67,18 +68,16 @@ internal sealed class CallchainCache
     {
         int gen = GenerationOf(pid);
         ulong h = HashOf(pid, gen, ip, mode, chain);
-        if (_byHash.TryGetValue(h, out int i))
+        int mask = _slots.Length - 1;
+        for (int i = (int)h & mask; _slots[i] != 0; i = (i + 1) & mask)
         {
-            for (; i >= 0; i = _entries[i].Next)
+            ref var e = ref _entries[_slots[i] - 1];
+            if (e.Hash == h && e.Pid == pid && e.Generation == gen && e.Ip == ip && e.Mode == mode && e.Length == chain.Length
+                && chain.SequenceEqual(_chains.AsSpan(e.Start, e.Length)))
             {
-                ref var e = ref _entries[i];
-                if (e.Pid == pid && e.Generation == gen && e.Ip == ip && e.Mode == mode && e.Length == chain.Length
-                    && chain.SequenceEqual(_chains.AsSpan(e.Start, e.Length)))
-                {
-                    stack = e.Stack;
-                    leafMapped = e.LeafMapped;
-                    return true;
-                }
+                stack = e.Stack;
+                leafMapped = e.LeafMapped;
+                return true;
             }
         }
         stack = default;
@@ -96,13 +95,28 @@ internal sealed class CallchainCache
         if (_used + chain.Length > _chains.Length) Array.Resize(ref _chains, Math.Max(_chains.Length * 2, _used + chain.Length));
         chain.CopyTo(_chains.AsSpan(_used));
         if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
-        int next = _byHash.TryGetValue(h, out var head) ? head : -1;
         _entries[_count] = new Entry
         {
-            Hash = h, Ip = ip, Pid = pid, Generation = gen, Start = _used, Length = chain.Length, Next = next,
+            Hash = h, Ip = ip, Pid = pid, Generation = gen, Start = _used, Length = chain.Length,
             Mode = mode, Stack = stack, LeafMapped = leafMapped,
         };
-        _byHash[h] = _count++;
+        _count++;
         _used += chain.Length;
+        if (_count * 2 > _slots.Length) Rehash(_slots.Length * 2);
+        else Place(_count - 1);
+    }
+
+    private void Place(int entry)
+    {
+        int mask = _slots.Length - 1;
+        int i = (int)_entries[entry].Hash & mask;
+        while (_slots[i] != 0) i = (i + 1) & mask;
+        _slots[i] = entry + 1;
+    }
+
+    private void Rehash(int size)
+    {
+        _slots = new int[size];
+        for (int e = 0; e < _count; e++) Place(e);
     }
 }

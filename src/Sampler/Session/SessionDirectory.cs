@@ -58,19 +58,25 @@ public sealed class SessionDirectory
     {
         foreach (var (src, dst) in new[] { ("kallsyms", KallsymsPath), ("modules", ModulesPath) })
         {
-            try { File.WriteAllText(dst, File.ReadAllText(System.IO.Path.Combine(procRoot, src))); }
+            try
+            {
+                // Streamed (procfs files report size 0, so File.Copy would copy nothing; a 5 MB string is garbage).
+                using var from = new FileStream(System.IO.Path.Combine(procRoot, src), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+                using var to = new FileStream(dst, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+                from.CopyTo(to, 1 << 16);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
     /// <summary>Writes <paramref name="config"/> to <see cref="ConfigPath"/>.</summary>
     public void WriteConfig(SessionConfig config) =>
-        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, SessionConfigJson.Default.SessionConfig));
 
     /// <summary>Reads the configuration; throws <see cref="SessionException"/> when missing or unreadable.</summary>
     public SessionConfig ReadConfig()
     {
-        try { return JsonSerializer.Deserialize<SessionConfig>(File.ReadAllText(ConfigPath)) ?? throw new SessionException($"{ConfigPath}: empty session configuration"); }
+        try { return JsonSerializer.Deserialize(File.ReadAllText(ConfigPath), SessionConfigJson.Default.SessionConfig) ?? throw new SessionException($"{ConfigPath}: empty session configuration"); }
         catch (FileNotFoundException) { throw new SessionException($"{ConfigPath}: no session configuration; start with 'xenoprof opcontrol --start-daemon'"); }
         catch (JsonException e) { throw new SessionException($"{ConfigPath}: unreadable session configuration: {e.Message}"); }
     }
@@ -100,3 +106,8 @@ public sealed record SessionConfig
     /// <summary>Xen session setup (opcontrol <c>--xen</c>, <c>--active-domains</c>, <c>--passive-domains</c>…), with <see cref="Hypervisor"/>.</summary>
     public XenProf.Sampler.Xenoprof.XenSessionOptions? Xen { get; init; }
 }
+
+/// <summary>Compile-time JSON metadata for <c>session.json</c> (no reflection: works in a native AOT build).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SessionConfig))]
+internal sealed partial class SessionConfigJson : System.Text.Json.Serialization.JsonSerializerContext;

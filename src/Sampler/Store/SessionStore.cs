@@ -26,7 +26,17 @@ public sealed partial class SessionStore : IDisposable
     private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
     private bool _pendingLog;
 
-    private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid, int Comm);
+    private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid, int Comm)
+    {
+        // Summed once per sample: a cheap mix instead of the record's field-by-field default.
+        public override int GetHashCode()
+        {
+            ulong h = (ulong)Stack * 0x9E3779B97F4A7C15UL ^ (ulong)Event << 48 ^ (ulong)(uint)Pid << 16 ^ (ulong)(uint)Comm << 40 ^ (uint)Domain;
+            return (int)(h ^ h >> 29);
+        }
+
+        public bool Equals(TotalKey o) => Stack == o.Stack && Pid == o.Pid && Comm == o.Comm && Event == o.Event && Domain == o.Domain;
+    }
     private readonly Dictionary<string, CommId> _commIds = new(StringComparer.Ordinal);
 
     private SessionStore(SqliteConnection db, string path, bool writable)
