@@ -11,39 +11,30 @@ namespace XenProf.Hypervisor.Xenoprof;
 public sealed record Scenario
 {
     /// <summary>Scenario name.</summary>
-    public string Name { get; init; } = "scenario";
+    public string Name { get; set; } = "scenario";
     /// <summary>Random seed: the same seed gives the same samples.</summary>
-    public int Seed { get; init; } = 1;
+    public int Seed { get; set; } = 1;
     /// <summary>Physical CPUs.</summary>
-    public int Pcpus { get; init; } = 2;
+    public int Pcpus { get; set; } = 2;
     /// <summary>Clock rate, for turning an event count into a sampling period.</summary>
-    public double CpuMhz { get; init; } = 2000;
+    public double CpuMhz { get; set; } = 2000;
     /// <summary>cpu_type string XENOPROF_init returns (xenoprof.md §1.10).</summary>
-    public string CpuType { get; init; } = "i386/arch_perfmon";
+    public string CpuType { get; set; } = "i386/arch_perfmon";
     /// <summary>Event name (oprofile spelling).</summary>
-    public string Event { get; init; } = "CPU_CLK_UNHALTED";
+    public string Event { get; set; } = "CPU_CLK_UNHALTED";
     /// <summary>Events between samples (the counter's reset value).</summary>
-    public ulong Count { get; init; } = 1_000_000;
+    public ulong Count { get; set; } = 1_000_000;
     /// <summary>Simulated run length in milliseconds.</summary>
-    public int DurationMs { get; init; } = 1000;
+    public int DurationMs { get; set; } = 1000;
     /// <summary>Scheduler time slice in milliseconds (Xen credit scheduler default 30).</summary>
-    public int TimesliceMs { get; init; } = 30;
+    public int TimesliceMs { get; set; } = 30;
     /// <summary>How often (simulated µs) the profiling domains get to drain on VIRQ; passive buffers are drained then too.</summary>
-    public int DrainIntervalUs { get; init; } = 1000;
+    public int DrainIntervalUs { get; set; } = 1000;
     /// <summary>Images by alias.</summary>
-    public Dictionary<string, ScenarioImage> Images { get; init; } = new();
+    public Dictionary<string, ScenarioImage> Images { get; set; } = new();
     /// <summary>Domains.</summary>
-    public List<ScenarioDomain> Domains { get; init; } = new();
+    public List<ScenarioDomain> Domains { get; set; } = new();
 
-    // Source-generated (ScenarioJson) rather than reflection-based, so a native AOT build reads scenarios too.
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        Converters = { new JsonStringEnumConverter<ScenarioImageKind>(JsonNamingPolicy.SnakeCaseLower) },
-        TypeInfoResolver = ScenarioJson.Default,
-    };
 
     /// <summary>Reads a scenario file. Throws <see cref="ScenarioException"/> naming the file for unreadable or invalid content.</summary>
     public static Scenario Load(string path)
@@ -58,7 +49,7 @@ public sealed record Scenario
     public static Scenario Parse(string json, string source = "scenario")
     {
         Scenario s;
-        try { s = JsonSerializer.Deserialize<Scenario>(json, Json) ?? throw new ScenarioException($"{source}: empty scenario"); }
+        try { s = JsonSerializer.Deserialize(json, ScenarioJson.Default.Scenario) ?? throw new ScenarioException($"{source}: empty scenario"); }
         catch (JsonException e) { throw new ScenarioException($"{source}: invalid scenario JSON at {e.Path}: {e.Message}"); }
         s.Validate(source);
         return s;
@@ -106,19 +97,19 @@ public sealed record ScenarioImage(ScenarioImageKind Kind, string Path);
 public sealed record ScenarioDomain
 {
     /// <summary>Domain id (0 = dom0).</summary>
-    public int Id { get; init; }
+    public int Id { get; set; }
     /// <summary>Name, e.g. <c>Domain-0</c>.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
     /// <summary>VCPU count.</summary>
-    public int Vcpus { get; init; } = 1;
+    public int Vcpus { get; set; } = 1;
     /// <summary>Physical CPUs the VCPUs run on (VCPU i on Pcpus[i mod n]); empty = all.</summary>
-    public List<int> Pcpus { get; init; } = new();
+    public List<int> Pcpus { get; set; } = new();
     /// <summary>Probability that a VCPU wants to run in a time slice (0..1); otherwise it blocks and the slot goes idle or to another VCPU.</summary>
-    public double Busy { get; init; } = 1.0;
+    public double Busy { get; set; } = 1.0;
     /// <summary>Weighted functions the domain executes.</summary>
-    public List<ScenarioWork> Workload { get; init; } = new();
+    public List<ScenarioWork> Workload { get; set; } = new();
     /// <summary>Whether the demo profiles this guest (actively, then passively); false leaves it running unprofiled, so its samples count as "others".</summary>
-    public bool Profiled { get; init; } = true;
+    public bool Profiled { get; set; } = true;
 }
 
 /// <summary>
@@ -130,6 +121,16 @@ public sealed record ScenarioWork(string Function, string Image, double Weight, 
 /// <summary>A scenario that cannot be used; the message names the file and the problem.</summary>
 public sealed class ScenarioException(string message) : Exception(message);
 
-/// <summary>Compile-time JSON metadata for <see cref="Scenario"/> files (naming and converters come from the options in use).</summary>
+/// <summary>
+/// Compile-time JSON metadata for <see cref="Scenario"/> files: snake_case names and enum values, comments and trailing
+/// commas allowed. Source-generated rather than reflection-based, so a native AOT build reads scenarios too. (The
+/// scenario properties are settable, not init-only: generated code sets every init-only property at construction,
+/// which would replace the defaults of those a file leaves out.)
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, Converters = [typeof(ScenarioImageKindJson)])]
 [JsonSerializable(typeof(Scenario))]
 internal sealed partial class ScenarioJson : JsonSerializerContext;
+
+/// <summary><see cref="ScenarioImageKind"/> written in snake_case (<c>kernel_image</c>).</summary>
+internal sealed class ScenarioImageKindJson() : JsonStringEnumConverter<ScenarioImageKind>(JsonNamingPolicy.SnakeCaseLower);

@@ -89,25 +89,26 @@ public sealed class SessionDirectory
 public sealed record SessionConfig
 {
     /// <summary>Event specs, <c>NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>; empty = the default event.</summary>
-    public List<string> Events { get; init; } = new();
+    public List<string> Events { get; set; } = new();
 
     /// <summary>Maximum callchain depth recorded, 0 = none (opcontrol <c>--callgraph=N</c>).</summary>
-    public int CallgraphDepth { get; init; }
+    public int CallgraphDepth { get; set; }
 
     /// <summary>Sample every CPU and process (true for the opcontrol daemon and <c>record -a</c>).</summary>
-    public bool SystemWide { get; init; } = true;
+    public bool SystemWide { get; set; } = true;
 
     /// <summary>Ring buffer size per CPU, in data pages (a power of two).</summary>
-    public int RingPages { get; init; } = 128;
+    public int RingPages { get; set; } = 128;
 
     /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
-    public string? Hypervisor { get; init; }
+    public string? Hypervisor { get; set; }
 
     /// <summary>Xen session setup (opcontrol <c>--xen</c>, <c>--active-domains</c>, <c>--passive-domains</c>…), with <see cref="Hypervisor"/>.</summary>
-    public XenProf.Sampler.Xenoprof.XenSessionOptions? Xen { get; init; }
+    public XenProf.Sampler.Xenoprof.XenSessionOptions? Xen { get; set; }
 }
 
-/// <summary>Compile-time JSON metadata for <c>session.json</c> (no reflection: works in a native AOT build).</summary>
+/// <summary>Compile-time JSON metadata for <c>session.json</c> (no reflection: works in a native AOT build). The
+/// configuration's properties are settable rather than init-only so that a file missing one keeps its default.</summary>
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(SessionConfig))]
 internal sealed partial class SessionConfigJson : System.Text.Json.Serialization.JsonSerializerContext;

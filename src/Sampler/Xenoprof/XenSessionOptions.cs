@@ -8,27 +8,27 @@ namespace XenProf.Sampler.Xenoprof;
 public sealed record XenSessionOptions
 {
     /// <summary>xen-syms path, or null: Xen samples then go to the pseudo image <c>no-xen</c>.</summary>
-    public string? XenImage { get; init; }
+    public string? XenImage { get; set; }
     /// <summary>dom0 kernel image file (vmlinux or System.map), or null to use the session's kallsyms snapshot.</summary>
-    public string? Vmlinux { get; init; }
+    public string? Vmlinux { get; set; }
     /// <summary>Kernel samples go to the pseudo image <c>no-vmlinux</c>.</summary>
-    public bool NoVmlinux { get; init; }
+    public bool NoVmlinux { get; set; }
     /// <summary>Domains profiled actively besides dom0 (each runs its own profiler and maps its own buffers).</summary>
-    public List<int> ActiveDomains { get; init; } = new();
+    public List<int> ActiveDomains { get; set; } = new();
     /// <summary>Domains profiled passively (their buffers are drained by dom0).</summary>
-    public List<int> PassiveDomains { get; init; } = new();
+    public List<int> PassiveDomains { get; set; } = new();
     /// <summary>One kernel image per passive domain, same order as <see cref="PassiveDomains"/> (kallsyms, System.map or vmlinux).</summary>
-    public List<string> PassiveImages { get; init; } = new();
+    public List<string> PassiveImages { get; set; } = new();
     /// <summary>Call-chain depth (<c>--callgraph=N</c>), 0 = off.</summary>
-    public int CallgraphDepth { get; init; }
+    public int CallgraphDepth { get; set; }
     /// <summary>Event specs <c>NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>; at most 8 (one per counter).</summary>
-    public List<string> Events { get; init; } = new();
+    public List<string> Events { get; set; } = new();
     /// <summary>opcontrol <c>--separate</c> value as given (recorded in the session's meta; reports do not split by it yet).</summary>
-    public string? Separate { get; init; }
+    public string? Separate { get; set; }
     /// <summary>Entries asked per active-domain VCPU buffer (the Linux driver asks 16).</summary>
-    public int ActiveBufferSamples { get; init; } = Hypervisor.Xenoprof.XenoprofAbi.ActiveBufferSamples;
+    public int ActiveBufferSamples { get; set; } = Hypervisor.Xenoprof.XenoprofAbi.ActiveBufferSamples;
     /// <summary>Entries asked per passive-domain VCPU buffer (the Linux driver asks 2048).</summary>
-    public int PassiveBufferSamples { get; init; } = Hypervisor.Xenoprof.XenoprofAbi.PassiveBufferSamples;
+    public int PassiveBufferSamples { get; set; } = Hypervisor.Xenoprof.XenoprofAbi.PassiveBufferSamples;
 
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> with a user-facing message.</summary>
     public void Validate()
