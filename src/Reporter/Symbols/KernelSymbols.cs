@@ -85,11 +85,13 @@ public sealed class KernelSymbols
         var syms = new List<(ulong Addr, int Rank, string Name, string? Module)>();
         var moduleNames = new Dictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         int textLines = 0, zero = 0;
-        string? line;
-        while ((line = kallsyms.ReadLine()) != null)
+        // One read of the whole text, then lines as spans: a kallsyms has ~200k lines, and a string per line is garbage
+        // that stops every thread of the process to collect.
+        string text = kallsyms.ReadToEnd();
+        foreach (var line in text.AsSpan().EnumerateLines())
         {
             // ADDR TYPE NAME [\t[MODULE]], split by hand: most lines are data symbols, skipped before any allocation.
-            ReadOnlySpan<char> rest = line.AsSpan().TrimStart(" \t");
+            ReadOnlySpan<char> rest = line.TrimStart(" \t");
             int sp = rest.IndexOfAny(' ', '\t');
             if (sp <= 0) continue;
             var addrText = rest[..sp];
@@ -122,6 +124,7 @@ public sealed class KernelSymbols
         var ranges = new List<KernelModuleRange>();
         if (modules != null)
         {
+            string? line;
             while ((line = modules.ReadLine()) != null)
             {
                 var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
