@@ -20,7 +20,7 @@ public sealed class NetTraceEndToEndTests(ITestOutputHelper output) : IDisposabl
     [Fact]
     public void ImportedNettrace_OpreportShowsHotMethodsByName()
     {
-        var (burner, why) = DotnetWorkload.Program;
+        var (burner, why) = XenProf.Reporter.Tests.Symbols.DotnetBurner.Program;
         if (burner == null) { output.WriteLine("skipped: " + why); return; }
         var trace = Path.Combine(_dir, "burner.nettrace");
         using (var p = Process.Start(new ProcessStartInfo(burner, "30") { RedirectStandardOutput = true })!)

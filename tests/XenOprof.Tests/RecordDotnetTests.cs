@@ -16,7 +16,7 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
     public void RecordDotnet_ManagedMethodsNamedBesidePerfEventSamples()
     {
         if (!Environment.IsPrivilegedProcess) { output.WriteLine("skipped: needs root for perf_event_open sampling (CI runs as root)"); return; }
-        var (burner, why) = DotnetWorkload.Program;
+        var (burner, why) = XenProf.Reporter.Tests.Symbols.DotnetBurner.Program;
         if (burner == null) { output.WriteLine("skipped: " + why); return; }
         var dir = Cli.NewSessionDir();
         try

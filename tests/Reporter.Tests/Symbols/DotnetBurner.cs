@@ -5,7 +5,7 @@ namespace XenProf.Reporter.Tests.Symbols;
 /// <summary>
 /// The .NET burner workload (tests/Sampler.Tests/Data/nettrace/burner, described in SOURCES.md there: Burner.Hot and
 /// Burner.Warm run the same loop), built once per test run into a temporary folder outside the repository's
-/// Directory.Build.props with <c>dotnet build -c Release -o out</c>.
+/// Directory.Build.props with <c>dotnet build -c Release -o out</c>. Shared with XenOprof.Tests (linked there).
 /// </summary>
 internal static class DotnetBurner
 {
@@ -16,7 +16,6 @@ internal static class DotnetBurner
 
     private static (string?, string) Build()
     {
-        if (!Tools.Has("dotnet")) return (null, "dotnet is not on PATH");
         string? src = null;
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "XenProf.sln"))) { src = Path.Combine(d.FullName, "tests", "Sampler.Tests", "Data", "nettrace", "burner"); break; }
