@@ -156,7 +156,7 @@ public sealed partial class SessionStore
         return s;
     }
 
-    /// <summary>Writes one sample: appended to the sample log and summed into its (event, domain, pid, stack) total.</summary>
+    /// <summary>Writes one sample: appended to the sample log and summed into its (event, domain, pid, thread name, stack) total.</summary>
     public void AddSample(in StoredSample s)
     {
         RequireWritable();
