@@ -12,11 +12,11 @@ internal static class DirectTrace
     {
         if (file == null) return sessionDir;
         var symbols = new ImportSymbols();
-        var (dir, imported) = TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = ImportProgress.ForTerminal(Console.Error) }), ct,
-            afterImport: d => symbols.FillCache(d.Path)); // reports on the cached import read names, not images
+        var (dir, imported) = Progress.RunWithBar(Console.Error, "importing " + Path.GetFileName(file),
+            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar }), ct,
+                afterImport: d => symbols.FillCache(d.Path))); // reports on the cached import read names, not images
         if (imported != null)
         {
-            ImportProgress.Clear(Console.Error);
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"xenoprof {verb}: warning: {w}");
             if (imported.Error != null)
                 Console.Error.WriteLine($"xenoprof {verb}: {imported.Error.Message}; kept what was read before it, skipped {imported.BytesSkipped} bytes");
