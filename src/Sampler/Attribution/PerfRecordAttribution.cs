@@ -40,11 +40,8 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
         public SampleMode Mode;
     }
 
-    /// <summary>Sort key: time, then arrival (the sort is stable by construction).</summary>
-    private readonly record struct Key(ulong Time, int Index) : IComparable<Key>
-    {
-        public int CompareTo(Key o) => Time != o.Time ? Time.CompareTo(o.Time) : Index.CompareTo(o.Index);
-    }
+    /// <summary>A queued record's time and its place in the queue (arrival order), as <see cref="MergeRuns"/> orders them.</summary>
+    private readonly record struct Key(ulong Time, int Index);
 
     /// <summary>Creates the adapter; <paramref name="events"/>[i] is the stored event for perf event index i.</summary>
     public PerfRecordAttribution(Attributor attributor, SessionStore store, IReadOnlyList<EventId> events)

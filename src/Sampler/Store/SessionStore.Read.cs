@@ -94,10 +94,16 @@ public sealed partial class SessionStore
     /// <summary><c>meta</c> key holding the sample log's committed length in bytes (schema v3).</summary>
     internal const string SampleLogBytesKey = "sample_log_bytes";
 
+    /// <summary>On a writer, puts its pending samples and totals into the open transaction, so its own reads see them.</summary>
+    private void FlushForRead()
+    {
+        if (IsWritable && _log != null) FlushPending(durable: false);
+    }
+
     /// <summary>Committed length of the sample log in bytes (a writer's own pending samples are flushed first).</summary>
     private long CommittedLogBytes()
     {
-        if (IsWritable && _log != null) FlushPending(durable: false);
+        FlushForRead();
         var v = ScalarString($"SELECT value FROM meta WHERE key='{SampleLogBytesKey}'");
         return v != null && long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
     }
@@ -117,7 +123,7 @@ public sealed partial class SessionStore
     {
         if (fromNs == null && toNs == null)
         {
-            if (IsWritable) CommittedLogBytes();
+            FlushForRead();
             var sql = "SELECT event_id, domain, pid, stack_id, samples, weight, comm_id FROM stack_totals"
                       + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, comm_id, stack_id";
             using var r = Query(sql, ("$dom", domain));

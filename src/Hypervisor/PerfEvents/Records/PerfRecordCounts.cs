@@ -33,7 +33,8 @@ public sealed class PerfRecordCounts
     /// <summary>THROTTLE records seen.</summary>
     public long Throttles => this[PerfRecordType.Throttle];
 
-    internal void Add(PerfRecordType type)
+    /// <summary>Counts one record of <paramref name="type"/> (any value, known to this decoder or not).</summary>
+    public void Add(PerfRecordType type)
     {
         if ((uint)type < (uint)_small.Length) _small[(int)type]++;
         else _byType[type] = this[type] + 1;

@@ -10,23 +10,14 @@ namespace XenProf.Sampler.Import.PerfData;
 /// </summary>
 public sealed class PerfDataReadResult
 {
-    private readonly long[] _byType = new long[128]; // kernel types < 64, perf-tool types 64..127
-    private readonly SortedDictionary<uint, long> _otherTypes = new();
+    private readonly PerfRecordCounts _counts = new();
 
     /// <summary>Records read, by type (a snapshot).</summary>
-    public SortedDictionary<uint, long> RecordsByType
-    {
-        get
-        {
-            var d = new SortedDictionary<uint, long>(_otherTypes);
-            for (uint t = 0; t < _byType.Length; t++) if (_byType[t] != 0) d[t] = _byType[t];
-            return d;
-        }
-    }
+    public SortedDictionary<uint, long> RecordsByType => new(_counts.ByType.ToDictionary(kv => (uint)kv.Key, kv => kv.Value));
     /// <summary>All records read.</summary>
-    public long Records { get; internal set; }
+    public long Records => _counts.Total;
     /// <summary>SAMPLE records delivered.</summary>
-    public long Samples => _byType[(int)PerfRecordType.Sample] - UnattributedSamples;
+    public long Samples => _counts[PerfRecordType.Sample] - UnattributedSamples;
     /// <summary>SAMPLE records dropped because their id belongs to no attr (perf drops them too).</summary>
     public long UnattributedSamples { get; internal set; }
     /// <summary>The malformed data that stopped the read, or null if the data section was read to its end.</summary>
@@ -40,10 +31,5 @@ public sealed class PerfDataReadResult
     /// <summary>Bytes of the data section not read because of <see cref="Error"/>.</summary>
     public long BytesSkipped { get; internal set; }
 
-    internal void Count(uint type)
-    {
-        if (type < _byType.Length) _byType[type]++;
-        else _otherTypes[type] = _otherTypes.GetValueOrDefault(type) + 1;
-        Records++;
-    }
+    internal void Count(uint type) => _counts.Add((PerfRecordType)type);
 }
