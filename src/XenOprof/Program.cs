@@ -1,5 +1,6 @@
 using System.CommandLine;
 using XenProf.Cli.Commands;
+using XenProf.Sampler.Session;
 
 namespace XenProf.Cli;
 
@@ -21,6 +22,12 @@ public static class Program
             DaemonCommand.Create(),
             DemoCommand.Create(),
         };
+        // oprofile's tools take --help and -? for help: -h is opcontrol's --shutdown.
+        for (int i = root.Options.Count - 1; i >= 0; i--)
+            if (root.Options[i] is System.CommandLine.Help.HelpOption) root.Options.RemoveAt(i);
+        root.Options.Add(new System.CommandLine.Help.HelpOption("--help", "-?"));
+        // Sessions are private unless a verb's --group says otherwise: samples name commands, addresses and kernel symbols.
+        SessionPrivacy.ApplyUmask(null);
         return root.Parse(args).Invoke();
     }
 }

@@ -35,10 +35,10 @@ public sealed class NetTraceEndToEndTests(ITestOutputHelper output) : IDisposabl
         }
 
         var session = Path.Combine(_dir, "session");
-        var imp = Cli.Run("import", trace, "-d", session);
+        var imp = Cli.Run("import", trace, "--session-dir", session);
         Assert.True(imp.ExitCode == 0, imp.Stderr);
         Assert.Contains(".nettrace", imp.Stderr);
-        var rep = Cli.Run("opreport", "-l", "-d", session);
+        var rep = Cli.Run("opreport", "-l", "--session-dir", session);
         Assert.True(rep.ExitCode == 0, rep.Stderr);
         output.WriteLine(rep.Stdout);
         CheckTopTwo(rep.Stdout);

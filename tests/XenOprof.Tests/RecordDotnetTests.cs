@@ -21,12 +21,12 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
         var dir = Cli.NewSessionDir();
         try
         {
-            var rec = Cli.Run("record", "--dotnet", "-d", dir, "--", burner, "3");
+            var rec = Cli.Run("record", "--dotnet", "--session-dir", dir, "--", burner, "3");
             output.WriteLine(rec.Stderr);
             Assert.True(rec.ExitCode == 0, rec.Stderr);
             Assert.Contains("EventPipe samples of managed stacks added", rec.Stderr);
             Assert.True(File.Exists(Path.Combine(dir, "dotnet.nettrace")));
-            var rep = Cli.Run("opreport", "-l", "-d", dir);
+            var rep = Cli.Run("opreport", "-l", "--session-dir", dir);
             Assert.True(rep.ExitCode == 0, rep.Stderr);
             output.WriteLine(rep.Stdout);
             Assert.Contains("CPU_CLOCK", rep.Stdout);
@@ -48,7 +48,7 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
             Assert.InRange(clockHot / (double)clockWarm, 2.2, 4.0);
 
             // The runtime's jit-PID.dump carries the JIT code: opannotate disassembles Burner.Hot with its samples.
-            var ann = Cli.Run("opannotate", "--assembly", "-d", dir, "--include-symbols", "Burner::Hot(", "--image", "/tmp/perf-");
+            var ann = Cli.Run("opannotate", "--assembly", "--session-dir", dir, "--include-symbols", "Burner::Hot(", "--image", "/tmp/perf-");
             Assert.True(ann.ExitCode == 0, ann.Stderr);
             output.WriteLine(ann.Stdout);
             Assert.DoesNotContain("cannot read its code", ann.Stdout);

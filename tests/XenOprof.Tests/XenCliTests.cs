@@ -56,14 +56,14 @@ public sealed class XenCliTests(ITestOutputHelper output)
         var scenario = DemoScenario();
         try
         {
-            var sd = Cli.Run("opcontrol", "-d", dir, "--start-daemon", $"--hypervisor=emulated:{scenario}", "--active-domains=1", "--passive-domains=3", "--passive-images=/proc/kallsyms");
+            var sd = Cli.Run("opcontrol", "--session-dir", dir, "--start-daemon", $"--hypervisor=emulated:{scenario}", "--active-domains=1", "--passive-domains=3", "--passive-images=/proc/kallsyms");
             output.WriteLine(sd.Stdout + sd.Stderr);
             Assert.Equal(0, sd.ExitCode);
-            Assert.Equal(0, Cli.Run("opcontrol", "-d", dir, "--start").ExitCode);
+            Assert.Equal(0, Cli.Run("opcontrol", "--session-dir", dir, "--start").ExitCode);
             Thread.Sleep(700);
-            Assert.Equal(0, Cli.Run("opcontrol", "-d", dir, "--stop").ExitCode);
-            Assert.Equal(0, Cli.Run("opcontrol", "-d", dir, "--shutdown").ExitCode);
-            var rep = Cli.Run("opreport", "-d", dir, "--domain=all", "-l");
+            Assert.Equal(0, Cli.Run("opcontrol", "--session-dir", dir, "--stop").ExitCode);
+            Assert.Equal(0, Cli.Run("opcontrol", "--session-dir", dir, "--shutdown").ExitCode);
+            var rep = Cli.Run("opreport", "--session-dir", dir, "--domain=all", "-l");
             output.WriteLine(rep.Stdout + rep.Stderr);
             Assert.Equal(0, rep.ExitCode);
             Assert.Contains("==== domain 0 (Domain-0) ====", rep.Stdout);
@@ -74,7 +74,7 @@ public sealed class XenCliTests(ITestOutputHelper output)
         }
         finally
         {
-            Cli.Run("opcontrol", "-d", dir, "--shutdown");
+            Cli.Run("opcontrol", "--session-dir", dir, "--shutdown");
             if (Directory.Exists(dir)) Directory.Delete(dir, true);
         }
     }
@@ -91,7 +91,7 @@ public sealed class XenCliTests(ITestOutputHelper output)
         var dir = Cli.NewSessionDir();
         try
         {
-            string[] full = args[0] == "demo" ? args : [.. args, "-d", dir];
+            string[] full = args[0] == "demo" ? args : [.. args, "--session-dir", dir];
             var r = Cli.Run(full);
             Assert.Equal(1, r.ExitCode);
             Assert.Contains(message, r.Stderr);

@@ -107,13 +107,22 @@ public static class ControlClient
 {
     /// <summary>
     /// Sends <paramref name="request"/> and returns (ok, reply text). Returns null when no daemon listens on
-    /// <paramref name="socketPath"/> (no socket file, or connection refused: a daemon that died).
+    /// <paramref name="socketPath"/> (no socket file, or connection refused: a daemon that died). Throws
+    /// <see cref="SessionException"/> ("permission denied: … is owned by root (mode 0600)") when the socket or its
+    /// directory belongs to another user.
     /// </summary>
     public static (bool Ok, string Reply)? TrySend(string socketPath, string request, TimeSpan? timeout = null)
     {
+        var dir = Path.GetDirectoryName(socketPath)!;
+        if (Directory.Exists(dir) && !SessionPrivacy.CanEnter(dir))
+            throw new SessionException($"permission denied: {dir} is owned by {Describe(dir)}");
         if (!File.Exists(socketPath)) return null;
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try { s.Connect(new UnixDomainSocketEndPoint(socketPath)); }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new SessionException($"permission denied: {socketPath} is owned by {Describe(socketPath)}");
+        }
         catch (SocketException) { return null; }
         s.ReceiveTimeout = (int)(timeout ?? TimeSpan.FromSeconds(60)).TotalMilliseconds;
         s.Send(Encoding.UTF8.GetBytes(request + "\n"));
@@ -126,4 +135,7 @@ public static class ControlClient
         if (text.StartsWith("error", StringComparison.Ordinal)) return (false, text.Length > 5 ? text[6..] : "");
         return (false, "daemon sent an unreadable reply: " + text);
     }
+
+    private static string Describe(string path) =>
+        SessionPrivacy.OwnerOf(path) is { } o ? $"{o.Owner} (mode {Convert.ToString((int)o.Mode, 8).PadLeft(4, '0')})" : "another user";
 }

@@ -6,7 +6,7 @@ namespace XenProf.Sampler.Session;
 /// <summary>
 /// The profiler daemon of an opcontrol session: owns a <see cref="LiveProfiler"/> (system-wide), drains
 /// its rings every <see cref="DrainInterval"/> while profiling, commits the store every second, and obeys
-/// the control socket: <c>start</c>, <c>stop</c>, <c>dump</c>, <c>status</c>, <c>reset</c>, <c>shutdown</c>.
+/// the control socket: <c>start</c>, <c>stop</c>, <c>dump</c>, <c>status</c>, <c>reset</c>, <c>save NAME</c>, <c>shutdown</c>.
 /// Lifecycle: started (events open, not counting) → start ⇄ stop → shutdown.
 /// </summary>
 public sealed class Daemon
@@ -31,7 +31,7 @@ public sealed class Daemon
     public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log, Func<SessionConfig, IDaemonProfiler>? open = null)
     {
         var config = dir.ReadConfig();
-        var profiler = open != null ? open(config) : LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide);
+        var profiler = open != null ? open(config) : LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide, append: true, log);
         var daemon = new Daemon(dir, profiler);
         File.WriteAllText(dir.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -86,6 +86,16 @@ public sealed class Daemon
                 case "reset":
                     _profiler.Reset();
                     return (true, "samples cleared");
+                case var save when save.StartsWith("save ", StringComparison.Ordinal):
+                    try
+                    {
+                        _profiler.Dump();
+                        return (true, SessionArchive.Save(_dir, _profiler.Store, save[5..]));
+                    }
+                    catch (Exception e) when (e is SessionException or Store.StoreException or IOException or UnauthorizedAccessException)
+                    {
+                        return (false, e.Message);
+                    }
                 case "status":
                     return (true, string.Join("\n",
                         $"Daemon running: pid {Environment.ProcessId}",

@@ -10,7 +10,13 @@ namespace XenProf.Sampler.Session;
 public static class DaemonLauncher
 {
     /// <summary>True when a daemon answers on the session's control socket.</summary>
-    public static bool IsRunning(SessionDirectory dir) => ControlClient.TrySend(dir.SocketPath, "status", TimeSpan.FromSeconds(5)) is { Ok: true };
+    public static bool IsRunning(SessionDirectory dir) => ControlClient.TrySend(dir.SocketPath, "status", TimeSpan.FromSeconds(5)) switch
+    {
+        null => false,
+        { Ok: true } => true,
+        // The only refusal of "status" is the daemon's peer check: another user's daemon.
+        { Reply: var reply } => throw new SessionException($"{dir.SocketPath}: {reply}"),
+    };
 
     /// <summary>
     /// Writes <paramref name="config"/> and starts <paramref name="daemonCommand"/> (program plus arguments

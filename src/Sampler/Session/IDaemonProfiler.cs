@@ -35,4 +35,7 @@ public interface IDaemonProfiler : IDisposable
 
     /// <summary>Deletes the samples taken so far.</summary>
     void Reset();
+
+    /// <summary>The store samples are written into (for <c>--save</c>; the daemon serializes its use).</summary>
+    XenProf.Sampler.Store.SessionStore Store { get; }
 }

@@ -42,10 +42,14 @@ public sealed class LiveProfiler : IDaemonProfiler
     }
 
     /// <summary>
-    /// Opens the events (disabled), creates the session store (replacing an old one), records the
-    /// session facts and the processes that already exist, and returns a profiler ready to <see cref="Enable"/>.
+    /// Opens the events (disabled), opens the session store, records the session facts and the processes that
+    /// already exist, and returns a profiler ready to <see cref="Enable"/>. With <paramref name="append"/> (the
+    /// opcontrol daemon) samples already in the store are kept and new ones added, as opcontrol does until
+    /// <c>--reset</c>; without it (<c>record</c>, like operf) the previous run's samples move to saved session
+    /// <c>previous</c> and the store starts empty. <paramref name="log"/> gets a one-line note of what was kept or moved.
+    /// Throws <see cref="StoreException"/> for an existing store of another schema version (it is left as it is).
     /// </summary>
-    public static LiveProfiler Open(SessionDirectory dir, SessionConfig config, ProfilerTarget target)
+    public static LiveProfiler Open(SessionDirectory dir, SessionConfig config, ProfilerTarget target, bool append = false, TextWriter? log = null)
     {
         dir.EnsureWritable();
         var events = EventResolver.Resolve(config.Events);
@@ -78,8 +82,18 @@ public sealed class LiveProfiler : IDaemonProfiler
         SessionStore? store = null;
         try
         {
+            if (append)
+            {
+                store = SessionStore.OpenOrCreate(dir.StorePath, out var existing);
+                if (existing > 0) log?.WriteLine($"session {dir.Path}: appending to {existing} samples already stored (--reset clears them)");
+            }
+            else
+            {
+                var moved = dir.MoveSamplesTo("previous");
+                if (moved > 0) log?.WriteLine($"session {dir.Path}: the previous run's {moved} samples moved to session:previous");
+                store = SessionStore.Create(dir.StorePath);
+            }
             dir.SnapshotKernelSymbols();
-            store = SessionStore.Create(dir.StorePath);
             var ids = events.Select(e => store.AddEvent(e.Stored).Id).ToList();
             WriteMeta(store, events, config, target);
             // Build-ids are read from the mapped files: the kernel is not asked for build-id MMAP2s (see PerfEventSampler.BuildAttr).
@@ -120,6 +134,9 @@ public sealed class LiveProfiler : IDaemonProfiler
 
     /// <summary>Samples written to the store so far.</summary>
     public long Samples => _attributor.SamplesWritten;
+
+    /// <inheritdoc/>
+    public SessionStore Store => _store;
 
     /// <summary>Samples the kernel reported lost (ring full).</summary>
     public long LostSamples => _sink.LostSamples;

@@ -19,6 +19,8 @@ public sealed record RecordOptions
     /// session, imported into the store at the end as events THREAD_SAMPLE_MANAGED/EXTERNAL with method names.
     /// </summary>
     public bool Dotnet { get; init; }
+    /// <summary>Where one-line notes go (e.g. that the previous run's samples moved to <c>session:previous</c>); null = nowhere.</summary>
+    public TextWriter? Log { get; init; }
     /// <summary>How long to wait for the .NET runtime's diagnostics socket.</summary>
     public TimeSpan DotnetConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -46,7 +48,7 @@ public static class Recorder
         using var child = XenProf.Hypervisor.PerfEvents.StoppedChild.Start(command, args, env);
         DotnetRecording? dotnet = null;
         var target = config.SystemWide ? ProfilerTarget.SystemWide with { JitMaps = options.Dotnet } : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true, JitMaps = options.Dotnet };
-        var profiler = LiveProfiler.Open(dir, config, target);
+        var profiler = LiveProfiler.Open(dir, config, target, append: false, options.Log);
         try
         {
             if (config.SystemWide) profiler.Enable(); else profiler.MarkEnabledOnExec();

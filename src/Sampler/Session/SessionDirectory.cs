@@ -22,6 +22,9 @@ public sealed class SessionDirectory
     /// <summary>Absolute directory path.</summary>
     public string Path { get; }
 
+    /// <summary>Group that may read the session (<c>--group NAME</c>); null = private to its owner (<see cref="SessionPrivacy"/>).</summary>
+    public string? Group { get; init; }
+
     /// <summary>The sample store.</summary>
     public string StorePath => System.IO.Path.Combine(Path, StoreSchema.FileName);
     /// <summary>The configuration file.</summary>
@@ -37,12 +40,84 @@ public sealed class SessionDirectory
     /// <summary>The daemon's log.</summary>
     public string LogPath => System.IO.Path.Combine(Path, "daemon.log");
 
-    /// <summary>Creates the directory; a path that cannot be created or written gives a <see cref="SessionException"/> naming it.</summary>
+    /// <summary>Where saved sessions live: <c>DIR/saved/NAME</c>, each a session directory of its own (opcontrol <c>--save=NAME</c>).</summary>
+    public string SavedRoot => System.IO.Path.Combine(Path, "saved");
+
+    /// <summary>
+    /// The saved session <paramref name="name"/> (<c>opreport session:NAME</c>). Throws <see cref="SessionException"/>
+    /// for a name that is empty, <c>.</c>, <c>..</c> or holds a <c>/</c>.
+    /// </summary>
+    public SessionDirectory Saved(string name)
+    {
+        if (name.Length == 0 || name is "." or ".." || name.Contains('/') || name.Contains('\0'))
+            throw new SessionException($"session name '{name}': expected a plain name (no '/', not '.' or '..')");
+        return new SessionDirectory(System.IO.Path.Combine(SavedRoot, name)) { Group = Group };
+    }
+
+    /// <summary>
+    /// Samples already stored in this session (0 when there is no store yet). Throws <see cref="StoreException"/>
+    /// for a store of another schema version or a file that is not a store.
+    /// </summary>
+    public long StoredSamples()
+    {
+        if (!File.Exists(StorePath)) return 0;
+        using var store = SessionStore.OpenRead(StorePath);
+        return store.CountSamples();
+    }
+
+    /// <summary>
+    /// Archives what <paramref name="store"/> (this session's store, open for writing) holds as saved session
+    /// <paramref name="name"/>: a consistent copy of the store, plus the kernel symbol snapshots and the configuration,
+    /// so the archive reports as the session did. The caller clears the samples afterwards, as <c>opcontrol --save</c>
+    /// does. Throws <see cref="StoreException"/> when that name is taken.
+    /// </summary>
+    public SessionDirectory SaveAs(SessionStore store, string name)
+    {
+        var saved = Saved(name);
+        if (Directory.Exists(saved.Path) && File.Exists(saved.StorePath))
+            throw new StoreException($"{saved.Path}: a saved session named '{name}' already exists; choose another name");
+        saved.EnsureWritable();
+        store.SaveTo(saved.StorePath);
+        foreach (var (src, dst) in new[] { (KallsymsPath, saved.KallsymsPath), (ModulesPath, saved.ModulesPath), (ConfigPath, saved.ConfigPath) })
+            if (File.Exists(src)) File.Copy(src, dst, overwrite: true);
+        return saved;
+    }
+
+    /// <summary>
+    /// Moves the session's samples (the store, its log and the kernel symbol snapshots) to saved session
+    /// <paramref name="name"/>, replacing an earlier archive of that name. <c>record</c> keeps the previous run
+    /// this way, as operf moves <c>current</c> to <c>previous</c>. Returns the samples moved (0: nothing was there).
+    /// </summary>
+    public long MoveSamplesTo(string name)
+    {
+        long n = StoredSamples();
+        if (n == 0) { DeleteSamples(); return 0; }
+        var saved = Saved(name);
+        saved.DeleteSamples();
+        saved.EnsureWritable();
+        foreach (var (src, dst) in SampleFiles().Zip(saved.SampleFiles()).Concat([(KallsymsPath, saved.KallsymsPath), (ModulesPath, saved.ModulesPath)]))
+            if (File.Exists(src)) File.Move(src, dst, overwrite: true);
+        return n;
+    }
+
+    /// <summary>Deletes the session's store and sample log (opcontrol <c>--reset</c> with no daemon running).</summary>
+    public void DeleteSamples()
+    {
+        foreach (var f in SampleFiles()) if (File.Exists(f)) File.Delete(f);
+    }
+
+    private string[] SampleFiles() => [StorePath, StorePath + "-wal", StorePath + "-shm", SampleLog.PathFor(StorePath)];
+
+    /// <summary>
+    /// Creates the directory (0700, or the <see cref="Group"/>'s 2750) and makes an existing one of this user as private;
+    /// a path that cannot be created or written gives a <see cref="SessionException"/> naming it.
+    /// </summary>
     public void EnsureWritable()
     {
         try
         {
-            Directory.CreateDirectory(Path);
+            Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            SessionPrivacy.ApplyTo(Path, Group);
             var probe = System.IO.Path.Combine(Path, ".write-test");
             File.WriteAllText(probe, "");
             File.Delete(probe);
@@ -99,6 +174,9 @@ public sealed record SessionConfig
 
     /// <summary>Ring buffer size per CPU, in data pages (a power of two).</summary>
     public int RingPages { get; set; } = 128;
+
+    /// <summary>Group that may read the session (<c>--group</c>), or null: private to its owner.</summary>
+    public string? Group { get; set; }
 
     /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
     public string? Hypervisor { get; set; }

@@ -148,6 +148,22 @@ internal sealed class SampleLog : IDisposable
     }
 
     /// <summary>Closes the file after flushing what is buffered.</summary>
+    /// <summary>Copies the first <paramref name="bytes"/> bytes of the log at <paramref name="from"/> to a new file <paramref name="to"/> (a saved session's log).</summary>
+    public static void CopyPrefix(string from, string to, long bytes)
+    {
+        using var src = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        using var dst = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        var buf = new byte[1 << 16];
+        for (long left = bytes; left > 0;)
+        {
+            int n = src.Read(buf, 0, (int)Math.Min(buf.Length, left));
+            if (n == 0) throw new IOException($"{from}: sample log ends at {bytes - left} bytes, {bytes} committed");
+            dst.Write(buf, 0, n);
+            left -= n;
+        }
+        dst.Flush(true);
+    }
+
     public void Dispose()
     {
         if (_writer == null) return;

@@ -11,10 +11,14 @@ public sealed partial class SessionStore
         Exec("INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value=excluded.value", ("$k", key), ("$v", value));
     }
 
-    /// <summary>Adds an event and returns it with its id.</summary>
+    /// <summary>Adds an event and returns it with its id; an event already stored with the same name, count, unit mask and modes is returned as it is.</summary>
     public StoredEvent AddEvent(StoredEvent e)
     {
         RequireWritable();
+        // A restarted session counting the same event appends to it rather than adding a second column.
+        foreach (var old in ReadEvents())
+            if (old.Name == e.Name && old.Count == e.Count && old.UnitMask == e.UnitMask && old.Kernel == e.Kernel && old.User == e.User)
+                return old;
         Exec("INSERT INTO events(name, perf_type, perf_config, count, unit_mask, kernel, user, unit, description) VALUES ($n,$t,$c,$k,$u,$ke,$us,$un,$d)",
             ("$n", e.Name), ("$t", (long)e.PerfType), ("$c", unchecked((long)e.PerfConfig)), ("$k", unchecked((long)e.Count)), ("$u", (long)e.UnitMask),
             ("$ke", e.Kernel ? 1 : 0), ("$us", e.User ? 1 : 0), ("$un", e.Unit), ("$d", e.Description));

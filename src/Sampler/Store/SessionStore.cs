@@ -89,6 +89,43 @@ public sealed partial class SessionStore : IDisposable
         return store;
     }
 
+    /// <summary>
+    /// Opens the store at <paramref name="path"/> for appending when one exists (a restarted daemon keeps every
+    /// sample until <c>--reset</c>, as oprofile's opcontrol does), else creates it. <paramref name="existingSamples"/>
+    /// is the number of samples already stored (0 for a new store).
+    /// Throws <see cref="StoreException"/> when the file is not a store or has another schema version: such a
+    /// store is refused, never overwritten.
+    /// </summary>
+    public static SessionStore OpenOrCreate(string path, out long existingSamples)
+    {
+        if (!File.Exists(path)) { existingSamples = 0; return Create(path); }
+        var store = OpenForAppend(path);
+        existingSamples = store.CountSamples();
+        return store;
+    }
+
+    /// <summary>
+    /// Writes a consistent copy of everything committed so far to <paramref name="path"/> (a new store plus its
+    /// sample log), as <c>opcontrol --save=NAME</c> archives a session. Pending writes are committed first.
+    /// Throws <see cref="StoreException"/> when <paramref name="path"/> already exists.
+    /// </summary>
+    public void SaveTo(string path)
+    {
+        RequireWritable();
+        if (File.Exists(path)) throw new StoreException($"{path}: a saved session of that name already exists; choose another name");
+        Commit();
+        long bytes = CommittedLogBytes();
+        // VACUUM cannot run inside a transaction: end the open one, copy, and start a new one.
+        _tx!.Commit(); _tx.Dispose(); _tx = null;
+        try
+        {
+            using (var c = _db.CreateCommand()) { c.CommandText = "VACUUM INTO $p"; c.Parameters.AddWithValue("$p", path); c.ExecuteNonQuery(); }
+            _log!.Flush();
+            SampleLog.CopyPrefix(SampleLog.PathFor(Path), SampleLog.PathFor(path), bytes);
+        }
+        finally { BeginWrite(); }
+    }
+
     /// <summary>Opens an existing store read-only. Throws <see cref="StoreException"/> when the file is missing or not a store.</summary>
     public static SessionStore OpenRead(string path)
     {

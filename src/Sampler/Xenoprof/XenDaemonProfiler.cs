@@ -19,15 +19,18 @@ public sealed class XenDaemonProfiler : IDaemonProfiler
 
     private XenDaemonProfiler(EmulatedXenRun run, EmulatedHypervisor xen) { _run = run; _xen = xen; }
 
-    /// <summary>Sets up a session on <paramref name="xen"/> (which this profiler then owns) for <paramref name="dir"/>.</summary>
+    /// <summary>Sets up a session on <paramref name="xen"/> (which this profiler then owns) for <paramref name="dir"/>, appending to the samples already stored there.</summary>
     public static XenDaemonProfiler Open(SessionDirectory dir, XenSessionOptions options, EmulatedHypervisor xen, TextWriter? log)
     {
-        try { return new XenDaemonProfiler(EmulatedXenRun.Open(dir, options, xen, log), xen); }
+        try { return new XenDaemonProfiler(EmulatedXenRun.Open(dir, options, xen, log, append: true), xen); }
         catch { xen.Dispose(); throw; }
     }
 
     /// <inheritdoc/>
     public long Samples => _run.Samples;
+
+    /// <inheritdoc/>
+    public XenProf.Sampler.Store.SessionStore Store => _run.Store;
 
     /// <inheritdoc/>
     public long LostSamples => _xen.Counters.Lost;

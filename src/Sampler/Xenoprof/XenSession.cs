@@ -73,7 +73,9 @@ public sealed class EmulatedXenRun : IDisposable
     public long Samples => _source.Samples;
 
     /// <summary>Creates the store and performs the setup ops. Throws <see cref="XenoprofException"/>, <see cref="ArgumentException"/>, <see cref="FormatException"/>.</summary>
-    public static EmulatedXenRun Open(SessionDirectory dir, XenSessionOptions options, EmulatedHypervisor xen, TextWriter? log = null)
+    /// <remarks>With <paramref name="append"/> (the opcontrol daemon) an existing store is appended to, as after a daemon
+    /// restart; otherwise it is replaced (a one-shot run such as the demo).</remarks>
+    public static EmulatedXenRun Open(SessionDirectory dir, XenSessionOptions options, EmulatedHypervisor xen, TextWriter? log = null, bool append = false)
     {
         options.Validate();
         var scenario = xen.Scenario;
@@ -82,7 +84,9 @@ public sealed class EmulatedXenRun : IDisposable
         dir.EnsureWritable();
         dir.SnapshotKernelSymbols();
         var specs = options.Events.Count > 0 ? options.Events : [$"{scenario.Source.Event}:{scenario.Source.Count}"];
-        var store = SessionStore.Create(dir.StorePath);
+        long existing = 0;
+        var store = append ? SessionStore.OpenOrCreate(dir.StorePath, out existing) : SessionStore.Create(dir.StorePath);
+        if (existing > 0) log?.WriteLine($"session {dir.Path}: appending to {existing} samples already stored");
         try
         {
             var events = new List<EventId>();

@@ -17,10 +17,11 @@ internal static class DaemonCommand
         cmd.Hidden = true;
         cmd.SetAction(pr => Run.Guarded("daemon", pr.GetValue(Run.Verbose), ct =>
         {
-            var session = new SessionDirectory(pr.GetValue(dir)!);
+            var path = pr.GetValue(dir)!;
+            var session = CommonOptions.Session(path, new SessionDirectory(path).ReadConfig().Group);
             return Daemon.Run(session, ct, Console.Out, config => config.Hypervisor != null
                 ? XenProf.Reporter.Xen.XenDaemonProfilers.Open(session, config, Console.Out)
-                : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide));
+                : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide, append: true, Console.Out));
         }));
         return cmd;
     }

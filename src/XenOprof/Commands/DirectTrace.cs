@@ -7,10 +7,24 @@ namespace XenProf.Cli.Commands;
 /// <summary>Reports straight from a trace file: the session to read is the file's cached import.</summary>
 internal static class DirectTrace
 {
-    /// <summary><paramref name="sessionDir"/> when no file is given; else the cached session of <paramref name="file"/>, imported if stale.</summary>
+    /// <summary>
+    /// <paramref name="sessionDir"/> when no file is given; its saved session NAME for <c>session:NAME</c> (oprofile's
+    /// profile specification, made by <c>opcontrol --save=NAME</c>); else the cached session of <paramref name="file"/>, imported if stale.
+    /// </summary>
     public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct)
     {
         if (file == null) return sessionDir;
+        if (file.StartsWith("session:", StringComparison.Ordinal))
+        {
+            var current = new Sampler.Session.SessionDirectory(sessionDir);
+            var saved = current.Saved(file["session:".Length..]);
+            if (!File.Exists(saved.StorePath))
+            {
+                var names = Directory.Exists(current.SavedRoot) ? Directory.GetDirectories(current.SavedRoot).Select(Path.GetFileName).Order().ToList() : [];
+                throw new UserErrorException($"{file}: no saved session of that name in {current.Path} (saved: {(names.Count > 0 ? string.Join(", ", names) : "none")}; make one with 'opcontrol --save=NAME')");
+            }
+            return saved.Path;
+        }
         var symbols = new ImportSymbols();
         var (dir, imported) = Progress.RunWithBar(Console.Error, "importing " + Path.GetFileName(file),
             bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar }), ct,

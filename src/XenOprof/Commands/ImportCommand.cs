@@ -13,9 +13,10 @@ internal static class ImportCommand
         var dir = CommonOptions.SessionDir();
         var file = new Argument<string>("file") { Description = "Trace to import: a perf.data file (file or pipe mode, -z compressed), perf script output, or a .nettrace (EventPipe); told apart by content" };
         var kallsyms = CommonOptions.Kallsyms();
-        var cmd = new Command("import", "Import a recorded trace (perf.data, perf script text, .nettrace) into a session, so every report works on it") { file, dir, kallsyms, Run.Verbose };
+        var group = CommonOptions.Group();
+        var cmd = new Command("import", "Import a recorded trace (perf.data, perf script text, .nettrace) into a session, so every report works on it") { file, dir, group, kallsyms, Run.Verbose };
         cmd.SetAction(pr => Run.Guarded("import", pr.GetValue(Run.Verbose), ct => Execute(
-            pr.GetValue(file)!, new SessionDirectory(pr.GetValue(dir)!), pr.GetValue(kallsyms), Console.Error, ct)));
+            pr.GetValue(file)!, CommonOptions.Session(pr.GetValue(dir)!, pr.GetValue(group)), pr.GetValue(kallsyms), Console.Error, ct)));
         return cmd;
     }
 

@@ -6,7 +6,9 @@ namespace XenProf.Cli.Commands;
 
 /// <summary>
 /// <c>xenoprof opcontrol</c>: drives a session's background daemon as oprofile's opcontrol did.
-/// Actions run in lifecycle order whatever their order on the line: <c>--reset</c>, <c>--start-daemon</c>,
+/// Short flags are opcontrol's: <c>-s</c> start, <c>-d</c> dump, <c>-t</c> stop, <c>-h</c> shutdown, <c>-e</c> event,
+/// <c>-c</c> callgraph, <c>-p</c> separate; help is <c>--help</c> or <c>-?</c>.
+/// Actions run in lifecycle order whatever their order on the line: <c>--save</c>, <c>--reset</c>, <c>--start-daemon</c>,
 /// <c>--start</c>, <c>--dump</c>, <c>--stop</c>, <c>--shutdown</c>, <c>--status</c>.
 /// </summary>
 internal static class OpcontrolCommand
@@ -14,50 +16,64 @@ internal static class OpcontrolCommand
     public static Command Create()
     {
         var dir = CommonOptions.SessionDir();
+        var group = CommonOptions.Group();
         var ev = CommonOptions.Event();
         var callgraph = new Option<int>("--callgraph", "-c") { Description = "Record callchains up to this depth (0 = none)" };
         var reset = new Option<bool>("--reset") { Description = "Clear the session's samples" };
-        var startDaemon = new Option<bool>("--start-daemon") { Description = "Start the profiler daemon (events open, not yet counting)" };
+        var save = new Option<string?>("--save") { Description = "Archive the current samples as session NAME (read with 'opreport session:NAME') and clear them", HelpName = "NAME" };
+        var startDaemon = new Option<bool>("--start-daemon") { Description = "Start the profiler daemon (events open, not yet counting); samples already in the session are kept and added to" };
         var start = new Option<bool>("--start", "-s") { Description = "Start profiling (starts the daemon first if needed)" };
-        var dump = new Option<bool>("--dump") { Description = "Flush collected samples into the session store" };
+        var dump = new Option<bool>("--dump", "-d") { Description = "Flush collected samples into the session store" };
         var stop = new Option<bool>("--stop", "-t") { Description = "Stop profiling (the daemon keeps running)" };
         var shutdown = new Option<bool>("--shutdown", "-h") { Description = "Stop profiling and end the daemon" };
         var status = new Option<bool>("--status") { Description = "Show the daemon's state" };
         var cmd = new Command("opcontrol", "Control a background profiling session (opcontrol-style)")
         {
-            dir, ev, callgraph, reset, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
+            dir, group, ev, callgraph, reset, save, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
         };
         var xen = new XenOptions();
         xen.AddTo(cmd);
         cmd.SetAction(pr => Run.Guarded("opcontrol", pr.GetValue(Run.Verbose), ct => Execute(
-            new SessionDirectory(pr.GetValue(dir)!),
-            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true }),
-            new Actions(pr.GetValue(reset), pr.GetValue(startDaemon), pr.GetValue(start), pr.GetValue(dump), pr.GetValue(stop), pr.GetValue(shutdown), pr.GetValue(status)),
+            CommonOptions.Session(pr.GetValue(dir)!, pr.GetValue(group)),
+            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true, Group = pr.GetValue(group) }),
+            new Actions(pr.GetValue(reset), pr.GetValue(startDaemon), pr.GetValue(start), pr.GetValue(dump), pr.GetValue(stop), pr.GetValue(shutdown), pr.GetValue(status)) { Save = pr.GetValue(save) },
             Console.Out)));
         return cmd;
     }
 
     /// <summary>The actions asked for on one command line.</summary>
-    public sealed record Actions(bool Reset, bool StartDaemon, bool Start, bool Dump, bool Stop, bool Shutdown, bool Status);
+    public sealed record Actions(bool Reset, bool StartDaemon, bool Start, bool Dump, bool Stop, bool Shutdown, bool Status)
+    {
+        /// <summary><c>--save=NAME</c>: archive the current samples under this name, or null.</summary>
+        public string? Save { get; init; }
+    }
 
     /// <summary>Performs <paramref name="a"/> on session <paramref name="dir"/>, printing what happened to <paramref name="stdout"/>.</summary>
     public static int Execute(SessionDirectory dir, SessionConfig config, Actions a, TextWriter stdout)
     {
         if (a == new Actions(false, false, false, false, false, false, false))
-            throw new UserErrorException("no action given; use --start-daemon, --start, --stop, --dump, --status, --shutdown or --reset");
+            throw new UserErrorException("no action given; use --start-daemon, --start, --stop, --dump, --save=NAME, --status, --shutdown or --reset");
+        if (a.Save != null && !a.Reset)
+        {
+            if (DaemonLauncher.IsRunning(dir)) Say(stdout, DaemonLauncher.Send(dir, "save " + a.Save));
+            else stdout.WriteLine(SessionArchive.Save(dir, a.Save));
+        }
         if (a.Reset)
         {
             if (DaemonLauncher.IsRunning(dir)) Say(stdout, DaemonLauncher.Send(dir, "reset"));
             else
             {
-                foreach (var f in new[] { dir.StorePath, dir.StorePath + "-wal", dir.StorePath + "-shm" }) if (File.Exists(f)) File.Delete(f);
+                dir.DeleteSamples();
                 stdout.WriteLine("session reset: samples removed");
             }
         }
         if (a.StartDaemon || (a.Start && !DaemonLauncher.IsRunning(dir)))
         {
+            long existing = dir.StoredSamples();
             var pid = DaemonLauncher.Start(dir, config, DaemonCommandLine(dir), TimeSpan.FromSeconds(30));
             stdout.WriteLine($"Daemon started: pid {pid}, session-dir {dir.Path}");
+            if (existing > 0)
+                stdout.WriteLine($"Session holds {existing} samples from earlier runs: new samples are added to them (--reset clears, --save=NAME archives)");
         }
         if (a.Start) Say(stdout, DaemonLauncher.Send(dir, "start"));
         if (a.Dump) Say(stdout, DaemonLauncher.Send(dir, "dump"));
@@ -71,7 +87,7 @@ internal static class OpcontrolCommand
         if (a.Status)
         {
             if (DaemonLauncher.IsRunning(dir)) Say(stdout, DaemonLauncher.Send(dir, "status"));
-            else stdout.WriteLine($"Daemon not running\nSession-dir: {dir.Path}");
+            else stdout.WriteLine($"Daemon not running\nSession-dir: {dir.Path}\nSamples: {dir.StoredSamples()}");
         }
         return 0;
     }

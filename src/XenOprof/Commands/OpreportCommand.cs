@@ -16,7 +16,7 @@ internal static class OpreportCommand
         var threshold = new Option<double>("--threshold", "-t") { Description = "Only show rows at or above this percentage of the total" };
         var longNames = new Option<bool>("--long-filenames", "-f") { Description = "Show full image paths" };
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
-        var details = new Option<bool>("--details") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l (opreport spells it -d too; here -d is --session-dir)" };
+        var details = new Option<bool>("--details", "-d") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var file = CommonOptions.TraceFile();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XenProf.Sampler.Session;
 
 namespace XenProf.Cli.Options;
 
@@ -9,11 +10,25 @@ internal static class CommonOptions
     public const string DefaultSessionDir = "./xenoprof_data";
 
     /// <summary><c>--session-dir=DIR</c>.</summary>
-    public static Option<string> SessionDir() => new("--session-dir", "-d")
+    public static Option<string> SessionDir() => new("--session-dir")
     {
         Description = $"Session directory holding the sample store and daemon socket (default {DefaultSessionDir})",
         DefaultValueFactory = _ => DefaultSessionDir,
     };
+
+    /// <summary><c>--group=NAME</c>: let this group read the session (default: private to its owner).</summary>
+    public static Option<string?> Group() => new("--group")
+    {
+        Description = "Let this group read the session directory (default: private, 0700 with files 0600)",
+        HelpName = "NAME",
+    };
+
+    /// <summary>The session directory <paramref name="path"/>, readable by <paramref name="group"/> when given; sets this process's umask to match.</summary>
+    public static SessionDirectory Session(string path, string? group)
+    {
+        SessionPrivacy.ApplyUmask(group);
+        return new SessionDirectory(path) { Group = group };
+    }
 
     /// <summary><c>--event=NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>, repeatable, comma-separated lists accepted.</summary>
     public static Option<string[]> Event() => new("--event", "-e")
@@ -35,7 +50,7 @@ internal static class CommonOptions
     /// <summary>Optional trace file for verbs that report straight from a trace file (perf.data, perf script text, .nettrace), imported into a cached session beside it.</summary>
     public static Argument<string?> TraceFile() => new("file")
     {
-        Description = "Trace to report on directly: perf.data, perf script text or .nettrace (imported into FILE.xenoprof/ and reused while the file is unchanged); default: the session in --session-dir",
+        Description = "Trace to report on directly: perf.data, perf script text or .nettrace (imported into FILE.xenoprof/ and reused while the file is unchanged), or session:NAME for a session saved with opcontrol --save=NAME; default: the session in --session-dir",
         Arity = ArgumentArity.ZeroOrOne,
     };
 }
