@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Text.Json;
 using XenProf.Sampler.Store;
 

@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using XenProf.Sampler.Store;
 
 namespace XenProf.Reporter.Flame;
@@ -19,11 +20,16 @@ public sealed partial class FlameSource
         var ev = PickEvent(selection.Event);
         var byFrame = new Dictionary<StackId, long>();
         long total = 0;
-        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
+        void Add(StackId stack, long weight)
         {
-            byFrame[s.Stack] = byFrame.GetValueOrDefault(s.Stack) + s.Weight;
-            total += s.Weight;
+            byFrame[stack] = byFrame.GetValueOrDefault(stack) + weight;
+            total += weight;
         }
+        if (selection is { Pid: null, Tid: null, FromNs: null, ToNs: null } || Profile.Samples.Count == 0)
+        {
+            foreach (var t in Profile.StackTotals) if (t.Event == ev.Id) Add(t.Stack, t.Weight);
+        }
+        else foreach (var s in Samples(selection with { Event = ev.Name })) Add(s.Stack, s.Weight);
         var images = new Dictionary<string, (FrameKind, long)>();
         var symbols = new Dictionary<(string, string?), (FrameKind, long)>();
         foreach (var (stack, n) in byFrame)
@@ -37,21 +43,21 @@ public sealed partial class FlameSource
         }
         var imageRows = images.Select(kv => new SummaryRow(kv.Key, null, kv.Value.Item1, kv.Value.Item2))
             .OrderByDescending(r => r.Samples).ThenBy(r => r.Image, StringComparer.Ordinal).ToList();
-        var symbolRows = symbols.Select(kv => new SummaryRow(kv.Key.Item1, kv.Key.Item2 ?? Profile.Profile.NoSymbols, kv.Value.Item1, kv.Value.Item2))
+        var symbolRows = symbols.Select(kv => new SummaryRow(kv.Key.Item1, kv.Key.Item2 ?? XenProf.Reporter.Profile.Profile.NoSymbols, kv.Value.Item1, kv.Value.Item2))
             .OrderByDescending(r => r.Samples).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
         return (imageRows, symbolRows, total);
     }
 
     /// <summary>
     /// Samples of one event per domain over time, in <paramref name="buckets"/> equal buckets spanning the
-    /// selected samples' first to last time. Domains (<see cref="EffectiveDomain"/>) in id order.
+    /// selected samples' first to last time. Domains (effective domain) in id order.
     /// </summary>
     public IReadOnlyList<DomainTimeline> Timeline(FlameSelection selection, int buckets = 100)
     {
         var ev = PickEvent(selection.Event);
         var times = new List<(long T, int D, long W)>();
         long t0 = long.MaxValue, t1 = long.MinValue;
-        foreach (var s in UnorderedSamples(selection with { Event = ev.Name }))
+        foreach (var s in Samples(selection with { Event = ev.Name }))
         {
             times.Add((s.TimeNs, s.Domain, s.Weight));
             t0 = Math.Min(t0, s.TimeNs);

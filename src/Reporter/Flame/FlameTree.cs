@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using XenProf.Reporter.Flame.FlameInternal;
 
 namespace XenProf.Reporter.Flame;

@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 namespace XenProf.Reporter.Flame;
 
 /// <summary>Options of <see cref="FoldedWriter"/>.</summary>

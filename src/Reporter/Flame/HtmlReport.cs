@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Globalization;
 using System.Net;
 using System.Text;

@@ -56,12 +56,12 @@ public static class PprofWriter
         var mappings = new Dictionary<ImageId, Mapping>();
         var images = new Dictionary<ImageId, StoredImage>();
         var functions = new Dictionary<(string Name, string File), ulong>();
-        var locations = new HashSet<FrameId>();
+        var locations = new Dictionary<FrameId, ulong>(); // pprof location ids, dense from 1 in order of first use
         long kDomain = Str("domain"), kPid = Str("pid"), kTid = Str("tid"), kCpu = Str("cpu"), kThread = Str("thread"), kProcess = Str("process");
         var merged = new Dictionary<(StackId, int, int, int, int), Sample>();
         long firstNs = long.MaxValue, lastNs = long.MinValue;
 
-        Mapping MappingOf(ExportFrame f)
+        Mapping MappingOf(XenProf.Reporter.Profile.Location f)
         {
             if (mappings.TryGetValue(f.Image.Id, out var m)) return m;
             m = new Mapping
@@ -76,10 +76,11 @@ public static class PprofWriter
             return m;
         }
 
-        ulong LocationOf(ExportFrame f)
+        ulong LocationOf(XenProf.Reporter.Profile.Location f)
         {
-            ulong id = (ulong)f.Index + 1;
-            if (!locations.Add(f.Id)) return id;
+            if (locations.TryGetValue(f.Id, out var id)) return id;
+            id = (ulong)locations.Count + 1;
+            locations[f.Id] = id;
             var m = MappingOf(f);
             // Frame offsets are image-relative (see ImageKind); the mapping spans every offset seen, so each
             // address lies inside [memory_start, memory_limit) as pprof checks.

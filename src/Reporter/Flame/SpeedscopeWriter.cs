@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Text.Json;
 using XenProf.Sampler.Store;
 
@@ -26,8 +27,19 @@ public static class SpeedscopeWriter
         var (unit, scale) = (period.SpeedscopeUnit, period.Value);
         var threads = new Dictionary<(int Domain, int Pid, int Tid), ThreadSamples>();
         var order = new List<ThreadSamples>();
+        // The shared frame table: the frames these samples use, numbered in order of first use (in time order, each
+        // stack from its sampled frame up), complete before it is written.
+        var index = new Dictionary<FrameId, int>();
+        var table = new List<XenProf.Reporter.Profile.Location>();
+        var numbered = new HashSet<StackId>();
         foreach (var s in source.Samples(selection with { Event = ev.Name }))
         {
+            if (numbered.Add(s.Stack))
+            {
+                var frames = source.StackOf(s.Stack);
+                for (int i = frames.Count - 1; i >= 0; i--)
+                    if (index.TryAdd(frames[i].Id, table.Count)) table.Add(frames[i]);
+            }
             if (!threads.TryGetValue((s.Domain, s.Pid, s.Tid), out var t))
             {
                 threads[(s.Domain, s.Pid, s.Tid)] = t = new ThreadSamples(s.Domain, s.Pid, s.Tid);
@@ -37,8 +49,6 @@ public static class SpeedscopeWriter
             t.Weights.Add(s.Weight * scale);
         }
 
-        // Resolve every stack first so the shared frame table is complete before it is written.
-        foreach (var t in order) foreach (var st in t.Stacks) source.StackOf(st);
 
         using var w = new Utf8JsonWriter(output);
         w.WriteStartObject();
@@ -48,7 +58,7 @@ public static class SpeedscopeWriter
         w.WriteNumber("activeProfileIndex", 0);
         w.WriteStartObject("shared");
         w.WriteStartArray("frames");
-        foreach (var f in source.Frames)
+        foreach (var f in table)
         {
             w.WriteStartObject();
             w.WriteString("name", f.Name);
@@ -72,7 +82,7 @@ public static class SpeedscopeWriter
             foreach (var st in t.Stacks)
             {
                 w.WriteStartArray();
-                foreach (var f in source.StackOf(st)) w.WriteNumberValue(f.Index);
+                foreach (var f in source.StackOf(st)) w.WriteNumberValue(index[f.Id]);
                 w.WriteEndArray();
                 if (w.BytesPending > 1 << 20) w.Flush(); // Utf8JsonWriter keeps everything until flushed
             }

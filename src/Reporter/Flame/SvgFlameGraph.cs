@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using XenProf.Reporter.Flame.FlameInternal;

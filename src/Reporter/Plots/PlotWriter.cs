@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using ScottPlot;
 using XenProf.Reporter.Flame;
 

@@ -110,12 +110,13 @@ public sealed class SymbolRow
     public CountRow Counts { get; }
 }
 
-/// <summary>One resolved stack with its sample count: frames root first (process name first), for flame graphs.</summary>
-public sealed record ResolvedStack(int Domain, int Pid, string Process, IReadOnlyList<(string Name, ImageKind Kind)> Frames, EventId Event, long Samples);
-
 /// <summary>
-/// The in-memory profile the renderers share, derived from a session store (never a second source of
-/// truth): events, header facts, per-image and per-symbol totals, and resolved stacks.
+/// The one profile model every report and export reads, built once per query by <see cref="ProfileBuilder"/> (the only
+/// code in Reporter that reads a session store), in the spirit of pprof's profile.proto: sample types
+/// (<see cref="Events"/>), samples with labels domain/pid/tid/cpu/time (<see cref="Samples"/>, or aggregated by stack in
+/// <see cref="StackTotals"/>), locations with their functions and mappings (<see cref="Locations"/>), stacks as a prefix
+/// tree of locations (<see cref="StackOf"/>), and the domains, processes and threads the labels name. Per-image and
+/// per-symbol totals (opreport) are derived once from the same rows.
 /// </summary>
 public sealed class Profile
 {
@@ -125,11 +126,21 @@ public sealed class Profile
     /// <summary>Meta key the builder adds when the profile is restricted to one domain (opreport <c>--domain=N</c>).</summary>
     public const string ReportDomainKey = "report_domain";
 
-    internal Profile(IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
-        long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<ResolvedStack> stacks, IReadOnlyList<string> warnings)
+    private readonly IReadOnlyDictionary<StackId, StoredStack> _stacks;
+    private readonly IReadOnlyDictionary<FrameId, Location> _byFrame;
+    private readonly Dictionary<StackId, Location[]> _resolved;
+
+    internal Profile(ProfileOptions query, IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
+        long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
+        ProfileLabels labels, IReadOnlyList<Location> locations, IReadOnlyDictionary<StackId, StoredStack> stacks,
+        IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs)
     {
-        Events = events; Meta = meta; Counters = counters; Totals = totals; Images = images; Symbols = symbols; Stacks = stacks; Warnings = warnings;
+        Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; Images = images; Symbols = symbols; Warnings = warnings;
+        Labels = labels; Locations = locations; _stacks = stacks; _byFrame = byFrame; _resolved = resolved; StackTotals = stackTotals; Samples = samples; FirstSampleNs = firstSampleNs;
     }
+
+    /// <summary>The query this profile answers, with any relative time window made absolute.</summary>
+    public ProfileOptions Query { get; }
 
     /// <summary>Events in store order; every count array is indexed the same way.</summary>
     public IReadOnlyList<StoredEvent> Events { get; }
@@ -149,14 +160,60 @@ public sealed class Profile
     /// <summary>Symbols sorted by samples, descending (ties by image then symbol name).</summary>
     public IReadOnlyList<SymbolRow> Symbols { get; }
 
-    /// <summary>Resolved stacks (only when built with <see cref="ProfileOptions.WithStacks"/>).</summary>
-    public IReadOnlyList<ResolvedStack> Stacks { get; }
-
     /// <summary>Symbolization warnings, each once.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>What sample labels refer to: domains, processes, threads, thread names.</summary>
+    public ProfileLabels Labels { get; }
+
+    /// <summary>Every location named so far, in <see cref="Location.Index"/> order.</summary>
+    public IReadOnlyList<Location> Locations { get; }
+
+    /// <summary>
+    /// The selected samples aggregated by (event, domain, pid, thread name, stack): <see cref="StackTotal.Samples"/> counts
+    /// them, <see cref="StackTotal.Weight"/> sums their weights. The domain is the effective one: a passive domain's samples
+    /// carry that domain (<see cref="Location.GuestDomain"/> of the sampled location).
+    /// </summary>
+    public IReadOnlyList<StackTotal> StackTotals { get; }
+
+    /// <summary>The selected samples in time order (ties in storage order), with effective domains; empty unless built with <see cref="ProfileOptions.WithSamples"/>.</summary>
+    public IReadOnlyList<StoredSample> Samples { get; }
+
+    /// <summary>Time of the session's first sample (session clock, ns), or 0 when it has none.</summary>
+    public long FirstSampleNs { get; }
+
+    /// <summary>
+    /// The locations of stack node <paramref name="stack"/> (a sampled stack or any of its callers' prefixes), root first
+    /// (outermost caller first, the node's own location last); cached. Not thread-safe. Throws
+    /// <see cref="InvalidOperationException"/> for a stack of a profile built without <see cref="ProfileOptions.WithStacks"/>.
+    /// </summary>
+    public IReadOnlyList<Location> StackOf(StackId stack)
+    {
+        if (_resolved.TryGetValue(stack, out var r)) return r;
+        int depth = 0;
+        for (var s = stack; s.Value != 0; s = _stacks[s].Parent) depth++;
+        r = new Location[depth];
+        int i = depth;
+        for (var s = stack; s.Value != 0; s = _stacks[s].Parent)
+            r[--i] = _byFrame.TryGetValue(_stacks[s].Frame, out var l) ? l
+                : throw new InvalidOperationException($"stack {stack.Value} was not resolved: build the profile WithStacks");
+        return _resolved[stack] = r;
+    }
+
+    /// <summary>The caller's node of stack node <paramref name="stack"/> (0 at the root).</summary>
+    public StackId ParentStack(StackId stack) => _stacks[stack].Parent;
+
     /// <summary>Value of counter <paramref name="name"/>, 0 when absent.</summary>
     public long Counter(string name) => Counters.TryGetValue(name, out var v) ? v : 0;
+
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; throws <see cref="ArgumentException"/> for an unknown name.</summary>
+    public StoredEvent PickEvent(string? name)
+    {
+        if (Events.Count == 0) throw new ArgumentException("the session has no events");
+        if (name == null) return Events[0];
+        return Events.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
+    }
 
     /// <summary>
     /// Percentage of <paramref name="samples"/> in <paramref name="total"/> and its sampling error: the
@@ -170,16 +227,86 @@ public sealed class Profile
     }
 }
 
-/// <summary>Options for <see cref="ProfileBuilder.Build"/>.</summary>
+/// <summary>The names sample labels refer to.</summary>
+/// <param name="Domains">Domain id to name.</param>
+/// <param name="Processes">Processes by (domain, pid).</param>
+/// <param name="Threads">Threads by (domain, tid): their process and name.</param>
+/// <param name="Comms">Thread names at sample time by id.</param>
+public sealed record ProfileLabels(
+    IReadOnlyDictionary<int, string> Domains,
+    IReadOnlyDictionary<(int Domain, int Pid), StoredProcess> Processes,
+    IReadOnlyDictionary<(int Domain, int Tid), (int Pid, string Comm)> Threads,
+    IReadOnlyDictionary<CommId, string> Comms)
+{
+    private readonly HashSet<int> _domainsWithProcesses = Processes.Keys.Select(k => k.Domain).ToHashSet();
+
+    /// <summary>
+    /// The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm (a passive domain's pseudo process
+    /// −N is dom0's, named <c>domainN</c>); for pid 0 the domain's name when
+    /// no process of that domain is known (a passive domain), else <c>swapper</c>; else <c>:PID</c>.
+    /// </summary>
+    public string ProcessName(int domain, int pid) =>
+        Processes.TryGetValue((domain, pid), out var p) ? p.Comm
+        // A passive domain's samples carry no task: they belong to dom0's pseudo process -N, named domainN.
+        : pid < 0 && Processes.TryGetValue((0, pid), out var passive) ? passive.Comm
+        : pid == 0 && domain != 0 && !_domainsWithProcesses.Contains(domain) ? DomainName(domain)
+        : pid == 0 ? "swapper" : ":" + pid;
+
+    /// <summary>The thread name of (<paramref name="domain"/>, <paramref name="tid"/>), falling back to its process's name.</summary>
+    public string ThreadName(int domain, int tid, int pid) =>
+        Threads.TryGetValue((domain, tid), out var t) ? t.Comm : ProcessName(domain, pid);
+
+    /// <summary>The display name of domain <paramref name="domain"/>: its stored name, else <c>domN</c>.</summary>
+    public string DomainName(int domain) => Domains.TryGetValue(domain, out var n) ? n : "dom" + domain;
+
+    /// <summary>
+    /// The name a sample's root frame gets, as stackcollapse-perf.pl takes it from perf script: the thread's comm at
+    /// the sample's time when the source recorded it, else the process's name.
+    /// </summary>
+    public string RootName(int domain, int pid, CommId comm) =>
+        comm.Value != 0 && Comms.TryGetValue(comm, out var c) ? c : ProcessName(domain, pid);
+}
+
+/// <summary>
+/// A query for <see cref="ProfileBuilder.Build"/>: which samples (domain, event, process, thread, CPU, time window) and
+/// how much of them to resolve. Null filters select everything.
+/// </summary>
 public sealed record ProfileOptions
 {
-    /// <summary>Only samples of this Xen domain (null = all).</summary>
+    /// <summary>Only samples stored for this Xen domain (null = all); a passive domain's samples are dom0's, as opreport shows them.</summary>
     public int? Domain { get; init; }
 
-    /// <summary>Also resolve every stack (needed by flame graphs; costs a symbol lookup per distinct frame).</summary>
+    /// <summary>Only this event, by name (case-insensitive; null = every event).</summary>
+    public string? Event { get; init; }
+
+    /// <summary>Only this process (thread-group id).</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>Only this thread.</summary>
+    public int? Tid { get; init; }
+
+    /// <summary>Only samples taken on this CPU.</summary>
+    public int? Cpu { get; init; }
+
+    /// <summary>Only samples at or after this time (ns; session clock, or after the first sample with <see cref="RelativeTimes"/>).</summary>
+    public long? FromNs { get; init; }
+
+    /// <summary>Only samples before this time (ns; as <see cref="FromNs"/>).</summary>
+    public long? ToNs { get; init; }
+
+    /// <summary><see cref="FromNs"/> and <see cref="ToNs"/> count from the session's first sample.</summary>
+    public bool RelativeTimes { get; init; }
+
+    /// <summary>Also resolve every frame of every stack (flame graphs, call graphs; costs a symbol lookup per distinct frame).</summary>
     public bool WithStacks { get; init; }
+
+    /// <summary>Also keep every selected sample in time order (<see cref="Profile.Samples"/>: speedscope, Chrome trace, pprof, timelines).</summary>
+    public bool WithSamples { get; init; }
 
     /// <summary>Also count samples per instruction address inside each symbol (opreport <c>-d</c>, opannotate); needs a
     /// symbolizer implementing <see cref="IFrameAddressSymbolizer"/>.</summary>
     public bool WithDetails { get; init; }
+
+    /// <summary>True when a filter needs each sample rather than the store's per-stack totals.</summary>
+    internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null;
 }

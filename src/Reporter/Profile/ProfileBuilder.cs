@@ -2,110 +2,157 @@ using XenProf.Sampler.Store;
 
 namespace XenProf.Reporter.Profile;
 
-/// <summary>Builds a <see cref="Profile"/> from a session store: aggregates samples by stack, then names each distinct frame once.</summary>
+/// <summary>
+/// Builds the <see cref="Profile"/> of one query from a session store: the only code in Reporter that reads the store.
+/// It aggregates samples by stack (from the store's per-stack totals, or from the samples when a filter needs them),
+/// names each distinct frame once, and decides each frame's kind once (<see cref="FrameKinds"/>).
+/// </summary>
 public static class ProfileBuilder
 {
     /// <summary>
     /// Reads <paramref name="store"/> and symbolizes with <paramref name="symbolizer"/>. A frame the source named
     /// itself (<c>frame_names</c>: perf script text, .nettrace) keeps that name; the symbolizer names the rest.
+    /// Throws <see cref="ArgumentException"/> when <see cref="ProfileOptions.Event"/> names no event of the session.
     /// </summary>
     public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
     {
-        options ??= new ProfileOptions();
-        var stackTotals = store.ReadStackTotals(options.Domain).ToList();
-        // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
-        // leave it out unless it has samples.
-        var sampled = stackTotals.Select(t => t.Event).ToHashSet();
-        var events = store.ReadEvents().Where(e => !(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id)).ToList();
-        var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var query = options ?? new ProfileOptions();
+        var allEvents = store.ReadEvents();
+        StoredEvent? only = null;
+        if (query.Event != null)
+            only = allEvents.FirstOrDefault(e => string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"event {query.Event} is not in this session (it has {string.Join(", ", allEvents.Select(e => e.Name))})");
+        long firstSample = 0;
+        if (query.RelativeTimes || query.WithSamples) firstSample = store.FirstSampleTime() ?? 0;
+        if (query.RelativeTimes)
+            query = query with { FromNs = query.FromNs + firstSample, ToNs = query.ToNs + firstSample, RelativeTimes = false };
+
         var images = store.ReadImages();
         var frames = store.ReadFrames();
         var stacks = store.ReadStacks();
         var storedNames = store.ReadFrameNames();
-        var processes = store.ReadProcesses();
+        var labels = new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms());
+
+        // The rows: per-stack totals as stored, or summed from the samples a filter keeps.
+        var samples = new List<StoredSample>();
+        List<StackTotal> rows;
+        if (!query.NeedsSamples)
+            rows = store.ReadStackTotals(query.Domain).Where(t => only == null || t.Event == only.Id).ToList();
+        else
+        {
+            var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight)>();
+            var source = query.WithSamples ? store.ReadSamples(query.Domain) : store.ReadSamplesUnordered(query.Domain, query.FromNs, query.ToNs);
+            foreach (var s in source)
+            {
+                if (only != null && s.Event != only.Id) continue;
+                if (query.Pid != null && s.Pid != query.Pid) continue;
+                if (query.Tid != null && s.Tid != query.Tid) continue;
+                if (query.Cpu != null && s.Cpu != query.Cpu) continue;
+                if (query.FromNs != null && s.TimeNs < query.FromNs) continue;
+                if (query.ToNs != null && s.TimeNs >= query.ToNs) continue;
+                if (query.Domain != null && s.Domain != query.Domain) continue;
+                if (query.WithSamples) samples.Add(s);
+                ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (s.Event, s.Domain, s.Pid, s.Comm, s.Stack), out _);
+                t.Samples++;
+                t.Weight += s.Weight;
+            }
+            rows = sums.Select(kv => new StackTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item5, kv.Value.Samples, kv.Value.Weight, kv.Key.Item4))
+                .OrderBy(t => t.Event.Value).ThenBy(t => t.Domain).ThenBy(t => t.Pid).ThenBy(t => t.Comm.Value).ThenBy(t => t.Stack.Value).ToList();
+        }
+
+        // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
+        // leave it out unless it has samples.
+        var sampled = rows.Select(t => t.Event).ToHashSet();
+        var events = allEvents.Where(e => (only == null || e.Id == only.Id) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
+        var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         int n = events.Count;
         var totals = new long[n];
 
-        var imageRows = new Dictionary<ImageId, ImageRow>();
-        var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
-        var frameNames = new Dictionary<FrameId, string?>();
-        foreach (var (f, name) in storedNames) frameNames[f] = name;
-        var resolved = new List<ResolvedStack>();
-
-        var locator = options.WithDetails ? symbolizer as IFrameAddressSymbolizer : null;
+        var locator = query.WithDetails ? symbolizer as IFrameAddressSymbolizer : null;
         var located = new Dictionary<FrameId, FrameSymbol?>();
+        var locations = new Dictionary<FrameId, Location>();
+        var locationList = new List<Location>();
 
-        FrameSymbol? LocationOf(FrameId f)
+        FrameSymbol? Locate(FrameId f)
         {
             if (located.TryGetValue(f, out var l)) return l;
             var fr = frames[f];
             if (storedNames.TryGetValue(f, out var named))
-            {
-                // The source's own name; its offset is a runtime address or an ordinal, not a place in the file.
-                l = named == null ? null : new FrameSymbol(named, 0, 0, fr.Offset);
-                located[f] = l;
-                return l;
-            }
-            l = locator!.Locate(images[fr.Image], fr.Offset);
-            located[f] = l;
-            frameNames[f] = l?.Name;
-            return l;
+                l = named == null ? null : new FrameSymbol(named, 0, 0, fr.Offset); // the source's own name; its offset is no place in a file
+            else l = locator!.Locate(images[fr.Image], fr.Offset);
+            return located[f] = l;
         }
 
-        string? NameOf(FrameId f)
+        Location LocationOf(FrameId f)
         {
-            if (frameNames.TryGetValue(f, out var s)) return s;
-            if (locator != null) return LocationOf(f)?.Name;
+            if (locations.TryGetValue(f, out var loc)) return loc;
             var fr = frames[f];
-            s = symbolizer.Symbolize(images[fr.Image], fr.Offset);
-            frameNames[f] = s;
-            return s;
+            var image = images[fr.Image];
+            string? symbol = storedNames.TryGetValue(f, out var named) ? named
+                : locator != null ? Locate(f)?.Name
+                : symbolizer.Symbolize(image, fr.Offset);
+            string imageName = FrameKinds.DisplayName(image);
+            if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
+            int? guest = FrameKinds.GuestDomainOf(image);
+            string name = symbol == null ? "[" + imageName.Trim('[', ']') + "]" : guest != null ? imageName + ":" + symbol : symbol;
+            loc = new Location(locationList.Count, f, name, symbol, FrameKinds.Of(image, imageName, symbol, guest), image, imageName, fr.Offset, guest);
+            locationList.Add(loc);
+            return locations[f] = loc;
         }
 
-        ImageRow RowOf(ImageId id) => imageRows.TryGetValue(id, out var r) ? r : imageRows[id] = new ImageRow(images[id], DisplayName(images[id]), n);
+        var resolved = new Dictionary<StackId, Location[]>();
+        Location[] Resolve(StackId stack)
+        {
+            if (resolved.TryGetValue(stack, out var r)) return r;
+            int depth = 0;
+            for (var s = stack; s.Value != 0; s = stacks[s].Parent) depth++;
+            r = new Location[depth];
+            int i = depth;
+            for (var s = stack; s.Value != 0; s = stacks[s].Parent) r[--i] = LocationOf(stacks[s].Frame);
+            return resolved[stack] = r;
+        }
 
-        foreach (var t in stackTotals)
+        var imageRows = new Dictionary<ImageId, ImageRow>();
+        var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
+        ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r : imageRows[image.Id] = new ImageRow(image, FrameKinds.DisplayName(image), n);
+
+        var effective = new List<StackTotal>(rows.Count);
+        foreach (var t in rows)
         {
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
+            if (query.WithStacks) Resolve(t.Stack);
+            var leafId = stacks[t.Stack].Frame;
+            var leaf = LocationOf(leafId);
+            effective.Add(leaf.GuestDomain is { } g && g != t.Domain ? t with { Domain = g } : t);
             totals[ei] += t.Weight;
-            var leaf = frames[stacks[t.Stack].Frame];
             var img = RowOf(leaf.Image);
             img.Counts.Samples[ei] += t.Weight;
-            var sym = NameOf(stacks[t.Stack].Frame) ?? Profile.NoSymbols;
-            if (!symbolRows.TryGetValue((leaf.Image, sym), out var sr)) symbolRows[(leaf.Image, sym)] = sr = new SymbolRow(img, sym, n);
+            var sym = leaf.Symbol ?? Profile.NoSymbols;
+            if (!symbolRows.TryGetValue((leaf.Image.Id, sym), out var sr)) symbolRows[(leaf.Image.Id, sym)] = sr = new SymbolRow(img, sym, n);
             sr.Counts.Samples[ei] += t.Weight;
             if (locator != null)
             {
-                var loc = LocationOf(stacks[t.Stack].Frame);
-                if (loc is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
-                sr.Detail(loc?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
+                var at = Locate(leafId);
+                if (at is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
+                sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
             }
-
-            if (options.WithStacks)
-            {
-                var list = new List<(string, ImageKind)>();
-                for (var s = t.Stack; s.Value != 0; s = stacks[s].Parent)
-                {
-                    var fid = stacks[s].Frame;
-                    var im = images[frames[fid].Image];
-                    list.Add((NameOf(fid) ?? "[" + DisplayName(im).Trim('[', ']') + "]", im.Kind));
-                }
-                list.Reverse();
-                var comm = processes.TryGetValue((t.Domain, t.Pid), out var p) ? p.Comm : t.Pid == 0 ? "swapper" : ":" + t.Pid;
-                resolved.Add(new ResolvedStack(t.Domain, t.Pid, comm, list, t.Event, t.Weight));
-            }
+        }
+        if (query.WithSamples)
+        {
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(samples);
+            for (int i = 0; i < span.Length; i++)
+                if (LocationOf(stacks[span[i].Stack].Frame).GuestDomain is { } g && g != span[i].Domain) span[i] = span[i] with { Domain = g };
         }
 
         var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
         var meta = new Dictionary<string, string>(store.ReadMeta());
-        if (options.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new Profile(events, meta, store.ReadCounters(), totals, imgList, symList, resolved, symbolizer.Warnings);
+        if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
+            labels, locationList, stacks, locations, resolved, effective, samples, firstSample);
     }
 
-    /// <summary>opreport's image name: the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
-    public static string DisplayName(StoredImage image) =>
-        image.Kind == ImageKind.Elf || image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage && System.IO.Path.IsPathRooted(image.Path)
-            ? System.IO.Path.GetFileName(image.Path) : image.Path;
+    /// <summary>opreport's image name (<see cref="FrameKinds.DisplayName"/>).</summary>
+    public static string DisplayName(StoredImage image) => FrameKinds.DisplayName(image);
 }

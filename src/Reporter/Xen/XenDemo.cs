@@ -94,7 +94,7 @@ public static class XenDemo
             }
             var flame = Path.Combine(dir.Path, $"flame-domain{d}.svg");
             using (var w = new StreamWriter(flame))
-                SvgFlameGraph.Write(ProfileFlame.Stacks(report), w, new SvgFlameOptions { Title = $"{scenario.Source.Name}: domain {d}", Subtitle = $"{report.Totals.Sum()} samples" });
+                SvgFlameGraph.Write(new FlameSource(report).FlameStacks(FlameSelection.All), w, new SvgFlameOptions { Title = $"{scenario.Source.Name}: domain {d}", Subtitle = $"{report.Totals.Sum()} samples" });
             output.WriteLine($"flame graph: {flame}");
             foreach (var dom in d == 0 ? [0, .. passive] : new[] { d })
                 ok &= Reconcile(report, dom, passive.Contains(dom), result, output);

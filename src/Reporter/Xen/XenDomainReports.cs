@@ -1,5 +1,4 @@
 using XenProf.Reporter.Profile;
-using XenProf.Sampler.Session;
 using XenProf.Sampler.Store;
 
 namespace XenProf.Reporter.Xen;
@@ -13,11 +12,10 @@ public static class XenDomainReports
     /// </summary>
     public static IEnumerable<(int Domain, string Name, Profile.Profile Profile)> LoadAll(string sessionDir)
     {
-        IReadOnlyDictionary<int, string> domains;
-        using (var store = SessionStore.OpenRead(new SessionDirectory(sessionDir).StorePath)) domains = store.ReadDomains();
-        foreach (var (id, name) in domains.OrderBy(kv => kv.Key))
+        var dom0 = SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = 0 });
+        foreach (var (id, name) in dom0.Labels.Domains.OrderBy(kv => kv.Key))
         {
-            var p = SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id });
+            var p = id == 0 ? dom0 : SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id });
             if (id == 0 || p.Totals.Sum() > 0) yield return (id, name, p);
         }
     }

@@ -48,11 +48,12 @@ internal static class FlameCommand
         if (svg.Width <= 20) throw new UserErrorException("--width must be more than 20 pixels");
         if (!Directory.Exists(sessionDir)) throw new UserErrorException($"no session directory {sessionDir}; record one first (xenoprof record -- CMD)");
 
-        using var source = FlameSource.Open(sessionDir);
-        var selection = filters.ToSelection(source);
-        try { source.EventsOf(selection); }
+        // Time-ordered formats and timelines need every sample; folded and SVG read the per-stack totals.
+        bool withSamples = fmt is not (FlameFormat.Folded or FlameFormat.Svg);
+        FlameSource source;
+        try { source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true); }
         catch (ArgumentException e) { throw new UserErrorException(e.Message); }
-        var options = new FlameExportOptions { Selection = selection, Svg = svg, Folded = new FoldedOptions { AnnotateKernel = annotate } };
+        var options = new FlameExportOptions { Selection = source.Selection, Svg = svg, Folded = new FoldedOptions { AnnotateKernel = annotate } };
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         using (var f = File.Create(output)) FlameExport.Write(source, fmt, f, options);
@@ -70,19 +71,19 @@ internal static class FlameCommand
 /// <summary>The selection flags of <c>flame</c> as typed; <see cref="ToSelection"/> checks and resolves them.</summary>
 internal sealed record FlameCommandFilters(string? Domain = null, string? Event = null, int? Pid = null, int? Tid = null, double? FromSeconds = null, double? ToSeconds = null)
 {
-    public FlameSelection ToSelection(FlameSource source)
+    /// <summary>The selection, with <c>--from</c>/<c>--to</c> as nanoseconds after the first sample (build the profile with relative times).</summary>
+    public FlameSelection ToSelection()
     {
         int? domain = Domain is null or "all" ? null
             : int.TryParse(Domain, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d
             : throw new UserErrorException($"--domain takes a domain id or 'all', not '{Domain}'");
         if (FromSeconds < 0 || ToSeconds < 0 || FromSeconds >= ToSeconds)
             throw new UserErrorException("--from and --to are seconds after the first sample, with --from before --to");
-        long? t0 = FromSeconds != null || ToSeconds != null ? source.FirstSampleNs() : null;
         return new FlameSelection
         {
             Domain = domain, Event = Event, Pid = Pid, Tid = Tid,
-            FromNs = FromSeconds is { } f ? t0 + (long)(f * 1e9) : null,
-            ToNs = ToSeconds is { } t ? t0 + (long)(t * 1e9) : null,
+            FromNs = FromSeconds is { } f ? (long)(f * 1e9) : null,
+            ToNs = ToSeconds is { } t ? (long)(t * 1e9) : null,
         };
     }
 }

@@ -81,14 +81,13 @@ internal sealed class ExportSession : IDisposable
         store.AddCounter(CounterNames.Samples, Samples.Count);
         store.Commit();
         Store = store;
-        Source = new FlameSource(store, new FakeSymbolizer());
+        Source = new FlameSource(ProfileBuilder.Build(store, new FakeSymbolizer(), new ProfileOptions { WithStacks = true, WithSamples = true }));
     }
 
     public string PathOf(string name) => Path.Combine(Dir, name);
 
     public void Dispose()
     {
-        Source.Dispose();
         Store.Dispose();
         Directory.Delete(Dir, recursive: true);
     }

@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SkiaSharp;
@@ -53,11 +54,13 @@ public sealed class ExportTests : IDisposable
     [InlineData(ImageKind.Unknown, "[unknown]", null, FrameKind.Unknown)]
     [InlineData(ImageKind.Elf, "/usr/lib/libc.so.6", "memcpy", FrameKind.User)]
     [InlineData(ImageKind.Hypervisor, "xen-syms", "do_softirq", FrameKind.Hypervisor)]
+    [InlineData(ImageKind.KernelImage, "/boot/vmlinux-6.1", "schedule", FrameKind.Kernel)] // a kernel read from its file is kernel code
     public void Frame_kinds_follow_stackcollapse_rules(ImageKind kind, string path, string? symbol, FrameKind expected)
     {
         var image = new StoredImage(new ImageId(1), path, null, kind);
-        string name = kind == ImageKind.Elf ? Path.GetFileName(path) : path;
-        Assert.Equal(expected, FlameSource.KindOf(image, name, symbol));
+        string name = FrameKinds.DisplayName(image);
+        Assert.Equal(expected, FrameKinds.Of(image, name, symbol, null));
+        Assert.Equal(FrameKind.Guest, FrameKinds.Of(image, name, symbol, guestDomain: 3));
     }
 
     [Fact]
@@ -82,13 +85,13 @@ public sealed class ExportTests : IDisposable
         var passive = new StoredSample(_s.Samples[^1].TimeNs + 1, 0, 0, 0, 0, _s.Clock.Id, stack, SampleMode.GuestKernel, 1);
         _s.Store.AddSample(passive);
         _s.Store.Commit();
-        using var src = new FlameSource(_s.Store, new ExportSession.FakeSymbolizer());
-        Assert.Equal(2, src.EffectiveDomain(passive));
+        FlameSource Build(int? domain) => new(ProfileBuilder.Build(_s.Store, new ExportSession.FakeSymbolizer(), new ProfileOptions { Domain = domain, WithStacks = true, WithSamples = true }));
+        var src = Build(0);
         // Selected as opreport selects it (a dom0 sample), shown under the domain it ran in.
-        Assert.Contains(src.Samples(new FlameSelection { Domain = 0 }), x => x.TimeNs == passive.TimeNs && x.Domain == 2);
-        Assert.Contains(src.UnorderedSamples(new FlameSelection { Domain = 0 }), x => x.TimeNs == passive.TimeNs && x.Domain == 2);
-        Assert.DoesNotContain(src.Samples(new FlameSelection { Domain = 2 }), x => x.TimeNs == passive.TimeNs);
-        Assert.Contains(src.Timeline(FlameSelection.All), d => d.Domain == 2 && d.Counts.Sum() == _s.Samples.Count(x => x.Domain == 2 && x.Event == _s.Clock.Id) + 1);
+        Assert.Contains(src.Samples(FlameSelection.All), x => x.TimeNs == passive.TimeNs && x.Domain == 2);
+        Assert.Contains(src.Profile.StackTotals, t => t.Stack == stack && t.Domain == 2);
+        Assert.DoesNotContain(Build(2).Samples(FlameSelection.All), x => x.TimeNs == passive.TimeNs);
+        Assert.Contains(Build(null).Timeline(FlameSelection.All), d => d.Domain == 2 && d.Counts.Sum() == _s.Samples.Count(x => x.Domain == 2 && x.Event == _s.Clock.Id) + 1);
     }
 
     [NodeToolsFact]

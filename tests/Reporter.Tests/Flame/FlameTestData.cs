@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using XenProf.Reporter.Flame;
 
 namespace XenProf.Reporter.Tests.Flame;

@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using XenProf.Reporter.Flame;
 using Xunit;
 using static XenProf.Reporter.Tests.Flame.FlameTestData;

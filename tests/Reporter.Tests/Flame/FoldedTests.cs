@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Text;
 using XenProf.Reporter.Flame;
 using Xunit;

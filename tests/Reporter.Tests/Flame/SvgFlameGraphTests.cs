@@ -1,3 +1,4 @@
+using XenProf.Reporter.Profile;
 using System.Diagnostics;
 using System.Globalization;
 using System.Xml.Linq;

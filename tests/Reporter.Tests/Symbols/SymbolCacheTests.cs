@@ -50,7 +50,8 @@ public sealed class SymbolCacheTests(CProgramFixture prog) : IClassFixture<CProg
         File.Delete(App); // the cache answers now: the image is no longer read
         var after = SessionProfiles.Load(_dir, opts);
         Assert.Equal(Rows(before), Rows(after));
-        Assert.Equal(before.Stacks.Select(s => string.Join(";", s.Frames)), after.Stacks.Select(s => string.Join(";", s.Frames)));
+        static IEnumerable<string> Stacks(XenProf.Reporter.Profile.Profile p) => p.StackTotals.Select(t => string.Join(";", p.StackOf(t.Stack).Select(l => (l.Name, l.Kind))));
+        Assert.Equal(Stacks(before), Stacks(after));
         Assert.Contains(after.Warnings, w => w.Contains("libgone.so"));
 
         // Another symbolizer configuration does not use the cache: the deleted image is missed, and said so.

@@ -96,11 +96,12 @@ public sealed class OpreportWriterTests : IDisposable
     public void Stacks_RootFirst_WithUnresolvedFramesNamedByImage()
     {
         var p = BuildProfile(withStacks: true);
-        var deepest = p.Stacks.Single(s => s.Frames.Count == 3);
+        var stacks = p.StackTotals.Select(t => (Frames: p.StackOf(t.Stack), Total: t)).ToList();
+        var deepest = stacks.Single(s => s.Frames.Count == 3);
         Assert.Equal(["main", "hot_sixty", "schedule"], deepest.Frames.Select(f => f.Name));
-        Assert.Equal("app", deepest.Process);
-        Assert.Contains(p.Stacks, s => s.Frames[^1].Name == "[libgone.so]");
-        Assert.Equal(1000, p.Stacks.Sum(s => s.Samples));
+        Assert.Equal("app", p.Labels.ProcessName(deepest.Total.Domain, deepest.Total.Pid));
+        Assert.Contains(stacks, s => s.Frames[^1].Name == "[libgone.so]");
+        Assert.Equal(1000, stacks.Sum(s => s.Total.Weight));
     }
 
     private static string RepoRoot()

@@ -1,4 +1,4 @@
-namespace XenProf.Reporter.Flame;
+namespace XenProf.Reporter.Profile;
 
 /// <summary>
 /// Where a flame-graph frame executes. Renderers use it for colour and the folded writer for the
