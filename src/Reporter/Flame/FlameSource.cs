@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using XenProf.Reporter.Profile;
 using XenProf.Reporter.Symbols;
 using XenProf.Sampler.Session;
@@ -40,6 +39,7 @@ public sealed partial class FlameSource : IDisposable
         _domainsWithProcesses = Processes.Keys.Select(k => k.Domain).ToHashSet();
         Threads = store.ReadThreads();
         Meta = store.ReadMeta();
+        _passive = ImageNames.PassiveDomains(Meta);
         _images = store.ReadImages();
         _frames = store.ReadFrames();
         _stacks = store.ReadStacks();
@@ -48,6 +48,7 @@ public sealed partial class FlameSource : IDisposable
     }
 
     private readonly IReadOnlyDictionary<CommId, string> _comms;
+    private readonly IReadOnlySet<int> _passive;
 
     private readonly IReadOnlyDictionary<FrameId, string?> _storedNames;
 
@@ -103,20 +104,21 @@ public sealed partial class FlameSource : IDisposable
 
     /// <summary>
     /// The selected samples, in time order (ties in the order they were stored), streamed. The domain filter
-    /// applies to the stored domain, as opreport's does (a passive domain's samples are dom0's); each sample is then
-    /// given its <see cref="EffectiveDomain"/>, so tracks, profiles and timelines show passive domains apart.
+    /// selects as opreport's does (a passive domain's samples are dom0's, <see cref="ImageNames.ReportDomain"/>); each
+    /// sample keeps the domain it ran in (<see cref="EffectiveDomain"/>), so tracks, profiles and timelines show
+    /// passive domains apart.
     /// </summary>
     public IEnumerable<StoredSample> Samples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var stored in Store.ReadSamples(selection.Domain))
+        foreach (var stored in Store.ReadSamples())
         {
             if (ev != null && stored.Event != ev.Value) continue;
             if (selection.Pid != null && stored.Pid != selection.Pid) continue;
             if (selection.Tid != null && stored.Tid != selection.Tid) continue;
             if (selection.FromNs != null && stored.TimeNs < selection.FromNs) continue;
             if (selection.ToNs != null && stored.TimeNs >= selection.ToNs) continue;
-            if (selection.Domain != null && stored.Domain != selection.Domain) continue;
+            if (selection.Domain != null && ImageNames.ReportDomain(stored.Domain, _passive) != selection.Domain) continue;
             yield return WithEffectiveDomain(stored);
         }
     }
@@ -125,21 +127,21 @@ public sealed partial class FlameSource : IDisposable
     public IEnumerable<StoredSample> UnorderedSamples(FlameSelection selection)
     {
         EventId? ev = selection.Event == null ? null : PickEvent(selection.Event).Id;
-        foreach (var stored in Store.ReadSamplesUnordered(selection.Domain, selection.FromNs, selection.ToNs))
+        foreach (var stored in Store.ReadSamplesUnordered(null, selection.FromNs, selection.ToNs))
         {
             if (ev != null && stored.Event != ev.Value) continue;
             if (selection.Pid != null && stored.Pid != selection.Pid) continue;
             if (selection.Tid != null && stored.Tid != selection.Tid) continue;
-            if (selection.Domain != null && stored.Domain != selection.Domain) continue;
+            if (selection.Domain != null && ImageNames.ReportDomain(stored.Domain, _passive) != selection.Domain) continue;
             yield return WithEffectiveDomain(stored);
         }
     }
 
     /// <summary>
-    /// The domain a sample belongs to: the passive domain whose image its sampled frame lies in (passive
-    /// domains' samples reach the store through dom0's buffers, ARCHITECTURE.md), else the stored domain.
+    /// The domain a sample belongs to: the domain it ran in, as Attribution stored it (a passive domain's too,
+    /// though dom0 drained its buffers).
     /// </summary>
-    public int EffectiveDomain(in StoredSample sample) => GuestDomainOf(StackOf(sample.Stack)[^1]) ?? sample.Domain;
+    public int EffectiveDomain(in StoredSample sample) => sample.Domain;
 
     private StoredSample WithEffectiveDomain(in StoredSample s)
     {
@@ -175,15 +177,15 @@ public sealed partial class FlameSource : IDisposable
         if (_exportFrames.TryGetValue(id, out var f)) return f;
         var fr = _frames[id];
         var image = _images[fr.Image];
-        string imageName = ProfileBuilder.DisplayName(image);
+        bool guest = ImageNames.IsPassive(image, _passive);
+        string imageName = ImageNames.Display(image, guest);
         if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
         // Names the source gave its frames (perf script, EventPipe) win over the symbolizer, as in ProfileBuilder;
         // a stored null means the source found no symbol there.
         string? symbol = _storedNames.TryGetValue(id, out var named) ? named : _symbolizer.Symbolize(image, fr.Offset);
-        var guest = GuestImage().Match(imageName);
-        var kind = guest.Success ? FrameKind.Guest : KindOf(image, imageName, symbol);
+        var kind = guest ? FrameKind.Guest : KindOf(image, imageName, symbol);
         string name = symbol ?? "[" + imageName.Trim('[', ']') + "]";
-        if (guest.Success && symbol != null) name = imageName + ":" + symbol;
+        if (guest && symbol != null) name = imageName + ":" + symbol;
         f = new ExportFrame(_frameList.Count, id, name, symbol, kind, image, imageName, fr.Offset);
         _exportFrames[id] = f;
         _frameList.Add(f);
@@ -225,10 +227,11 @@ public sealed partial class FlameSource : IDisposable
         if (selection is { Pid: null, Tid: null, FromNs: null, ToNs: null })
         {
             // The store keeps these sums (stack_totals): no pass over the samples.
-            foreach (var t in Store.ReadStackTotals(selection.Domain))
+            foreach (var t in Store.ReadStackTotals())
             {
                 if (t.Event != ev.Id) continue;
-                var key = (GuestDomainOf(StackOf(t.Stack)[^1]) ?? t.Domain, t.Pid, t.Comm, t.Stack);
+                if (selection.Domain != null && ImageNames.ReportDomain(t.Domain, _passive) != selection.Domain) continue;
+                var key = (t.Domain, t.Pid, t.Comm, t.Stack);
                 sums[key] = sums.GetValueOrDefault(key) + t.Weight;
             }
         }
@@ -277,20 +280,12 @@ public sealed partial class FlameSource : IDisposable
         _ => FrameKind.User,
     };
 
-    /// <summary>The passive domain whose image <paramref name="frame"/> lies in (<c>domainN-…</c>), or null.</summary>
-    public static int? GuestDomainOf(ExportFrame frame)
-    {
-        if (frame.Kind != FrameKind.Guest) return null;
-        var m = GuestImage().Match(frame.ImageName);
-        return m.Success && int.TryParse(frame.ImageName.AsSpan(6, m.Length - 7), out var d) ? d : null;
-    }
+    /// <summary>The passive domain whose image <paramref name="frame"/> lies in (its image's domain), or null.</summary>
+    public static int? GuestDomainOf(ExportFrame frame) => frame.Kind == FrameKind.Guest ? frame.Image.Domain : null;
 
     private sealed class Owned(params IDisposable?[] items) : IDisposable
     {
         public void Dispose() { foreach (var i in items) i?.Dispose(); }
     }
 
-    // Passive domains' images are named domainN-kernel, domainN-xen, domainN-apps (ARCHITECTURE.md, Attribution).
-    [GeneratedRegex(@"^domain\d+-")]
-    private static partial Regex GuestImage();
 }

@@ -12,7 +12,12 @@ public static class ProfileBuilder
     public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
     {
         options ??= new ProfileOptions();
-        var stackTotals = store.ReadStackTotals(options.Domain).ToList();
+        var meta = new Dictionary<string, string>(store.ReadMeta());
+        var passive = ImageNames.PassiveDomains(meta);
+        // A passive domain's samples are dom0's report's (ImageNames.ReportDomain).
+        var stackTotals = (options.Domain is { } only
+            ? store.ReadStackTotals().Where(t => ImageNames.ReportDomain(t.Domain, passive) == only)
+            : store.ReadStackTotals()).ToList();
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
         var sampled = stackTotals.Select(t => t.Event).ToHashSet();
@@ -62,7 +67,8 @@ public static class ProfileBuilder
             return s;
         }
 
-        ImageRow RowOf(ImageId id) => imageRows.TryGetValue(id, out var r) ? r : imageRows[id] = new ImageRow(images[id], DisplayName(images[id]), n);
+        string DisplayOf(StoredImage image) => ImageNames.Display(image, ImageNames.IsPassive(image, passive));
+        ImageRow RowOf(ImageId id) => imageRows.TryGetValue(id, out var r) ? r : imageRows[id] = new ImageRow(images[id], DisplayOf(images[id]), n);
 
         foreach (var t in stackTotals)
         {
@@ -88,7 +94,7 @@ public static class ProfileBuilder
                 {
                     var fid = stacks[s].Frame;
                     var im = images[frames[fid].Image];
-                    list.Add((NameOf(fid) ?? "[" + DisplayName(im).Trim('[', ']') + "]", im.Kind));
+                    list.Add((NameOf(fid) ?? "[" + DisplayOf(im).Trim('[', ']') + "]", im.Kind));
                 }
                 list.Reverse();
                 var comm = processes.TryGetValue((t.Domain, t.Pid), out var p) ? p.Comm : t.Pid == 0 ? "swapper" : ":" + t.Pid;
@@ -99,13 +105,10 @@ public static class ProfileBuilder
         var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
-        var meta = new Dictionary<string, string>(store.ReadMeta());
         if (options.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Profile(events, meta, store.ReadCounters(), totals, imgList, symList, resolved, symbolizer.Warnings);
     }
 
-    /// <summary>opreport's image name: the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
-    public static string DisplayName(StoredImage image) =>
-        image.Kind == ImageKind.Elf || image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage && System.IO.Path.IsPathRooted(image.Path)
-            ? System.IO.Path.GetFileName(image.Path) : image.Path;
+    /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
+    public static string DisplayName(StoredImage image) => ImageNames.Display(image, passive: false);
 }
