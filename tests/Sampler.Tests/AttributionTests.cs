@@ -207,9 +207,51 @@ public sealed class AttributionTests : IDisposable
         ulong[] guest = [PerfContext.GuestUser, 0x401000, PerfContext.GuestKernel, 0xffffffff81234567];
         a.Sample(_ev, 1, 0, 4242, 4242, 0x401000, guest, SampleMode.GuestUser);
         a.Sample(_ev, 2, 0, -1, -1, 0xffff82d040200000, [], SampleMode.Hypervisor);
-        Assert.Equal(["domain4242-apps@401000 < domain4242-kernel@ffffffff81234567", "[hypervisor]@ffff82d040200000"], SampleStacks());
+        Assert.Equal(["[apps]@401000 < no-vmlinux@ffffffff81234567", "[hypervisor]@ffff82d040200000"], SampleStacks());
         Assert.Equal(0, a.UnmappedSamples);
-        Assert.Equal(ImageKind.Hypervisor, _store.ReadImages().Values.Single(i => i.Path == "[hypervisor]").Kind);
+        var images = _store.ReadImages().Values.ToList();
+        Assert.Equal(ImageKind.Hypervisor, images.Single(i => i.Path == "[hypervisor]").Kind);
+        Assert.Equal(0, images.Single(i => i.Path == "[hypervisor]").Domain);
+        // The guest's frames are images of its own domain (its pid on the host), and so is the sample.
+        Assert.All(images.Where(i => i.Path is "[apps]" or "no-vmlinux"), i => Assert.Equal(4242, i.Domain));
+        Assert.Equal([4242, 0], _store.ReadSamples().Select(s => s.Domain));
+        Assert.Equal("4242", _store.ReadMeta()[StoreSchema.PassiveDomainsKey]);
+    }
+
+    [Fact]
+    public void Named_frames_are_stored_with_their_names_in_their_images()
+    {
+        var a = new Attributor(_store, Kernel);
+        ulong[] ips = [0x10, 0x20];
+        NamedFrame[] names = [new("[kernel.kallsyms]", ImageKind.Kernel, "schedule"), new("/usr/bin/app", ImageKind.Elf, null)];
+        a.Sample(new RawSample(0, SampleMode.Kernel, 7, 8, 1, 100, 0x10, ips, _ev) { Names = names, Comm = "app" });
+        a.Sample(new RawSample(0, SampleMode.Kernel, 7, 8, 1, 101, 0x10, ips, _ev) { Names = names, Comm = "app" });
+        Assert.Equal(["[kernel.kallsyms]@10 < /usr/bin/app@20", "[kernel.kallsyms]@10 < /usr/bin/app@20"], SampleStacks());
+        Assert.Equal(2, _store.ReadFrameNames().Count);
+        Assert.Contains(_store.ReadFrameNames().Values, n => n == "schedule");
+        Assert.Contains(_store.ReadFrameNames().Values, n => n == null); // perf's [unknown]: no symbol
+        Assert.Equal("app", _store.ReadComms()[_store.ReadSamples().First().Comm]);
+        Assert.Throws<ArgumentException>(() => a.Sample(new RawSample(0, SampleMode.User, 7, 8, 1, 102, 0x10, ips, _ev) { Names = names[..1] }));
+    }
+
+    [Fact]
+    public void A_configured_passive_domain_gets_its_own_images_and_is_listed_in_meta()
+    {
+        var a = new Attributor(_store, Kernel);
+        a.ConfigureDomain(2, new DomainImages
+        {
+            Hypervisor = new ConfiguredImage("/boot/xen-syms", ImageKind.Hypervisor),
+            Kernel = new ConfiguredImage(DomainImages.NoVmlinux, ImageKind.Anonymous),
+            User = new ConfiguredImage(DomainImages.Apps, ImageKind.Anonymous),
+            Passive = true,
+        });
+        a.Sample(new RawSample(2, SampleMode.GuestKernel, 0, 0, 0, 1, 0xffffffff81000010, [0xffffffff81000010, 0xffffffff81000020], _ev));
+        a.Sample(new RawSample(2, SampleMode.Hypervisor, 0, 0, 0, 2, 0xffff82d040200000, [], _ev));
+        a.Sample(new RawSample(2, SampleMode.GuestUser, 0, 0, 0, 3, 0x401000, [], _ev));
+        Assert.Equal(["no-vmlinux@ffffffff81000010 < no-vmlinux@ffffffff81000020", "/boot/xen-syms@ffff82d040200000", "[apps]@401000"], SampleStacks());
+        Assert.All(_store.ReadImages().Values, i => Assert.Equal(2, i.Domain));
+        Assert.All(_store.ReadSamples(), s => Assert.Equal(2, s.Domain));
+        Assert.Equal("2", _store.ReadMeta()[StoreSchema.PassiveDomainsKey]);
     }
 
     [Fact]

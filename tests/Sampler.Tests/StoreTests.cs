@@ -47,6 +47,40 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void Images_are_keyed_by_domain_path_and_build_id()
+    {
+        ImageId dom0, dom1;
+        using (var s = SessionStore.Create(DbPath))
+        {
+            dom0 = s.InternImage("/boot/vmlinux", ImageKind.KernelImage, null);
+            dom1 = s.InternImage("/boot/vmlinux", ImageKind.KernelImage, null, domain: 1);
+            Assert.NotEqual(dom0, dom1);
+            Assert.Equal(dom1, s.InternImage("/boot/vmlinux", ImageKind.KernelImage, null, domain: 1));
+            s.Commit();
+        }
+        using (var s = SessionStore.OpenForAppend(DbPath))
+        {
+            Assert.Equal(dom1, s.InternImage("/boot/vmlinux", ImageKind.KernelImage, null, domain: 1)); // reloaded with its domain
+            Assert.Equal(2, s.SetMissingBuildId("/boot/vmlinux", "cafe"));
+            Assert.Equal(dom1, s.InternImage("/boot/vmlinux", ImageKind.KernelImage, "cafe", domain: 1));
+            Assert.Equal(dom0, s.InternImage("/boot/vmlinux", ImageKind.KernelImage, "cafe"));
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        var images = r.ReadImages();
+        Assert.Equal(0, images[dom0].Domain);
+        Assert.Equal(1, images[dom1].Domain);
+    }
+
+    [Fact]
+    public void A_version_3_store_is_refused_for_appending()
+    {
+        using (var s = SessionStore.Create(DbPath)) s.SetMeta("schema_version", "3");
+        SqliteConnection.ClearAllPools();
+        var e = Assert.Throws<StoreException>(() => SessionStore.OpenForAppend(DbPath));
+        Assert.Contains("schema version 3, this xenoprof reads version 4; re-record or re-import", e.Message);
+    }
+
+    [Fact]
     public void Append_KeepsInternedIds()
     {
         FrameId f;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using XenProf.Sampler.Store;
 
 namespace XenProf.Reporter.Profile;
@@ -16,13 +15,13 @@ namespace XenProf.Reporter.Profile;
 /// <param name="Symbol">The function's name, or null when nothing resolved.</param>
 /// <param name="Kind">Where the code runs, decided once by <see cref="FrameKinds.Of"/>.</param>
 /// <param name="Image">The mapping's image.</param>
-/// <param name="ImageName">The image's display name (<see cref="FrameKinds.DisplayName"/>, basename).</param>
+/// <param name="ImageName">The image's display name (<see cref="ImageNames.Display"/>, basename).</param>
 /// <param name="Offset">The frame's offset in the image.</param>
-/// <param name="GuestDomain">The passive domain whose image this is, or null for the sampled domain's own images.</param>
+/// <param name="GuestDomain">The passive domain whose image this is (<see cref="ImageNames.IsPassive"/>), or null.</param>
 public sealed record Location(int Index, FrameId Id, string Name, string? Symbol, FrameKind Kind, StoredImage Image, string ImageName, ulong Offset, int? GuestDomain);
 
 /// <summary>The profile model's one set of rules for what a frame is and how its image is named.</summary>
-public static partial class FrameKinds
+public static class FrameKinds
 {
     /// <summary>
     /// The kind that colours a frame and picks its folded annotation, following FlameGraph's stackcollapse-perf.pl
@@ -48,18 +47,4 @@ public static partial class FrameKinds
             _ => FrameKind.User,
         };
 
-    /// <summary>opreport's image name: the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
-    public static string DisplayName(StoredImage image) =>
-        image.Kind == ImageKind.Elf || image.Kind is ImageKind.Hypervisor or ImageKind.KernelImage && Path.IsPathRooted(image.Path)
-            ? Path.GetFileName(image.Path) : image.Path;
-
-    /// <summary>The passive domain an image belongs to (its samples are reported inside dom0 as <c>domainN-kernel</c>, <c>-xen</c>, <c>-apps</c>), or null.</summary>
-    public static int? GuestDomainOf(StoredImage image)
-    {
-        var m = GuestImage().Match(image.Path);
-        return m.Success && int.TryParse(image.Path.AsSpan(6, m.Length - 7), out var d) ? d : null;
-    }
-
-    [GeneratedRegex(@"^domain\d+-")]
-    private static partial Regex GuestImage();
 }

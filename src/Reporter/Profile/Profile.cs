@@ -171,12 +171,12 @@ public sealed class Profile
 
     /// <summary>
     /// The selected samples aggregated by (event, domain, pid, thread name, stack): <see cref="StackTotal.Samples"/> counts
-    /// them, <see cref="StackTotal.Weight"/> sums their weights. The domain is the effective one: a passive domain's samples
-    /// carry that domain (<see cref="Location.GuestDomain"/> of the sampled location).
+    /// them, <see cref="StackTotal.Weight"/> sums their weights. The domain is the one the samples ran in (a passive domain's
+    /// too, though they are selected as dom0's).
     /// </summary>
     public IReadOnlyList<StackTotal> StackTotals { get; }
 
-    /// <summary>The selected samples in time order (ties in storage order), with effective domains; empty unless built with <see cref="ProfileOptions.WithSamples"/>.</summary>
+    /// <summary>The selected samples in time order (ties in storage order), with the domains they ran in; empty unless built with <see cref="ProfileOptions.WithSamples"/>.</summary>
     public IReadOnlyList<StoredSample> Samples { get; }
 
     /// <summary>Time of the session's first sample (session clock, ns), or 0 when it has none.</summary>
@@ -241,14 +241,11 @@ public sealed record ProfileLabels(
     private readonly HashSet<int> _domainsWithProcesses = Processes.Keys.Select(k => k.Domain).ToHashSet();
 
     /// <summary>
-    /// The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm (a passive domain's pseudo process
-    /// −N is dom0's, named <c>domainN</c>); for pid 0 the domain's name when
+    /// The process name of (<paramref name="domain"/>, <paramref name="pid"/>): its comm; for pid 0 the domain's name when
     /// no process of that domain is known (a passive domain), else <c>swapper</c>; else <c>:PID</c>.
     /// </summary>
     public string ProcessName(int domain, int pid) =>
         Processes.TryGetValue((domain, pid), out var p) ? p.Comm
-        // A passive domain's samples carry no task: they belong to dom0's pseudo process -N, named domainN.
-        : pid < 0 && Processes.TryGetValue((0, pid), out var passive) ? passive.Comm
         : pid == 0 && domain != 0 && !_domainsWithProcesses.Contains(domain) ? DomainName(domain)
         : pid == 0 ? "swapper" : ":" + pid;
 

@@ -32,16 +32,20 @@ public static class ProfileBuilder
         var stacks = store.ReadStacks();
         var storedNames = store.ReadFrameNames();
         var labels = new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms());
+        var meta = new Dictionary<string, string>(store.ReadMeta());
+        // A passive domain's samples carry that domain and belong to dom0's report (ImageNames.ReportDomain).
+        var passive = ImageNames.PassiveDomains(meta);
+        bool InDomain(int domain) => query.Domain == null || ImageNames.ReportDomain(domain, passive) == query.Domain;
 
         // The rows: per-stack totals as stored, or summed from the samples a filter keeps.
         var samples = new List<StoredSample>();
         List<StackTotal> rows;
         if (!query.NeedsSamples)
-            rows = store.ReadStackTotals(query.Domain).Where(t => only == null || t.Event == only.Id).ToList();
+            rows = store.ReadStackTotals().Where(t => (only == null || t.Event == only.Id) && InDomain(t.Domain)).ToList();
         else
         {
             var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight)>();
-            var source = query.WithSamples ? store.ReadSamples(query.Domain) : store.ReadSamplesUnordered(query.Domain, query.FromNs, query.ToNs);
+            var source = query.WithSamples ? store.ReadSamples() : store.ReadSamplesUnordered(null, query.FromNs, query.ToNs);
             foreach (var s in source)
             {
                 if (only != null && s.Event != only.Id) continue;
@@ -50,7 +54,7 @@ public static class ProfileBuilder
                 if (query.Cpu != null && s.Cpu != query.Cpu) continue;
                 if (query.FromNs != null && s.TimeNs < query.FromNs) continue;
                 if (query.ToNs != null && s.TimeNs >= query.ToNs) continue;
-                if (query.Domain != null && s.Domain != query.Domain) continue;
+                if (!InDomain(s.Domain)) continue;
                 if (query.WithSamples) samples.Add(s);
                 ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (s.Event, s.Domain, s.Pid, s.Comm, s.Stack), out _);
                 t.Samples++;
@@ -91,9 +95,9 @@ public static class ProfileBuilder
             string? symbol = storedNames.TryGetValue(f, out var named) ? named
                 : locator != null ? Locate(f)?.Name
                 : symbolizer.Symbolize(image, fr.Offset);
-            string imageName = FrameKinds.DisplayName(image);
+            int? guest = ImageNames.IsPassive(image, passive) ? image.Domain : null;
+            string imageName = ImageNames.Display(image, guest != null);
             if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
-            int? guest = FrameKinds.GuestDomainOf(image);
             string name = symbol == null ? "[" + imageName.Trim('[', ']') + "]" : guest != null ? imageName + ":" + symbol : symbol;
             loc = new Location(locationList.Count, f, name, symbol, FrameKinds.Of(image, imageName, symbol, guest), image, imageName, fr.Offset, guest);
             locationList.Add(loc);
@@ -114,16 +118,15 @@ public static class ProfileBuilder
 
         var imageRows = new Dictionary<ImageId, ImageRow>();
         var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
-        ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r : imageRows[image.Id] = new ImageRow(image, FrameKinds.DisplayName(image), n);
+        ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r
+            : imageRows[image.Id] = new ImageRow(image, ImageNames.Display(image, ImageNames.IsPassive(image, passive)), n);
 
-        var effective = new List<StackTotal>(rows.Count);
         foreach (var t in rows)
         {
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
             if (query.WithStacks) Resolve(t.Stack);
             var leafId = stacks[t.Stack].Frame;
             var leaf = LocationOf(leafId);
-            effective.Add(leaf.GuestDomain is { } g && g != t.Domain ? t with { Domain = g } : t);
             totals[ei] += t.Weight;
             var img = RowOf(leaf.Image);
             img.Counts.Samples[ei] += t.Weight;
@@ -137,22 +140,15 @@ public static class ProfileBuilder
                 sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
             }
         }
-        if (query.WithSamples)
-        {
-            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(samples);
-            for (int i = 0; i < span.Length; i++)
-                if (LocationOf(stacks[span[i].Stack].Frame).GuestDomain is { } g && g != span[i].Domain) span[i] = span[i] with { Domain = g };
-        }
 
         var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
-        var meta = new Dictionary<string, string>(store.ReadMeta());
         if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
-            labels, locationList, stacks, locations, resolved, effective, samples, firstSample);
+            labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample);
     }
 
-    /// <summary>opreport's image name (<see cref="FrameKinds.DisplayName"/>).</summary>
-    public static string DisplayName(StoredImage image) => FrameKinds.DisplayName(image);
+    /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
+    public static string DisplayName(StoredImage image) => ImageNames.Display(image, passive: false);
 }

@@ -13,7 +13,7 @@ public readonly record struct XenModeTotals(long Xen, long Kernel, long User)
 
     /// <summary>
     /// Reads the totals of domain <paramref name="domain"/> off a report's image rows: for an active domain, its own
-    /// report minus any passive <c>domainN-*</c> images; for a passive domain, dom0's report's <c>domainN-xen</c>,
+    /// report minus any passive domain's images; for a passive domain, dom0's report's <c>domainN-xen</c>,
     /// <c>domainN-kernel</c> and <c>domainN-apps</c> rows. Modes follow image kinds: hypervisor images are Xen, kernels
     /// (also <c>no-vmlinux</c>) kernel, the rest user.
     /// </summary>
@@ -23,15 +23,16 @@ public readonly record struct XenModeTotals(long Xen, long Kernel, long User)
         foreach (var r in report.Images)
         {
             var name = r.Image.Path;
-            bool isPassiveImage = name.StartsWith("domain", StringComparison.Ordinal) && name.Contains('-') && !name.Contains('/');
             if (passive)
             {
-                if (name == $"domain{domain}-xen") x += r.Counts.Total;
-                else if (name == $"domain{domain}-kernel") k += r.Counts.Total;
-                else if (name == $"domain{domain}-apps") u += r.Counts.Total;
+                // Display names follow ImageNames.Display: domainN-xen, domainN-kernel, domainN-apps.
+                if (r.Image.Domain != domain) continue;
+                if (r.Name == $"domain{domain}-xen") x += r.Counts.Total;
+                else if (r.Name == $"domain{domain}-kernel") k += r.Counts.Total;
+                else if (r.Name == $"domain{domain}-apps") u += r.Counts.Total;
                 continue;
             }
-            if (isPassiveImage) continue;
+            if (r.Image.Domain != 0) continue; // a passive domain's image inside dom0's report
             switch (r.Image.Kind)
             {
                 case ImageKind.Hypervisor: x += r.Counts.Total; break;

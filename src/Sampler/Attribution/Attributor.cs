@@ -5,10 +5,12 @@ using XenProf.Sampler.Store;
 namespace XenProf.Sampler.Attribution;
 
 /// <summary>
-/// Turns raw sampling records into stored samples: tracks processes, threads and their mappings over
-/// time (from COMM/FORK/EXIT/MMAP2 records and <c>/proc/PID/maps</c>), resolves every sampled address to
-/// (image, offset), interns the callchain as a stack and writes the sample. One instance per session
-/// and domain; live sampling and importers feed it the same way. Records must arrive in time order
+/// Turns raw samples (<see cref="RawSample"/>) into stored samples, the one path of every source and the only code that
+/// writes samples, stacks, frames and images into the store: tracks processes, threads and their mappings over time
+/// (from COMM/FORK/EXIT/MMAP2 records and <c>/proc/PID/maps</c>), resolves each sample's domain → process → image →
+/// offset, interns the callchain as a stack and writes the sample. One instance per session and profiled domain
+/// (<see cref="Domain"/>); domains seen only from outside it (Xen passive domains, perf kvm guests) are attributed by the
+/// same instance to images of their own domain (<see cref="ConfigureDomain"/>). Records must arrive in time order
 /// (the sources sort them, see <c>PerfRecordAttribution</c>). Not thread-safe.
 /// </summary>
 public sealed class Attributor
@@ -18,10 +20,12 @@ public sealed class Attributor
     private readonly Dictionary<int, AddressSpace> _spaces = new();
     private readonly Dictionary<int, string> _comms = new();
     private readonly Dictionary<int, CommId> _threadComms = new(); // tid -> its name now (perf's comm at sample time)
-    private readonly Dictionary<string, ImageId> _kernelImages = new();
+    private readonly Dictionary<(int Domain, string Path, ImageKind Kind), ImageId> _kernelImages = new();
+    private readonly Dictionary<int, DomainImages> _configured = new();
+    private HashSet<int>? _passive;
     private readonly List<FrameId> _frames = new(128);
     private readonly CallchainCache _chains = new();
-    private ImageId? _unknownImage;
+    private readonly Dictionary<int, ImageId> _unknownImages = new();
     private readonly List<(ulong Start, ulong End, string Name)> _recordedKernelMaps = new();
     private (ulong Start, ulong End)? _recordedKernel;
 
@@ -31,14 +35,33 @@ public sealed class Attributor
         _store = store;
         _kernel = kernel;
         Domain = domain;
+        ImageDomain = domain;
+    }
+
+    /// <summary>
+    /// The domain recorded on the images of <see cref="Domain"/>'s own code (default <see cref="Domain"/>). An actively
+    /// profiled Xen guest resolves against the files dom0 was given (its processes' paths, the session's kernel and
+    /// xen-syms), so its attributor keeps them in dom0's images (0) and reports over every domain count each file once.
+    /// </summary>
+    public int ImageDomain { get; init; }
+
+    /// <summary>
+    /// Says what domain <paramref name="domain"/>'s code is (Xen sessions: from <c>--xen</c>, <c>--vmlinux</c>,
+    /// <c>--passive-images</c>). Frames of that domain's samples then resolve to these images; a passive domain is added
+    /// to the store's <see cref="StoreSchema.PassiveDomainsKey"/> list. Call before its first sample.
+    /// </summary>
+    public void ConfigureDomain(int domain, DomainImages images)
+    {
+        _configured[domain] = images;
+        if (images.Passive) NotePassive(domain);
     }
 
     /// <summary>
     /// Import mode: decide kernel or user space by each sample's and frame's CPU mode (perf's rule, not the
     /// address; right for i686/armv7 files too), and take the kernel and module ranges from the kernel MMAP
     /// records of the input (<see cref="KernelMmap"/>) instead of this machine's <c>/proc/modules</c>.
-    /// Hypervisor-mode frames go to the <c>[hypervisor]</c> image; guest-kernel and guest-user frames to the images a
-    /// passive Xen domain's samples get (<see cref="GuestImageName"/>), kept apart from the host's.
+    /// Hypervisor-mode frames go to the <c>[hypervisor]</c> image; guest-kernel and guest-user frames to images of the
+    /// guest's own domain (<see cref="GuestDomain"/>), as a passive Xen domain's are, kept apart from the host's.
     /// </summary>
     public bool ModeFromRecords { get; init; }
 
@@ -118,7 +141,7 @@ public sealed class Attributor
         if (jitMap) filename = PerfMapName(pid);
         var kind = jitMap ? ImageKind.Anonymous : ClassifyMapping(filename);
         buildId ??= BuildIdOf?.Invoke(filename);
-        var image = _store.InternImage(filename, kind, buildId);
+        var image = _store.InternImage(filename, kind, buildId, ImageDomain);
         if (!_spaces.TryGetValue(pid, out var space)) _spaces[pid] = space = new AddressSpace();
         space.Add(new Mapping(start, start + length, pgoff, image, kind, filename));
         _chains.Invalidate(pid);
@@ -156,12 +179,13 @@ public sealed class Attributor
         || name.StartsWith("[stack", StringComparison.Ordinal) || name.StartsWith("/SYSV", StringComparison.Ordinal) || name == "[heap]";
 
     /// <summary>
-    /// The image of a guest's frames in an imported perf.data (PERF_RECORD_MISC_GUEST_KERNEL/USER, <c>perf kvm record</c>):
-    /// named as a passive Xen domain's, <c>domainN-kernel</c> / <c>domainN-apps</c>, with N the sample's pid (the guest's
-    /// process on the host, which is how perf tells guest machines apart). Addresses are the guest's own; without the
-    /// guest's symbols they stay unnamed, as a passive domain's do without its kernel image.
+    /// The domain of a guest's samples and frames in an imported perf.data (PERF_RECORD_MISC_GUEST_KERNEL/USER,
+    /// <c>perf kvm record</c>): the sample's pid, the guest's process on the host, which is how perf tells guest machines
+    /// apart. Such a domain is reported as a passive Xen domain is, inside dom0's report; its kernel frames go to the
+    /// pseudo image <see cref="DomainImages.NoVmlinux"/> and its user frames to <see cref="DomainImages.Apps"/> of that
+    /// domain, at the guest's own addresses (unnamed without the guest's symbols).
     /// </summary>
-    public static string GuestImageName(int pid, string part) => "domain" + pid.ToString(CultureInfo.InvariantCulture) + "-" + part;
+    public static int GuestDomain(int pid) => pid;
 
     /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (formats.md §3.13).</summary>
     public static string PerfMapName(int pid) => "/tmp/perf-" + pid.ToString(CultureInfo.InvariantCulture) + ".map";
@@ -177,20 +201,142 @@ public sealed class Attributor
     }
 
     /// <summary>
-    /// A sample. <paramref name="callchain"/> is perf's leaf-first list with context markers
-    /// (formats.md §2.5); when empty the sample's <paramref name="ip"/> alone forms the stack.
+    /// A sample of <see cref="Domain"/> (the live and perf.data form of <see cref="Sample(in RawSample)"/>).
+    /// <paramref name="callchain"/> is perf's leaf-first list with context markers (formats.md §2.5); when empty the
+    /// sample's <paramref name="ip"/> alone forms the stack.
     /// </summary>
-    public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1)
+    public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1) =>
+        Sample(new RawSample(Domain, mode, pid, tid, cpu, timeNs, ip, callchain, ev) { Weight = weight });
+
+    /// <summary>
+    /// Attributes and stores one sample. Frames the source named (<see cref="RawSample.Names"/>) are stored with their
+    /// names in their images; a configured domain's (<see cref="ConfigureDomain"/>) resolve to its images; the rest by
+    /// the process's mappings and the kernel's layout. In <see cref="ModeFromRecords"/> mode a guest-mode sample belongs
+    /// to its guest's domain (<see cref="GuestDomain"/>).
+    /// </summary>
+    public void Sample(in RawSample s)
     {
-        // The same (process, address space, IP, callchain) always makes the same stack: attribute it once.
-        if (!_chains.TryGet(pid, ip, mode, callchain, out var stack, out var leafMapped))
+        int domain = s.Domain, pid = s.Pid, tid = s.Tid;
+        StackId stack;
+        bool leafMapped;
+        if (!s.Names.IsEmpty)
         {
-            (stack, leafMapped) = Attribute(pid, ip, callchain, mode);
-            _chains.Add(pid, ip, mode, callchain, stack, leafMapped);
+            if (s.Names.Length != s.Callchain.Length) throw new ArgumentException("a named sample gives one name per callchain entry", nameof(s));
+            stack = AttributeNamed(domain, s.Callchain, s.Names);
+            leafMapped = true;
+        }
+        else if (_configured.TryGetValue(domain, out var cfg))
+        {
+            if (cfg.ProcessFromAddress && pid == 0 && s.Mode == SampleMode.User && domain == Domain && ProcessOf(s.Ip) is { } owner)
+            {
+                pid = owner;
+                if (tid == 0) tid = owner;
+            }
+            (stack, leafMapped) = AttributeConfigured(domain, pid, s.Ip, s.Callchain, s.Mode, cfg);
+        }
+        else
+        {
+            if (ModeFromRecords && domain == Domain && s.Mode is SampleMode.GuestKernel or SampleMode.GuestUser) domain = GuestDomain(pid);
+            // The same (process, address space, IP, callchain) always makes the same stack: attribute it once.
+            if (!_chains.TryGet(pid, s.Ip, s.Mode, s.Callchain, out stack, out leafMapped))
+            {
+                (stack, leafMapped) = Attribute(pid, s.Ip, s.Callchain, s.Mode);
+                _chains.Add(pid, s.Ip, s.Mode, s.Callchain, stack, leafMapped);
+            }
         }
         if (!leafMapped) UnmappedSamples++;
-        _store.AddSample(new StoredSample(timeNs, cpu, Domain, pid, tid, ev, stack, mode, weight, _threadComms.GetValueOrDefault(tid)));
+        // Thread names are of this domain's tasks (a perf kvm guest's samples run on a host thread).
+        var comm = s.Comm is { } c ? _store.InternComm(c) : s.Domain == Domain ? _threadComms.GetValueOrDefault(tid) : default;
+        _store.AddSample(new StoredSample(s.TimeNs, s.Cpu, domain, pid, tid, s.Event, stack, s.Mode, s.Weight, comm));
         SamplesWritten++;
+    }
+
+    private StackId AttributeNamed(int domain, ReadOnlySpan<ulong> callchain, ReadOnlySpan<NamedFrame> names)
+    {
+        _frames.Clear();
+        for (int i = names.Length - 1; i >= 0; i--)
+        {
+            var n = names[i];
+            _frames.Add(_store.InternNamedFrame(ImageOf(ImageDomainOf(domain), n.Image, n.Kind), n.Symbol, callchain[i]));
+        }
+        return _store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames));
+    }
+
+    private (StackId Stack, bool LeafMapped) AttributeConfigured(int domain, int pid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, DomainImages cfg)
+    {
+        _frames.Clear();
+        bool leafMapped = true, first = true;
+        // Every frame is in the sample's mode: xenoprof's call chains hold the sampled pc and return addresses only.
+        foreach (var entry in callchain)
+        {
+            if (PerfContext.IsMarker(entry)) continue;
+            var ok = AddConfigured(domain, pid, entry, mode, cfg);
+            if (first) { leafMapped = ok; first = false; }
+        }
+        if (_frames.Count == 0) leafMapped = AddConfigured(domain, pid, ip, mode, cfg);
+        _frames.Reverse();
+        return (_store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames)), leafMapped);
+    }
+
+    private bool AddConfigured(int domain, int pid, ulong address, SampleMode mode, DomainImages cfg)
+    {
+        var image = mode switch
+        {
+            SampleMode.Hypervisor => cfg.Hypervisor,
+            SampleMode.Kernel or SampleMode.GuestKernel => cfg.Kernel,
+            _ => cfg.User,
+        };
+        int imageDomain = ImageDomainOf(domain);
+        if (image is { } i)
+        {
+            _frames.Add(_store.InternFrame(ImageOf(imageDomain, i.Path, i.Kind), address));
+            return true;
+        }
+        if (domain == Domain && mode is SampleMode.User or SampleMode.Unknown && pid > 0 && _spaces.TryGetValue(pid, out var space) && space.Find(address) is { } m)
+        {
+            _frames.Add(_store.InternFrame(m.Image, m.FrameOffset(address)));
+            return true;
+        }
+        if (domain == Domain && mode is SampleMode.Kernel or SampleMode.Hypervisor) return AddFrame(pid, address, mode);
+        _frames.Add(_store.InternFrame(UnknownImage(imageDomain), address));
+        return false;
+    }
+
+    /// <summary>The first process (in the order they were mapped) with a mapping that holds <paramref name="address"/>.</summary>
+    private int? ProcessOf(ulong address)
+    {
+        foreach (var (pid, space) in _spaces)
+            if (space.Find(address) != null) return pid;
+        return null;
+    }
+
+    private int ImageDomainOf(int domain) => domain == Domain ? ImageDomain : domain;
+
+    private ImageId ImageOf(int domain, string path, ImageKind kind)
+    {
+        if (!_kernelImages.TryGetValue((domain, path, kind), out var img))
+            _kernelImages[(domain, path, kind)] = img = _store.InternImage(path, kind, null, domain);
+        return img;
+    }
+
+    private ImageId UnknownImage(int domain)
+    {
+        if (!_unknownImages.TryGetValue(domain, out var id)) _unknownImages[domain] = id = _store.InternImage("[unknown]", ImageKind.Unknown, null, domain);
+        return id;
+    }
+
+    /// <summary>Adds <paramref name="domain"/> to the store's list of domains reported inside dom0's (once; kept across appends).</summary>
+    private void NotePassive(int domain)
+    {
+        if (_passive == null)
+        {
+            _passive = new HashSet<int>();
+            if (_store.ReadMeta().TryGetValue(StoreSchema.PassiveDomainsKey, out var old))
+                foreach (var part in old.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    if (int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var d)) _passive.Add(d);
+        }
+        if (!_passive.Add(domain)) return;
+        _store.SetMeta(StoreSchema.PassiveDomainsKey, string.Join(",", _passive.Order().Select(d => d.ToString(CultureInfo.InvariantCulture))));
     }
 
     private (StackId Stack, bool LeafMapped) Attribute(int pid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode)
@@ -252,9 +398,7 @@ public sealed class Attributor
             if (KernelLayout.IsKernelAddress(address))
             {
                 var name = _kernel.ImageFor(address);
-                if (!_kernelImages.TryGetValue(name, out var kimg))
-                    _kernelImages[name] = kimg = _store.InternImage(name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule, null);
-                _frames.Add(_store.InternFrame(kimg, address));
+                _frames.Add(_store.InternFrame(ImageOf(ImageDomain, name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule), address));
                 return true;
             }
         }
@@ -263,8 +407,7 @@ public sealed class Attributor
             _frames.Add(_store.InternFrame(m.Image, m.FrameOffset(address)));
             return true;
         }
-        _unknownImage ??= _store.InternImage("[unknown]", ImageKind.Unknown, null);
-        _frames.Add(_store.InternFrame(_unknownImage.Value, address));
+        _frames.Add(_store.InternFrame(UnknownImage(ImageDomain), address));
         return false;
     }
 
@@ -279,14 +422,16 @@ public sealed class Attributor
                     if (address >= m.Start && address < m.End) { name = m.Name; break; }
                 if (name == null && _recordedKernel is { } k && address >= k.Start && address < k.End) name = KernelLayout.KernelImageName;
                 if (name == null) break;
-                return AddAbsolute(name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule, address);
+                return AddAbsolute(name, name == KernelLayout.KernelImageName ? ImageKind.Kernel : ImageKind.KernelModule, address, ImageDomain);
             }
             case SampleMode.Hypervisor:
-                return AddAbsolute("[hypervisor]", ImageKind.Hypervisor, address);
+                return AddAbsolute("[hypervisor]", ImageKind.Hypervisor, address, ImageDomain);
             case SampleMode.GuestKernel:
-                return AddAbsolute(GuestImageName(pid, "kernel"), ImageKind.Anonymous, address);
+                NotePassive(GuestDomain(pid));
+                return AddAbsolute(DomainImages.NoVmlinux, ImageKind.Anonymous, address, GuestDomain(pid));
             case SampleMode.GuestUser:
-                return AddAbsolute(GuestImageName(pid, "apps"), ImageKind.Anonymous, address);
+                NotePassive(GuestDomain(pid));
+                return AddAbsolute(DomainImages.Apps, ImageKind.Anonymous, address, GuestDomain(pid));
             case SampleMode.User:
             case SampleMode.Unknown:
                 if (_spaces.TryGetValue(pid, out var space) && space.Find(address) is { } um)
@@ -296,15 +441,14 @@ public sealed class Attributor
                 }
                 break;
         }
-        _unknownImage ??= _store.InternImage("[unknown]", ImageKind.Unknown, null);
-        _frames.Add(_store.InternFrame(_unknownImage.Value, address));
+        _frames.Add(_store.InternFrame(UnknownImage(ImageDomain), address));
         return false;
     }
 
-    private bool AddAbsolute(string name, ImageKind kind, ulong address)
+    private bool AddAbsolute(string name, ImageKind kind, ulong address, int domain)
     {
-        if (!_kernelImages.TryGetValue(name, out var img))
-            _kernelImages[name] = img = _store.InternImage(name, kind, BuildIdOf?.Invoke(name));
+        if (!_kernelImages.TryGetValue((domain, name, kind), out var img))
+            _kernelImages[(domain, name, kind)] = img = _store.InternImage(name, kind, domain == ImageDomain ? BuildIdOf?.Invoke(name) : null, domain);
         _frames.Add(_store.InternFrame(img, address));
         return true;
     }

@@ -26,11 +26,11 @@ public sealed partial class SessionStore
     public IReadOnlyDictionary<ImageId, StoredImage> ReadImages()
     {
         var d = new Dictionary<ImageId, StoredImage>();
-        using var r = Query("SELECT id, path, build_id, kind FROM images");
+        using var r = Query("SELECT id, path, build_id, kind, domain FROM images");
         while (r.Read())
         {
             var id = new ImageId(r.GetInt64(0));
-            d[id] = new StoredImage(id, r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), (ImageKind)r.GetInt32(3));
+            d[id] = new StoredImage(id, r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), (ImageKind)r.GetInt32(3), r.GetInt32(4));
         }
         return d;
     }

@@ -59,20 +59,23 @@ public sealed partial class SessionStore
             ("$d", domain), ("$p", pid), ("$i", image.Value), ("$s", unchecked((long)start)), ("$l", unchecked((long)limit)), ("$o", unchecked((long)pgoff)), ("$t", timeNs));
     }
 
-    /// <summary>Returns the id of the image (<paramref name="path"/>, <paramref name="buildId"/>), adding it on first use.</summary>
-    public ImageId InternImage(string path, ImageKind kind, string? buildId)
+    /// <summary>
+    /// Returns the id of the image (<paramref name="domain"/>, <paramref name="path"/>, <paramref name="buildId"/>), adding
+    /// it on first use; <paramref name="domain"/> is the domain whose code it is (0 = dom0 / the native host).
+    /// </summary>
+    public ImageId InternImage(string path, ImageKind kind, string? buildId, int domain = 0)
     {
         RequireWritable();
-        if (_imageIds.TryGetValue((path, buildId), out var id)) return id;
+        if (_imageIds.TryGetValue((domain, path, buildId), out var id)) return id;
         id = new ImageId(_nextImage++);
-        Exec("INSERT INTO images(id, path, build_id, kind) VALUES ($i,$p,$b,$k)", ("$i", id.Value), ("$p", path), ("$b", buildId), ("$k", (int)kind));
-        _imageIds[(path, buildId)] = id;
+        Exec("INSERT INTO images(id, domain, path, build_id, kind) VALUES ($i,$d,$p,$b,$k)", ("$i", id.Value), ("$d", domain), ("$p", path), ("$b", buildId), ("$k", (int)kind));
+        _imageIds[(domain, path, buildId)] = id;
         return id;
     }
 
     /// <summary>
-    /// Sets the build-id of image rows named <paramref name="path"/> that have none yet (build-ids that arrive after
-    /// the mappings, as HEADER_BUILD_ID records do at the end of a pipe-mode perf.data). Returns rows changed.
+    /// Sets the build-id of image rows named <paramref name="path"/> (of any domain) that have none yet (build-ids that
+    /// arrive after the mappings, as HEADER_BUILD_ID records do at the end of a pipe-mode perf.data). Returns rows changed.
     /// </summary>
     public int SetMissingBuildId(string path, string buildId)
     {
@@ -83,7 +86,9 @@ public sealed partial class SessionStore
         c.Parameters.AddWithValue("$b", buildId);
         c.Parameters.AddWithValue("$p", path);
         int n = c.ExecuteNonQuery();
-        if (n > 0 && _imageIds.Remove((path, null), out var id)) _imageIds[(path, buildId)] = id;
+        if (n > 0)
+            foreach (var key in _imageIds.Keys.Where(k => k.Path == path && k.BuildId == null).ToList())
+                if (_imageIds.Remove(key, out var id)) _imageIds[(key.Domain, path, buildId)] = id;
         return n;
     }
 

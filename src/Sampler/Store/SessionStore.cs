@@ -15,7 +15,7 @@ public sealed partial class SessionStore : IDisposable
 {
     private readonly SqliteConnection _db;
     private SqliteTransaction? _tx;
-    private readonly Dictionary<(string, string?), ImageId> _imageIds = new();
+    private readonly Dictionary<(int Domain, string Path, string? BuildId), ImageId> _imageIds = new();
     private readonly Dictionary<(long, ulong), FrameId> _frameIds = new();
     private readonly Dictionary<(long, long), StackId> _stackIds = new();
     private readonly Dictionary<(long, string?, ulong?), FrameId> _namedFrameIds = new();
@@ -161,8 +161,8 @@ public sealed partial class SessionStore : IDisposable
 
     private void LoadInterned()
     {
-        using (var r = Query("SELECT id, path, build_id FROM images"))
-            while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
+        using (var r = Query("SELECT id, domain, path, build_id FROM images"))
+            while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetInt32(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
         using (var r = Query("SELECT id, image_id, offset FROM frames"))
             while (r.Read()) { var id = r.GetInt64(0); _frameIds[(r.GetInt64(1), (ulong)r.GetInt64(2))] = new FrameId(id); _nextFrame = Math.Max(_nextFrame, id + 1); }
         using (var r = Query("SELECT f.id, f.image_id, f.offset, n.name, i.kind FROM frame_names n JOIN frames f ON f.id = n.frame_id JOIN images i ON i.id = f.image_id"))

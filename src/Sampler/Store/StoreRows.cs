@@ -12,8 +12,12 @@ public sealed record StoredEvent(
     public EventId Id { get; init; }
 }
 
-/// <summary>An image row: <paramref name="Path"/> (file path, or <c>[kernel.kallsyms]</c>, <c>[modname]</c>, …), lowercase hex build-id or null, kind.</summary>
-public sealed record StoredImage(ImageId Id, string Path, string? BuildId, ImageKind Kind);
+/// <summary>
+/// An image row: <paramref name="Path"/> (file path, or <c>[kernel.kallsyms]</c>, <c>[modname]</c>, a pseudo name such as
+/// <c>no-vmlinux</c>), lowercase hex build-id or null, kind, and <paramref name="Domain"/>, the domain whose code it is
+/// (0: dom0 or the native host; schema v4).
+/// </summary>
+public sealed record StoredImage(ImageId Id, string Path, string? BuildId, ImageKind Kind, int Domain = 0);
 
 /// <summary>A frame row: an offset inside an image (see <see cref="ImageKind"/> for what the offset means).</summary>
 public readonly record struct StoredFrame(FrameId Id, ImageId Image, ulong Offset);

@@ -10,7 +10,10 @@ namespace XenProf.Sampler.Store;
 /// domains(domid, name)                   -- 0 = dom0 / the native host
 /// processes(domain, pid, ppid, comm)     -- last known name of each process (thread-group leader)
 /// threads(domain, tid, pid, comm)
-/// images(id, path, build_id, kind)       -- kind: <see cref="ImageKind"/>; build_id lowercase hex or NULL
+/// images(id, domain, path, build_id, kind) -- kind: <see cref="ImageKind"/>; build_id lowercase hex or NULL;
+///                                        -- (v4) domain: the domain whose code the image is (a passive Xen
+///                                        -- domain's kernel, its Xen, its user code; a perf kvm guest's), 0 for
+///                                        -- dom0's or the native host's; an image is (domain, path, build_id)
 /// mappings(id, domain, pid, image_id, start, limit, pgoff, time_ns)   -- [start, limit) runtime addresses
 /// frames(id, image_id, offset)           -- offset: file offset for ELF, absolute address for kernel,
 ///                                        -- modules and hypervisor; caller frames hold the raw return address
@@ -42,15 +45,25 @@ namespace XenProf.Sampler.Store;
 ///                                        -- function range known (start, size, address 0)
 /// counters(name, value)                  -- lost_samples, lost_records, throttled, unknown_records, …
 /// </code>
+/// The meta key <see cref="PassiveDomainsKey"/> lists, as a comma list, the domains whose samples are reported inside
+/// dom0's report (Xen's passive domains, perf kvm's guests); a sample of such a domain carries that domain.
 /// Version history: 1 — frames are (image, offset) only; 2 — adds <c>frame_names</c> and
 /// <see cref="ImageKind.Managed"/>; 3 — samples move from a table (one SQLite row each, the import bottleneck)
-/// to the sample log, with <c>stack_totals</c> kept in step for reports. Readers refuse other versions (stores are caches of a recording or an import:
+/// to the sample log, with <c>stack_totals</c> kept in step for reports; 4 — images carry their <c>domain</c>
+/// and are keyed by (domain, path, build_id): a passive domain's samples carry their domain, and their images their
+/// domain, real kind and file, instead of dom0's domain and <c>domainN-kernel</c>-style names. Readers refuse other versions (stores are caches of a recording or an import:
 /// re-record or re-import).
 /// </summary>
 public static class StoreSchema
 {
     /// <summary>Schema version written to <c>meta.schema_version</c>; readers refuse other versions.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
+
+    /// <summary>
+    /// <c>meta</c> key: the domains reported inside dom0's report, ids separated by commas (<c>1,3</c>): Xen's passive
+    /// domains (opcontrol <c>--passive-domains</c>) and the guests of an imported <c>perf kvm</c> recording.
+    /// </summary>
+    public const string PassiveDomainsKey = "xen_passive_domains";
 
     /// <summary>File name of the database inside a session directory.</summary>
     public const string FileName = "samples.db";
@@ -66,7 +79,7 @@ public static class StoreSchema
             comm TEXT NOT NULL, PRIMARY KEY(domain, pid));
         CREATE TABLE IF NOT EXISTS threads(domain INTEGER NOT NULL, tid INTEGER NOT NULL, pid INTEGER NOT NULL,
             comm TEXT NOT NULL, PRIMARY KEY(domain, tid));
-        CREATE TABLE IF NOT EXISTS images(id INTEGER PRIMARY KEY, path TEXT NOT NULL, build_id TEXT, kind INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS images(id INTEGER PRIMARY KEY, domain INTEGER NOT NULL, path TEXT NOT NULL, build_id TEXT, kind INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS mappings(id INTEGER PRIMARY KEY, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
             image_id INTEGER NOT NULL REFERENCES images(id), start INTEGER NOT NULL, limit_ INTEGER NOT NULL,
             pgoff INTEGER NOT NULL, time_ns INTEGER NOT NULL);

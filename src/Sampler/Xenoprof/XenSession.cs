@@ -100,9 +100,8 @@ public sealed class EmulatedXenRun : IDisposable
                 counters.Add((count, spec.Kernel, spec.User, spec.UnitMask, (uint)def.Config));
             }
             foreach (var d in scenario.Domains) store.SetDomain(d.Id, d.Name);
-            // Samples without a known task: pid 0 of each profiled domain, and pseudo process -N in dom0 for passive domain N.
-            foreach (var d in new[] { 0 }.Concat(options.ActiveDomains).Distinct()) store.SetProcess(d, 0, 0, $"domain{d}");
-            foreach (var d in options.PassiveDomains) store.SetProcess(0, -d, 0, $"domain{d}");
+            // Samples without a known task: pid 0 of each profiled domain, passive ones included.
+            foreach (var d in new[] { 0 }.Concat(options.ActiveDomains).Concat(options.PassiveDomains).Distinct()) store.SetProcess(d, 0, 0, $"domain{d}");
             var guests = new Dictionary<int, IXenoprofHypercalls>();
             foreach (var d in options.ActiveDomains.Where(d => d != 0)) guests[d] = xen.Connect(d);
             var processes = new Dictionary<int, IReadOnlyList<GuestProcess>>();
@@ -113,7 +112,6 @@ public sealed class EmulatedXenRun : IDisposable
                 {
                     store.SetProcess(d.Id, p.Pid, 0, p.Comm);
                     store.SetThread(d.Id, p.Pid, p.Pid, p.Comm);
-                    store.AddMapping(d.Id, p.Pid, store.InternImage(p.Path, ImageKind.Elf, null), p.Start, p.End, p.Pgoff, 0);
                 }
             }
             var primary = xen.Connect(0);

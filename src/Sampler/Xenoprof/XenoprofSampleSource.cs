@@ -7,11 +7,13 @@ namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
 /// The daemon side of xenoprof: drives the hypercalls in the dom0 driver's order (xenoprof.md §2), drains every VCPU
-/// buffer (indexed by its header's <c>vcpu_id</c>) and writes each sample to the session store with its domain, mode
-/// and image. Active domains (dom0 included) keep their own domain id; passive domains' samples belong to dom0's
-/// report as images <c>domainN-kernel</c>, <c>domainN-xen</c> and <c>domainN-apps</c>, and the drain of passive
-/// buffers is framed by synthesized domain switches as the dom0 driver did. Call chains arrive as a TRACE_BEGIN escape,
-/// the sampled pc, then return addresses. Not thread-safe.
+/// buffer (indexed by its header's <c>vcpu_id</c>) and hands each sample, with its domain and mode, to Attribution
+/// (<see cref="Attributor"/>, one per active domain), whatever <see cref="IXenoprofHypercalls"/> it drives (the
+/// emulator or privcmd). Images come from the session's configuration: <c>--xen</c>, <c>--vmlinux</c>, the active
+/// domains' processes, and for each passive domain its <c>--passive-images</c> kernel. A passive domain's samples carry
+/// that domain and go to images of that domain; reports show them inside dom0's report (as <c>domainN-kernel</c>,
+/// <c>domainN-xen</c>, <c>domainN-apps</c>). The drain of passive buffers is framed by synthesized domain switches as
+/// the dom0 driver did. Call chains arrive as a TRACE_BEGIN escape, the sampled pc, then return addresses. Not thread-safe.
 /// </summary>
 public sealed class XenoprofSampleSource
 {
@@ -24,10 +26,10 @@ public sealed class XenoprofSampleSource
     private readonly List<XenoprofBufferSet> _sets = new();
     private readonly Dictionary<(int Domain, int Vcpu), Pending> _pending = new();
     private readonly List<EventLogEntry> _scratch = new(256);
-    private readonly Dictionary<string, ImageId> _images = new();
+    private readonly Dictionary<int, Attributor> _attributors = new();
     private readonly Dictionary<int, long[]> _stored = new();
     private readonly Dictionary<int, long> _corruptReads = new();
-    private readonly List<FrameId> _frames = new(64);
+    private readonly List<ulong> _chain = new(64);
     private long _domainSwitches;
 
     private sealed class Pending
@@ -40,7 +42,8 @@ public sealed class XenoprofSampleSource
     /// <summary>
     /// Creates a source. <paramref name="primary"/> is dom0's hypercall handle; <paramref name="activeGuests"/> the handles
     /// of the other active domains (in the emulator, the same machine plays their profilers); <paramref name="events"/> the
-    /// stored event per counter index; <paramref name="guestProcesses"/> each active domain's processes (its own /proc view).
+    /// stored event per counter index; <paramref name="guestProcesses"/> each active domain's processes (its own /proc view),
+    /// whose mappings are recorded now.
     /// </summary>
     public XenoprofSampleSource(SessionStore store, XenSessionOptions options, IXenoprofHypercalls primary,
         IReadOnlyDictionary<int, IXenoprofHypercalls> activeGuests, IReadOnlyList<EventId> events,
@@ -48,6 +51,36 @@ public sealed class XenoprofSampleSource
     {
         _store = store; _options = options; _primary = primary; _activeGuests = activeGuests; _events = events;
         _processes = guestProcesses?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? new();
+        var dom0 = AttributorOf(primary.CallerDomain);
+        var xen = Xen();
+        foreach (var d in options.PassiveDomains)
+            dom0.ConfigureDomain(d, new DomainImages
+            {
+                Hypervisor = xen,
+                Kernel = PassiveImage(d) is { } img ? new ConfiguredImage(Path.GetFullPath(img), ImageKind.KernelImage) : new ConfiguredImage(DomainImages.NoVmlinux, ImageKind.Anonymous),
+                User = new ConfiguredImage(DomainImages.Apps, ImageKind.Anonymous), // guest user space cannot be seen from dom0
+                Passive = true,
+            });
+        foreach (var (d, list) in _processes)
+            foreach (var p in list) AttributorOf(d).Mmap(p.Pid, p.Start, p.End - p.Start, p.Pgoff, p.Path, null, executable: true, 0);
+    }
+
+    private ConfiguredImage Xen() => _options.XenImage is { } x ? new ConfiguredImage(x, ImageKind.Hypervisor) : new ConfiguredImage(DomainImages.NoXen, ImageKind.Anonymous);
+
+    /// <summary>The attributor of active domain <paramref name="domain"/>: its kernel and Xen from the options, its user code from its processes.</summary>
+    private Attributor AttributorOf(int domain)
+    {
+        if (_attributors.TryGetValue(domain, out var a)) return a;
+        a = new Attributor(_store, new KernelLayout([]), domain) { ImageDomain = 0 };
+        a.ConfigureDomain(domain, new DomainImages
+        {
+            Hypervisor = Xen(),
+            Kernel = _options.NoVmlinux ? new ConfiguredImage(DomainImages.NoVmlinux, ImageKind.Anonymous)
+                : _options.Vmlinux is { } vml ? new ConfiguredImage(vml, ImageKind.KernelImage)
+                : new ConfiguredImage(KernelLayout.KernelImageName, ImageKind.Kernel),
+            ProcessFromAddress = true,
+        });
+        return _attributors[domain] = a;
     }
 
     /// <summary>cpu_type Xen reported at init.</summary>
@@ -195,13 +228,6 @@ public sealed class XenoprofSampleSource
     {
         if (p.Sample is not { } s) { p.Open = false; p.Callers.Clear(); return; }
         int domain = set.DomainId;
-        // Passive samples carry no task: they go to the pseudo process -N ("domainN") inside dom0.
-        int pid = set.Passive ? -domain : 0;
-        if (!set.Passive && s.Mode == XenoprofMode.User && FindProcess(domain, s.Eip) is { } gp) pid = gp.Pid;
-        _frames.Clear();
-        for (int i = p.Callers.Count - 1; i >= 0; i--) _frames.Add(Frame(set, s.Mode, p.Callers[i], pid));
-        _frames.Add(Frame(set, s.Mode, s.Eip, pid));
-        var stack = _store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames));
         var ev = s.Event < _events.Count ? _events[s.Event] : _events[0];
         var mode = s.Mode switch
         {
@@ -209,42 +235,17 @@ public sealed class XenoprofSampleSource
             XenoprofMode.Kernel => set.Passive ? SampleMode.GuestKernel : SampleMode.Kernel,
             _ => SampleMode.Hypervisor,
         };
-        // Passive samples are reported inside dom0 (the primary); the image name carries their domain.
-        int storedDomain = set.Passive ? _primary.CallerDomain : domain;
-        _store.AddSample(new StoredSample(timeNs, vcpu, storedDomain, pid, pid, ev, stack, mode, 1));
+        // Leaf first: the sampled pc, then the return addresses as Xen wrote them (nearest caller first).
+        _chain.Clear();
+        _chain.Add(s.Eip);
+        _chain.AddRange(p.Callers);
+        // No task is known: pid 0, or for an active domain's user code the process whose mapping holds the pc.
+        // Passive domains' buffers are dom0's to drain, so dom0's attributor sees them from outside.
+        var attributor = set.Passive ? AttributorOf(_primary.CallerDomain) : AttributorOf(domain);
+        attributor.Sample(new RawSample(domain, mode, 0, 0, vcpu, timeNs, s.Eip, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chain), ev));
         if (!_stored.TryGetValue(domain, out var counts)) _stored[domain] = counts = new long[3];
         counts[Math.Min((int)s.Mode, 2)]++;
         p.Sample = null; p.Open = false; p.Callers.Clear();
-    }
-
-    private GuestProcess? FindProcess(int domain, ulong address) =>
-        _processes.TryGetValue(domain, out var list) ? list.FirstOrDefault(g => address >= g.Start && address < g.End) : null;
-
-    private FrameId Frame(XenoprofBufferSet set, XenoprofMode mode, ulong address, int pid)
-    {
-        int d = set.DomainId;
-        if (set.Passive)
-        {
-            return mode switch
-            {
-                XenoprofMode.Xen => _store.InternFrame(_options.XenImage != null ? Image($"domain{d}-xen", ImageKind.Hypervisor) : Image($"domain{d}-xen", ImageKind.Anonymous), address),
-                XenoprofMode.Kernel => _store.InternFrame(Image($"domain{d}-kernel", PassiveImage(d) != null ? ImageKind.KernelImage : ImageKind.Anonymous), address),
-                _ => _store.InternFrame(Image($"domain{d}-apps", ImageKind.Anonymous), address),
-            };
-        }
-        switch (mode)
-        {
-            case XenoprofMode.Xen:
-                return _options.XenImage is { } xen ? _store.InternFrame(Image(xen, ImageKind.Hypervisor), address) : _store.InternFrame(Image("no-xen", ImageKind.Anonymous), address);
-            case XenoprofMode.Kernel:
-                if (_options.NoVmlinux) return _store.InternFrame(Image("no-vmlinux", ImageKind.Anonymous), address);
-                if (_options.Vmlinux is { } vml) return _store.InternFrame(Image(vml, ImageKind.KernelImage), address);
-                return _store.InternFrame(Image(KernelLayout.KernelImageName, ImageKind.Kernel), address);
-            default:
-                var gp = pid > 0 ? FindProcess(d, address) : null;
-                if (gp == null) return _store.InternFrame(Image("[unknown]", ImageKind.Unknown), address);
-                return _store.InternFrame(Image(gp.Path, ImageKind.Elf), address - gp.Start + gp.Pgoff);
-        }
     }
 
     private string? PassiveImage(int domain)
@@ -253,15 +254,9 @@ public sealed class XenoprofSampleSource
         return i >= 0 && i < _options.PassiveImages.Count ? _options.PassiveImages[i] : null;
     }
 
-    private ImageId Image(string path, ImageKind kind)
-    {
-        if (_images.TryGetValue(path, out var id)) return id;
-        return _images[path] = _store.InternImage(path, kind, null);
-    }
-
     /// <summary>
     /// Records what is known for the report: per-domain buffer counters read from the mapped headers, corrupt reads,
-    /// domain switches, the <c>image_file:</c> meta keys of pseudo images, and the passive domains' guest processes.
+    /// domain switches, and the active and passive domain lists.
     /// </summary>
     public void WriteCounters()
     {
@@ -283,12 +278,7 @@ public sealed class XenoprofSampleSource
         }
         _store.AddCounter(CounterNames.XenDomainSwitches, _domainSwitches);
         _store.AddCounter(CounterNames.Samples, Samples);
-        foreach (var d in _options.PassiveDomains)
-        {
-            if (_options.XenImage != null) _store.SetMeta($"image_file:domain{d}-xen", _options.XenImage);
-            if (PassiveImage(d) is { } img) _store.SetMeta($"image_file:domain{d}-kernel", Path.GetFullPath(img));
-        }
         _store.SetMeta("xen_active_domains", string.Join(",", new[] { _primary.CallerDomain }.Concat(_options.ActiveDomains.Where(x => x != _primary.CallerDomain)).Select(x => x.ToString(CultureInfo.InvariantCulture))));
-        _store.SetMeta("xen_passive_domains", string.Join(",", _options.PassiveDomains.Select(x => x.ToString(CultureInfo.InvariantCulture))));
+        _store.SetMeta(StoreSchema.PassiveDomainsKey, string.Join(",", _options.PassiveDomains.Select(x => x.ToString(CultureInfo.InvariantCulture))));
     }
 }

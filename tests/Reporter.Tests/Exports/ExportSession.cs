@@ -6,8 +6,8 @@ namespace XenProf.Reporter.Tests.Exports;
 
 /// <summary>
 /// A small Xen-shaped session built directly in a store, deterministic: dom0 with two processes (one with two
-/// threads) running user, kernel and hypervisor code, and two passive domains whose samples land in
-/// <c>domainN-kernel</c>/<c>domainN-apps</c> images; two events (CPU_CLOCK in ns, INST_RETIRED in counts).
+/// threads) running user, kernel and hypervisor code, and two passive domains (meta <c>xen_passive_domains</c>) whose
+/// samples carry their domain and land in images of that domain (reported as <c>domainN-kernel</c>/<c>domainN-apps</c>); two events (CPU_CLOCK in ns, INST_RETIRED in counts).
 /// Frames are named by a fake symbolizer: <c>sym_IMAGE_OFFSET</c> for named offsets, nothing for others.
 /// </summary>
 internal sealed class ExportSession : IDisposable
@@ -37,14 +37,15 @@ internal sealed class ExportSession : IDisposable
         store.SetProcess(0, 200, 1, "batch job");
         store.SetThread(0, 200, 200, "batch job");
         store.SetMeta("hostname", "testhost");
+        store.SetMeta(StoreSchema.PassiveDomainsKey, "1,2");
 
         var app = store.InternImage("/usr/bin/server", ImageKind.Elf, "0123456789abcdef");
         var libc = store.InternImage("/usr/lib/libc.so.6", ImageKind.Elf, null);
         var kernel = store.InternImage("[kernel.kallsyms]", ImageKind.Kernel, null);
         var xen = store.InternImage("xen-syms", ImageKind.Hypervisor, null);
-        var g1k = store.InternImage("domain1-kernel", ImageKind.Elf, null);
-        var g1a = store.InternImage("domain1-apps", ImageKind.Elf, null);
-        var g2k = store.InternImage("domain2-kernel", ImageKind.Elf, null);
+        var g1k = store.InternImage("domain1-kernel", ImageKind.KernelImage, null, domain: 1);
+        var g1a = store.InternImage("domain1-apps", ImageKind.Anonymous, null, domain: 1);
+        var g2k = store.InternImage("domain2-kernel", ImageKind.KernelImage, null, domain: 2);
 
         StackId S(params (ImageId Image, ulong Offset)[] rootFirst)
         {

@@ -58,7 +58,7 @@ public sealed class ExportTests : IDisposable
     public void Frame_kinds_follow_stackcollapse_rules(ImageKind kind, string path, string? symbol, FrameKind expected)
     {
         var image = new StoredImage(new ImageId(1), path, null, kind);
-        string name = FrameKinds.DisplayName(image);
+        string name = ProfileBuilder.DisplayName(image);
         Assert.Equal(expected, FrameKinds.Of(image, name, symbol, null));
         Assert.Equal(FrameKind.Guest, FrameKinds.Of(image, name, symbol, guestDomain: 3));
     }
@@ -80,9 +80,9 @@ public sealed class ExportTests : IDisposable
     [Fact]
     public void Passive_samples_are_selected_as_dom0s_and_shown_under_their_domain()
     {
-        var g2 = _s.Store.InternFrame(_s.Store.InternImage("domain2-kernel", ImageKind.Elf, null), 0x1000);
+        var g2 = _s.Store.InternFrame(_s.Store.InternImage("domain2-kernel", ImageKind.KernelImage, null, domain: 2), 0x1000);
         var stack = _s.Store.InternStack([g2]);
-        var passive = new StoredSample(_s.Samples[^1].TimeNs + 1, 0, 0, 0, 0, _s.Clock.Id, stack, SampleMode.GuestKernel, 1);
+        var passive = new StoredSample(_s.Samples[^1].TimeNs + 1, 0, 2, 0, 0, _s.Clock.Id, stack, SampleMode.GuestKernel, 1);
         _s.Store.AddSample(passive);
         _s.Store.Commit();
         FlameSource Build(int? domain) => new(ProfileBuilder.Build(_s.Store, new ExportSession.FakeSymbolizer(), new ProfileOptions { Domain = domain, WithStacks = true, WithSamples = true }));
@@ -161,7 +161,7 @@ public sealed class ExportTests : IDisposable
         long[] sums = new long[3];
         foreach (Match m in Regex.Matches(raw, @"^\s+(\d+)\s+(\d+)\s+(\d+):", RegexOptions.Multiline))
             for (int i = 0; i < 3; i++) sums[i] += long.Parse(m.Groups[i + 1].Value);
-        var dom0 = _s.Samples.Where(x => x.Domain == 0).ToList();
+        var dom0 = _s.Samples.ToList(); // domains 1 and 2 are passive: dom0's report holds them
         long clock = dom0.Count(x => x.Event == _s.Clock.Id), inst = dom0.Count(x => x.Event == _s.Inst.Id);
         Assert.Equal([clock + inst, clock * (long)ExportSession.ClockPeriod, inst * (long)ExportSession.InstPeriod], sums);
 
@@ -175,7 +175,7 @@ public sealed class ExportTests : IDisposable
     public void Chrome_trace_passes_the_schema_check_and_has_one_event_per_selected_sample()
     {
         string schema = Path.Combine(AppContext.BaseDirectory, "Data", "chrome", "trace-event-format.schema.json");
-        foreach (var (sel, name) in new[] { (FlameSelection.All, "all"), (new FlameSelection { Domain = 1 }, "dom1"), (new FlameSelection { Pid = 100, Event = "CPU_CLOCK" }, "pid100") })
+        foreach (var (sel, name) in new[] { (FlameSelection.All, "all"), (new FlameSelection { Domain = 0 }, "dom0"), (new FlameSelection { Pid = 100, Event = "CPU_CLOCK" }, "pid100") })
         {
             string path = Write(FlameFormat.Chrome, name + ".trace.json", new FlameExportOptions { Selection = sel });
             var r = Json(ExternalTools.RunNode("check-schema.js", schema, path));

@@ -1,3 +1,4 @@
+using XenProf.Sampler.Attribution;
 using XenProf.Hypervisor.Xenoprof;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Store;
@@ -7,7 +8,7 @@ using Xunit;
 namespace XenProf.Sampler.Tests.Xenoprof;
 
 // The daemon path against the emulated Xen, with made-up address ranges (no images needed): every sample Xen wrote
-// is stored exactly once, per domain and per mode; passive samples become domainN-* images inside dom0.
+// is stored exactly once, per domain and per mode; passive samples carry their domain, as do their images.
 public sealed class XenSessionTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("xenprof-xen-").FullName;
@@ -40,7 +41,8 @@ public sealed class XenSessionTests : IDisposable
         return XenSession.RunEmulated(dir, o, xen);
     }
 
-    // Stored samples per (domain, xenoprof mode), read back from the store: passive samples are attributed by image name.
+    // Stored samples per (domain, xenoprof mode), read back from the store: each sample carries the domain it ran in
+    // (passive ones too), its mode follows its sampled frame's image kind.
     private static Dictionary<(int, int), long> StoredCounts(string storePath)
     {
         using var store = SessionStore.OpenRead(storePath);
@@ -51,16 +53,15 @@ public sealed class XenSessionTests : IDisposable
         foreach (var t in store.ReadStackTotals())
         {
             var img = images[frames[stacks[t.Stack].Frame].Image];
-            int domain = t.Domain, mode;
-            var m = System.Text.RegularExpressions.Regex.Match(img.Path, "^domain([0-9]+)-(kernel|xen|apps)$");
-            if (m.Success)
+            int mode = img.Kind switch
             {
-                Assert.Equal(0, t.Domain); // passive samples belong to dom0's report
-                domain = int.Parse(m.Groups[1].Value);
-                mode = m.Groups[2].Value switch { "apps" => 0, "kernel" => 1, _ => 2 };
-            }
-            else mode = img.Kind switch { ImageKind.Hypervisor => 2, ImageKind.Kernel => 1, _ => 0 };
-            counts[(domain, mode)] = counts.GetValueOrDefault((domain, mode)) + t.Weight;
+                ImageKind.Hypervisor => 2,
+                ImageKind.Kernel or ImageKind.KernelImage => 1,
+                _ when img.Path == DomainImages.NoXen => 2,
+                _ when img.Path == DomainImages.NoVmlinux => 1,
+                _ => 0,
+            };
+            counts[(t.Domain, mode)] = counts.GetValueOrDefault((t.Domain, mode)) + t.Weight;
         }
         return counts;
     }
@@ -104,24 +105,34 @@ public sealed class XenSessionTests : IDisposable
     }
 
     [Fact]
-    public void PassiveDomainsAreNamedDomainNKernelXenApps()
+    public void PassiveDomainsCarryTheirDomainOnSamplesAndImages()
     {
         var r = Run(Scenario(), new XenSessionOptions { XenImage = "/boot/xen-syms-test", PassiveDomains = [1, 3], PassiveImages = ["/tmp/vmlinux-1", "/tmp/vmlinux-3"] }, "passive");
         AssertReconciles(r, [0, 1, 3]);
         using var store = SessionStore.OpenRead(r.StorePath);
-        var names = store.ReadImages().Values.ToDictionary(i => i.Path, i => i.Kind);
+        var images = store.ReadImages().Values.ToList();
         foreach (var d in new[] { 1, 3 })
         {
-            Assert.Equal(ImageKind.KernelImage, names[$"domain{d}-kernel"]);
-            Assert.Equal(ImageKind.Hypervisor, names[$"domain{d}-xen"]);
-            Assert.Equal(ImageKind.Anonymous, names[$"domain{d}-apps"]); // guest user space cannot be symbolized from dom0
+            Assert.Contains(images, i => i.Domain == d && i.Path == $"/tmp/vmlinux-{d}" && i.Kind == ImageKind.KernelImage);
+            Assert.Contains(images, i => i.Domain == d && i.Path == "/boot/xen-syms-test" && i.Kind == ImageKind.Hypervisor);
+            // guest user space cannot be symbolized from dom0
+            Assert.Contains(images, i => i.Domain == d && i.Path == DomainImages.Apps && i.Kind == ImageKind.Anonymous);
         }
+        Assert.DoesNotContain(images, i => i.Path.StartsWith("domain", StringComparison.Ordinal));
         var meta = store.ReadMeta();
-        Assert.Equal("/tmp/vmlinux-3", meta["image_file:domain3-kernel"]);
-        Assert.Equal("/boot/xen-syms-test", meta["image_file:domain1-xen"]);
+        Assert.Equal("1,3", meta[StoreSchema.PassiveDomainsKey]);
         Assert.True(store.ReadCounters()["xen.domain_switches"] > 0);
-        Assert.DoesNotContain(store.ReadSamples(), s => s.Domain != 0);
-        Assert.Contains(store.ReadSamples(), s => s.Mode == SampleMode.GuestKernel);
+        var samples = store.ReadSamples().ToList();
+        Assert.Equal([0, 1, 3], samples.Select(s => s.Domain).Distinct().Order());
+        // Every frame of a passive sample is an image of its domain.
+        var frames = store.ReadFrames();
+        var stacks = store.ReadStacks();
+        var byId = store.ReadImages();
+        foreach (var s in samples.Where(s => s.Domain != 0))
+            for (var st = s.Stack; st.Value != 0; st = stacks[st].Parent)
+                Assert.Equal(s.Domain, byId[frames[stacks[st].Frame].Image].Domain);
+        Assert.Contains(samples, s => s.Domain == 1 && s.Mode == SampleMode.GuestKernel);
+        Assert.Equal(r.Stored[1].Sum(), samples.Count(s => s.Domain == 1));
     }
 
     [Fact]

@@ -1,12 +1,14 @@
 using System.Globalization;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
+using XenProf.Sampler.Attribution;
 using XenProf.Sampler.Store;
 
 namespace XenProf.Sampler.Import.NetTrace;
 
 /// <summary>
-/// Writes the managed stacks of a <c>.nettrace</c> (EventPipe) into a session store, through TraceEvent's
+/// Writes the managed stacks of a <c>.nettrace</c> (EventPipe) into a session store, through Attribution like every source
+/// (each sample a <see cref="RawSample"/> whose frames carry their method names, <see cref="NamedFrame"/>), read with TraceEvent's
 /// <see cref="TraceLog"/> in file mode (dependencies.md §5b: the live mode leaves methods JIT-compiled before the
 /// session unnamed until rundown). Every <c>Microsoft-DotNETCore-SampleProfiler</c> <c>Thread/Sample</c> event is one
 /// sample of its thread, at its own timestamp; frames are named <c>Namespace.Type.Method(args)</c> in an image
@@ -26,8 +28,9 @@ internal sealed class NetTraceImporter(SessionStore store)
     public const string ExternalEvent = "THREAD_SAMPLE_EXTERNAL";
 
     private const string SampleProvider = "Microsoft-DotNETCore-SampleProfiler";
-    private readonly Dictionary<string, ImageId> _images = new(StringComparer.Ordinal);
-    private readonly List<FrameId> _rootFirst = [];
+    private readonly Attributor _attributor = new(store, new KernelLayout([]));
+    private readonly List<ulong> _ips = [];
+    private readonly List<NamedFrame> _names = [];
     private EventId _managed, _external;
 
     /// <summary>Samples written.</summary>
@@ -87,24 +90,29 @@ internal sealed class NetTraceImporter(SessionStore store)
                 if (seenProcesses.Add(pid)) store.SetProcess(0, pid, 0, ProcessName(ev, pid));
                 if (seenThreads.Add(tid)) store.SetThread(0, tid, pid, ProcessName(ev, pid));
                 bool managed = IsManaged(ev);
-                _rootFirst.Clear();
-                for (var cs = ev.CallStack(); cs != null; cs = cs.Caller)
+                _ips.Clear();
+                _names.Clear();
+                for (var cs = ev.CallStack(); cs != null; cs = cs.Caller) // leaf to root
                 {
                     var ca = cs.CodeAddress;
                     string module = ca.ModuleName is { Length: > 0 } m ? m : "[unknown]";
                     string? method = ca.FullMethodName is { Length: > 0 } fm ? fm : null;
-                    _rootFirst.Add(store.InternNamedFrame(ImageOf(module), method, ca.Address));
+                    _ips.Add(ca.Address);
+                    _names.Add(new NamedFrame(module, KindOf(module), method));
                 }
-                if (_rootFirst.Count == 0)
+                if (_names.Count == 0)
                 {
                     WithoutStack++;
-                    _rootFirst.Add(store.InternNamedFrame(ImageOf("[unknown]"), null, 0));
+                    _ips.Add(0);
+                    _names.Add(new NamedFrame("[unknown]", ImageKind.Unknown, null));
                 }
-                _rootFirst.Reverse(); // CallStack() walks leaf to root
-                var stack = store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rootFirst));
                 long timeNs = (long)Math.Round(ev.TimeStampRelativeMSec * 1_000_000);
-                store.AddSample(new StoredSample(timeNs, ev.ProcessorNumber < 0 ? 0 : ev.ProcessorNumber, 0, pid, tid,
-                    managed ? _managed : _external, stack, SampleMode.User, 1));
+                _attributor.Sample(new RawSample(0, SampleMode.User, pid, tid, ev.ProcessorNumber < 0 ? 0 : ev.ProcessorNumber, timeNs, _ips[0],
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ips), managed ? _managed : _external)
+                {
+                    Names = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_names),
+                    Period = periodNs,
+                });
                 Samples++;
                 var name = managed ? ManagedEvent : ExternalEvent;
                 SamplesByEvent[name] = SamplesByEvent.GetValueOrDefault(name) + 1;
@@ -132,9 +140,5 @@ internal sealed class NetTraceImporter(SessionStore store)
     private static string ProcessName(TraceEvent ev, int pid) =>
         ev.ProcessName is { Length: > 0 } n && !n.StartsWith("Process(", StringComparison.Ordinal) ? n : "dotnet:" + pid.ToString(CultureInfo.InvariantCulture);
 
-    private ImageId ImageOf(string module)
-    {
-        if (_images.TryGetValue(module, out var id)) return id;
-        return _images[module] = store.InternImage(module, module == "[unknown]" ? ImageKind.Unknown : ImageKind.Managed, null);
-    }
+    private static ImageKind KindOf(string module) => module == "[unknown]" ? ImageKind.Unknown : ImageKind.Managed;
 }

@@ -1,11 +1,13 @@
 using System.Text;
+using XenProf.Sampler.Attribution;
 using XenProf.Sampler.Store;
 
 namespace XenProf.Sampler.Import.PerfScript;
 
 /// <summary>
-/// Writes <c>perf script</c> text into a session store. Frames keep perf's own names (<c>frame_names</c>): one
-/// image per dso, the frame at its IP; <c>[unknown]</c> symbols are stored as "no name" so reports do not look a
+/// Writes <c>perf script</c> text into a session store, through Attribution (<see cref="Attributor"/>) like every
+/// source: each sample is a <see cref="RawSample"/> whose frames carry perf's names (<see cref="NamedFrame"/>), stored as
+/// <c>frame_names</c>: one image per dso, the frame at its IP; <c>[unknown]</c> symbols are stored as "no name" so reports do not look a
 /// runtime address up as a file offset. Each distinct event name becomes an event; each sample counts 1, as
 /// opreport counts samples (the period of an event's first sample is noted in its description and count).
 /// A sample with no frame at all is kept on an <c>[unknown]</c> frame so totals match the input.
@@ -13,9 +15,10 @@ namespace XenProf.Sampler.Import.PerfScript;
 internal sealed class PerfScriptImporter(SessionStore store)
 {
     private readonly Dictionary<string, EventId> _events = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ImageId> _images = new(StringComparer.Ordinal);
+    private readonly Attributor _attributor = new(store, new KernelLayout([]));
     private readonly Dictionary<(int, int), string> _threads = [];
-    private readonly List<FrameId> _rootFirst = [];
+    private readonly List<ulong> _ips = [];
+    private readonly List<NamedFrame> _names = [];
 
     /// <summary>Samples written.</summary>
     public long Samples { get; private set; }
@@ -64,24 +67,24 @@ internal sealed class PerfScriptImporter(SessionStore store)
             if (pid == s.Tid || !_threads.ContainsKey((pid, pid))) store.SetProcess(0, pid, 0, s.Comm);
             store.SetThread(0, s.Tid, pid, s.Comm);
         }
-        _rootFirst.Clear();
-        for (int i = s.Frames.Count - 1; i >= 0; i--)
+        _ips.Clear();
+        _names.Clear();
+        foreach (var f in s.Frames) // leaf first, as perf script prints them
         {
-            var f = s.Frames[i];
-            _rootFirst.Add(store.InternNamedFrame(ImageOf(f.Dso), f.Symbol, f.Ip));
+            _ips.Add(f.Ip);
+            _names.Add(new NamedFrame(f.Dso, KindOf(f.Dso), f.Symbol));
         }
-        if (_rootFirst.Count == 0) _rootFirst.Add(store.InternNamedFrame(ImageOf("[unknown]"), null, 0));
-        var leafDso = s.Frames.Count > 0 ? s.Frames[0].Dso : "[unknown]";
-        var mode = KindOf(leafDso) is ImageKind.Kernel or ImageKind.KernelModule ? SampleMode.Kernel : SampleMode.User;
-        var stack = store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rootFirst));
-        store.AddSample(new StoredSample(s.TimeNs ?? 0, s.Cpu ?? 0, 0, pid, s.Tid, ev, stack, mode, 1, store.InternComm(s.Comm)));
+        if (_names.Count == 0) { _ips.Add(0); _names.Add(new NamedFrame("[unknown]", ImageKind.Unknown, null)); }
+        var mode = _names[0].Kind is ImageKind.Kernel or ImageKind.KernelModule ? SampleMode.Kernel : SampleMode.User;
+        ulong period = s.Period is > 0 and var p2 ? (ulong)p2 : 0;
+        _attributor.Sample(new RawSample(0, mode, pid, s.Tid, s.Cpu ?? 0, s.TimeNs ?? 0, _ips[0],
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ips), ev)
+        {
+            Names = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_names),
+            Period = period,
+            Comm = s.Comm,
+        });
         Samples++;
-    }
-
-    private ImageId ImageOf(string dso)
-    {
-        if (_images.TryGetValue(dso, out var id)) return id;
-        return _images[dso] = store.InternImage(dso, KindOf(dso), null);
     }
 
     /// <summary>What perf's dso name says the image is.</summary>
