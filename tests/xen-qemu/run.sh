@@ -176,6 +176,7 @@ end=$(date +%s.%N)
 qemu_pid=""
 kill "$drain_pid" 2>/dev/null || true; wait "$drain_pid" 2>/dev/null || true
 rm -f "$mon.in" "$mon.out"
+[ -n "${XENPROF_KEEP_IMAGE:-}" ] || rm -f "$out/initrd.gz"   # 15 MB; XENPROF_KEEP_IMAGE=1 keeps it
 [ -n "$booted" ] || { grep -q '^@@XENPROF-BOOTED' "$console" && booted=$end; } || true
 
 tr -d '\r' < "$console" > "$console.tmp" && mv "$console.tmp" "$console"
