@@ -7,7 +7,7 @@ namespace XenProf.Hypervisor.Xenoprof;
 /// a profiling domain. The emulator writes samples here; the daemon maps the same file and reads it exactly as it
 /// would read pages shared by Xen. Addresses handed out as <c>buf_gmaddr</c> are byte offsets into this region.
 /// </summary>
-public sealed unsafe class XenoprofSharedMemory : IDisposable
+public sealed unsafe class XenoprofSharedMemory : IXenoprofBufferMemory, IDisposable
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -49,10 +49,25 @@ public sealed unsafe class XenoprofSharedMemory : IDisposable
 }
 
 /// <summary>
+/// Bytes that hold xenoprof buffers, addressed from 0: the emulator's <see cref="XenoprofSharedMemory"/> (where
+/// offsets are the <c>buf_gmaddr</c> values it hands out) or Xen's pages mapped into dom0 by
+/// <see cref="PrivcmdHypercalls.MapBuffers"/> (offset 0 = the first mapped page).
+/// </summary>
+public interface IXenoprofBufferMemory
+{
+    /// <summary>Bytes mapped.</summary>
+    long Length { get; }
+
+    /// <summary>The bytes [<paramref name="offset"/>, offset + <paramref name="length"/>); throws <see cref="ArgumentOutOfRangeException"/> outside <see cref="Length"/>.</summary>
+    Span<byte> Slice(long offset, int length);
+}
+
+/// <summary>
 /// A domain's VCPU buffers as a profiling domain sees them after get_buffer or set_passive: <see cref="NBuf"/>
 /// contiguous buffers of <see cref="BufSize"/> bytes. Consumers index by each header's <c>vcpu_id</c>, not by position.
 /// </summary>
-public sealed class XenoprofBufferSet(XenoprofSharedMemory memory, ulong gmaddr, int nbuf, int bufSize, int domainId, bool passive)
+/// <remarks><paramref name="gmaddr"/> is the first buffer's offset in <paramref name="memory"/>.</remarks>
+public sealed class XenoprofBufferSet(IXenoprofBufferMemory memory, ulong gmaddr, int nbuf, int bufSize, int domainId, bool passive)
 {
     /// <summary>Number of buffers (one per VCPU).</summary>
     public int NBuf => nbuf;

@@ -76,6 +76,7 @@ public static class OpreportWriter
         foreach (var d in XenReportedDomains(p))
             yield return DomainLine(p, d, passive.Contains(d) ? $"passive, reported as domain{d}-kernel/-xen/-apps" : "active");
         long G(string n) => p.Counter(CounterNames.XenGlobalPrefix + n);
+        if (!p.Counters.ContainsKey(CounterNames.XenGlobalPrefix + "total_samples")) yield break; // a real Xen never exports them
         yield return $"Xen counters: total samples {G("total_samples")}, active {G("active_samples")}, passive {G("passive_samples")}, "
             + $"lost {G("lost_samples")}, invalid buffer {G("invalid_buffer_samples")}, corrupted buffer {G("corrupted_buffer_samples")}, "
             + $"others (idle or unprofiled domains) {G("others_samples")}";

@@ -29,18 +29,15 @@ public static class XenDaemonProfilers
 
     /// <summary>
     /// The profiler for <paramref name="config"/>: the scenario is resolved against the real images and run on an
-    /// <see cref="EmulatedHypervisor"/> whose buffers live in the session directory. <c>privcmd</c> opens
-    /// <c>/dev/xen/privcmd</c> (a clear <see cref="XenUnavailableException"/> where it is absent).
+    /// <see cref="EmulatedHypervisor"/> whose buffers live in the session directory. <c>privcmd</c> profiles the real Xen
+    /// through <c>/dev/xen/privcmd</c> (<see cref="PrivcmdDaemonProfiler"/>; a clear <see cref="XenUnavailableException"/> where it is absent).
     /// </summary>
     public static IDaemonProfiler Open(SessionDirectory dir, SessionConfig config, TextWriter? log)
     {
         var spec = config.Hypervisor ?? throw new ArgumentException("not a Xen session");
         var options = config.Xen ?? new XenSessionOptions();
         if (spec == "privcmd")
-        {
-            using var h = PrivcmdHypercalls.Open();
-            throw new XenUnavailableException($"{PrivcmdHypercalls.DevicePath} is present, but reading Xen's shared sample buffers needs foreign page mapping, which this XenProf does not implement; use --hypervisor=emulated:SCENARIO");
-        }
+            return PrivcmdDaemonProfiler.Open(dir, options with { Events = options.Events.Count > 0 ? options.Events : config.Events, CallgraphDepth = Math.Max(options.CallgraphDepth, config.CallgraphDepth) }, log);
         var scenario = Scenario.Load(spec[EmulatedPrefix.Length..]);
         var resolved = ScenarioResolver.Resolve(scenario, log: log);
         if (options.XenImage == null && resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal)) is { } xs)
