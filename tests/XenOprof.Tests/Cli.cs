@@ -27,6 +27,9 @@ internal static class Cli
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        // perf's build-id cache (~/.debug) fills with whatever perf recorded earlier, e.g. the unstripped workload, whose
+        // build-id a stripped copy shares: each run starts from an empty cache unless the test names one.
+        if (Environment.GetEnvironmentVariable("PERF_BUILDID_DIR") == null) psi.Environment["PERF_BUILDID_DIR"] = EmptyBuildIdDir.Value;
         if (wrapper != null) { foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w); psi.ArgumentList.Add(native ?? "dotnet"); }
         if (native == null) psi.ArgumentList.Add(Path.Combine(BinDir, "xenoprof.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -45,6 +48,8 @@ internal static class Cli
         p.WaitForExit();
         return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());
     }
+
+    private static readonly Lazy<string> EmptyBuildIdDir = new(() => Directory.CreateTempSubdirectory("xenoprof-test-buildid-").FullName);
 
     public static string NewSessionDir()
     {
