@@ -72,6 +72,29 @@ public sealed class FoldedPerfTests(ITestOutputHelper output)
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>A bare <c>--pid</c> before the trace file is stackcollapse-perf.pl's flag, and <c>--pid N</c> still filters.</summary>
+    [Fact]
+    public void BarePid_BeforeTheFile_IsTheFlag_AndANumberFilters()
+    {
+        var dir = Directory.CreateTempSubdirectory("xenprof-folded-").FullName;
+        try
+        {
+            var text = Path.Combine(dir, "in.txt");
+            File.WriteAllBytes(text, Bytes(Path.Combine(DataDir, "flamegraph", "inputs", "perf-iperf-stacks-pidtid-01.txt.gz")));
+            var r = Cli.Run("flame", "--pid", text, "--format", "folded", "-o", Path.Combine(dir, "pid.folded"));
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(Bytes(Path.Combine(DataDir, "flamegraph", "expected", "perf-iperf-stacks-pidtid-01-collapsed-pid.txt.gz")), File.ReadAllBytes(Path.Combine(dir, "pid.folded")));
+            // A number filters (through the imported session, same rules): only process 28735's samples, the same stacks.
+            var f = Cli.Run("flame", text, "--pid", "28735", "--format", "folded", "-o", Path.Combine(dir, "one.folded"));
+            Assert.True(f.ExitCode == 0, f.Stderr);
+            var lines = File.ReadAllLines(Path.Combine(dir, "one.folded"));
+            var want = System.Text.Encoding.Latin1.GetString(Bytes(Path.Combine(DataDir, "flamegraph", "expected", "perf-iperf-stacks-pidtid-01-collapsed-pid.txt.gz")))
+                .Split('\n').Where(l => l.StartsWith("iperf-28735;", StringComparison.Ordinal)).Select(l => "iperf;" + l[12..]).Order(StringComparer.Ordinal);
+            Assert.Equal(want, lines);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     /// <summary>
     /// Records the workload, folds <c>perf script</c>'s text of it with our perf-script folder (the stackcollapse-perf.pl
     /// rules, checked byte for byte in Sampler.Tests' FoldedConformanceTests) and compares with

@@ -18,8 +18,9 @@ internal static class FlameCommand
         var format = new Option<string?>("--format") { Description = "folded, svg, html, speedscope, chrome, pprof or png (default: from the --output extension)" };
         var domain = new Option<string?>("--domain") { Description = "Xen domain id to include, or 'all' (default all)" };
         var ev = new Option<string?>("--event", "--event-filter") { Description = "Event name (default: the session's first event; folded: the first event sampled, as stackcollapse-perf.pl; chrome and pprof take every event)" };
-        var pid = PidOrFlag("--pid", "Only samples of this process; without a number (folded): name roots comm-PID, as stackcollapse-perf.pl --pid");
-        var tid = PidOrFlag("--tid", "Only samples of this thread; without a number (folded): name roots comm-PID/TID, as stackcollapse-perf.pl --tid");
+        var stray = new List<string>(); // tokens a bare --pid/--tid took that are not numbers: the trace file
+        var pid = PidOrFlag(stray, "--pid", "Only samples of this process; without a number (folded): name roots comm-PID, as stackcollapse-perf.pl --pid");
+        var tid = PidOrFlag(stray, "--tid", "Only samples of this thread; without a number (folded): name roots comm-PID/TID, as stackcollapse-perf.pl --tid");
         var from = new Option<double?>("--from") { Description = "Start of the time window, seconds after the session's first sample" };
         var to = new Option<double?>("--to") { Description = "End of the time window (exclusive), seconds after the session's first sample" };
         var title = new Option<string?>("--title") { Description = "SVG/HTML title (default: Flame Graph)" };
@@ -48,6 +49,9 @@ internal static class FlameCommand
             var folded = new FoldedCommandOptions(pr.GetValue(annotate), pr.GetValue(kernel), pr.GetValue(jit), pr.GetValue(addrs), pidNames, tidNames,
                 pr.GetValue(weight) == "samples", pr.GetValue(inline), pr.GetValue(context));
             string? trace = pr.GetValue(file);
+            if (stray.Count > (trace == null ? 1 : 0))
+                throw new UserErrorException($"--pid and --tid take a number or nothing, not '{stray[^1]}'");
+            trace ??= stray.FirstOrDefault();
             var fmt = FormatOf(pr.GetValue(output)!, pr.GetValue(format));
             // perf script text folds straight through the stackcollapse-perf.pl rules, byte for byte; no import.
             if (fmt == FlameFormat.Folded && trace != null && filters is { Domain: null, Pid: null, Tid: null, FromSeconds: null, ToSeconds: null }
@@ -63,9 +67,10 @@ internal static class FlameCommand
 
     /// <summary>
     /// <c>--pid</c>/<c>--tid</c>: a number filters; alone it is stackcollapse-perf.pl's flag. A next token that is not a
-    /// number is left for the command (it is the trace file or another option).
+    /// number (an option ends the value before it) is put in <paramref name="stray"/>: it is the trace file
+    /// (<c>flame --pid perf.txt</c>), as System.CommandLine gives options no way to hand a token back.
     /// </summary>
-    private static Option<string?> PidOrFlag(string name, string description) => new(name)
+    private static Option<string?> PidOrFlag(List<string> stray, string name, string description) => new(name)
     {
         Description = description,
         Arity = ArgumentArity.ZeroOrOne,
@@ -74,7 +79,7 @@ internal static class FlameCommand
             if (r.Tokens.Count == 0) return "";
             var t = r.Tokens[0].Value;
             if (t.Length > 0 && t.All(char.IsAsciiDigit)) return t;
-            r.OnlyTake(0);
+            stray.Add(t);
             return "";
         },
     };
