@@ -28,7 +28,7 @@ public sealed class FlameExportTests(ITestOutputHelper output)
             {
                 var x = doc.RootElement.GetProperty("traceEvents").EnumerateArray().First(e => e.GetProperty("ph").GetString() == "X");
                 int workload = (int)x.GetProperty("pid").GetInt64();
-                var r = Cli.Run("flame", "--session-dir", dir, "--pid", workload.ToString(), "--from", "0", "--to", "0.5", "--format", "folded", "--output", P("window.txt"));
+                var r = Cli.Run("flame", "--session-dir", dir, "--pid", workload.ToString(), "--from", "0", "--to", "0.5", "--format", "folded", "--weight", "samples", "--output", P("window.txt"));
                 Assert.Equal(0, r.ExitCode);
                 long windowed = File.ReadAllLines(P("window.txt")).Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..]));
                 Assert.InRange(windowed, 1, total - 1);

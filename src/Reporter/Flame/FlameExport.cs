@@ -43,6 +43,9 @@ public static class FlameExport
         var sel = options.Selection;
         switch (format)
         {
+            case FlameFormat.Folded when options.Folded.PerfScriptRules:
+                FoldedExport.Write(source, sel, options.Folded, output);
+                break;
             case FlameFormat.Folded:
             case FlameFormat.Svg:
             {
