@@ -30,7 +30,7 @@ public static class SymbolCache
     public static int Fill(string sessionDir, Func<KernelSymbols>? kernel = null)
     {
         var dir = new SessionDirectory(sessionDir);
-        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir) with { KernelLoader = kernel };
+        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir) with { KernelLoader = kernel, Demangle = DemangleStyle.Normal };
         using var symbolizer = new Symbolizer(options);
         using var store = SessionStore.OpenForAppend(dir.StorePath);
         using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());

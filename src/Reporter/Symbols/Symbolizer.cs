@@ -41,11 +41,15 @@ public sealed record SymbolizerOptions
     /// and call targets (<see cref="FunctionRecovery"/>). Default true; false gives perf's view (unresolved).</summary>
     public bool RecoverFunctions { get; init; } = true;
 
-    /// <summary>How ELF symbol names are shown (<see cref="Demangler"/>); default <see cref="DemangleStyle.Normal"/>,
+    /// <summary>How ELF symbol names are shown (<see cref="Demangler"/>); default <see cref="DefaultDemangle"/>, itself <see cref="DemangleStyle.Normal"/>,
     /// as <c>perf report</c> prints them. Also decides which of several aliases at one address is kept (perf compares
     /// the demangled names). Kernel, module and JIT names are never demangled (perf's <c>demangle_kernel</c> is off
     /// by default, and it reads perf maps as they are).</summary>
-    public DemangleStyle Demangle { get; init; } = DemangleStyle.Normal;
+    public DemangleStyle Demangle { get; init; } = DefaultDemangle;
+
+    /// <summary>The <see cref="Demangle"/> of options made without one: <see cref="DemangleStyle.Normal"/> unless changed.
+    /// Process-wide; the CLI sets it once from <c>--demangle=</c> so that every symbolizer a verb creates agrees.</summary>
+    public static DemangleStyle DefaultDemangle { get; set; } = DemangleStyle.Normal;
 
     /// <summary>Directory caching recovered function ranges per build-id (or path, mtime and size), or null for no
     /// disk cache. Default <c>$XDG_CACHE_HOME/xenprof/functions</c> (<c>~/.cache/xenprof/functions</c>).</summary>

@@ -25,17 +25,18 @@ internal static class FlameCommand
         var minWidth = new Option<double>("--minwidth") { Description = "Omit SVG frames narrower than this many pixels", DefaultValueFactory = _ => SvgFlameOptions.Default.MinWidthPx };
         var inverted = new Option<bool>("--inverted") { Description = "Icicle graph: root at the top" };
         var annotate = new Option<bool>("--annotate") { Description = "Folded: mark kernel frames _[k], JIT _[j], hypervisor _[h], guest _[g] (stackcollapse-perf.pl --all)" };
+        var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
         {
-            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, Run.Verbose,
+            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, demangle, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => Execute(
+        cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
             DirectTrace.SessionFor("flame", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct), pr.GetValue(output)!, pr.GetValue(format),
             new FlameCommandFilters(pr.GetValue(domain), pr.GetValue(ev), pr.GetValue(pid), pr.GetValue(tid), pr.GetValue(from), pr.GetValue(to)),
             new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
-            pr.GetValue(annotate), Console.Error)));
+            pr.GetValue(annotate), Console.Error))));
         return cmd;
     }
 
