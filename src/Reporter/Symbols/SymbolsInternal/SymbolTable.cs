@@ -60,7 +60,6 @@ internal sealed class SymbolTable
     {
         public RawSymbol Sym;
         public ulong End;
-        public int Order; // insertion order, to keep equal starts in perf's tree order
     }
 
     /// <param name="passes">Symbols of each pass, each in symbol-table order.</param>
@@ -70,17 +69,17 @@ internal sealed class SymbolTable
     public SymbolTable(IReadOnlyList<RawSymbol[]> passes, StringTableRef[] strtabs, Func<string, string>? nameForm)
     {
         _strtabs = strtabs;
-        var set = new List<Node>();
-        int order = 0;
+        var set = Array.Empty<Node>();
+        int count = 0;
         foreach (var pass in passes)
         {
             if (pass.Length == 0) continue;
-            foreach (var r in pass) set.Add(new Node { Sym = r, End = r.Start + r.Size, Order = order++ });
-            set.Sort(static (a, b) => a.Sym.Start != b.Sym.Start ? a.Sym.Start.CompareTo(b.Sym.Start) : a.Order.CompareTo(b.Order));
-            FixupEnd(set);
-            FixupDuplicate(set, nameForm);
+            set = Merge(set, count, pass);
+            count = set.Length;
+            FixupEnd(set, count);
+            count = FixupDuplicate(set, count, nameForm);
         }
-        int n = set.Count;
+        int n = count;
         _starts = new ulong[n];
         _ends = new ulong[n];
         _nameOffsets = new uint[n];
@@ -89,7 +88,7 @@ internal sealed class SymbolTable
         _names = new string?[n];
         for (int i = 0; i < n; i++)
         {
-            var s = set[i];
+            ref var s = ref set[i];
             _starts[i] = s.Sym.Start;
             _ends[i] = s.End;
             _nameOffsets[i] = s.Sym.NameOffset;
@@ -98,32 +97,64 @@ internal sealed class SymbolTable
         }
     }
 
-    private static void FixupEnd(List<Node> set)
+    // The set's first `count` nodes plus one pass, in address order; equal starts keep table order and come after
+    // the set's own.
+    private static Node[] Merge(Node[] set, int count, RawSymbol[] pass)
     {
-        for (int i = 0; i + 1 < set.Count; i++)
+        int n = pass.Length;
+        var starts = new ulong[n];
+        var idx = new int[n];
+        for (int i = 0; i < n; i++) { starts[i] = pass[i].Start; idx[i] = i; }
+        Array.Sort(starts, idx);
+        for (int i = 0; i < n;)
         {
-            var s = set[i];
-            if (s.End == s.Sym.Start) { s.End = set[i + 1].Sym.Start; set[i] = s; }
+            int j = i + 1;
+            while (j < n && starts[j] == starts[i]) j++;
+            if (j - i > 1) Array.Sort(idx, i, j - i);
+            i = j;
         }
-        if (set.Count > 0 && set[^1] is var last && last.End == last.Sym.Start)
+        var merged = new Node[count + n];
+        int a = 0, b = 0, k = 0;
+        while (a < count || b < n)
         {
-            last.End = ((last.Sym.Start + 4095) & ~4095UL) + 4096;
-            set[^1] = last;
+            if (b >= n || (a < count && set[a].Sym.Start <= starts[b])) merged[k++] = set[a++];
+            else
+            {
+                ref var r = ref pass[idx[b++]];
+                merged[k].Sym = r;
+                merged[k++].End = r.Start + r.Size;
+            }
+        }
+        return merged;
+    }
+
+    private static void FixupEnd(Node[] set, int count)
+    {
+        for (int i = 0; i + 1 < count; i++)
+        {
+            ref var s = ref set[i];
+            if (s.End == s.Sym.Start) s.End = set[i + 1].Sym.Start;
+        }
+        if (count > 0)
+        {
+            ref var last = ref set[count - 1];
+            if (last.End == last.Sym.Start) last.End = ((last.Sym.Start + 4095) & ~4095UL) + 4096;
         }
     }
 
-    private void FixupDuplicate(List<Node> set, Func<string, string>? nameForm)
+    // Keeps one node per start (perf's pairwise tournament in tree order); returns the new count.
+    private int FixupDuplicate(Node[] set, int count, Func<string, string>? nameForm)
     {
         int w = 0;
-        for (int i = 0; i < set.Count;)
+        for (int i = 0; i < count;)
         {
             int best = i, j = i + 1;
-            for (; j < set.Count && set[j].Sym.Start == set[i].Sym.Start; j++)
-                if (!KeepFirst(set[best], set[j], nameForm)) best = j;
+            for (; j < count && set[j].Sym.Start == set[i].Sym.Start; j++)
+                if (!KeepFirst(in set[best], in set[j], nameForm)) best = j;
             set[w++] = set[best];
             i = j;
         }
-        set.RemoveRange(w, set.Count - w);
+        return w;
     }
 
     /// <summary>perf's <c>choose_best_symbol(a, b) == SYMBOL_A</c>.</summary>
@@ -135,18 +166,40 @@ internal sealed class SymbolTable
         if (wa != wb) return !wa;
         bool ga = a.Sym.Bind == 1, gb = b.Sym.Bind == 1;
         if (ga != gb) return ga;
-        string na = Decode(a.Sym.Source, a.Sym.NameOffset), nb = Decode(b.Sym.Source, b.Sym.NameOffset);
-        if (nameForm != null) { na = nameForm(na); nb = nameForm(nb); }
-        int ua = LeadingUnderscores(na), ub = LeadingUnderscores(nb);
-        if (ua != ub) return ua < ub;
-        return na.Length >= nb.Length;
+        var ra = NameBytes(a.Sym.Source, a.Sym.NameOffset);
+        var rb = NameBytes(b.Sym.Source, b.Sym.NameOffset);
+        if (ra.SequenceEqual(rb)) return true; // the same symbol from .symtab and .dynsym
+        if (nameForm == null)
+        {
+            int ua = LeadingUnderscores(ra), ub = LeadingUnderscores(rb);
+            if (ua != ub) return ua < ub;
+            return ra.Length >= rb.Length;
+        }
+        string na = nameForm(Decode(a.Sym.Source, a.Sym.NameOffset)), nb = nameForm(Decode(b.Sym.Source, b.Sym.NameOffset));
+        int da = LeadingUnderscores(na), db = LeadingUnderscores(nb);
+        if (da != db) return da < db;
+        return System.Text.Encoding.UTF8.GetByteCount(na) >= System.Text.Encoding.UTF8.GetByteCount(nb); // strlen
     }
 
-    private static int LeadingUnderscores(string s)
+    private static int LeadingUnderscores(ReadOnlySpan<char> s)
     {
         int n = 0;
         while (n < s.Length && s[n] == '_') n++;
         return n;
+    }
+
+    private static int LeadingUnderscores(ReadOnlySpan<byte> s)
+    {
+        int n = 0;
+        while (n < s.Length && s[n] == '_') n++;
+        return n;
+    }
+
+    private ReadOnlySpan<byte> NameBytes(byte source, uint offset)
+    {
+        var t = _strtabs[source];
+        long at = t.Offset + offset;
+        return t.Bytes.Span(at, t.Bytes.CStringLength(at, t.Offset + t.Size));
     }
 
     private string Decode(byte source, uint offset)
