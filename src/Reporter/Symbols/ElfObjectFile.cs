@@ -203,8 +203,17 @@ public sealed class ElfObjectFile : IObjectFile
 
     // Built on first use: opening an image for its build-id alone reads no symbols.
     private SymbolTable Table => _table ??= _debug != null
-        ? Build(_demangle, (_debug._symtab, _debug._symtabStr))
-        : Build(_demangle, (_symtab, _symtabStr), (_dynsym, _dynsymStr));
+        ? Build(_demangle, Plt(), (_debug._symtab, _debug._symtabStr))
+        : Build(_demangle, Plt(), (_symtab, _symtabStr), (_dynsym, _dynsymStr));
+
+    // perf synthesizes name@plt symbols from this (the runtime) file's PLT relocations, also when a debug file
+    // supplies the other symbols (debug files have .plt as SHT_NOBITS).
+    private List<(ulong Start, ulong Size, string Name)> Plt()
+    {
+        var plt = new List<(ulong Start, ulong Size, string Name)>();
+        PltNames.Read(this, plt);
+        return plt;
+    }
 
     /// <inheritdoc/>
     /// <remarks>Picks the first <c>PT_LOAD</c> with <c>p_offset ≤ off &lt; p_offset + p_filesz</c>; failing that, one
@@ -232,7 +241,9 @@ public sealed class ElfObjectFile : IObjectFile
     /// symbol ends where the next symbol starts (<c>symbols__fixup_end</c>). Names carry whatever the string table
     /// holds, e.g. the <c>@GLIBC_2.15</c> the assembler writes into <c>.symtab</c> names of non-default symbol
     /// versions; perf 6.1 appends no version from <c>.gnu.version</c> itself. The result can be a data object or a
-    /// label when the address falls in one, as in perf.
+    /// label when the address falls in one, as in perf, or a <c>name@plt</c> entry synthesized from the PLT
+    /// relocations (perf's <c>dso__synthesize_plt_symbols</c>; without them a zero-size <c>_init</c> would cover the
+    /// PLT, which follows <c>.init</c>).
     /// </summary>
     public ObjectSymbol? FindSymbol(Svma address)
     {
@@ -257,11 +268,11 @@ public sealed class ElfObjectFile : IObjectFile
         _table = null;
     }
 
-    private static SymbolTable Build(DemangleStyle demangle, params (RawSymbol[] Syms, StringTableRef Str)[] parts)
+    private static SymbolTable Build(DemangleStyle demangle, List<(ulong Start, ulong Size, string Name)> plt, params (RawSymbol[] Syms, StringTableRef Str)[] parts)
     {
         int total = 0;
         foreach (var p in parts) total += p.Syms.Length;
-        if (total == 0) return SymbolTable.Empty;
+        if (total == 0 && plt.Count == 0) return SymbolTable.Empty;
         var passes = new RawSymbol[parts.Length][];
         var strs = new StringTableRef[parts.Length];
         for (int s = 0; s < parts.Length; s++)
@@ -270,7 +281,7 @@ public sealed class ElfObjectFile : IObjectFile
             passes[s] = new RawSymbol[parts[s].Syms.Length];
             for (int k = 0; k < passes[s].Length; k++) { passes[s][k] = parts[s].Syms[k]; passes[s][k].Source = (byte)s; }
         }
-        return new SymbolTable(passes, strs, demangle == DemangleStyle.None ? null : n => Demangler.Demangle(n, demangle));
+        return new SymbolTable(passes, strs, demangle == DemangleStyle.None ? null : n => Demangler.Demangle(n, demangle), plt);
     }
 
     /// <summary>Releases the memory map (and that of an attached debug file).</summary>

@@ -52,7 +52,7 @@ internal sealed class SymbolTable
     private readonly string?[] _names;
     private readonly StringTableRef[] _strtabs;
 
-    public static readonly SymbolTable Empty = new([], [], null);
+    public static readonly SymbolTable Empty = new([], [], null, null);
 
     public int Count => _starts.Length;
 
@@ -66,7 +66,11 @@ internal sealed class SymbolTable
     /// <param name="strtabs">String tables the symbols' <see cref="RawSymbol.Source"/> index.</param>
     /// <param name="nameForm">Maps a raw name to the displayed one for the underscore and length comparisons
     /// (demangling), or null to compare raw names.</param>
-    public SymbolTable(IReadOnlyList<RawSymbol[]> passes, StringTableRef[] strtabs, Func<string, string>? nameForm)
+    /// <param name="synthesized">Named ranges added after the fix-ups, as perf adds its <c>name@plt</c> symbols
+    /// (<c>dso__synthesize_plt_symbols</c>, run after <c>dso__load_sym</c>): they neither end zero-size symbols nor
+    /// take part in alias choice, and being nested inside such an extended symbol they are what a lookup finds.</param>
+    public SymbolTable(IReadOnlyList<RawSymbol[]> passes, StringTableRef[] strtabs, Func<string, string>? nameForm,
+        IReadOnlyList<(ulong Start, ulong Size, string Name)>? synthesized)
     {
         _strtabs = strtabs;
         var set = Array.Empty<Node>();
@@ -79,16 +83,25 @@ internal sealed class SymbolTable
             FixupEnd(set, count);
             count = FixupDuplicate(set, count, nameForm);
         }
-        int n = count;
+        var extra = synthesized?.OrderBy(e => e.Start).ToArray() ?? [];
+        int n = count + extra.Length;
         _starts = new ulong[n];
         _ends = new ulong[n];
         _nameOffsets = new uint[n];
         _sources = new byte[n];
         _functions = new bool[n];
         _names = new string?[n];
-        for (int i = 0; i < n; i++)
+        for (int i = 0, a = 0, b = 0; i < n; i++)
         {
-            ref var s = ref set[i];
+            if (b < extra.Length && (a >= count || extra[b].Start < set[a].Sym.Start))
+            {
+                var (start, size, name) = extra[b++];
+                _starts[i] = start;
+                _ends[i] = start + Math.Max(size, 1);
+                _names[i] = name;
+                continue;
+            }
+            ref var s = ref set[a++];
             _starts[i] = s.Sym.Start;
             _ends[i] = s.End;
             _nameOffsets[i] = s.Sym.NameOffset;
