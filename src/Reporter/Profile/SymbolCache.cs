@@ -14,11 +14,11 @@ namespace XenProf.Reporter.Profile;
 public static class SymbolCache
 {
     /// <summary>The configuration string stored with a cache made by the default symbolizer.</summary>
-    public const string DefaultConfiguration = "symbolizer-v1;recover-functions;debug-files;system-debug-root;running-vdso";
+    public const string DefaultConfiguration = "symbolizer-v2;recover-functions;debug-files;system-debug-root;running-vdso;demangle-normal";
 
     /// <summary>The cache configuration <paramref name="options"/> read and write, or null when they are not the defaults (no cache).</summary>
     public static string? ConfigurationOf(SymbolizerOptions options) =>
-        options is { RecoverFunctions: true, UseDebugFiles: true, UseSystemDebugRoot: true, UseRunningVdso: true, DebugDirectories.Count: 0 }
+        options is { RecoverFunctions: true, UseDebugFiles: true, UseSystemDebugRoot: true, UseRunningVdso: true, DebugDirectories.Count: 0, Demangle: DemangleStyle.Normal }
             ? DefaultConfiguration : null;
 
     /// <summary>
@@ -30,7 +30,7 @@ public static class SymbolCache
     public static int Fill(string sessionDir, Func<KernelSymbols>? kernel = null)
     {
         var dir = new SessionDirectory(sessionDir);
-        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir) with { KernelLoader = kernel };
+        var options = SessionProfiles.SymbolizerOptionsFor(sessionDir) with { KernelLoader = kernel, Demangle = DemangleStyle.Normal };
         using var symbolizer = new Symbolizer(options);
         using var store = SessionStore.OpenForAppend(dir.StorePath);
         using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());

@@ -37,8 +37,11 @@ public readonly record struct ElfSection(string Name, uint Type, ulong Flags, ul
 /// function symbols from <c>.symtab</c> and <c>.dynsym</c>, the GNU build-id and the <c>.gnu_debuglink</c> name.
 /// Layouts per the System V gABI (<c>Elf64_Ehdr</c>, <c>Elf64_Phdr</c>, <c>Elf64_Shdr</c>, <c>Elf64_Sym</c>,
 /// <c>Elf64_Nhdr</c> in glibc's <c>elf.h</c>); ELF64 and ELF32, little-endian only.
-/// Function symbols are those with <c>STT_FUNC</c> (2) or <c>STT_GNU_IFUNC</c> (10), a name and a defined section
-/// (perf's <c>elf_sym__is_function</c>); aliases and zero-size symbols are resolved as documented on
+/// Symbols are read as perf 6.1 reads them (<c>tools/perf/util/symbol-elf.c</c> <c>dso__load_sym_internal</c>):
+/// functions (<c>STT_FUNC</c> 2, <c>STT_GNU_IFUNC</c> 10; <c>elf_sym__is_function</c>), data objects
+/// (<c>STT_OBJECT</c>; <c>elf_sym__is_object</c>) and labels (<c>STT_NOTYPE</c>, not hidden or internal, in a section
+/// whose name contains "text" or "data"; <c>elf_sym__is_label</c>), each with a name, in an allocated section
+/// (<c>SHF_ALLOC</c>), not <c>SHN_UNDEF</c>/<c>SHN_ABS</c>. Aliases and zero-size symbols are resolved as documented on
 /// <see cref="FindSymbol"/>. Names are raw (not demangled) and decoded only when a lookup returns them.
 /// The instance keeps the file mapped until <see cref="Dispose"/>.
 /// </summary>
@@ -53,13 +56,15 @@ public sealed class ElfObjectFile : IObjectFile
     private readonly ElfSection[] _sections;
     private readonly RawSymbol[] _symtab, _dynsym;
     private readonly StringTableRef _symtabStr, _dynsymStr;
-    private SymbolTable _table;
+    private SymbolTable? _table;
     private ElfObjectFile? _debug;
+    private readonly DemangleStyle _demangle;
 
-    private ElfObjectFile(string path, MappedBytes bytes)
+    private ElfObjectFile(string path, MappedBytes bytes, DemangleStyle demangle)
     {
         Path = path;
         _bytes = bytes;
+        _demangle = demangle;
         try
         {
             var p = new Parser(path, bytes);
@@ -77,7 +82,6 @@ public sealed class ElfObjectFile : IObjectFile
             _symtabStr = p.SymtabStr;
             _dynsymStr = p.DynsymStr;
             HasSymtab = p.HasSymtabSection;
-            _table = Build((_symtab, _symtabStr), (_dynsym, _dynsymStr));
         }
         catch
         {
@@ -92,13 +96,18 @@ public sealed class ElfObjectFile : IObjectFile
     /// names the path, the absolute offset and the structure (e.g. <c>Elf64_Sym[412] in .symtab</c>).</exception>
     /// <exception cref="IOException">The file cannot be opened (e.g. <see cref="FileNotFoundException"/>).</exception>
     /// <exception cref="UnauthorizedAccessException">No permission to read the file.</exception>
-    public static ElfObjectFile Open(string path) => new(path, MappedBytes.Map(path));
+    public static ElfObjectFile Open(string path) => new(path, MappedBytes.Map(path), DemangleStyle.None);
+
+    /// <summary>As <see cref="Open(string)"/>; aliases are chosen comparing their names as <paramref name="demangle"/>
+    /// displays them (perf compares demangled names), so the kept raw name is the one perf would show.</summary>
+    /// <exception cref="MalformedDataException">As for <see cref="Open(string)"/>.</exception>
+    public static ElfObjectFile Open(string path, DemangleStyle demangle) => new(path, MappedBytes.Map(path), demangle);
 
     /// <summary>Parses an ELF image held in memory (tests, extracted vdso images). The array is pinned, not copied.</summary>
     /// <param name="data">The whole file.</param>
     /// <param name="path">Name used in messages and as <see cref="Path"/>.</param>
-    /// <exception cref="MalformedDataException">As for <see cref="Open"/>.</exception>
-    public static ElfObjectFile FromBytes(byte[] data, string path) => new(path, MappedBytes.FromArray(data));
+    /// <exception cref="MalformedDataException">As for <see cref="Open(string)"/>.</exception>
+    public static ElfObjectFile FromBytes(byte[] data, string path) => new(path, MappedBytes.FromArray(data), DemangleStyle.None);
 
     /// <inheritdoc/>
     public string Path { get; }
@@ -166,17 +175,44 @@ public sealed class ElfObjectFile : IObjectFile
     /// <summary>Path of the separate debug file whose <c>.symtab</c> was merged in by <see cref="AttachDebugFile"/>, or null.</summary>
     public string? DebugFilePath => _debug?.Path;
 
-    /// <summary>Number of distinct function symbols (after alias merging).</summary>
-    public int SymbolCount => _table.Count;
+    /// <summary>Number of distinct symbols (functions, objects and labels, after alias merging).</summary>
+    public int SymbolCount => Table.Count;
 
-    /// <summary>All function symbols in address order (names decoded on enumeration).</summary>
+    /// <summary>All function symbols (<c>STT_FUNC</c>, <c>STT_GNU_IFUNC</c>) in address order, after alias merging
+    /// (names decoded on enumeration); data objects and labels are left out.</summary>
     public IEnumerable<ObjectSymbol> Symbols
     {
         get
         {
-            var t = _table;
+            var t = Table;
+            for (int i = 0; i < t.Count; i++)
+                if (t.IsFunctionAt(i)) yield return new ObjectSymbol(t.NameAt(i), new Svma(t.StartAt(i)), t.SizeAt(i));
+        }
+    }
+
+    /// <summary>Every symbol kept, functions, data objects and labels alike, in address order: the set perf 6.1 holds
+    /// for the file (what <c>perf probe -F</c> lists, less the synthesized <c>@plt</c> entries).</summary>
+    public IEnumerable<ObjectSymbol> AllSymbols
+    {
+        get
+        {
+            var t = Table;
             for (int i = 0; i < t.Count; i++) yield return new ObjectSymbol(t.NameAt(i), new Svma(t.StartAt(i)), t.SizeAt(i));
         }
+    }
+
+    // Built on first use: opening an image for its build-id alone reads no symbols.
+    private SymbolTable Table => _table ??= _debug != null
+        ? Build(_demangle, Plt(), (_debug._symtab, _debug._symtabStr))
+        : Build(_demangle, Plt(), (_symtab, _symtabStr), (_dynsym, _dynsymStr));
+
+    // perf synthesizes name@plt symbols from this (the runtime) file's PLT relocations, also when a debug file
+    // supplies the other symbols (debug files have .plt as SHT_NOBITS).
+    private List<(ulong Start, ulong Size, string Name)> Plt()
+    {
+        var plt = new List<(ulong Start, ulong Size, string Name)>();
+        PltNames.Read(this, plt);
+        return plt;
     }
 
     /// <inheritdoc/>
@@ -197,22 +233,29 @@ public sealed class ElfObjectFile : IObjectFile
     }
 
     /// <summary>
-    /// Finds the function symbol containing <paramref name="address"/>. Symbols sharing a start address are aliases:
-    /// the name kept is the one with the strongest binding (GLOBAL/GNU_UNIQUE, then WEAK, then LOCAL), then the
-    /// shortest, then the byte-wise smallest; the extent is the largest <c>st_size</c> among them. A zero-size
-    /// symbol extends to the next symbol, bounded by the end of its section. <c>.symtab</c> and <c>.dynsym</c>
-    /// (and an attached debug file's <c>.symtab</c>) are merged.
+    /// Finds the symbol containing <paramref name="address"/>, as perf 6.1 would: the file's <c>.symtab</c> is loaded,
+    /// then its <c>.dynsym</c> (<c>dso__load_sym</c>); with a separate debug file attached, that file's <c>.symtab</c>
+    /// alone (its <c>.dynsym</c> is <c>SHT_NOBITS</c>, and perf reads no other table once it has picked the debug
+    /// file). Symbols sharing a start address are aliases and one is kept by perf's <c>choose_best_symbol</c>
+    /// (non-empty, then not weak, then global, then fewer leading underscores, then the longer name); a zero-size
+    /// symbol ends where the next symbol starts (<c>symbols__fixup_end</c>). Names carry whatever the string table
+    /// holds, e.g. the <c>@GLIBC_2.15</c> the assembler writes into <c>.symtab</c> names of non-default symbol
+    /// versions; perf 6.1 appends no version from <c>.gnu.version</c> itself. The result can be a data object or a
+    /// label when the address falls in one, as in perf, or a <c>name@plt</c> entry synthesized from the PLT
+    /// relocations (perf's <c>dso__synthesize_plt_symbols</c>; without them a zero-size <c>_init</c> would cover the
+    /// PLT, which follows <c>.init</c>).
     /// </summary>
     public ObjectSymbol? FindSymbol(Svma address)
     {
-        int i = _table.IndexOf(address.Value);
-        return i < 0 ? null : new ObjectSymbol(_table.NameAt(i), new Svma(_table.StartAt(i)), _table.SizeAt(i));
+        var t = Table;
+        int i = t.IndexOf(address.Value);
+        return i < 0 ? null : new ObjectSymbol(t.NameAt(i), new Svma(t.StartAt(i)), t.SizeAt(i));
     }
 
     /// <summary>
-    /// Merges the <c>.symtab</c> of a separate debug file (same SVMA space, e.g. made by
-    /// <c>objcopy --only-keep-debug</c>) into this image's symbols. This instance takes ownership of
-    /// <paramref name="debug"/> and disposes it.
+    /// Takes the symbols of a separate debug file (same SVMA space, e.g. made by <c>objcopy --only-keep-debug</c>):
+    /// from now on lookups use its <c>.symtab</c> instead of this image's tables, as perf does once it finds a debug
+    /// file. This instance takes ownership of <paramref name="debug"/> and disposes it.
     /// </summary>
     /// <exception cref="ArgumentException">Both files have a build-id and they differ.</exception>
     public void AttachDebugFile(ElfObjectFile debug)
@@ -222,23 +265,23 @@ public sealed class ElfObjectFile : IObjectFile
             throw new ArgumentException($"{debug.Path}: build-id {debug.BuildId} does not match {Path} ({BuildId})", nameof(debug));
         _debug?.Dispose();
         _debug = debug;
-        _table = Build((_symtab, _symtabStr), (_dynsym, _dynsymStr), (debug._symtab, debug._symtabStr));
+        _table = null;
     }
 
-    private static SymbolTable Build(params (RawSymbol[] Syms, StringTableRef Str)[] parts)
+    private static SymbolTable Build(DemangleStyle demangle, List<(ulong Start, ulong Size, string Name)> plt, params (RawSymbol[] Syms, StringTableRef Str)[] parts)
     {
         int total = 0;
         foreach (var p in parts) total += p.Syms.Length;
-        if (total == 0) return SymbolTable.Empty;
-        var all = new RawSymbol[total];
+        if (total == 0 && plt.Count == 0) return SymbolTable.Empty;
+        var passes = new RawSymbol[parts.Length][];
         var strs = new StringTableRef[parts.Length];
-        int k = 0;
         for (int s = 0; s < parts.Length; s++)
         {
             strs[s] = parts[s].Str;
-            foreach (var r in parts[s].Syms) { all[k] = r; all[k].Source = (byte)s; k++; }
+            passes[s] = new RawSymbol[parts[s].Syms.Length];
+            for (int k = 0; k < passes[s].Length; k++) { passes[s][k] = parts[s].Syms[k]; passes[s][k].Source = (byte)s; }
         }
-        return new SymbolTable(all, strs);
+        return new SymbolTable(passes, strs, demangle == DemangleStyle.None ? null : n => Demangler.Demangle(n, demangle), plt);
     }
 
     /// <summary>Releases the memory map (and that of an attached debug file).</summary>
@@ -460,12 +503,17 @@ public sealed class ElfObjectFile : IObjectFile
                         info = e[12]; shndx = BinaryPrimitives.ReadUInt16LittleEndian(e[14..]);
                     }
                     int type = info & 0xf;
-                    if ((type != 2 && type != 10) || nameOff == 0 || shndx == 0) continue; // STT_FUNC, STT_GNU_IFUNC; SHN_UNDEF
+                    byte other = Is64 ? e[5] : e[13];
+                    // perf's elf_sym__is_function / _is_object / _is_label: a name, a defined section; SHN_ABS and
+                    // other reserved indexes (>= SHN_LORESERVE 0xff00) are skipped, as is a section without SHF_ALLOC.
+                    bool function = type is 2 or 10, label = type == 0 && (other & 3) is not (1 or 2); // STV_INTERNAL, STV_HIDDEN
+                    if ((!function && type != 1 && !label) || nameOff == 0 || shndx == 0 || shndx >= 0xff00 || shndx >= sections.Count) continue;
+                    var sec = sections[shndx];
+                    if ((sec.Flags & 2) == 0) continue; // SHF_ALLOC
+                    if (label && !sec.Name.Contains("text", StringComparison.Ordinal) && !sec.Name.Contains("data", StringComparison.Ordinal)) continue;
                     if (nameOff >= str.Size)
                         throw new MalformedDataException(_path, at + (long)k * entSize, $"{sym}[{i + k}] in {shName}", $"st_name 0x{nameOff:x} is beyond its string table (size 0x{str.Size:x})");
-                    ulong secEnd = 0;
-                    if (shndx < sections.Count && shndx < 0xff00) { var sec = sections[shndx]; secEnd = sec.Addr + sec.Size; }
-                    list.Add(new RawSymbol { Start = value, Size = size, SectionEnd = secEnd, NameOffset = nameOff, Bind = (byte)(info >> 4) });
+                    list.Add(new RawSymbol { Start = value, Size = size, NameOffset = nameOff, Bind = (byte)(info >> 4), IsFunction = function });
                 }
             }
             return list.ToArray();

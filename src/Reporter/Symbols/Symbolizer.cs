@@ -41,6 +41,16 @@ public sealed record SymbolizerOptions
     /// and call targets (<see cref="FunctionRecovery"/>). Default true; false gives perf's view (unresolved).</summary>
     public bool RecoverFunctions { get; init; } = true;
 
+    /// <summary>How ELF symbol names are shown (<see cref="Demangler"/>); default <see cref="DefaultDemangle"/>, itself <see cref="DemangleStyle.Normal"/>,
+    /// as <c>perf report</c> prints them. Also decides which of several aliases at one address is kept (perf compares
+    /// the demangled names). Kernel, module and JIT names are never demangled (perf's <c>demangle_kernel</c> is off
+    /// by default, and it reads perf maps as they are).</summary>
+    public DemangleStyle Demangle { get; init; } = DefaultDemangle;
+
+    /// <summary>The <see cref="Demangle"/> of options made without one: <see cref="DemangleStyle.Normal"/> unless changed.
+    /// Process-wide; the CLI sets it once from <c>--demangle=</c> so that every symbolizer a verb creates agrees.</summary>
+    public static DemangleStyle DefaultDemangle { get; set; } = DemangleStyle.Normal;
+
     /// <summary>Directory caching recovered function ranges per build-id (or path, mtime and size), or null for no
     /// disk cache. Default <c>$XDG_CACHE_HOME/xenprof/functions</c> (<c>~/.cache/xenprof/functions</c>).</summary>
     public string? CacheDirectory { get; init; } = DefaultCacheDirectory();
@@ -55,13 +65,20 @@ public sealed record SymbolizerOptions
 }
 
 /// <summary>A frame resolved to a function symbol.</summary>
-/// <param name="Name">Raw symbol name.</param>
+/// <param name="Name">Symbol name as shown: for ELF images, demangled per <see cref="SymbolizerOptions.Demangle"/>
+/// (a <c>@plt</c> entry as <c>demangled@plt</c>); kernel and JIT names as they are.</param>
 /// <param name="Start">Symbol start in the image's address space: an SVMA for ELF images, an absolute kernel
 /// address for the kernel and modules.</param>
 /// <param name="Size">Symbol extent in bytes.</param>
 /// <param name="Offset">Bytes from <paramref name="Start"/> to the resolved address.</param>
 public readonly record struct ResolvedSymbol(string Name, ulong Start, ulong Size, ulong Offset)
 {
+    private readonly string? _mangled;
+
+    /// <summary>The name as stored in the symbol table, before demangling (pprof's <c>system_name</c>); equals
+    /// <see cref="Name"/> when nothing was demangled.</summary>
+    public string MangledName { get => _mangled ?? Name; init => _mangled = value == Name ? null : value; }
+
     /// <summary><c>name+0xoffset</c>.</summary>
     public override string ToString() => $"{Name}+0x{Offset:x}";
 }
@@ -185,9 +202,10 @@ public sealed class Symbolizer : IDisposable
                     return null;
                 }
                 if (!f.TryFileOffsetToSvma(new FileOffset(offset), out var svma)) return null;
-                if (f.FindSymbol(svma) is { } s) return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, svma.Value - s.Start.Value);
+                if (f.FindSymbol(svma) is { } s)
+                    return new ResolvedSymbol(Shown(s.Name), s.Start.Value, s.Size, svma.Value - s.Start.Value) { MangledName = s.Name };
                 if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(f.Path)?.Find(svma) is not { } r) return null;
-                return new ResolvedSymbol(r.Name, r.Start.Value, r.Size, svma.Value - r.Start.Value);
+                return new ResolvedSymbol(Shown(r.Name), r.Start.Value, r.Size, svma.Value - r.Start.Value) { MangledName = r.Name };
             default:
                 return null;
         }
@@ -260,15 +278,15 @@ public sealed class Symbolizer : IDisposable
     }
 
     /// <summary>
-    /// The function containing <paramref name="address"/> in image <paramref name="path"/>: a symbol, else (when
+    /// The function containing <paramref name="address"/> in image <paramref name="path"/> (named as in <see cref="Resolve"/>): a symbol, else (when
     /// <see cref="SymbolizerOptions.RecoverFunctions"/>) a recovered function; null when neither covers it.
     /// </summary>
     public ResolvedSymbol? FindFunction(string path, Svma address)
     {
         if (GetImage(path) is not { } f) return null;
-        if (f.FindSymbol(address) is { } s) return new ResolvedSymbol(s.Name, s.Start.Value, s.Size, address.Value - s.Start.Value);
+        if (f.FindSymbol(address) is { } s) return new ResolvedSymbol(Shown(s.Name), s.Start.Value, s.Size, address.Value - s.Start.Value) { MangledName = s.Name };
         if (!_options.RecoverFunctions || GetRecovery(path)?.Find(address) is not { } r) return null;
-        return new ResolvedSymbol(r.Name, r.Start.Value, r.Size, address.Value - r.Start.Value);
+        return new ResolvedSymbol(Shown(r.Name), r.Start.Value, r.Size, address.Value - r.Start.Value) { MangledName = r.Name };
     }
 
     /// <summary>
@@ -287,6 +305,21 @@ public sealed class Symbolizer : IDisposable
         e.Recovery = FunctionRecovery.Recover(f);
         if (key != null) SymbolsInternal.RecoveryCache.TrySave(_options.CacheDirectory!, key, e.Recovery);
         return e.Recovery;
+    }
+
+    private readonly Dictionary<string, string> _shown = new(StringComparer.Ordinal);
+
+    /// <summary>An ELF symbol name as <see cref="SymbolizerOptions.Demangle"/> shows it; a PLT entry <c>name@plt</c> is
+    /// shown as <c>demangled@plt</c>, as perf's <c>dso__synthesize_plt_symbols</c> names it.</summary>
+    private string Shown(string raw)
+    {
+        if (_options.Demangle == DemangleStyle.None) return raw;
+        if (_shown.TryGetValue(raw, out var d)) return d;
+        d = raw.EndsWith("@plt", StringComparison.Ordinal)
+            ? Demangler.Demangle(raw[..^4], _options.Demangle) + "@plt"
+            : Demangler.Demangle(raw, _options.Demangle);
+        if (_shown.Count > 1_000_000) _shown.Clear();
+        return _shown[raw] = d;
     }
 
     private ElfObjectFile? _vdso;
@@ -317,7 +350,7 @@ public sealed class Symbolizer : IDisposable
     private ElfObjectFile? OpenImage(string path)
     {
         ElfObjectFile f;
-        try { f = ElfObjectFile.Open(path); }
+        try { f = ElfObjectFile.Open(path, _options.Demangle); }
         catch (FileNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
         catch (DirectoryNotFoundException) { Warn(path, "not found; its samples stay unresolved"); return null; }
         // Executable mappings of files in other formats (the .NET runtime maps PE assemblies) simply have no ELF symbols.

@@ -35,13 +35,14 @@ internal static class FlameCommand
         var context = new Option<bool>("--context") { Description = "With --inline: function:file:line (stackcollapse-perf.pl --context)" };
         var weight = new Option<string>("--weight") { Description = "Folded: what counts sum, period (default, as stackcollapse-perf.pl) or samples", DefaultValueFactory = _ => "period" };
         weight.AcceptOnlyFromAmong("period", "samples");
+        var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
         {
-            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, Run.Verbose,
+            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, demangle, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct =>
+        cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
         {
             var (pidFilter, pidNames) = PidValue(pr.GetResult(pid), pr.GetValue(pid), "--pid");
             var (tidFilter, tidNames) = PidValue(pr.GetResult(tid), pr.GetValue(tid), "--tid");
@@ -61,7 +62,7 @@ internal static class FlameCommand
             return Execute(DirectTrace.SessionFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct), pr.GetValue(output)!, pr.GetValue(format), filters,
                 new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
                 folded, Console.Error);
-        }));
+        })));
         return cmd;
     }
 

@@ -21,12 +21,14 @@ internal static class OpannotateCommand
         var image = new Option<string?>("--image") { Description = "Only functions of images whose path contains this string" };
         var vmlinux = new Option<string?>("--vmlinux") { Description = "Kernel image to read kernel code from (default /proc/kcore, root only)" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code" };
+        var demangle = CommonOptions.Demangle();
         var cmd = new Command("opannotate", "Annotate sampled functions' machine code (and source) with sample counts")
         {
-            dir, assembly, source, syntax, skid, threshold, include, image, vmlinux, noRecovery, Run.Verbose,
+            dir, assembly, source, syntax, skid, threshold, include, image, vmlinux, noRecovery, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opannotate", pr.GetValue(Run.Verbose), ct =>
         {
+            CommonOptions.ApplyDemangle(pr.GetValue(demangle));
             var syn = pr.GetValue(syntax)?.ToLowerInvariant() switch
             {
                 "gas" or "att" => AsmSyntax.Gas,

@@ -19,20 +19,21 @@ internal static class OpreportCommand
         var details = new Option<bool>("--details", "-d") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
+        var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, domain, Run.Verbose,
+            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, domain, demangle, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => Execute(
+        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
             DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details),
             },
-            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery))));
+            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
         return cmd;
     }
 

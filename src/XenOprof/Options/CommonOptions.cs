@@ -47,6 +47,27 @@ internal static class CommonOptions
         Description = "Kernel symbols (a copy of /proc/kallsyms) of the machine the trace was recorded on; default: this machine's when the trace was recorded here",
     };
 
+    /// <summary><c>--demangle=none|normal|smart|full</c>, after opreport's option: how C++ and Rust symbol names are shown.</summary>
+    public static Option<string> Demangle() => new("--demangle", "-D")
+    {
+        Description = "Symbol names: none (raw), normal (as perf report prints them: C++ without parameters, Rust without hash; the default), smart (normal, shortened as oprofile's smart: std:: and default template arguments dropped) or full (complete C++ signatures, as oprofile's normal and perf report -v)",
+        DefaultValueFactory = _ => "normal",
+    };
+
+    /// <summary>Applies a <c>--demangle=</c> value to every symbolizer the verb creates; a bad value is a user error.</summary>
+    public static XenProf.Reporter.Symbols.DemangleStyle ApplyDemangle(string? value)
+    {
+        try { return XenProf.Reporter.Symbols.SymbolizerOptions.DefaultDemangle = XenProf.Reporter.Symbols.Demangler.ParseStyle(value ?? "normal"); }
+        catch (ArgumentException e) { throw new XenProf.Cli.UserErrorException(e.Message); }
+    }
+
+    /// <summary>Runs <paramref name="run"/> after <see cref="ApplyDemangle"/>.</summary>
+    public static T WithDemangle<T>(string? value, Func<T> run)
+    {
+        ApplyDemangle(value);
+        return run();
+    }
+
     /// <summary>Optional trace file for verbs that report straight from a trace file (perf.data, perf script text, .nettrace), imported into a cached session beside it.</summary>
     public static Argument<string?> TraceFile() => new("file")
     {
