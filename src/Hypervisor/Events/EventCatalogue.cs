@@ -5,7 +5,7 @@ namespace XenProf.Hypervisor.Events;
 
 /// <summary>
 /// The events XenProf can sample through perf_event_open, under oprofile names and perf names (case-insensitive).
-/// perf_event_attr type/config values: include/uapi/linux/perf_event.h (formats.md §1.5). Minimum counts of
+/// perf_event_attr type/config values: include/uapi/linux/perf_event.h (<c>enum perf_type_id</c>, <c>perf_hw_id</c>, <c>perf_sw_ids</c>, <c>perf_hw_cache_id</c>). Minimum counts of
 /// hardware events: oprofile's events/i386/arch_perfmon/events (<c>minimum:</c> field). Software-clock limits
 /// are ours: 10 µs keeps the sample rate below the kernel's default perf_event_max_sample_rate (100 kHz).
 /// </summary>

@@ -7,10 +7,10 @@ namespace XenProf.Hypervisor.Xenoprof;
 /// <summary>
 /// xenoprof_op on a real Xen dom0 through <c>/dev/xen/privcmd</c>: each call is an <c>IOCTL_PRIVCMD_HYPERCALL</c> with
 /// <c>struct privcmd_hypercall { u64 op; u64 arg[5]; }</c> = { 31, sub-op, pointer to the argument bytes }
-/// (Linux <c>include/uapi/xen/privcmd.h</c>; hypercall number from xenoprof.md §1.2). The ioctl returns the
+/// (Linux <c>include/uapi/xen/privcmd.h</c>; hypercall number <c>__HYPERVISOR_xenoprof_op</c> in xen/include/public/xen.h). The ioctl returns the
 /// hypervisor's value, or −1 with errno set by Linux. Mapping the shared buffers needs foreign-page mapping of Xen
 /// heap pages, which is not implemented: <see cref="MapBuffers"/> throws <see cref="NotSupportedException"/>.
-/// Xen dropped xenoprof after 4.21 (xenoprof.md §1.1), so only Xen ≤ 4.21 built with CONFIG_XENOPROF answers.
+/// Xen dropped xenoprof after 4.21 (xen commit 69e8aaf9cc, "xen: Drop xenoprofile support"), so only Xen ≤ 4.21 built with CONFIG_XENOPROF answers.
 /// </summary>
 public sealed class PrivcmdHypercalls : IXenoprofHypercalls
 {

@@ -18,7 +18,7 @@ public sealed record Scenario
     public int Pcpus { get; set; } = 2;
     /// <summary>Clock rate, for turning an event count into a sampling period.</summary>
     public double CpuMhz { get; set; } = 2000;
-    /// <summary>cpu_type string XENOPROF_init returns (xenoprof.md §1.10).</summary>
+    /// <summary>cpu_type string XENOPROF_init returns (oprofile cpu_type names, as xen/arch/x86/oprofile/nmi_int.c reports them).</summary>
     public string CpuType { get; set; } = "i386/arch_perfmon";
     /// <summary>Event name (oprofile spelling).</summary>
     public string Event { get; set; } = "CPU_CLK_UNHALTED";

@@ -137,7 +137,7 @@ public sealed partial class FlameSource : IDisposable
 
     /// <summary>
     /// The domain a sample belongs to: the passive domain whose image its sampled frame lies in (passive
-    /// domains' samples reach the store through dom0's buffers, ARCHITECTURE.md), else the stored domain.
+    /// domains' samples reach the store through dom0's buffers, docs/architecture.md), else the stored domain.
     /// </summary>
     public int EffectiveDomain(in StoredSample sample) => GuestDomainOf(StackOf(sample.Stack)[^1]) ?? sample.Domain;
 
@@ -262,7 +262,7 @@ public sealed partial class FlameSource : IDisposable
 
     /// <summary>
     /// The kind that colours a frame and picks its folded annotation, following stackcollapse-perf.pl's rules
-    /// (reference/formats.md §7) so <c>--annotate</c> marks what its <c>--all</c> would: <c>_[k]</c> for every image
+    /// (FlameGraph's stackcollapse-perf.pl) so <c>--annotate</c> marks what its <c>--all</c> would: <c>_[k]</c> for every image
     /// perf shows in brackets (kernel, modules, <c>[vdso]</c>) except <c>[unknown]</c>; <c>_[j]</c> only for code named
     /// through a JIT map (anonymous memory that resolved); the hypervisor is XenProf's own <c>_[h]</c>.
     /// </summary>
@@ -290,7 +290,7 @@ public sealed partial class FlameSource : IDisposable
         public void Dispose() { foreach (var i in items) i?.Dispose(); }
     }
 
-    // Passive domains' images are named domainN-kernel, domainN-xen, domainN-apps (ARCHITECTURE.md, Attribution).
+    // Passive domains' images are named domainN-kernel, domainN-xen, domainN-apps (docs/architecture.md, Attribution).
     [GeneratedRegex(@"^domain\d+-")]
     private static partial Regex GuestImage();
 }

@@ -14,7 +14,7 @@ public sealed record RecordOptions
 {
     /// <summary>
     /// The command is a .NET program: it runs with its JIT perf map on (<c>DOTNET_PerfMapEnabled=1</c>, and W^X off so
-    /// JIT code is anonymous memory perf's map naming applies to; dependencies.md §5a), and an EventPipe session
+    /// JIT code is anonymous memory perf's map naming applies to; docs/dependencies.md, TraceEvent), and an EventPipe session
     /// (<see cref="Import.NetTrace.EventPipeCollector"/>) records its managed stacks into <c>dotnet.nettrace</c> in the
     /// session, imported into the store at the end as events THREAD_SAMPLE_MANAGED/EXTERNAL with method names.
     /// </summary>

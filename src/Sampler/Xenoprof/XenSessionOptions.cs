@@ -1,9 +1,9 @@
 namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
-/// What opcontrol sets up for a Xen session (xenoprof.md §4.1): the Xen image (<c>--xen</c>), dom0's kernel
+/// What opcontrol sets up for a Xen session (oprofile's opcontrol(1), doc/opcontrol.1.in): the Xen image (<c>--xen</c>), dom0's kernel
 /// (<c>--vmlinux</c> / <c>--no-vmlinux</c>), active and passive domains with one image per passive domain (same order),
-/// call-graph depth and events. Domain 0 is always active, as the Linux dom0 driver makes it (xenoprof.md §1.8).
+/// call-graph depth and events. Domain 0 is always active, as the Linux dom0 driver makes it (xenlinux drivers/xen/xenoprof/xenoprofile.c).
 /// </summary>
 public sealed record XenSessionOptions
 {

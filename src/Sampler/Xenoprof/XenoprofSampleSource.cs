@@ -6,7 +6,7 @@ using XenProf.Sampler.Store;
 namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
-/// The daemon side of xenoprof: drives the hypercalls in the dom0 driver's order (xenoprof.md §2), drains every VCPU
+/// The daemon side of xenoprof: drives the hypercalls in the dom0 driver's order (xenlinux drivers/xen/xenoprof/xenoprofile.c), drains every VCPU
 /// buffer (indexed by its header's <c>vcpu_id</c>) and writes each sample to the session store with its domain, mode
 /// and image. Active domains (dom0 included) keep their own domain id; passive domains' samples belong to dom0's
 /// report as images <c>domainN-kernel</c>, <c>domainN-xen</c> and <c>domainN-apps</c>, and the drain of passive

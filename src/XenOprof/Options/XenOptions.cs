@@ -5,7 +5,7 @@ using XenProf.Sampler.Xenoprof;
 
 namespace XenProf.Cli.Options;
 
-/// <summary>opcontrol's Xen setup options (xenoprof.md §4.1), spelled as oprofile and the xenoprof patch spelled them.</summary>
+/// <summary>opcontrol's Xen setup options (oprofile's opcontrol(1), doc/opcontrol.1.in), spelled as oprofile and the xenoprof patch spelled them.</summary>
 internal sealed class XenOptions
 {
     private readonly Option<string?> _xen = new("--xen") { Description = "Xen image (xen-syms) for hypervisor symbols" };

@@ -6,7 +6,7 @@ namespace XenProf.Hypervisor.Tests.Events;
 
 public class EventCatalogueTests
 {
-    // name → canonical, perf type, config (include/uapi/linux/perf_event.h; formats.md §1.5).
+    // name → canonical, perf type, config (enum perf_type_id, perf_hw_id, perf_sw_ids in include/uapi/linux/perf_event.h).
     [Theory]
     [InlineData("CPU_CLOCK", "CPU_CLOCK", PerfType.Software, 0)]
     [InlineData("cpu-clock", "CPU_CLOCK", PerfType.Software, 0)]

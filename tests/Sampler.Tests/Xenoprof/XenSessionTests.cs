@@ -78,7 +78,7 @@ public sealed class XenSessionTests : IDisposable
             Assert.Equal(r.Stored[d], new[] { (long)h.UserSamples, (long)h.KernelSamples, (long)h.XenSamples });
         }
         // Xen's global books balance: every overflow was stored, lost, dropped as invalid/corrupt, or belonged to others
-        // (these runs lose no call-chain entries, which Xen would count as lost too, xenoprof.md §1.6 step 5).
+        // (these runs lose no call-chain entries, which Xen would count as lost too, as xenoprof_log_event in xen/common/xenoprof.c does).
         var g = r.Global;
         Assert.Equal(g.Total, g.Active + g.Passive + g.Lost + g.InvalidBuffer + g.CorruptedBuffer + g.Others);
     }
