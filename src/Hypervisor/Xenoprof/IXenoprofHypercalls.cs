@@ -23,7 +23,7 @@ public interface IXenoprofHypercalls : IDisposable
 
 /// <summary>A hypercall that returned an error: which operation, and Xen's value.</summary>
 public sealed class XenoprofException(XenoprofOp op, int rc, string? detail = null)
-    : Exception($"{XenoprofAbi.OpName(op)} failed: {XenoprofAbi.ErrorName(rc)}{(detail == null ? "" : " (" + detail + ")")}")
+    : XenProf.Hypervisor.Binary.XenProfUserException($"{XenoprofAbi.OpName(op)} failed: {XenoprofAbi.ErrorName(rc)}{(detail == null ? "" : " (" + detail + ")")}")
 {
     /// <summary>The operation.</summary>
     public XenoprofOp Op { get; } = op;

@@ -73,4 +73,4 @@ public sealed class PrivcmdHypercalls : IXenoprofHypercalls
 }
 
 /// <summary>Xen is not reachable from here (no <c>/dev/xen/privcmd</c>, or no permission). The message says which and what to do.</summary>
-public sealed class XenUnavailableException(string message) : Exception(message);
+public sealed class XenUnavailableException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);

@@ -119,7 +119,7 @@ public sealed record ScenarioDomain
 public sealed record ScenarioWork(string Function, string Image, double Weight, List<string>? Callers = null, string? Process = null);
 
 /// <summary>A scenario that cannot be used; the message names the file and the problem.</summary>
-public sealed class ScenarioException(string message) : Exception(message);
+public sealed class ScenarioException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);
 
 /// <summary>
 /// Compile-time JSON metadata for <see cref="Scenario"/> files: snake_case names and enum values, comments and trailing
