@@ -88,13 +88,13 @@ public sealed partial class FlameSource : IDisposable
     /// <summary>Symbolization warnings, each once.</summary>
     public IReadOnlyList<string> Warnings => _symbolizer.Warnings;
 
-    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; <see cref="ArgumentException"/> for an unknown name.</summary>
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown name.</summary>
     public StoredEvent PickEvent(string? name)
     {
-        if (Events.Count == 0) throw new ArgumentException("the session has no events");
+        if (Events.Count == 0) throw new XenProf.Hypervisor.Binary.XenProfUserException("the session has no events");
         if (name == null) return Events[0];
         return Events.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
+            ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
     }
 
     /// <summary>The events a selection covers: the named one, or all of them.</summary>

@@ -5,13 +5,13 @@ namespace XenProf.Reporter.Flame;
 /// <summary>Turns a profile's resolved stacks into flame-graph stacks: the process name as the root frame, then callers down to the sampled frame.</summary>
 public static class ProfileFlame
 {
-    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; throws <see cref="ArgumentException"/> for an unknown name.</summary>
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown name.</summary>
     public static StoredEvent PickEvent(Profile.Profile profile, string? name)
     {
-        if (profile.Events.Count == 0) throw new ArgumentException("the session has no events");
+        if (profile.Events.Count == 0) throw new XenProf.Hypervisor.Binary.XenProfUserException("the session has no events");
         if (name == null) return profile.Events[0];
         return profile.Events.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"event {name} is not in this session (it has {string.Join(", ", profile.Events.Select(e => e.Name))})");
+            ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {name} is not in this session (it has {string.Join(", ", profile.Events.Select(e => e.Name))})");
     }
 
     /// <summary>Stacks of one event (see <see cref="PickEvent"/>), weights in samples.</summary>

@@ -36,7 +36,7 @@ public static class Recorder
     /// Runs <paramref name="command"/> with <paramref name="args"/> under the profiler. Cancelling
     /// <paramref name="ct"/> (Ctrl-C) stops the command and keeps what was sampled.
     /// <paramref name="progress"/> is called after each drain with (samples so far, lost so far).
-    /// Throws <see cref="FileNotFoundException"/> when the command does not exist, plus what
+    /// Throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> when the command does not exist, plus what
     /// <see cref="LiveProfiler.Open"/> throws.
     /// </summary>
     public static RecordResult Run(SessionDirectory dir, SessionConfig config, string command, IReadOnlyList<string> args, CancellationToken ct,

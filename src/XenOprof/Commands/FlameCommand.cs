@@ -50,8 +50,7 @@ internal static class FlameCommand
 
         using var source = FlameSource.Open(sessionDir);
         var selection = filters.ToSelection(source);
-        try { source.EventsOf(selection); }
-        catch (ArgumentException e) { throw new UserErrorException(e.Message); }
+        source.EventsOf(selection); // an unknown --event fails here, before the output file is created
         var options = new FlameExportOptions { Selection = selection, Svg = svg, Folded = new FoldedOptions { AnnotateKernel = annotate } };
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

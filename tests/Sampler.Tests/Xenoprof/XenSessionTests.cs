@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Xenoprof;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Store;
@@ -181,7 +182,7 @@ public sealed class XenSessionTests : IDisposable
     [InlineData(new int[0], new[] { 0 }, new string[0], "always active")]
     public void BadOptionsAreRefused(int[] active, int[] passive, string[] images, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => new XenSessionOptions { ActiveDomains = [.. active], PassiveDomains = [.. passive], PassiveImages = [.. images] }.Validate());
+        var e = Assert.Throws<XenProfUserException>(() => new XenSessionOptions { ActiveDomains = [.. active], PassiveDomains = [.. passive], PassiveImages = [.. images] }.Validate());
         Assert.Contains(message, e.Message);
     }
 }
