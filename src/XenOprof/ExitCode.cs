@@ -12,8 +12,8 @@ public enum ExitCode
 }
 
 /// <summary>
-/// An anticipated failure with a message written for the user (bad flag, missing file, unusable session).
-/// Printed without a stack trace and mapped to <see cref="ExitCode.UserError"/>. Any other exception is
-/// unanticipated and must not use this type.
+/// A user mistake the CLI itself detects (a bad flag value or combination). Like every
+/// <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/>, it is printed without a stack trace and mapped to
+/// <see cref="ExitCode.UserError"/>.
 /// </summary>
-public sealed class UserErrorException(string message) : Exception(message);
+public sealed class UserErrorException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);

@@ -6,9 +6,10 @@ namespace XenProf.Hypervisor.Binary;
 /// <see cref="Structure"/> being read (for example <c>perf_event_header</c> or <c>Elf64_Sym[412]</c>), so the
 /// CLI can print one line such as
 /// <c>perf.data: offset 0x1a2f8: PERF_RECORD_MMAP2: declares size 24, smaller than its 40-byte body</c>.
-/// Bugs in our own code use <see cref="InvalidOperationException"/> instead.
+/// Bugs in our own code use <see cref="InvalidOperationException"/> instead. Malformed input is a user error, so this
+/// derives from <see cref="XenProfUserException"/>.
 /// </summary>
-public sealed class MalformedDataException : FormatException
+public sealed class MalformedDataException : XenProfUserException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="path">File (or pseudo-file such as <c>perf ring cpu 1</c>) that was being read.</param>

@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.PerfEvents;
 using XenProf.Hypervisor.PerfEvents.Internal;
 
@@ -5,7 +6,7 @@ namespace XenProf.Hypervisor.Events;
 
 /// <summary>
 /// The events XenProf can sample through perf_event_open, under oprofile names and perf names (case-insensitive).
-/// perf_event_attr type/config values: include/uapi/linux/perf_event.h (formats.md §1.5). Minimum counts of
+/// perf_event_attr type/config values: include/uapi/linux/perf_event.h (<c>enum perf_type_id</c>, <c>perf_hw_id</c>, <c>perf_sw_ids</c>, <c>perf_hw_cache_id</c>). Minimum counts of
 /// hardware events: oprofile's events/i386/arch_perfmon/events (<c>minimum:</c> field). Software-clock limits
 /// are ours: 10 µs keeps the sample rate below the kernel's default perf_event_max_sample_rate (100 kHz).
 /// </summary>
@@ -51,17 +52,17 @@ public static class EventCatalogue
     /// Turns a spec into a perf request: looks the name up, applies the default count, checks the minimum and
     /// maps KERNEL/USER to exclude_kernel/exclude_user.
     /// </summary>
-    /// <exception cref="FormatException">Unknown event, a count below the minimum, or a non-zero unit mask
+    /// <exception cref="XenProfUserException">Unknown event, a count below the minimum, or a non-zero unit mask
     /// (the generalized perf events take none).</exception>
     public static PerfEventRequest Resolve(EventSpec spec)
     {
         if (!TryFind(spec.Name, out var d))
-            throw new FormatException($"event spec '{spec}': unknown event '{spec.Name}'; run 'xenoprof list-events' for the events this machine knows");
+            throw new XenProfUserException($"event spec '{spec}': unknown event '{spec.Name}'; run 'xenoprof list-events' for the events this machine knows");
         ulong count = spec.Count ?? d.DefaultCount;
         if (count < d.MinimumCount)
-            throw new FormatException($"event spec '{spec}': count {count} is below the minimum {d.MinimumCount} {d.Unit} for {d.Name}");
+            throw new XenProfUserException($"event spec '{spec}': count {count} is below the minimum {d.MinimumCount} {d.Unit} for {d.Name}");
         if (spec.UnitMask != 0)
-            throw new FormatException($"event spec '{spec}': {d.Name} takes no unit mask (got 0x{spec.UnitMask:x}); use 0");
+            throw new XenProfUserException($"event spec '{spec}': {d.Name} takes no unit mask (got 0x{spec.UnitMask:x}); use 0");
         return new PerfEventRequest(spec.Name, d.Type, d.Config, count, !spec.Kernel, !spec.User, d.PerfDescription);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using XenProf.Hypervisor.Binary;
 
 namespace XenProf.Hypervisor.Events;
 
@@ -17,13 +18,13 @@ namespace XenProf.Hypervisor.Events;
 public sealed record EventSpec(string Name, ulong? Count, uint UnitMask = 0, bool Kernel = true, bool User = true)
 {
     /// <summary>Parses <paramref name="spec"/>.</summary>
-    /// <exception cref="FormatException">The message names the spec and what was expected, e.g.
+    /// <exception cref="XenProfUserException">The message names the spec and what was expected, e.g.
     /// <c>event spec 'CPU_CLOCK:abc': COUNT 'abc' is not a positive decimal integer</c>.</exception>
     public static EventSpec Parse(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var f = spec.Split(':');
-        string Fail(string what) => throw new FormatException($"event spec '{spec}': {what} (expected NAME:COUNT[:UNITMASK[:KERNEL[:USER]]])");
+        string Fail(string what) => throw new XenProfUserException($"event spec '{spec}': {what} (expected NAME:COUNT[:UNITMASK[:KERNEL[:USER]]])");
         if (f.Length > 5) Fail($"{f.Length} fields, at most 5 allowed");
         string name = f[0].Trim();
         if (name.Length == 0) Fail("NAME is empty");

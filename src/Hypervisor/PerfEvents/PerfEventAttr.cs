@@ -4,14 +4,14 @@ namespace XenProf.Hypervisor.PerfEvents;
 
 /// <summary>
 /// <c>struct perf_event_attr</c> as of PERF_ATTR_SIZE_VER8 (136 bytes), byte-exact with explicit offsets
-/// (include/uapi/linux/perf_event.h; formats.md §1.2–1.3). Unions are exposed under their sampling name
+/// (<c>struct perf_event_attr</c> in include/uapi/linux/perf_event.h). Unions are exposed under their sampling name
 /// (sample_period/sample_freq, wakeup_events/wakeup_watermark, config1, config2). The flag bitfield at offset 40
 /// is <see cref="Flags"/>; use <see cref="SetFlag"/> and <see cref="HasFlag"/> with <see cref="PerfEventAttrFlags"/>.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = SizeVer8)]
 public struct PerfEventAttr
 {
-    /// <summary>PERF_ATTR_SIZE_VER8 = 136 (formats.md §1.3).</summary>
+    /// <summary>PERF_ATTR_SIZE_VER8 = 136 (include/uapi/linux/perf_event.h).</summary>
     public const int SizeVer8 = 136;
 
     /// <summary>PERF_TYPE_* (<see cref="PerfType"/>).</summary>
@@ -26,7 +26,7 @@ public struct PerfEventAttr
     [FieldOffset(24)] public ulong SampleType;
     /// <summary>PERF_FORMAT_* bits (<see cref="Records.ReadFormat"/>).</summary>
     [FieldOffset(32)] public ulong ReadFormat;
-    /// <summary>The flag bitfield (<see cref="PerfEventAttrFlags"/>; formats.md §1.4).</summary>
+    /// <summary>The flag bitfield (<see cref="PerfEventAttrFlags"/>).</summary>
     [FieldOffset(40)] public ulong Flags;
     /// <summary>wakeup_events (records) or wakeup_watermark (bytes, with the watermark flag).</summary>
     [FieldOffset(48)] public uint WakeupEvents;
@@ -75,7 +75,7 @@ public struct PerfEventAttr
 }
 
 /// <summary>
-/// Bits of the perf_event_attr flag word at offset 40 (formats.md §1.4; include/uapi/linux/perf_event.h).
+/// Bits of the perf_event_attr flag word at offset 40 (the bitfield of <c>struct perf_event_attr</c> in include/uapi/linux/perf_event.h, declaration order from bit 0).
 /// precise_ip (bits 15–16) is set through <see cref="PerfEventAttr.PreciseIp"/>.
 /// </summary>
 [Flags]
@@ -157,7 +157,7 @@ public enum PerfEventAttrFlags : ulong
     SigTrap = 1UL << 37,
 }
 
-/// <summary>PERF_TYPE_* values of perf_event_attr.type (formats.md §1.5).</summary>
+/// <summary>PERF_TYPE_* values of perf_event_attr.type (<c>enum perf_type_id</c> in include/uapi/linux/perf_event.h).</summary>
 public enum PerfType : uint
 {
     /// <summary>PERF_TYPE_HARDWARE (0): generalized PMU events.</summary>

@@ -7,7 +7,7 @@ namespace XenProf.Hypervisor.PerfEvents;
 /// name, with a message written for the user that names the cause and a fix, e.g.
 /// <c>event CPU_CLK_UNHALTED (perf hardware cpu-cycles) is not supported by this machine's PMU (perf_event_open: ENOENT); try CPU_CLOCK</c>.
 /// </summary>
-public sealed class PerfEventOpenException : Exception
+public sealed class PerfEventOpenException : XenProf.Hypervisor.Binary.XenProfUserException
 {
     /// <summary>Creates the exception with a ready message.</summary>
     public PerfEventOpenException(string eventName, int errno, string message) : base(message)

@@ -7,7 +7,7 @@ namespace XenProf.Hypervisor.PerfEvents;
 
 /// <summary>
 /// One perf ring buffer: a <c>struct perf_event_mmap_page</c> control page followed by 2^n data pages
-/// (formats.md §1.10). Reads follow the kernel protocol: load-acquire <c>data_head</c> (offset 1024), read
+/// (<c>struct perf_event_mmap_page</c> in include/uapi/linux/perf_event.h). Reads follow the kernel protocol: load-acquire <c>data_head</c> (offset 1024), read
 /// records from <c>data_tail</c> (offset 1032) up to it, then store-release the new tail. Records that wrap past
 /// the ring end are copied into a reusable buffer; all others are views straight into the mapping.
 /// The reading logic works over any memory laid out like a ring (<see cref="PerfRing(IntPtr, long, int, string)"/>),

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.PerfEvents.Internal;
 
 namespace XenProf.Hypervisor.PerfEvents;
@@ -34,7 +35,7 @@ public sealed class StoppedChild : IDisposable
     /// <param name="file">Command name or path.</param>
     /// <param name="args">Arguments, passed verbatim (no shell interpretation).</param>
     /// <param name="environment">Variables to set in the child's environment (on top of ours), or null.</param>
-    /// <exception cref="FileNotFoundException">The command is not found in PATH, or the path does not exist or is not executable.</exception>
+    /// <exception cref="XenProfUserException">The command is not found in PATH, or the path does not exist or is not executable.</exception>
     /// <exception cref="TimeoutException">The child did not stop in time (it is killed).</exception>
     public static StoppedChild Start(string file, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -64,14 +65,14 @@ public sealed class StoppedChild : IDisposable
     /// Finds the executable: a name with '/' is checked as a path; otherwise each PATH directory is searched
     /// (empty PATH entries mean the current directory).
     /// </summary>
-    /// <exception cref="FileNotFoundException">Not found or not executable, with a message naming what was searched.</exception>
+    /// <exception cref="XenProfUserException">Not found or not executable, with a message naming what was searched.</exception>
     public static string Resolve(string file)
     {
-        if (string.IsNullOrEmpty(file)) throw new FileNotFoundException("no command given");
+        if (string.IsNullOrEmpty(file)) throw new XenProfUserException("no command given");
         if (file.Contains('/'))
         {
-            if (!File.Exists(file)) throw new FileNotFoundException($"command not found: {file} (no such file)", file);
-            if (!IsExecutable(file)) throw new FileNotFoundException($"command not executable: {file} (no execute permission)", file);
+            if (!File.Exists(file)) throw new XenProfUserException($"command not found: {file} (no such file)");
+            if (!IsExecutable(file)) throw new XenProfUserException($"command not executable: {file} (no execute permission)");
             return Path.GetFullPath(file);
         }
         string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
@@ -80,7 +81,7 @@ public sealed class StoppedChild : IDisposable
             string candidate = Path.Combine(dir.Length == 0 ? "." : dir, file);
             if (File.Exists(candidate) && IsExecutable(candidate)) return Path.GetFullPath(candidate);
         }
-        throw new FileNotFoundException($"command not found: {file} (searched PATH={path})", file);
+        throw new XenProfUserException($"command not found: {file} (searched PATH={path})");
     }
 
     private static bool IsExecutable(string file) =>

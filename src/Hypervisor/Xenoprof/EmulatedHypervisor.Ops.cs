@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace XenProf.Hypervisor.Xenoprof;
 
-// The hypercall dispatcher: Xen's do_xenoprof_op (xenoprof.md §1.3). Checks in Xen's order: op range (-EINVAL),
+// The hypercall dispatcher: Xen's do_xenoprof_op (xen/common/xenoprof.c). Checks in Xen's order: op range (-EINVAL),
 // privileged op from a non-primary caller (-EPERM), then per-op state checks, which Xen answers with -EPERM.
 public sealed partial class EmulatedHypervisor
 {

@@ -1,7 +1,8 @@
 namespace XenProf.Hypervisor.Xenoprof;
 
-// Time, scheduling and the NMI sample path (xenoprof.md §1.6): counters overflow every `count` events on every physical
-// CPU; the overflow is logged into the buffer of the VCPU running there, as xenoprof_log_event does.
+// Time, scheduling and the NMI sample path (nmi_callback in xen/arch/x86/oprofile/nmi_int.c, xenoprof_log_event in
+// xen/common/xenoprof.c): counters overflow every `count` events on every physical CPU;
+// the overflow is logged into the buffer of the VCPU running there, as xenoprof_log_event does.
 public sealed partial class EmulatedHypervisor
 {
     private readonly long _timesliceNs;

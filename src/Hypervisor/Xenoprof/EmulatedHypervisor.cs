@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.Xenoprof;
 
 /// <summary>
-/// A model of Xen's xenoprof (xenoprof.md §1): domains with VCPUs scheduled on physical CPUs, the global state machine
+/// A model of Xen's xenoprof (xen/common/xenoprof.c, xen/arch/x86/oprofile/): domains with VCPUs scheduled on physical CPUs, the global state machine
 /// and its errors (<see cref="Op"/>), performance counters that overflow every <c>count</c> events and write samples
 /// NMI-style into the running VCPU's buffer with optional frame-pointer call chains, and Xen's per-buffer and global
 /// sample counters — which, unlike Xen, it exposes (<see cref="Counters"/>). Buffers live in a memory-mapped file
@@ -56,13 +56,13 @@ public sealed partial class EmulatedHypervisor : IDisposable
     /// <summary>Simulated run length the scenario asks for, ns.</summary>
     public long DurationNs => (long)_scenario.Source.DurationMs * 1_000_000;
 
-    /// <summary>Global sample counters (Xen keeps these private; xenoprof.md §1.6).</summary>
+    /// <summary>Global sample counters (Xen keeps these private in xen/common/xenoprof.c).</summary>
     public XenoprofGlobalCounters Counters => _counters;
 
     /// <summary>Call-chain depth set by XENOPROF_set_backtrace.</summary>
     public int BacktraceDepth { get; private set; }
 
-    /// <summary>When set, an HVM guest's vPMU owns the PMU and XENOPROF_get_buffer fails with -EBUSY (xenoprof.md §1.8).</summary>
+    /// <summary>When set, an HVM guest's vPMU owns the PMU and XENOPROF_get_buffer fails with -EBUSY (<c>acquire_pmu_ownership</c> in xen/common/xenoprof.c).</summary>
     public bool HvmVpmuOwnsPmu { get; set; }
 
     /// <summary>Backing file of the shared buffers.</summary>
@@ -135,7 +135,7 @@ public sealed partial class EmulatedHypervisor : IDisposable
 }
 
 /// <summary>
-/// Xen's global xenoprof counters (<c>static u64</c> in <c>xen/common/xenoprof.c</c>, xenoprof.md §1.6), reset by the
+/// Xen's global xenoprof counters (<c>static u64</c> in <c>xen/common/xenoprof.c</c>), reset by the
 /// primary's enable_virq. <c>idle_samples</c> exists in Xen but is never incremented; idle time counts as others.
 /// </summary>
 public sealed class XenoprofGlobalCounters

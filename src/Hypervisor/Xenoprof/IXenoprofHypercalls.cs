@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.Xenoprof;
 
 /// <summary>
-/// The <c>xenoprof_op</c> hypercall (number 31, xenoprof.md §1.2–1.4) as one calling domain issues it: a sub-operation
+/// The <c>xenoprof_op</c> hypercall (number 31, xen/include/public/xen.h; arguments in xen/include/public/xenoprof.h) as one calling domain issues it: a sub-operation
 /// and its argument bytes in, Xen's return value out (0 or a negated errno, or a value such as IBS caps).
 /// <see cref="EmulatedHypervisor"/> implements it over a Xen model; <see cref="PrivcmdHypercalls"/> through
 /// <c>/dev/xen/privcmd</c> on a real dom0. Typed calls live in <see cref="XenoprofCalls"/>.
@@ -23,7 +23,7 @@ public interface IXenoprofHypercalls : IDisposable
 
 /// <summary>A hypercall that returned an error: which operation, and Xen's value.</summary>
 public sealed class XenoprofException(XenoprofOp op, int rc, string? detail = null)
-    : Exception($"{XenoprofAbi.OpName(op)} failed: {XenoprofAbi.ErrorName(rc)}{(detail == null ? "" : " (" + detail + ")")}")
+    : XenProf.Hypervisor.Binary.XenProfUserException($"{XenoprofAbi.OpName(op)} failed: {XenoprofAbi.ErrorName(rc)}{(detail == null ? "" : " (" + detail + ")")}")
 {
     /// <summary>The operation.</summary>
     public XenoprofOp Op { get; } = op;

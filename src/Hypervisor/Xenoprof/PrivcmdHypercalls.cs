@@ -222,7 +222,7 @@ public sealed class PrivcmdHypercalls : IXenoprofHypercalls
 }
 
 /// <summary>Xen is not reachable from here (no <c>/dev/xen/privcmd</c>, or no permission). The message says which and what to do.</summary>
-public sealed class XenUnavailableException(string message) : Exception(message);
+public sealed class XenUnavailableException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);
 
 /// <summary>Xen's sample buffers could not be mapped into this process, or what was mapped is not a xenoprof buffer; the message names the frame and the errno.</summary>
-public sealed class XenoprofMappingException(string message) : Exception(message);
+public sealed class XenoprofMappingException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);

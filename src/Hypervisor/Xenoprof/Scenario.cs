@@ -18,7 +18,7 @@ public sealed record Scenario
     public int Pcpus { get; set; } = 2;
     /// <summary>Clock rate, for turning an event count into a sampling period.</summary>
     public double CpuMhz { get; set; } = 2000;
-    /// <summary>cpu_type string XENOPROF_init returns (xenoprof.md §1.10).</summary>
+    /// <summary>cpu_type string XENOPROF_init returns (oprofile cpu_type names, as xen/arch/x86/oprofile/nmi_int.c reports them).</summary>
     public string CpuType { get; set; } = "i386/arch_perfmon";
     /// <summary>Event name (oprofile spelling).</summary>
     public string Event { get; set; } = "CPU_CLK_UNHALTED";
@@ -119,7 +119,7 @@ public sealed record ScenarioDomain
 public sealed record ScenarioWork(string Function, string Image, double Weight, List<string>? Callers = null, string? Process = null);
 
 /// <summary>A scenario that cannot be used; the message names the file and the problem.</summary>
-public sealed class ScenarioException(string message) : Exception(message);
+public sealed class ScenarioException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);
 
 /// <summary>
 /// Compile-time JSON metadata for <see cref="Scenario"/> files: snake_case names and enum values, comments and trailing

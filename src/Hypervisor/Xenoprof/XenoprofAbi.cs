@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.Xenoprof;
 
 /// <summary>
-/// <c>xenoprof_op</c> sub-operations with Xen's numeric values (xenoprof.md §1.3, from
+/// <c>xenoprof_op</c> sub-operations with Xen's numeric values (<c>XENOPROF_*</c> in
 /// <c>xen/include/public/xenoprof.h</c>). Numbers are ABI: never renumber.
 /// </summary>
 public enum XenoprofOp
@@ -44,7 +44,7 @@ public enum XenoprofOp
     IbsCounter = 17,
 }
 
-/// <summary>Xen's global xenoprof state (xenoprof.md §1.3): IDLE → INITIALIZED → COUNTERS_RESERVED → READY ⇄ PROFILING.</summary>
+/// <summary>Xen's global xenoprof state (<c>xenoprof_state</c> in xen/common/xenoprof.c): IDLE → INITIALIZED → COUNTERS_RESERVED → READY ⇄ PROFILING.</summary>
 public enum XenoprofState
 {
     /// <summary>No primary profiler.</summary>
@@ -59,7 +59,7 @@ public enum XenoprofState
     Profiling = 4,
 }
 
-/// <summary>The <c>mode</c> byte of an <c>event_log</c> entry (xenoprof.md §1.7). Passive-ness is per buffer, not a mode.</summary>
+/// <summary>The <c>mode</c> byte of an <c>event_log</c> entry (<c>xenoprofile_get_mode</c> in xen/arch/x86/oprofile/xenoprof.c). Passive-ness is per buffer, not a mode.</summary>
 public enum XenoprofMode : byte
 {
     /// <summary>Guest user space.</summary>
@@ -70,7 +70,7 @@ public enum XenoprofMode : byte
     Xen = 2,
 }
 
-/// <summary>Numeric facts of the xenoprof ABI (xenoprof.md §1.2, §1.5, §1.7), x86_64 Xen.</summary>
+/// <summary>Numeric facts of the xenoprof ABI (xen/include/public/xen.h, xen/include/public/xenoprof.h, xen/common/xenoprof.c), x86_64 Xen.</summary>
 public static class XenoprofAbi
 {
     /// <summary><c>__HYPERVISOR_xenoprof_op</c>.</summary>
@@ -143,13 +143,13 @@ public static class XenoprofAbi
 
     /// <summary>
     /// Per-VCPU buffer size in bytes for <paramref name="maxSamples"/> entries: <c>sizeof(xenoprof_buf) +
-    /// (max_samples-1)*entry</c> (xenoprof.md §1.5), i.e. 48 + max_samples × entry size.
+    /// (max_samples-1)*entry</c> (<c>alloc_xenoprof_struct</c> in xen/common/xenoprof.c), i.e. 48 + max_samples × entry size.
     /// </summary>
     public static int BufferSize(int maxSamples, bool compat = false) => XenoprofBufLayout.HeaderSize + maxSamples * EventLogLayout.Size(compat);
 
     /// <summary>
     /// <c>max_samples</c> clipped so that <paramref name="vcpus"/> buffers fit in <see cref="MaxSharedPages"/> pages
-    /// (xenoprof.md §1.5: <c>max_bufsize = 32*4096/nvcpu</c>, <c>max = (max_bufsize - sizeof(xenoprof_buf))/entry + 1</c>).
+    /// (<c>alloc_xenoprof_struct</c> in xen/common/xenoprof.c: <c>max_bufsize = 32*4096/nvcpu</c>, <c>max = (max_bufsize - sizeof(xenoprof_buf))/entry + 1</c>).
     /// </summary>
     public static int ClipMaxSamples(int requested, int vcpus, bool compat = false)
     {
@@ -160,7 +160,7 @@ public static class XenoprofAbi
     }
 }
 
-/// <summary>Field offsets of <c>struct xenoprof_buf</c> (xenoprof.md §1.5; same offsets native and compat).</summary>
+/// <summary>Field offsets of <c>struct xenoprof_buf</c> (xen/include/public/xenoprof.h; same offsets native and compat).</summary>
 public static class XenoprofBufLayout
 {
     /// <summary>Header bytes before <c>event_log[0]</c>.</summary>
@@ -188,7 +188,7 @@ public static class XenoprofBufLayout
     public static int StructSize(bool compat) => HeaderSize + EventLogLayout.Size(compat);
 }
 
-/// <summary><c>struct event_log</c> (xenoprof.md §1.5): <c>eip</c> u64 @0, <c>mode</c> u8 @8, <c>event</c> u8 @9; 16 bytes native, 12 compat.</summary>
+/// <summary><c>struct event_log</c> (xen/include/public/xenoprof.h): <c>eip</c> u64 @0, <c>mode</c> u8 @8, <c>event</c> u8 @9; 16 bytes native, 12 compat.</summary>
 public static class EventLogLayout
 {
     /// <summary><c>eip</c> offset.</summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace XenProf.Hypervisor.Xenoprof;
 
 // Hypercall argument structures, byte-exact for the native x86_64 ABI and the 32-bit PV compat ABI
-// (xenoprof.md §1.4; compat offsets use 4-byte-aligned u64, as Xen's -m32 generated headers do).
+// (xen/include/public/xenoprof.h; compat offsets use 4-byte-aligned u64, as Xen's -m32 generated headers do).
 // Each has Size(compat), Write(span, compat) and Read(span, compat); PrivcmdHypercalls passes these bytes to Xen.
 
 /// <summary><c>struct xenoprof_init</c> (72 bytes both ABIs): <c>num_events</c> i32 @0, <c>is_primary</c> i32 @4, <c>cpu_type</c> char[64] @8.</summary>
@@ -89,7 +89,7 @@ public sealed record XenoprofPassive(ushort DomainId, int MaxSamples, int NBuf =
 /// <summary>
 /// <c>struct xenoprof_counter</c> (48 bytes native / 40 compat): <c>ind</c> u32 @0, <c>count</c> u64 @8|@4, <c>enabled</c> u32
 /// @16|@12, <c>event</c> u32 @20|@16, <c>hypervisor</c> u32 @24|@20, <c>kernel</c> u32 @28|@24, <c>user</c> u32 @32|@28,
-/// <c>unit_mask</c> u64 @40|@32. Xen never reads <c>hypervisor</c> (xenoprof.md §1.4).
+/// <c>unit_mask</c> u64 @40|@32. Xen never reads <c>hypervisor</c> (<c>xenoprof_arch_counter</c> in xen/arch/x86/oprofile/xenoprof.c).
 /// </summary>
 public sealed record XenoprofCounter(uint Ind, ulong Count, bool Enabled, uint Event, bool Hypervisor, bool Kernel, bool User, ulong UnitMask)
 {

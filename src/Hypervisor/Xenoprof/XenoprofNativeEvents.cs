@@ -43,8 +43,8 @@ public static class XenoprofNativeEvents
         var table = cpuType.StartsWith("x86-64/", StringComparison.Ordinal) ? Amd
             : cpuType.StartsWith("i386/", StringComparison.Ordinal) && cpuType != "i386/p4" && cpuType != "i386/p4-ht" ? Intel
             : null;
-        if (table == null) throw new ArgumentException($"XenProf has no event codes for Xen's cpu_type {cpuType}; known: x86-64/* (AMD) and i386/arch_perfmon, i386/core*, i386/core_2 (Intel)");
+        if (table == null) throw new XenProf.Hypervisor.Binary.XenProfUserException($"XenProf has no event codes for Xen's cpu_type {cpuType}; known: x86-64/* (AMD) and i386/arch_perfmon, i386/core*, i386/core_2 (Intel)");
         if (table.TryGetValue(name, out var code)) return code;
-        throw new ArgumentException($"event {name} has no code for cpu_type {cpuType}; known: {string.Join(", ", table.Keys)}");
+        throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {name} has no code for cpu_type {cpuType}; known: {string.Join(", ", table.Keys)}");
     }
 }

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace XenProf.Hypervisor.Xenoprof;
 
-/// <summary>A <c>xenoprof_buf</c> header as read from shared memory (xenoprof.md §1.5).</summary>
+/// <summary>A <c>xenoprof_buf</c> header as read from shared memory (<c>struct xenoprof_buf</c>, xen/include/public/xenoprof.h).</summary>
 public readonly record struct XenoprofBufHeader(uint Head, uint Tail, uint Size, uint VcpuId, ulong XenSamples, ulong KernelSamples, ulong UserSamples, ulong LostSamples)
 {
     /// <summary>Reads the 48-byte header at the start of <paramref name="buffer"/>.</summary>
@@ -31,7 +31,7 @@ public enum RingWrite
 }
 
 /// <summary>
-/// Ring arithmetic of the xenoprof sample buffer (xenoprof.md §1.5, <c>xenoprof_add_sample</c>): head and tail are read
+/// Ring arithmetic of the xenoprof sample buffer (<c>xenoprof_add_sample</c> in xen/common/xenoprof.c): head and tail are read
 /// once and validated against the private size (the XSA-313 lesson); free space is
 /// <c>(tail &gt; head ? 0 : size) + tail − head − 1</c>, so capacity is size − 1; the producer never overwrites.
 /// Both sides work on raw bytes, so they apply equally to a memory-mapped emulator page and to pages shared by Xen.

@@ -5,7 +5,7 @@ using XenProf.Sampler.Store;
 namespace XenProf.Reporter.Flame;
 
 /// <summary>
-/// Writes Chrome's Trace Event Format, object form (reference/formats.md §6), for chrome://tracing and
+/// Writes Chrome's Trace Event Format, object form (the Trace Event Format document, linked from catapult's docs/trace-event-format.md), for chrome://tracing and
 /// Perfetto's UI: one process track per (domain, pid) and one thread track per tid, named by metadata
 /// events and sorted by domain; each selected sample is one complete (<c>ph:"X"</c>) event named after its
 /// sampled frame, lasting until the thread's next sample (at most one sampling period), with <c>sf</c>

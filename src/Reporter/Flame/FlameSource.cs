@@ -18,7 +18,7 @@ public sealed partial class FlameSource
     /// Builds the profile of the session in <paramref name="sessionDir"/> for <paramref name="selection"/> (a relative
     /// time window with <paramref name="relativeTimes"/>), with stacks and, with <paramref name="withSamples"/>, every
     /// sample in time order. Kernel symbols come from the session's own kallsyms/modules snapshot (falling back to /proc).
-    /// Throws <see cref="StoreException"/> when there is no store, <see cref="ArgumentException"/> for an unknown event.
+    /// Throws <see cref="StoreException"/> when there is no store, <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown event.
     /// </summary>
     public static FlameSource Open(string sessionDir, FlameSelection? selection = null, bool withSamples = true, bool relativeTimes = false)
     {
@@ -53,7 +53,7 @@ public sealed partial class FlameSource
     /// <summary>Symbolization warnings, each once.</summary>
     public IReadOnlyList<string> Warnings => Profile.Warnings;
 
-    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; <see cref="ArgumentException"/> for an unknown name.</summary>
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown name.</summary>
     public StoredEvent PickEvent(string? name) => Profile.PickEvent(name);
 
     /// <summary>The events a selection covers: the named one, or all of them.</summary>

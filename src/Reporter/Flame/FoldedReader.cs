@@ -5,7 +5,7 @@ using XenProf.Reporter.Flame.FlameInternal;
 namespace XenProf.Reporter.Flame;
 
 /// <summary>
-/// Reads folded ("collapsed") stacks (reference/formats.md §7), for import and for tests.
+/// Reads folded ("collapsed") stacks (FlameGraph's stackcollapse-perf.pl output, flamegraph.pl input), for import and for tests.
 /// </summary>
 /// <remarks>
 /// Each non-blank line is <c>frame;frame;…;frame count</c>: the count is the text after the last space (or tab) and

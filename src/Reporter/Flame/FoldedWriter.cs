@@ -7,7 +7,7 @@ namespace XenProf.Reporter.Flame;
 
 /// <summary>
 /// Writes stacks in the folded ("collapsed") format read by flamegraph.pl, inferno, speedscope and others
-/// (reference/formats.md §7): one line <c>frame;frame;…;frame count\n</c> per distinct stack, root first,
+/// (FlameGraph's stackcollapse-perf.pl output): one line <c>frame;frame;…;frame count\n</c> per distinct stack, root first,
 /// lines sorted by the stack text in byte order, identical stacks summed, exactly what stackcollapse-perf.pl prints.
 /// </summary>
 /// <remarks>

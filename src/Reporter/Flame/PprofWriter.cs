@@ -8,7 +8,7 @@ using ValueType = XenProf.Reporter.Flame.Pprof.ValueType;
 namespace XenProf.Reporter.Flame;
 
 /// <summary>
-/// Writes a gzip-compressed pprof <c>profile.proto</c> (reference/formats.md §4), encoded by code generated
+/// Writes a gzip-compressed pprof <c>profile.proto</c> (google/pprof proto/profile.proto), encoded by code generated
 /// from <c>Flame/Proto/profile.proto</c>. Sample types: <c>samples/count</c>, then one column per event named
 /// after it, in the event's unit (samples × <see cref="EventPeriod"/>). Stores are normalized like pprof, so images become
 /// Mappings, frames Locations, symbols Functions; each sample carries labels for domain, pid, tid and cpu.

@@ -5,7 +5,7 @@ using XenProf.Sampler.Store;
 namespace XenProf.Reporter.Flame;
 
 /// <summary>
-/// Writes speedscope's file format (reference/formats.md §5; speedscope 1.25's file-format-schema.json):
+/// Writes speedscope's file format (jlfwong/speedscope src/lib/file-format-spec.ts; speedscope 1.25's file-format-schema.json):
 /// a shared frame table and one <c>sampled</c> profile per (domain, pid, tid), samples in time order,
 /// stacks root first, weights in the event's unit. Because the samples keep their order, speedscope's
 /// "Time Order" view is a true flame chart of each thread.

@@ -206,13 +206,13 @@ public sealed class Profile
     /// <summary>Value of counter <paramref name="name"/>, 0 when absent.</summary>
     public long Counter(string name) => Counters.TryGetValue(name, out var v) ? v : 0;
 
-    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; throws <see cref="ArgumentException"/> for an unknown name.</summary>
+    /// <summary>The event named <paramref name="name"/> (case-insensitive), or the first event when null; throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown name.</summary>
     public StoredEvent PickEvent(string? name)
     {
-        if (Events.Count == 0) throw new ArgumentException("the session has no events");
+        if (Events.Count == 0) throw new XenProf.Hypervisor.Binary.XenProfUserException("the session has no events");
         if (name == null) return Events[0];
         return Events.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
+            ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {name} is not in this session (it has {string.Join(", ", Events.Select(e => e.Name))})");
     }
 
     /// <summary>

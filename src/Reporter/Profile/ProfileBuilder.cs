@@ -12,7 +12,7 @@ public static class ProfileBuilder
     /// <summary>
     /// Reads <paramref name="store"/> and symbolizes with <paramref name="symbolizer"/>. A frame the source named
     /// itself (<c>frame_names</c>: perf script text, .nettrace) keeps that name; the symbolizer names the rest.
-    /// Throws <see cref="ArgumentException"/> when <see cref="ProfileOptions.Event"/> names no event of the session.
+    /// Throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> when <see cref="ProfileOptions.Event"/> names no event of the session.
     /// </summary>
     public static Profile Build(SessionStore store, IFrameSymbolizer symbolizer, ProfileOptions? options = null)
     {
@@ -21,7 +21,7 @@ public static class ProfileBuilder
         StoredEvent? only = null;
         if (query.Event != null)
             only = allEvents.FirstOrDefault(e => string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"event {query.Event} is not in this session (it has {string.Join(", ", allEvents.Select(e => e.Name))})");
+                ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {query.Event} is not in this session (it has {string.Join(", ", allEvents.Select(e => e.Name))})");
         long firstSample = 0;
         if (query.RelativeTimes || query.WithSamples) firstSample = store.FirstSampleTime() ?? 0;
         if (query.RelativeTimes)

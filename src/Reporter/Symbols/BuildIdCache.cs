@@ -1,7 +1,7 @@
 namespace XenProf.Reporter.Symbols;
 
 /// <summary>
-/// A copy of an image found in perf's build-id cache (formats.md §3.12; perf <c>util/build-id.c</c>).
+/// A copy of an image found in perf's build-id cache (perf <c>tools/perf/util/build-id.c</c>).
 /// </summary>
 /// <param name="IndexPath">The index entry that was followed: <c>&lt;root&gt;/.build-id/&lt;hex[0:2]&gt;/&lt;hex[2:]&gt;</c>.</param>
 /// <param name="ElfPath">The cached object file: <c>&lt;entry&gt;/elf</c> (perf ≥ 4.x layout, the entry is a directory),
@@ -12,7 +12,7 @@ public readonly record struct BuildIdCacheEntry(string IndexPath, string? ElfPat
 /// <summary>
 /// Looks images up by build-id in perf's build-id cache, the directory <c>perf record</c>, <c>perf archive</c> and
 /// <c>perf buildid-cache -a FILE</c> fill so that a report can still find the exact binary that was sampled after it
-/// was rebuilt, upgraded or deleted (formats.md §3.12; perf <c>util/build-id.c</c>, <c>build_id_cache__linkname</c>):
+/// was rebuilt, upgraded or deleted (perf <c>tools/perf/util/build-id.c</c>, <c>build_id_cache__linkname</c>):
 /// <list type="bullet">
 /// <item>the index <c>&lt;root&gt;/.build-id/&lt;hex[0:2]&gt;/&lt;hex[2:]&gt;</c> is a symlink to
 /// <c>../../&lt;absolute image path&gt;/&lt;hex&gt;</c>;</item>

@@ -5,7 +5,7 @@ using XenProf.Hypervisor.Binary;
 namespace XenProf.Reporter.Symbols;
 
 // Format: "JITDUMP specification version 2" (torvalds/linux tools/perf/Documentation/jitdump-specification.txt,
-// revised 09/15/2016), summarized in formats.md §3.14. Section numbers below (§III…§IX) are the specification's.
+// revised 09/15/2016). Section numbers below (§III…§IX) are the specification's.
 
 /// <summary>The jitdump file header (spec §III): 40 bytes in the file's byte order.</summary>
 /// <param name="Version">Format version; 1 is the only one defined.</param>
@@ -115,7 +115,7 @@ public sealed record JitUnknownRecord(long Offset, uint Size, ulong Timestamp, u
 
 /// <summary>
 /// A streaming reader of perf's jitdump format (<c>jit-PID.dump</c>; spec: torvalds/linux
-/// <c>tools/perf/Documentation/jitdump-specification.txt</c>, formats.md §3.14), which JIT runtimes write beside
+/// <c>tools/perf/Documentation/jitdump-specification.txt</c>), which JIT runtimes write beside
 /// <c>/tmp/perf-PID.map</c> (.NET with <c>DOTNET_PerfMapEnabled=1</c> or <c>2</c>). The file is a 40-byte header then
 /// records of <c>{u32 id, u32 total_size, u64 timestamp}</c> + payload, no padding, in the byte order the magic reveals.
 /// <para>Records are read one at a time with <see cref="TryRead"/>; code bytes are not loaded (a

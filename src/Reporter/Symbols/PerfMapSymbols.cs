@@ -3,7 +3,7 @@ using System.Globalization;
 namespace XenProf.Reporter.Symbols;
 
 /// <summary>
-/// A JIT symbol map, <c>/tmp/perf-PID.map</c> (formats.md §3.13): one <c>START SIZE name</c> per line, START and
+/// A JIT symbol map, <c>/tmp/perf-PID.map</c> (tools/perf/Documentation/jit-interface.txt): one <c>START SIZE name</c> per line, START and
 /// SIZE in hex (with or without <c>0x</c>), the name the rest of the line. .NET writes it with <c>DOTNET_PerfMapEnabled=1</c>
 /// (and needs <c>DOTNET_EnableWriteXorExecute=0</c> so the code runs from the anonymous memory the map describes).
 /// Lines perf's parser would stop at are skipped. Lookups take a runtime address.

@@ -3,8 +3,8 @@ using XenProf.Hypervisor.Xenoprof;
 namespace XenProf.Reporter.Symbols;
 
 /// <summary>
-/// Turns a <see cref="Scenario"/>'s function names into address ranges of the real images (xenoprof.md §1.6 needs
-/// samples to land inside real functions): Xen functions from xen-syms, kernel functions from kallsyms, a System.map
+/// Turns a <see cref="Scenario"/>'s function names into address ranges of the real images (Xen's <c>xenoprof_log_event</c> records
+/// the interrupted PC, so samples must land inside real functions): Xen functions from xen-syms, kernel functions from kallsyms, a System.map
 /// or a vmlinux, application functions from the ELF's symbols placed at a load address per guest process.
 /// Image paths <c>@xen-syms</c> (the cached Xen 4.17 image, fetched when absent) and <c>@kallsyms</c> (this
 /// machine's <c>/proc/kallsyms</c>) are expanded.

@@ -397,7 +397,7 @@ public sealed class Symbolizer : IDisposable
     {
         if (actual == null) return false;
         var e = expected.Trim().ToLowerInvariant();
-        // perf.data build-id records without BUILD_ID_SIZE are zero-padded to 20 bytes (formats.md §3.12).
+        // perf.data build-id records without BUILD_ID_SIZE are zero-padded to 20 bytes (tools/perf/Documentation/perf.data-file-format.txt, HEADER_BUILD_ID).
         return e == actual || (e.Length > actual.Length && e.StartsWith(actual, StringComparison.Ordinal) && e.AsSpan(actual.Length).IndexOfAnyExcept('0') < 0);
     }
 

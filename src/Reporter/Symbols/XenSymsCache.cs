@@ -71,4 +71,4 @@ public static class XenSymsCache
 }
 
 /// <summary>The Xen image could not be found or fetched; the message says why and what to do.</summary>
-public sealed class XenSymsUnavailableException(string message) : Exception(message);
+public sealed class XenSymsUnavailableException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);

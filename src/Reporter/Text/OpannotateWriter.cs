@@ -50,7 +50,7 @@ public sealed record OpannotateOptions
 }
 
 /// <summary>
-/// Writes opannotate-style listings (reference: xenoprof.md §5.9): a C comment block with the command line, its
+/// Writes opannotate-style listings (oprofile's opannotate(1); pp/opannotate.cpp): a C comment block with the command line, its
 /// interpretation and the CPU/event header; then every function with samples, hottest first, disassembled with Iced
 /// in objdump's layout. The function line is <c>START &lt;name&gt;: /* name total: N P */</c>; every instruction line
 /// starts with, per event, the sample count (<c>%6d</c>) and its percentage of the event's total (7 characters),

@@ -28,7 +28,7 @@ public sealed record OpreportOptions
 }
 
 /// <summary>
-/// Renders a profile in opreport's text layout (reference: xenoprof.md §5.1–5.3): header lines (CPU, one
+/// Renders a profile in opreport's text layout (oprofile's opreport(1); libpp/op_header.cpp, pp/opreport.cpp, libpp/format_output.cpp): header lines (CPU, one
 /// "Counted … events" line per event, lost samples), then either the image summary
 /// (<c>samples|      %|</c> per event) or the symbol list (<c>samples  %  image name  symbol name</c>),
 /// sorted by samples. Percent columns print 4 decimals as opreport does; the extra <c>±</c> column is the
@@ -66,7 +66,7 @@ public static class OpreportWriter
     /// Header lines of a xenoprof session (none for other sessions): per reported domain, what its buffers' headers
     /// count (written by mode, lost) and the drains that found a corrupt head/tail; dom0's report adds one line per
     /// passive domain; then Xen's global counters (total, active, passive, lost, invalid, corrupted, others), which
-    /// real Xen never exported (xenoprof.md §1.6).
+    /// real Xen never exported (they stay <c>static</c> in xen/common/xenoprof.c).
     /// </summary>
     public static IEnumerable<string> XenHeaderLines(Profile.Profile p)
     {
@@ -171,7 +171,7 @@ public static class OpreportWriter
     }
 
     /// <summary>
-    /// opreport <c>-d</c> rows under a symbol (xenoprof.md §5.4): two spaces, the 16-digit vma, then per event the
+    /// opreport <c>-d</c> rows under a symbol (opreport(1) <c>--details</c>; libpp/format_output.cpp): two spaces, the 16-digit vma, then per event the
     /// samples and the percentage of the symbol's own total for that event.
     /// </summary>
     private static void WriteDetails(Profile.Profile p, SymbolRow r, TextWriter w, OpreportOptions o)

@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Xenoprof;
 using XenProf.Reporter.Symbols;
 using XenProf.Sampler.Session;
@@ -13,7 +14,7 @@ public static class XenDaemonProfilers
 
     /// <summary>
     /// Checks a <c>--hypervisor</c> value: <c>emulated:FILE</c> (the file must exist; returned made absolute) or <c>privcmd</c>.
-    /// Throws <see cref="ArgumentException"/> otherwise.
+    /// Throws <see cref="XenProfUserException"/> otherwise.
     /// </summary>
     public static string Normalize(string spec)
     {
@@ -21,10 +22,10 @@ public static class XenDaemonProfilers
         if (spec.StartsWith(EmulatedPrefix, StringComparison.Ordinal))
         {
             var file = spec[EmulatedPrefix.Length..];
-            if (!File.Exists(file)) throw new ArgumentException($"--hypervisor={spec}: scenario file {file} not found");
+            if (!File.Exists(file)) throw new XenProfUserException($"--hypervisor={spec}: scenario file {file} not found");
             return EmulatedPrefix + Path.GetFullPath(file);
         }
-        throw new ArgumentException($"--hypervisor={spec}: expected emulated:SCENARIO.json or privcmd");
+        throw new XenProfUserException($"--hypervisor={spec}: expected emulated:SCENARIO.json or privcmd");
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed record XenDemoOptions
 }
 
 /// <summary>
-/// The Xen Summit 2006 workflow in one call (xenoprof.md §4.1): an active-domain session (dom0 plus the scenario's
+/// The Xen Summit 2006 workflow in one call (the tutorial "Profiling in Xen", with oprofile's opcontrol(1)): an active-domain session (dom0 plus the scenario's
 /// other profiled guests, each reported as its own domain), then a passive-domain session (the guests reported
 /// inside dom0's report as <c>domainN-kernel</c>, <c>domainN-xen</c>, <c>domainN-apps</c>, guest kernels resolved from
 /// the passive image). For each: opreport and opreport -l per domain, a flame graph per domain, and the check that

@@ -150,7 +150,7 @@ public sealed class Attributor
 
     /// <summary>
     /// A kernel-mode MMAP/MMAP2 record (perf synthesizes one for the kernel, named <c>[kernel.kallsyms]_text</c>,
-    /// and one per module, named by its path; formats.md §3.15). In <see cref="ModeFromRecords"/> mode these give
+    /// and one per module, named by its path; <c>perf_event__synthesize_kernel_mmap</c> and <c>perf_event__synthesize_modules</c> in tools/perf/util/synthetic-events.c). In <see cref="ModeFromRecords"/> mode these give
     /// the kernel's and the modules' address ranges, as perf's <c>machine__process_kernel_mmap_event</c> uses them;
     /// otherwise they are ignored (live sessions read <c>/proc/modules</c>).
     /// </summary>
@@ -187,7 +187,7 @@ public sealed class Attributor
     /// </summary>
     public static int GuestDomain(int pid) => pid;
 
-    /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (formats.md §3.13).</summary>
+    /// <summary>The JIT symbol map perf reads for <paramref name="pid"/>'s anonymous code: <c>/tmp/perf-PID.map</c> (tools/perf/Documentation/jit-interface.txt).</summary>
     public static string PerfMapName(int pid) => "/tmp/perf-" + pid.ToString(CultureInfo.InvariantCulture) + ".map";
 
     /// <summary>perf's name for a kernel module mapped from <paramref name="path"/>: <c>[name]</c> from the file name without <c>.ko*</c>, dashes as underscores.</summary>
@@ -202,7 +202,7 @@ public sealed class Attributor
 
     /// <summary>
     /// A sample of <see cref="Domain"/> (the live and perf.data form of <see cref="Sample(in RawSample)"/>).
-    /// <paramref name="callchain"/> is perf's leaf-first list with context markers (formats.md §2.5); when empty the
+    /// <paramref name="callchain"/> is perf's leaf-first list with context markers (<c>enum perf_callchain_context</c> in include/uapi/linux/perf_event.h); when empty the
     /// sample's <paramref name="ip"/> alone forms the stack.
     /// </summary>
     public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1) =>

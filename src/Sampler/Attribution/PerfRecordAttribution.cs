@@ -8,7 +8,7 @@ namespace XenProf.Sampler.Attribution;
 /// <para>
 /// Each per-CPU ring is in time order, but rings are drained one after another, so a record read from
 /// CPU 1 may be older than one already read from CPU 0. Records are therefore queued and released in
-/// rounds, the rule perf uses for FINISHED_ROUND (formats.md §3.10):
+/// rounds, the rule perf uses for FINISHED_ROUND (<c>process_finished_round</c> in tools/perf/util/session.c):
 /// </para>
 /// <code>
 ///   pass k-1: read every ring  ──► max time seen = T(k-1)

@@ -10,7 +10,7 @@ namespace XenProf.Sampler.Import;
 /// <summary>
 /// Writes a perf.data file into a session store through the same <see cref="Attributor"/> and
 /// <see cref="PerfRecordAttribution"/> that live sampling uses, so the store is the same as a live one. The
-/// reader's FINISHED_ROUND becomes the attribution's end of pass (perf's ordering rule, formats.md §3.10).
+/// reader's FINISHED_ROUND becomes the attribution's end of pass (perf's ordering rule, <c>process_finished_round</c> in tools/perf/util/session.c).
 /// </summary>
 internal sealed class PerfDataImporter : IPerfDataSink
 {

@@ -44,7 +44,7 @@ public static partial class TraceImport
     public static ImportResult Import(string file, SessionDirectory dir, ImportOptions? options = null, CancellationToken ct = default)
     {
         options ??= new ImportOptions();
-        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file", file);
+        if (!File.Exists(file)) throw new XenProfUserException($"{file}: no such file");
         switch (Sniff(file))
         {
             case TraceFormat.PerfScript: return ImportPerfScript(file, dir, options, ct);
@@ -125,7 +125,7 @@ public static partial class TraceImport
         Action<SessionDirectory>? afterImport = null)
     {
         var full = Path.GetFullPath(file);
-        if (!File.Exists(full)) throw new FileNotFoundException($"{file}: no such file", file);
+        if (!File.Exists(full)) throw new XenProfUserException($"{file}: no such file");
         var dir = new SessionDirectory(full + ".xenoprof");
         if (!CanWrite(Path.GetDirectoryName(full)!))
         {

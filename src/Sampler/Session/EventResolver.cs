@@ -12,7 +12,7 @@ public static class EventResolver
 {
     /// <summary>
     /// Resolves <paramref name="specs"/>; an empty list means the default event (cycles where the PMU has
-    /// them, else <c>CPU_CLOCK:1000000</c>), which the returned note names. Throws <see cref="FormatException"/>
+    /// them, else <c>CPU_CLOCK:1000000</c>), which the returned note names. Throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/>
     /// for a malformed spec or unknown event, and for the same event given twice.
     /// </summary>
     public static IReadOnlyList<ResolvedEvent> Resolve(IReadOnlyList<string> specs)
@@ -31,7 +31,7 @@ public static class EventResolver
             foreach (var s in specs) list.Add(Make(EventSpec.Parse(s), null));
         }
         var dup = list.GroupBy(e => e.Stored.Name).FirstOrDefault(g => g.Count() > 1);
-        if (dup != null) throw new FormatException($"event {dup.Key} given more than once");
+        if (dup != null) throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {dup.Key} given more than once");
         return list;
     }
 

@@ -14,7 +14,7 @@ public sealed record RecordOptions
 {
     /// <summary>
     /// The command is a .NET program: it runs with its JIT perf map on (<c>DOTNET_PerfMapEnabled=1</c>, and W^X off so
-    /// JIT code is anonymous memory perf's map naming applies to; dependencies.md §5a), and an EventPipe session
+    /// JIT code is anonymous memory perf's map naming applies to; docs/dependencies.md, TraceEvent), and an EventPipe session
     /// (<see cref="Import.NetTrace.EventPipeCollector"/>) records its managed stacks into <c>dotnet.nettrace</c> in the
     /// session, imported into the store at the end as events THREAD_SAMPLE_MANAGED/EXTERNAL with method names.
     /// </summary>
@@ -36,7 +36,7 @@ public static class Recorder
     /// Runs <paramref name="command"/> with <paramref name="args"/> under the profiler. Cancelling
     /// <paramref name="ct"/> (Ctrl-C) stops the command and keeps what was sampled.
     /// <paramref name="progress"/> is called after each drain with (samples so far, lost so far).
-    /// Throws <see cref="FileNotFoundException"/> when the command does not exist, plus what
+    /// Throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> when the command does not exist, plus what
     /// <see cref="LiveProfiler.Open"/> throws.
     /// </summary>
     public static RecordResult Run(SessionDirectory dir, SessionConfig config, string command, IReadOnlyList<string> args, CancellationToken ct,

@@ -249,4 +249,4 @@ public sealed partial class SessionStore : IDisposable
 }
 
 /// <summary>A session store that cannot be used: missing, not a store, or of another schema version. The message is for the user.</summary>
-public sealed class StoreException(string message) : Exception(message);
+public sealed class StoreException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);

@@ -40,7 +40,7 @@ public enum ImageKind
     Managed = 8,
 }
 
-/// <summary>CPU mode a sample was taken in (per <c>perf_event_header.misc &amp; 7</c>, formats.md §2.1; xenoprof modes map onto it).</summary>
+/// <summary>CPU mode a sample was taken in (per <c>perf_event_header.misc &amp; PERF_RECORD_MISC_CPUMODE_MASK</c>, include/uapi/linux/perf_event.h; xenoprof modes map onto it).</summary>
 public enum SampleMode
 {
     /// <summary>Unknown mode.</summary>

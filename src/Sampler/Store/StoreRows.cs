@@ -61,7 +61,7 @@ public static class CounterNames
 
     /// <summary>Prefix of Xen's global xenoprof counters (<c>xen.total_samples</c>, <c>xen.invalid_buffer_samples</c>,
     /// <c>xen.corrupted_buffer_samples</c>, <c>xen.lost_samples</c>, <c>xen.active_samples</c>, <c>xen.passive_samples</c>,
-    /// <c>xen.others_samples</c>; xenoprof.md §1.6), stored when the hypervisor exposes them (the emulator does).</summary>
+    /// <c>xen.others_samples</c>; the <c>static u64</c> counters of xen/common/xenoprof.c), stored when the hypervisor exposes them (the emulator does).</summary>
     public const string XenGlobalPrefix = "xen.";
 
     /// <summary>Per-domain xenoprof buffer counter: <c>xen.domN.</c> + <c>xen_samples</c>, <c>kernel_samples</c>,

@@ -59,7 +59,7 @@ public sealed class PrivcmdDaemonProfiler : IDaemonProfiler
     {
         options.Validate();
         if (options.ActiveDomains.Any(d => d != 0) || options.PassiveDomains.Count > 0)
-            throw new ArgumentException("--hypervisor=privcmd profiles dom0 (and Xen while dom0 runs) only: other active domains need their own profiler, and passive domains are not supported on privcmd yet");
+            throw new XenProf.Hypervisor.Binary.XenProfUserException("--hypervisor=privcmd profiles dom0 (and Xen while dom0 runs) only: other active domains need their own profiler, and passive domains are not supported on privcmd yet");
         dir.EnsureWritable();
         var hlog = new StreamWriter(Path.Combine(dir.Path, HypercallLogName), append: true) { AutoFlush = true };
         PrivcmdHypercalls? xen = null;
@@ -76,13 +76,13 @@ public sealed class PrivcmdDaemonProfiler : IDaemonProfiler
             store = SessionStore.OpenOrCreate(dir.StorePath, out var existing); // a restarted daemon appends, as opcontrol does
             if (existing > 0) log?.WriteLine($"session {dir.Path}: appending to {existing} samples already stored (--reset clears them)");
             var specs = options.Events.Count > 0 ? options.Events : [$"{EventCatalogue.PreferredDefault.Name}:{EventCatalogue.PreferredDefault.Count}"];
-            if (specs.Count > init.NumEvents) throw new ArgumentException($"{specs.Count} events asked, but Xen's {init.CpuType} model has {init.NumEvents} counters");
+            if (specs.Count > init.NumEvents) throw new XenProf.Hypervisor.Binary.XenProfUserException($"{specs.Count} events asked, but Xen's {init.CpuType} model has {init.NumEvents} counters");
             var events = new List<EventId>();
             var counters = new List<(ulong, bool, bool, uint, uint)>();
             foreach (var s in specs)
             {
                 var spec = EventSpec.Parse(s);
-                if (!EventCatalogue.TryFind(spec.Name, out var def)) throw new FormatException($"unknown event {spec.Name}; see 'xenoprof list-events'");
+                if (!EventCatalogue.TryFind(spec.Name, out var def)) throw new XenProf.Hypervisor.Binary.XenProfUserException($"unknown event {spec.Name}; see 'xenoprof list-events'");
                 var (code, defaultMask) = XenoprofNativeEvents.Resolve(init.CpuType, def.Name);
                 ulong count = spec.Count ?? def.DefaultCount;
                 uint mask = spec.UnitMask != 0 ? spec.UnitMask : defaultMask;

@@ -72,7 +72,7 @@ public sealed class EmulatedXenRun : IDisposable
     /// <summary>Samples stored so far.</summary>
     public long Samples => _source.Samples;
 
-    /// <summary>Creates the store and performs the setup ops. Throws <see cref="XenoprofException"/>, <see cref="ArgumentException"/>, <see cref="FormatException"/>.</summary>
+    /// <summary>Creates the store and performs the setup ops. Throws <see cref="XenoprofException"/> or another <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/>.</summary>
     /// <remarks>With <paramref name="append"/> (the opcontrol daemon) an existing store is appended to, as after a daemon
     /// restart; otherwise it is replaced (a one-shot run such as the demo).</remarks>
     public static EmulatedXenRun Open(SessionDirectory dir, XenSessionOptions options, EmulatedHypervisor xen, TextWriter? log = null, bool append = false)
@@ -80,7 +80,7 @@ public sealed class EmulatedXenRun : IDisposable
         options.Validate();
         var scenario = xen.Scenario;
         foreach (var d in options.ActiveDomains.Concat(options.PassiveDomains))
-            if (!scenario.Domains.Any(x => x.Id == d)) throw new ArgumentException($"domain {d} does not exist in scenario {scenario.Source.Name} (domains {string.Join(", ", scenario.Domains.Select(x => x.Id))})");
+            if (!scenario.Domains.Any(x => x.Id == d)) throw new XenProf.Hypervisor.Binary.XenProfUserException($"domain {d} does not exist in scenario {scenario.Source.Name} (domains {string.Join(", ", scenario.Domains.Select(x => x.Id))})");
         dir.EnsureWritable();
         dir.SnapshotKernelSymbols();
         var specs = options.Events.Count > 0 ? options.Events : [$"{scenario.Source.Event}:{scenario.Source.Count}"];
@@ -94,7 +94,7 @@ public sealed class EmulatedXenRun : IDisposable
             foreach (var s in specs)
             {
                 var spec = EventSpec.Parse(s);
-                if (!EventCatalogue.TryFind(spec.Name, out var def)) throw new FormatException($"unknown event {spec.Name}; see 'xenoprof list-events'");
+                if (!EventCatalogue.TryFind(spec.Name, out var def)) throw new XenProf.Hypervisor.Binary.XenProfUserException($"unknown event {spec.Name}; see 'xenoprof list-events'");
                 ulong count = spec.Count ?? def.DefaultCount;
                 events.Add(store.AddEvent(new StoredEvent(def.Name, (uint)def.Type, def.Config, count, spec.UnitMask, spec.Kernel, spec.User, def.Unit, def.Description)).Id);
                 counters.Add((count, spec.Kernel, spec.User, spec.UnitMask, (uint)def.Config));

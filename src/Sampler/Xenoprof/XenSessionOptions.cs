@@ -1,9 +1,9 @@
 namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
-/// What opcontrol sets up for a Xen session (xenoprof.md §4.1): the Xen image (<c>--xen</c>), dom0's kernel
+/// What opcontrol sets up for a Xen session (oprofile's opcontrol(1), doc/opcontrol.1.in): the Xen image (<c>--xen</c>), dom0's kernel
 /// (<c>--vmlinux</c> / <c>--no-vmlinux</c>), active and passive domains with one image per passive domain (same order),
-/// call-graph depth and events. Domain 0 is always active, as the Linux dom0 driver makes it (xenoprof.md §1.8).
+/// call-graph depth and events. Domain 0 is always active, as the Linux dom0 driver makes it (xenlinux drivers/xen/xenoprof/xenoprofile.c).
 /// </summary>
 public sealed record XenSessionOptions
 {
@@ -30,17 +30,17 @@ public sealed record XenSessionOptions
     /// <summary>Entries asked per passive-domain VCPU buffer (the Linux driver asks 2048).</summary>
     public int PassiveBufferSamples { get; set; } = Hypervisor.Xenoprof.XenoprofAbi.PassiveBufferSamples;
 
-    /// <summary>Checks the options; throws <see cref="ArgumentException"/> with a user-facing message.</summary>
+    /// <summary>Checks the options; throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> with a user-facing message.</summary>
     public void Validate()
     {
         if (PassiveImages.Count > 0 && PassiveImages.Count != PassiveDomains.Count)
-            throw new ArgumentException($"--passive-images lists {PassiveImages.Count} image(s) for {PassiveDomains.Count} passive domain(s); give one per domain, in the same order");
+            throw new XenProf.Hypervisor.Binary.XenProfUserException($"--passive-images lists {PassiveImages.Count} image(s) for {PassiveDomains.Count} passive domain(s); give one per domain, in the same order");
         var both = ActiveDomains.Intersect(PassiveDomains).ToList();
-        if (both.Count > 0) throw new ArgumentException($"domain {both[0]} is both active and passive; Xen profiles a domain in one mode only");
-        if (PassiveDomains.Contains(0)) throw new ArgumentException("domain 0 is the primary profiler and is always active; it cannot be passive");
+        if (both.Count > 0) throw new XenProf.Hypervisor.Binary.XenProfUserException($"domain {both[0]} is both active and passive; Xen profiles a domain in one mode only");
+        if (PassiveDomains.Contains(0)) throw new XenProf.Hypervisor.Binary.XenProfUserException("domain 0 is the primary profiler and is always active; it cannot be passive");
         if (ActiveDomains.Count + 1 > Hypervisor.Xenoprof.XenoprofAbi.MaxDomains || PassiveDomains.Count > Hypervisor.Xenoprof.XenoprofAbi.MaxDomains)
-            throw new ArgumentException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} active and {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} passive domains");
-        if (Events.Count > Hypervisor.Xenoprof.XenoprofAbi.MaxCounters) throw new ArgumentException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxCounters} events (one per counter)");
+            throw new XenProf.Hypervisor.Binary.XenProfUserException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} active and {Hypervisor.Xenoprof.XenoprofAbi.MaxDomains} passive domains");
+        if (Events.Count > Hypervisor.Xenoprof.XenoprofAbi.MaxCounters) throw new XenProf.Hypervisor.Binary.XenProfUserException($"at most {Hypervisor.Xenoprof.XenoprofAbi.MaxCounters} events (one per counter)");
     }
 
     /// <summary>Parses a domain list as opcontrol accepts it: ids separated by commas, spaces or other punctuation.</summary>
@@ -51,7 +51,7 @@ public sealed record XenSessionOptions
         foreach (var part in text.Split([',', ' ', ';', ':'], StringSplitOptions.RemoveEmptyEntries))
         {
             if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || d > 0x7fef)
-                throw new ArgumentException($"'{part}' in domain list '{text}' is not a domain id");
+                throw new XenProf.Hypervisor.Binary.XenProfUserException($"'{part}' in domain list '{text}' is not a domain id");
             if (!list.Contains(d)) list.Add(d);
         }
         return list;

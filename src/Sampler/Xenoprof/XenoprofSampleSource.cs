@@ -6,7 +6,7 @@ using XenProf.Sampler.Store;
 namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
-/// The daemon side of xenoprof: drives the hypercalls in the dom0 driver's order (xenoprof.md §2), drains every VCPU
+/// The daemon side of xenoprof: drives the hypercalls in the dom0 driver's order (xenlinux drivers/xen/xenoprof/xenoprofile.c), drains every VCPU
 /// buffer (indexed by its header's <c>vcpu_id</c>) and hands each sample, with its domain and mode, to Attribution
 /// (<see cref="Attributor"/>, one per active domain), whatever <see cref="IXenoprofHypercalls"/> it drives (the
 /// emulator or privcmd). Images come from the session's configuration: <c>--xen</c>, <c>--vmlinux</c>, the active

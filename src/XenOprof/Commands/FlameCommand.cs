@@ -122,9 +122,7 @@ internal static class FlameCommand
 
         // Time-ordered formats, timelines and folded (its first sampled event, per-thread roots) need every sample; SVG reads the per-stack totals.
         bool withSamples = fmt is not FlameFormat.Svg;
-        FlameSource source;
-        try { source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true); }
-        catch (ArgumentException e) { throw new UserErrorException(e.Message); }
+        var source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true);
         var foldedOptions = new FoldedOptions
         {
             PerfScriptRules = true, AnnotateKernel = folded.All, Kernel = folded.Kernel, Jit = folded.Jit, Addrs = folded.Addrs,

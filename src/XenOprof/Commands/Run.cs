@@ -1,6 +1,5 @@
 using System.CommandLine;
 using XenProf.Hypervisor.Binary;
-using XenProf.Sampler.Store;
 
 namespace XenProf.Cli.Commands;
 
@@ -36,11 +35,13 @@ internal static class Run
         }
     }
 
-    private static bool IsUserError(Exception e) => e is UserErrorException or MalformedDataException or StoreException
-        or XenProf.Sampler.Session.SessionException or XenProf.Hypervisor.PerfEvents.PerfEventOpenException
-        or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
-        or XenProf.Hypervisor.Xenoprof.ScenarioException or XenProf.Hypervisor.Xenoprof.XenoprofException
-        or XenProf.Hypervisor.Xenoprof.XenUnavailableException or XenProf.Reporter.Symbols.XenSymsUnavailableException or ArgumentException;
+    /// <summary>
+    /// Every anticipated failure derives from <see cref="XenProfUserException"/>. The one exception to that rule is a
+    /// file or directory that the operating system refused to open (missing, or no permission): the BCL throws these
+    /// itself wherever a path the user named is opened, and their messages name the path.
+    /// </summary>
+    private static bool IsUserError(Exception e) => e is XenProfUserException
+        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
 
     /// <summary><c>--verbose</c>: print stack traces of internal errors.</summary>
     public static readonly Option<bool> Verbose = new("--verbose", "-V") { Description = "Print the stack trace of internal errors" };

@@ -5,7 +5,7 @@ using XenProf.Sampler.Xenoprof;
 
 namespace XenProf.Cli.Options;
 
-/// <summary>opcontrol's Xen setup options (xenoprof.md §4.1), spelled as oprofile and the xenoprof patch spelled them.</summary>
+/// <summary>opcontrol's Xen setup options (oprofile's opcontrol(1), doc/opcontrol.1.in), spelled as oprofile and the xenoprof patch spelled them.</summary>
 internal sealed class XenOptions
 {
     private readonly Option<string?> _xen = new("--xen") { Description = "Xen image (xen-syms) for hypervisor symbols" };
@@ -23,17 +23,17 @@ internal sealed class XenOptions
         foreach (var o in new Option[] { _xen, _vmlinux, _noVmlinux, _active, _passive, _passiveImages, _hypervisor, _separate }) cmd.Options.Add(o);
     }
 
-    /// <summary>Adds the Xen setup to <paramref name="config"/> when <c>--hypervisor</c> or any Xen option is given; throws <see cref="ArgumentException"/> for bad values.</summary>
+    /// <summary>Adds the Xen setup to <paramref name="config"/> when <c>--hypervisor</c> or any Xen option is given; throws a <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for bad values.</summary>
     public SessionConfig Apply(ParseResult pr, SessionConfig config)
     {
         var sep = pr.GetValue(_separate);
         if (sep != null && sep.Split(',').Any(s => s is not ("none" or "lib" or "kernel" or "thread" or "cpu" or "all")))
-            throw new ArgumentException($"--separate={sep}: expected none, lib, kernel, thread, cpu or all");
+            throw new UserErrorException($"--separate={sep}: expected none, lib, kernel, thread, cpu or all");
         var hv = pr.GetValue(_hypervisor);
         bool anyXen = pr.GetValue(_xen) != null || pr.GetValue(_active) != null || pr.GetValue(_passive) != null || pr.GetValue(_passiveImages) != null;
         if (hv == null)
         {
-            if (anyXen) throw new ArgumentException("Xen options need --hypervisor=emulated:SCENARIO (or privcmd on a real dom0)");
+            if (anyXen) throw new UserErrorException("Xen options need --hypervisor=emulated:SCENARIO (or privcmd on a real dom0)");
             return config;
         }
         var options = new XenSessionOptions

@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Events;
 using XenProf.Hypervisor.PerfEvents;
 using Xunit;
@@ -6,7 +7,7 @@ namespace XenProf.Hypervisor.Tests.Events;
 
 public class EventCatalogueTests
 {
-    // name → canonical, perf type, config (include/uapi/linux/perf_event.h; formats.md §1.5).
+    // name → canonical, perf type, config (enum perf_type_id, perf_hw_id, perf_sw_ids in include/uapi/linux/perf_event.h).
     [Theory]
     [InlineData("CPU_CLOCK", "CPU_CLOCK", PerfType.Software, 0)]
     [InlineData("cpu-clock", "CPU_CLOCK", PerfType.Software, 0)]
@@ -35,9 +36,9 @@ public class EventCatalogueTests
         var r = EventCatalogue.Resolve(EventSpec.Parse("CPU_CLOCK:500000:0:0:1"));
         Assert.Equal(new PerfEventRequest("CPU_CLOCK", PerfType.Software, 0, 500000, true, false, "perf software cpu-clock"), r);
         Assert.Equal(1_000_000UL, EventCatalogue.Resolve(EventSpec.Parse("CPU_CLOCK")).Period);
-        Assert.Contains("below the minimum 6000 cycles", Assert.Throws<FormatException>(() => EventCatalogue.Resolve(EventSpec.Parse("cycles:100"))).Message);
-        Assert.Contains("unknown event 'NOPE'", Assert.Throws<FormatException>(() => EventCatalogue.Resolve(EventSpec.Parse("NOPE:1000"))).Message);
-        Assert.Contains("takes no unit mask", Assert.Throws<FormatException>(() => EventCatalogue.Resolve(EventSpec.Parse("CPU_CLOCK:100000:3"))).Message);
+        Assert.Contains("below the minimum 6000 cycles", Assert.Throws<XenProfUserException>(() => EventCatalogue.Resolve(EventSpec.Parse("cycles:100"))).Message);
+        Assert.Contains("unknown event 'NOPE'", Assert.Throws<XenProfUserException>(() => EventCatalogue.Resolve(EventSpec.Parse("NOPE:1000"))).Message);
+        Assert.Contains("takes no unit mask", Assert.Throws<XenProfUserException>(() => EventCatalogue.Resolve(EventSpec.Parse("CPU_CLOCK:100000:3"))).Message);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Events;
 using Xunit;
 
@@ -56,7 +57,7 @@ public class EventSpecTests
     [MemberData(nameof(BadCases))]
     public void Rejects(string spec, string fragment)
     {
-        var ex = Assert.Throws<FormatException>(() => EventSpec.Parse(spec));
+        var ex = Assert.Throws<XenProfUserException>(() => EventSpec.Parse(spec));
         Assert.Contains($"event spec '{spec}'", ex.Message);
         Assert.Contains(fragment, ex.Message);
         Assert.Contains("NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]", ex.Message);

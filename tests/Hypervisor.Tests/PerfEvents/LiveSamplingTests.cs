@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Events;
 using XenProf.Hypervisor.PerfEvents;
 using XenProf.Hypervisor.PerfEvents.Records;
@@ -202,14 +203,14 @@ public class StoppedChildTests
     [Fact]
     public void Command_not_found_is_a_clear_error_before_anything_starts()
     {
-        var ex = Assert.Throws<FileNotFoundException>(() => StoppedChild.Start("no-such-command-xenprof", []));
+        var ex = Assert.Throws<XenProfUserException>(() => StoppedChild.Start("no-such-command-xenprof", []));
         Assert.StartsWith("command not found: no-such-command-xenprof (searched PATH=", ex.Message);
-        Assert.Contains("no such file", Assert.Throws<FileNotFoundException>(() => StoppedChild.Start("/nonexistent/tool", [])).Message);
+        Assert.Contains("no such file", Assert.Throws<XenProfUserException>(() => StoppedChild.Start("/nonexistent/tool", [])).Message);
         string plain = Path.GetTempFileName();
         try
         {
             File.SetUnixFileMode(plain, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            Assert.Contains("not executable", Assert.Throws<FileNotFoundException>(() => StoppedChild.Resolve(plain)).Message);
+            Assert.Contains("not executable", Assert.Throws<XenProfUserException>(() => StoppedChild.Resolve(plain)).Message);
         }
         finally { File.Delete(plain); }
     }

@@ -19,7 +19,7 @@ public class PerfEventAttrTests
         Assert.Equal(128, (byte*)&a.Config3 - p);
     }
 
-    // perf's attr tests in INI spirit: options → the attr fields they must produce (formats.md §1.4 bit numbers).
+    // perf's attr tests in INI spirit: options → the attr fields they must produce (bit numbers of the struct perf_event_attr bitfield, include/uapi/linux/perf_event.h).
     [Theory]
     [InlineData(false, false, 0, null, false, "disabled,sample_id_all")]
     [InlineData(false, true, 0, null, false, "disabled,sample_id_all,exclude_user")]

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace XenProf.Hypervisor.Tests.PerfEvents;
 
-/// <summary>A ring laid out like perf_event_mmap_page + data (formats.md §1.10), in native memory, written by the test as the kernel would.</summary>
+/// <summary>A ring laid out like perf_event_mmap_page + data (include/uapi/linux/perf_event.h), in native memory, written by the test as the kernel would.</summary>
 internal sealed unsafe class FakeRing : IDisposable
 {
     public const int Page = 4096;

@@ -4,7 +4,7 @@ using XenProf.Hypervisor.PerfEvents.Records;
 
 namespace XenProf.Hypervisor.Tests.PerfEvents;
 
-/// <summary>Builds perf records byte by byte, little-endian, as the kernel lays them out (formats.md §2).</summary>
+/// <summary>Builds perf records byte by byte, little-endian, as the kernel lays them out (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h).</summary>
 internal sealed class RecordBytes
 {
     private readonly List<byte> _b = new();

@@ -8,7 +8,8 @@ public class SampleLayoutTests
 {
     // One case per line: sample_type bits (names joined by |), read_format, sample_id_all →
     //   trailer size, SAMPLE id offset, trailer id distance from end, SAMPLE time offset, trailer time distance, READ block size.
-    // Sources: formats.md §1.6, §1.7, §2.3, §2.4.
+    // Sources: include/uapi/linux/perf_event.h (enum perf_event_sample_format, enum perf_event_read_format,
+    // PERF_RECORD_SAMPLE, struct sample_id) and perf_output_sample in kernel/events/core.c.
     private const string Cases = """
         # sample_type                                 | read_format           | all | trailer | sid | tid | stime | ttime | read
         IP|TID|TIME|CPU|PERIOD|IDENTIFIER             | None                  | 1   | 32      | 0   | 8   | 24    | 24    | 8

@@ -4,7 +4,8 @@ using Xunit;
 
 namespace XenProf.Hypervisor.Tests.Xenoprof;
 
-// Struct sizes and field offsets against the reference table (../shared/reference/xenoprof.md §1.4, §1.5):
+// Struct sizes and field offsets of xen/include/public/xenoprof.h (native offsets as gcc lays
+// them out for x86_64; compat with 4-byte-aligned u64, as Xen's -m32 generated compat headers do):
 // one data line per (structure, field, native offset, compat offset).
 public class AbiLayoutTests
 {
@@ -111,7 +112,7 @@ public class AbiLayoutTests
         Assert.Equal(new XenoprofInit(8, true, "i386/arch_perfmon"), XenoprofInit.Read(b));
     }
 
-    // Op numbers are ABI (xenoprof.md §1.3).
+    // Op numbers are ABI (XENOPROF_* in xen/include/public/xenoprof.h).
     [Theory]
     [InlineData(XenoprofOp.Init, 0)] [InlineData(XenoprofOp.ResetActiveList, 1)] [InlineData(XenoprofOp.ResetPassiveList, 2)]
     [InlineData(XenoprofOp.SetActive, 3)] [InlineData(XenoprofOp.SetPassive, 4)] [InlineData(XenoprofOp.ReserveCounters, 5)]
@@ -121,7 +122,7 @@ public class AbiLayoutTests
     [InlineData(XenoprofOp.SetBacktrace, 15)] [InlineData(XenoprofOp.GetIbsCaps, 16)] [InlineData(XenoprofOp.IbsCounter, 17)]
     public void OpNumbers(XenoprofOp op, int value) => Assert.Equal(value, (int)op);
 
-    // Buffer sizing examples (xenoprof.md §1.5, derived): max entries per VCPU so that all VCPUs fit in 32 pages.
+    // Buffer sizing examples (derived from alloc_xenoprof_struct in xen/common/xenoprof.c): max entries per VCPU so that all VCPUs fit in 32 pages.
     [Theory]
     [InlineData(1, 8189)]
     [InlineData(4, 2045)]

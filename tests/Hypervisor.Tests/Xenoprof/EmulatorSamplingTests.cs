@@ -3,7 +3,7 @@ using Xunit;
 
 namespace XenProf.Hypervisor.Tests.Xenoprof;
 
-// The NMI path (xenoprof.md §1.6): samples land in the running VCPU's buffer inside the workload's ranges,
+// The NMI path (nmi_callback in xen/arch/x86/oprofile/nmi_int.c, xenoprof_log_event in xen/common/xenoprof.c): samples land in the running VCPU's buffer inside the workload's ranges,
 // call chains start with the TRACE_BEGIN escape, counters add up, and a seed fixes everything.
 public class EmulatorSamplingTests
 {

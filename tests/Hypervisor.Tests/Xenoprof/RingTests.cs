@@ -4,7 +4,7 @@ using Xunit;
 
 namespace XenProf.Hypervisor.Tests.Xenoprof;
 
-// Ring arithmetic on raw bytes (xenoprof.md §1.5): capacity size-1, no overwrite, wrap at event_size,
+// Ring arithmetic on raw bytes (xenoprof_add_sample in xen/common/xenoprof.c): capacity size-1, no overwrite, wrap at event_size,
 // head/tail validated on every read.
 public class RingTests
 {

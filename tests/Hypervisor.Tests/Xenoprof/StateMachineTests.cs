@@ -4,7 +4,7 @@ using static XenProf.Hypervisor.Xenoprof.XenoprofAbi;
 
 namespace XenProf.Hypervisor.Tests.Xenoprof;
 
-// Xen's global state machine (xenoprof.md §1.3; do_xenoprof_op in xen/common/xenoprof.c): every out-of-order op is
+// Xen's global state machine (do_xenoprof_op in xen/common/xenoprof.c): every out-of-order op is
 // refused with the value Xen returns (-EPERM for a state violation or a non-primary caller, -EINVAL for an unknown op).
 public sealed class StateMachineTests : IDisposable
 {

@@ -2,6 +2,7 @@ using XenProf.Reporter.Profile;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SkiaSharp;
+using XenProf.Hypervisor.Binary;
 using XenProf.Reporter.Flame;
 using XenProf.Reporter.Plots;
 using XenProf.Sampler.Store;
@@ -72,7 +73,7 @@ public sealed class ExportTests : IDisposable
         var expected = _s.Samples.Where(x => x.Domain == 0 && x.Pid == 100 && x.Tid == 101 && x.Event == _s.Inst.Id && x.TimeNs >= t0 && x.TimeNs < t1).ToList();
         Assert.NotEmpty(expected);
         Assert.Equal(expected, src.Samples(sel).ToList());
-        Assert.Throws<ArgumentException>(() => src.EventsOf(new FlameSelection { Event = "NOPE" }));
+        Assert.Throws<XenProfUserException>(() => src.EventsOf(new FlameSelection { Event = "NOPE" }));
         var times = src.Samples(FlameSelection.All).Select(x => x.TimeNs).ToList();
         Assert.Equal(times.Order().ToList(), times);
     }

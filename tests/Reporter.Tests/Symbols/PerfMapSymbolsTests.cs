@@ -3,7 +3,7 @@ using Xunit;
 
 namespace XenProf.Reporter.Tests.Symbols;
 
-/// <summary>perf-PID.map lines as perf and .NET write them (formats.md §3.13), one case per line.</summary>
+/// <summary>perf-PID.map lines as perf and .NET write them (tools/perf/Documentation/jit-interface.txt), one case per line.</summary>
 public sealed class PerfMapSymbolsTests
 {
     [Fact]

@@ -22,7 +22,7 @@ public sealed class MalformedRecordTests(ITestOutputHelper output)
         if (PeerData.Root == null) { output.WriteLine("SKIPPED: ../shared/peer-data not found"); return; }
         var src = Path.Combine(PeerData.Root, "linux-perf-data", "sleep.data");
         var bytes = File.ReadAllBytes(src);
-        // perf_file_header: data section {offset, size} at byte 40 (formats.md §3.2); walk records to the first MMAP2.
+        // perf_file_header: data section {offset, size} at byte 40 (tools/perf/Documentation/perf.data-file-format.txt); walk records to the first MMAP2.
         long pos = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(40));
         long end = pos + BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(48));
         long mmap2 = -1;

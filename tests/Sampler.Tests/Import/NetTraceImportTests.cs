@@ -51,7 +51,7 @@ public sealed class NetTraceImportTests : IDisposable
     }
 
     /// <summary>
-    /// The import's canonical text dump equals its twin <c>burner-2s.nettrace.import.txt</c> (STYLE §8.7): samples per
+    /// The import's canonical text dump equals its twin <c>burner-2s.nettrace.import.txt</c>: samples per
     /// event, per thread with first and last time, and self samples per leaf frame. XENPROF_UPDATE_GOLDEN=1 rewrites it.
     /// </summary>
     [Fact]

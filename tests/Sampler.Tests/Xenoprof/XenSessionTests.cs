@@ -1,4 +1,5 @@
 using XenProf.Sampler.Attribution;
+using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Xenoprof;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Store;
@@ -79,7 +80,7 @@ public sealed class XenSessionTests : IDisposable
             Assert.Equal(r.Stored[d], new[] { (long)h.UserSamples, (long)h.KernelSamples, (long)h.XenSamples });
         }
         // Xen's global books balance: every overflow was stored, lost, dropped as invalid/corrupt, or belonged to others
-        // (these runs lose no call-chain entries, which Xen would count as lost too, xenoprof.md §1.6 step 5).
+        // (these runs lose no call-chain entries, which Xen would count as lost too, as xenoprof_log_event in xen/common/xenoprof.c does).
         var g = r.Global;
         Assert.Equal(g.Total, g.Active + g.Passive + g.Lost + g.InvalidBuffer + g.CorruptedBuffer + g.Others);
     }
@@ -192,7 +193,7 @@ public sealed class XenSessionTests : IDisposable
     [InlineData(new int[0], new[] { 0 }, new string[0], "always active")]
     public void BadOptionsAreRefused(int[] active, int[] passive, string[] images, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => new XenSessionOptions { ActiveDomains = [.. active], PassiveDomains = [.. passive], PassiveImages = [.. images] }.Validate());
+        var e = Assert.Throws<XenProfUserException>(() => new XenSessionOptions { ActiveDomains = [.. active], PassiveDomains = [.. passive], PassiveImages = [.. images] }.Validate());
         Assert.Contains(message, e.Message);
     }
 }

@@ -4,13 +4,13 @@ namespace XenProf.Hypervisor.PerfEvents.Internal;
 
 /// <summary>
 /// P/Invoke to libc for perf_event_open (via syscall(2); there is no libc wrapper), mmap/munmap, ioctl, close,
-/// poll and kill. errno is read with <see cref="Marshal.GetLastPInvokeError"/>. Constants: formats.md §1.1, §1.9,
-/// §1.10 and include/uapi/linux/perf_event.h; mmap/poll/signal values are the Linux generic ones (asm-generic
+/// poll and kill. errno is read with <see cref="Marshal.GetLastPInvokeError"/>. Constants: perf_event_open(2),
+/// include/uapi/linux/perf_event.h (PERF_EVENT_IOC_*, <c>struct perf_event_mmap_page</c>); mmap/poll/signal values are the Linux generic ones (asm-generic
 /// mman-common.h, poll.h, signal.h), identical on x86_64 and arm64.
 /// </summary>
 internal static unsafe partial class PerfNative
 {
-    /// <summary>__NR_perf_event_open: x86_64 298, arm64/riscv64 241 (formats.md §1.1).</summary>
+    /// <summary>__NR_perf_event_open: x86_64 298, arm64/riscv64 241 (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h).</summary>
     public static long PerfEventOpenSyscall => RuntimeInformation.ProcessArchitecture switch
     {
         Architecture.X64 => 298,
@@ -22,7 +22,7 @@ internal static unsafe partial class PerfNative
 
     public const ulong PERF_FLAG_FD_CLOEXEC = 8;
 
-    // ioctls, generic _IOC encoding on LP64 (formats.md §1.9).
+    // ioctls, generic _IOC encoding on LP64 (PERF_EVENT_IOC_* in include/uapi/linux/perf_event.h, include/uapi/asm-generic/ioctl.h).
     public const ulong PERF_EVENT_IOC_ENABLE = 0x2400;
     public const ulong PERF_EVENT_IOC_DISABLE = 0x2401;
     public const ulong PERF_EVENT_IOC_RESET = 0x2403;

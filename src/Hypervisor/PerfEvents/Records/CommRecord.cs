@@ -2,7 +2,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// PERF_RECORD_COMM (type 3): u32 pid, u32 tid, char comm[] (NUL-padded to 8, at most 15 characters + NUL), then
-/// the sample_id trailer (formats.md §2.2). With attr.comm_exec the kernel sets misc COMM_EXEC when the name
+/// the sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h). With attr.comm_exec the kernel sets misc COMM_EXEC when the name
 /// changed because of exec.
 /// </summary>
 public readonly struct CommRecord

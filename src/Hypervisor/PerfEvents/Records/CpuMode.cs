@@ -2,8 +2,8 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// Where the CPU was when a record was produced: <c>perf_event_header.misc &amp; PERF_RECORD_MISC_CPUMODE_MASK</c>
-/// (mask 7; include/uapi/linux/perf_event.h, formats.md §2.1). Also the mode of a callchain frame,
-/// derived from context markers (formats.md §2.5). Values 6 and 7 are not assigned by the kernel and are
+/// (mask 7; PERF_RECORD_MISC_CPUMODE_MASK in include/uapi/linux/perf_event.h). Also the mode of a callchain frame,
+/// derived from context markers (<c>enum perf_callchain_context</c>). Values 6 and 7 are not assigned by the kernel and are
 /// reported as they are.
 /// </summary>
 public enum CpuMode : byte
@@ -23,7 +23,7 @@ public enum CpuMode : byte
 }
 
 /// <summary>
-/// Bits of <c>perf_event_header.misc</c> (include/uapi/linux/perf_event.h; formats.md §2.1). Several bits mean
+/// Bits of <c>perf_event_header.misc</c> (PERF_RECORD_MISC_* in include/uapi/linux/perf_event.h). Several bits mean
 /// different things for different record types.
 /// </summary>
 public static class PerfRecordMisc

@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
-/// PERF_RECORD_EXIT (type 4): a thread exited (attr.task). Body: u32 pid, u32 ppid, u32 tid, u32 ptid, u64 time, then the sample_id trailer (formats.md §2.2).
+/// PERF_RECORD_EXIT (type 4): a thread exited (attr.task). Body: u32 pid, u32 ppid, u32 tid, u32 ptid, u64 time, then the sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h).
 /// </summary>
 public readonly struct ExitRecord
 {

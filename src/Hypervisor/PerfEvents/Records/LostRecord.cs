@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
-/// PERF_RECORD_LOST (type 2): u64 id, u64 lost, then the sample_id trailer (formats.md §2.2). The ring was full
+/// PERF_RECORD_LOST (type 2): u64 id, u64 lost, then the sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h). The ring was full
 /// and <see cref="Lost"/> records of event <see cref="Id"/> were dropped.
 /// </summary>
 public readonly struct LostRecord

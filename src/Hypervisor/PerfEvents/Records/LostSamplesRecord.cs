@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
-/// PERF_RECORD_LOST_SAMPLES (type 13): u64 lost, then the sample_id trailer (formats.md §2.2). Samples lost
+/// PERF_RECORD_LOST_SAMPLES (type 13): u64 lost, then the sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h). Samples lost
 /// inside the PMU driver (for example PEBS), not ring overflow.
 /// </summary>
 public readonly struct LostSamplesRecord

@@ -1,7 +1,7 @@
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
-/// PERF_RECORD_MMAP2 (type 10; formats.md §2.2):
+/// PERF_RECORD_MMAP2 (type 10; <c>enum perf_event_type</c> in include/uapi/linux/perf_event.h):
 /// <code>
 /// u32 pid, tid; u64 addr, len, pgoff;
 /// union { struct { u32 maj, min; u64 ino, ino_generation; };

@@ -2,7 +2,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// PERF_RECORD_MMAP (type 1): u32 pid, u32 tid, u64 addr, u64 len, u64 pgoff, char filename[] (NUL-padded to 8),
-/// then the sample_id trailer (formats.md §2.2).
+/// then the sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h).
 /// </summary>
 public readonly struct MmapRecord
 {

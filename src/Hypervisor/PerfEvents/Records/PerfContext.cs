@@ -2,7 +2,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// Callchain context markers (<c>enum perf_callchain_context</c> in include/uapi/linux/perf_event.h;
-/// formats.md §2.5). Entries ≥ <see cref="Max"/> are markers that set the mode of the entries after them, not
+/// <c>enum perf_callchain_context</c> in include/uapi/linux/perf_event.h). Entries ≥ <see cref="Max"/> are markers that set the mode of the entries after them, not
 /// addresses.
 /// </summary>
 public static class PerfContext
@@ -13,7 +13,7 @@ public static class PerfContext
     public const ulong Kernel = unchecked((ulong)-128L);
     /// <summary>PERF_CONTEXT_USER (-512).</summary>
     public const ulong User = unchecked((ulong)-512L);
-    /// <summary>PERF_CONTEXT_USER_DEFERRED (-640; post-6.16 kernels, formats.md §2.5 ⚠).</summary>
+    /// <summary>PERF_CONTEXT_USER_DEFERRED (-640; <c>enum perf_callchain_context</c> of kernels after 6.16 only).</summary>
     public const ulong UserDeferred = unchecked((ulong)-640L);
     /// <summary>PERF_CONTEXT_GUEST (-2048).</summary>
     public const ulong Guest = unchecked((ulong)-2048L);

@@ -5,7 +5,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// <c>struct perf_event_header</c>: u32 type, u16 misc, u16 size (8 bytes; size includes the header, at most
-/// 65535). include/uapi/linux/perf_event.h; formats.md §2.1.
+/// 65535). <c>struct perf_event_header</c> in include/uapi/linux/perf_event.h.
 /// </summary>
 public readonly struct PerfEventHeader
 {

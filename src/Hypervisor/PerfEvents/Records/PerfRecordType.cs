@@ -2,8 +2,8 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// <c>perf_event_header.type</c>: kernel record types 1–22 (<c>enum perf_event_type</c> in
-/// include/uapi/linux/perf_event.h; formats.md §2.2) and perf-tool record types 64–83 written by perf
-/// record/inject/stat into perf.data, never by the kernel (tools/perf/util/event.h; formats.md §2.6).
+/// <c>enum perf_event_type</c> in include/uapi/linux/perf_event.h) and perf-tool record types 64–83 written by perf
+/// record/inject/stat into perf.data, never by the kernel (<c>enum perf_user_event_type</c> in tools/lib/perf/include/perf/event.h; perf.data-file-format.txt).
 /// Values not listed here are legal input: they are kept raw and counted as unknown.
 /// </summary>
 public enum PerfRecordType : uint
@@ -50,7 +50,7 @@ public enum PerfRecordType : uint
     TextPoke = 20,
     /// <summary>PERF_RECORD_AUX_OUTPUT_HW_ID.</summary>
     AuxOutputHwId = 21,
-    /// <summary>PERF_RECORD_CALLCHAIN_DEFERRED (post-6.16 kernels; formats.md §2.2 ⚠).</summary>
+    /// <summary>PERF_RECORD_CALLCHAIN_DEFERRED (<c>enum perf_event_type</c> of kernels after 6.16 only).</summary>
     CallchainDeferred = 22,
 
     /// <summary>PERF_RECORD_HEADER_ATTR (perf tool).</summary>

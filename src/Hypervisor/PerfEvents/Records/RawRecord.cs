@@ -3,7 +3,7 @@ using XenProf.Hypervisor.Binary;
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
-/// Step one of decoding: a record's header plus its bytes, not yet interpreted (formats.md §2.1). It is a view
+/// Step one of decoding: a record's header plus its bytes, not yet interpreted (<c>struct perf_event_header</c>, include/uapi/linux/perf_event.h). It is a view
 /// over memory the caller owns (a ring, a reusable copy buffer, a file block) and is valid only as long as that
 /// memory is. <see cref="Offset"/> is the absolute position of the record's first byte in <see cref="Path"/> (a
 /// file offset, or the free-running ring counter for live input) and is used in every error message. Step two is

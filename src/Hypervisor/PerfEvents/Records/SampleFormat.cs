@@ -2,7 +2,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// <c>perf_event_attr.sample_type</c> bits (<c>enum perf_event_sample_format</c> in include/uapi/linux/perf_event.h;
-/// formats.md §1.6). The same bits select the <c>sample_id</c> trailer of non-SAMPLE records (formats.md §2.4).
+/// include/uapi/linux/perf_event.h). The same bits select the <c>sample_id</c> trailer of non-SAMPLE records (<c>struct sample_id</c>, same header).
 /// </summary>
 [Flags]
 public enum SampleFormat : ulong
@@ -62,7 +62,7 @@ public enum SampleFormat : ulong
 }
 
 /// <summary>
-/// <c>perf_event_attr.read_format</c> bits (<c>enum perf_event_read_format</c>; formats.md §1.7).
+/// <c>perf_event_attr.read_format</c> bits (<c>enum perf_event_read_format</c> in include/uapi/linux/perf_event.h).
 /// </summary>
 [Flags]
 public enum ReadFormat : ulong
@@ -82,7 +82,7 @@ public enum ReadFormat : ulong
 }
 
 /// <summary>
-/// The <c>perf_event_attr.branch_sample_type</c> bits that change the SAMPLE layout (formats.md §1.8).
+/// The <c>perf_event_attr.branch_sample_type</c> bits that change the SAMPLE layout (<c>enum perf_branch_sample_type</c> in include/uapi/linux/perf_event.h).
 /// </summary>
 public static class BranchSampleType
 {

@@ -4,7 +4,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// The <c>sample_id</c> trailer that the kernel appends to non-SAMPLE records when <c>attr.sample_id_all</c> = 1
-/// (<c>struct sample_id</c> in include/uapi/linux/perf_event.h; formats.md §2.4). Each field is present only if
+/// (<c>struct sample_id</c> in include/uapi/linux/perf_event.h). Each field is present only if
 /// its bit is in <see cref="Fields"/>; absent fields read as 0. Records synthesized by perf from /proc carry a
 /// zero-filled trailer (time 0).
 /// </summary>
@@ -60,7 +60,7 @@ public readonly struct SampleId
         var c = new SpanCursor(raw.Bytes.Slice(raw.Size - n, n), raw.Path, raw.Offset + raw.Size - n, "sample_id");
         var t = layout.SampleType;
         uint pid = 0, tid = 0, cpu = 0; ulong time = 0, id = 0, stream = 0;
-        // Order per struct sample_id (formats.md §2.4): TID, TIME, ID, STREAM_ID, CPU, IDENTIFIER.
+        // Order per struct sample_id (include/uapi/linux/perf_event.h): TID, TIME, ID, STREAM_ID, CPU, IDENTIFIER.
         if ((t & SampleFormat.Tid) != 0) { pid = c.ReadUInt32(); tid = c.ReadUInt32(); }
         if ((t & SampleFormat.Time) != 0) time = c.ReadUInt64();
         if ((t & SampleFormat.Id) != 0) id = c.ReadUInt64();

@@ -5,7 +5,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// Where things sit in SAMPLE records and in the <c>sample_id</c> trailer of other records, worked out once
-/// from the attr fields that shape them (formats.md §1.6–1.8, §2.3–2.4; include/uapi/linux/perf_event.h).
+/// from the attr fields that shape them (<c>enum perf_event_sample_format</c>, <c>perf_event_read_format</c>, <c>perf_branch_sample_type</c>, PERF_RECORD_SAMPLE and <c>struct sample_id</c> in include/uapi/linux/perf_event.h; field order as <c>perf_output_sample</c> in kernel/events/core.c writes it).
 /// <code>
 /// struct sample_id {                      // appended when sample_id_all = 1
 ///     { u32 pid, tid; }   &amp;&amp; PERF_SAMPLE_TID
@@ -42,7 +42,7 @@ public sealed class SampleLayout
         RegsIntrCount = BitOperations.PopCount(sampleRegsIntr);
         TrailerSize = sampleIdAll ? 8 * BitOperations.PopCount((ulong)(sampleType & TrailerFields)) : 0;
 
-        // SAMPLE: IDENTIFIER is the first u64 of the body; otherwise ID sits after IP, TID, TIME, ADDR (§2.4).
+        // SAMPLE: IDENTIFIER is the first u64 of the body; otherwise ID sits after IP, TID, TIME, ADDR (PERF_RECORD_SAMPLE in include/uapi/linux/perf_event.h).
         if ((sampleType & SampleFormat.Identifier) != 0) SampleIdOffset = 0;
         else if ((sampleType & SampleFormat.Id) != 0)
             SampleIdOffset = 8 * Count(sampleType, SampleFormat.Ip | SampleFormat.Tid | SampleFormat.Time | SampleFormat.Addr);
@@ -63,7 +63,7 @@ public sealed class SampleLayout
         }
         else { SampleTimeOffset = -1; TrailerTimeFromEnd = -1; }
 
-        // read_format block (§1.7): without GROUP a fixed number of u64s; with GROUP nr-dependent.
+        // read_format block (perf_event_open(2), read_format): without GROUP a fixed number of u64s; with GROUP nr-dependent.
         int perValue = 1 + Count((ulong)readFormat, (ulong)(ReadFormat.Id | ReadFormat.Lost));
         ReadGroupHeaderSize = 8 * (1 + Count((ulong)readFormat, (ulong)(ReadFormat.TotalTimeEnabled | ReadFormat.TotalTimeRunning)));
         ReadValueSize = 8 * perValue;

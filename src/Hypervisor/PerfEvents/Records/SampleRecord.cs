@@ -5,7 +5,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// PERF_RECORD_SAMPLE (type 9), decoded. Fields follow the kernel output order of <c>perf_output_sample</c>
-/// (kernel/events/core.c; formats.md §2.3): IDENTIFIER, IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD, READ,
+/// (<c>perf_output_sample</c> in kernel/events/core.c; PERF_RECORD_SAMPLE in include/uapi/linux/perf_event.h): IDENTIFIER, IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD, READ,
 /// CALLCHAIN, RAW, BRANCH_STACK, REGS_USER, STACK_USER, WEIGHT, DATA_SRC, TRANSACTION, REGS_INTR, PHYS_ADDR,
 /// CGROUP, DATA_PAGE_SIZE, CODE_PAGE_SIZE, AUX. Fields not kept here are skipped by their size. A field whose
 /// bit is not in <see cref="Fields"/> reads as 0 (or an empty callchain).
@@ -22,7 +22,7 @@ public readonly struct SampleRecord
     }
 
     /// <summary>
-    /// PERF_SAMPLE_READ counter values: one, or one per group member with PERF_FORMAT_GROUP (formats.md §1.7).
+    /// PERF_SAMPLE_READ counter values: one, or one per group member with PERF_FORMAT_GROUP (<c>enum perf_event_read_format</c>, include/uapi/linux/perf_event.h).
     /// Empty when READ is not sampled. perf report turns these into per-event samples (<c>:S</c> groups).
     /// </summary>
     public ulong[] ReadValues { get; }
@@ -116,7 +116,7 @@ public readonly struct SampleRecord
         {
             c.Structure = "PERF_RECORD_SAMPLE.read";
             // { u64 value; [time_enabled]; [time_running]; [id]; [lost] } or, with GROUP,
-            // { u64 nr; [time_enabled]; [time_running]; { u64 value; [id]; [lost] } cntr[nr] } (formats.md §1.7).
+            // { u64 nr; [time_enabled]; [time_running]; { u64 value; [id]; [lost] } cntr[nr] } (perf_event_open(2), read_format).
             var rf = layout.ReadFormat;
             bool hasId = (rf & ReadFormat.Id) != 0, hasLost = (rf & ReadFormat.Lost) != 0;
             int times = ((rf & ReadFormat.TotalTimeEnabled) != 0 ? 1 : 0) + ((rf & ReadFormat.TotalTimeRunning) != 0 ? 1 : 0);

@@ -1,6 +1,6 @@
 namespace XenProf.Hypervisor.PerfEvents.Records;
 
-/// <summary>The body FORK and EXIT share: u32 pid, u32 ppid, u32 tid, u32 ptid, u64 time (formats.md §2.2).</summary>
+/// <summary>The body FORK and EXIT share: u32 pid, u32 ppid, u32 tid, u32 ptid, u64 time (PERF_RECORD_FORK/EXIT in include/uapi/linux/perf_event.h).</summary>
 internal static class TaskRecordBody
 {
     public const int FixedBodySize = 24;

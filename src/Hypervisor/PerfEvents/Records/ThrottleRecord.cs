@@ -2,7 +2,7 @@ namespace XenProf.Hypervisor.PerfEvents.Records;
 
 /// <summary>
 /// PERF_RECORD_THROTTLE (type 5) or PERF_RECORD_UNTHROTTLE (type 6): u64 time, u64 id, u64 stream_id, then the
-/// sample_id trailer (formats.md §2.2). The kernel throttles an event that samples faster than
+/// sample_id trailer (<c>enum perf_event_type</c> in include/uapi/linux/perf_event.h). The kernel throttles an event that samples faster than
 /// kernel.perf_event_max_sample_rate allows.
 /// </summary>
 public readonly struct ThrottleRecord

@@ -2,7 +2,7 @@ using XenProf.Reporter.Profile;
 namespace XenProf.Reporter.Flame.FlameInternal;
 
 /// <summary>
-/// The folded-stack line syntax (reference/formats.md §7): frames joined by ';', one space, a count; kind
+/// The folded-stack line syntax (FlameGraph's stackcollapse-perf.pl output, flamegraph.pl input): frames joined by ';', one space, a count; kind
 /// annotations as name suffixes.
 /// </summary>
 internal static class FoldedSyntax

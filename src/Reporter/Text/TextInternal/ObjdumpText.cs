@@ -11,7 +11,7 @@ namespace XenProf.Reporter.Text.TextInternal;
 /// 7 bytes as <c>xx </c> padded to 21 columns (longer instructions continue on a second line holding only the
 /// address and the remaining bytes), and the mnemonic is padded to 6 columns plus one space.
 /// GAS syntax uses Iced's <see cref="GasFormatter"/> with RIP-relative addresses and lowercase hex, which matches
-/// objdump's AT&amp;T text (dependencies.md §3); Intel syntax uses <see cref="IntelFormatter"/> configured like
+/// objdump's AT&amp;T text (docs/dependencies.md, Iced); Intel syntax uses <see cref="IntelFormatter"/> configured like
 /// <c>objdump -M intel</c> (<c>QWORD PTR</c>, <c>0x</c> hex). Direct branch and call targets print as
 /// <c>TARGET &lt;symbol+0xoff&gt;</c> and RIP-relative memory operands get objdump's <c>        # ADDR &lt;symbol&gt;</c>
 /// comment, both through a caller-supplied resolver.

@@ -8,7 +8,7 @@ namespace XenProf.Sampler.Import.NetTrace;
 /// <summary>
 /// Collects a <c>.nettrace</c> from a running .NET process through its diagnostics IPC socket (Microsoft.Diagnostics
 /// .NETCore.Client): the sample profiler plus the runtime's JIT, loader and stack events and a rundown at the end, so
-/// every sampled method has a name (dependencies.md §5b; the GC keywords of the default set add four events per sample).
+/// every sampled method has a name (docs/dependencies.md, TraceEvent; the GC keywords of the default set add four events per sample).
 /// <see cref="Start"/> waits until the runtime has opened its socket; <see cref="Stop"/> ends the session and returns
 /// when the file is complete. A process that exits ends the session by itself.
 /// </summary>

@@ -9,7 +9,7 @@ namespace XenProf.Sampler.Import.NetTrace;
 /// <summary>
 /// Writes the managed stacks of a <c>.nettrace</c> (EventPipe) into a session store, through Attribution like every source
 /// (each sample a <see cref="RawSample"/> whose frames carry their method names, <see cref="NamedFrame"/>), read with TraceEvent's
-/// <see cref="TraceLog"/> in file mode (dependencies.md §5b: the live mode leaves methods JIT-compiled before the
+/// <see cref="TraceLog"/> in file mode (docs/dependencies.md, TraceEvent: the live mode leaves methods JIT-compiled before the
 /// session unnamed until rundown). Every <c>Microsoft-DotNETCore-SampleProfiler</c> <c>Thread/Sample</c> event is one
 /// sample of its thread, at its own timestamp; frames are named <c>Namespace.Type.Method(args)</c> in an image
 /// per managed module named as TraceEvent names it (<c>System.Private.CoreLib</c>) (<see cref="ImageKind.Managed"/>), at the JIT-code address TraceEvent gives.

@@ -11,6 +11,6 @@ public interface IPerfDataSink : IPerfRecordSink
     /// <summary>Called once, before the first kernel record: the event list is complete (pipe mode: all HEADER_ATTRs seen).</summary>
     void OnAttrsReady(IReadOnlyList<PerfDataAttr> attrs) { }
 
-    /// <summary>PERF_RECORD_FINISHED_ROUND: every record older than the previous round's newest has been delivered (formats.md §3.10).</summary>
+    /// <summary>PERF_RECORD_FINISHED_ROUND: every record older than the previous round's newest has been delivered (<c>process_finished_round</c> in tools/perf/util/session.c).</summary>
     void OnFinishedRound() { }
 }

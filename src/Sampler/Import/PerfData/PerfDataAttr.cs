@@ -6,8 +6,8 @@ namespace XenProf.Sampler.Import.PerfData;
 
 /// <summary>
 /// One event of a perf.data file: its <c>perf_event_attr</c> (read as <c>min(attr.size, 136)</c> bytes, the rest
-/// zero, formats.md §3.8), the sample ids perf assigned to it (attrs-section ids in file mode, HEADER_ATTR ids in
-/// pipe mode; §3.3, §3.9) and its name (EVENT_DESC feature or EVENT_UPDATE NAME, else derived from type/config).
+/// zero, as <c>read_attr</c> in tools/perf/util/header.c does), the sample ids perf assigned to it (attrs-section ids in file mode, HEADER_ATTR ids in
+/// pipe mode; tools/perf/Documentation/perf.data-file-format.txt) and its name (EVENT_DESC feature or EVENT_UPDATE NAME, else derived from type/config).
 /// </summary>
 public sealed class PerfDataAttr
 {
@@ -31,7 +31,7 @@ public sealed class PerfDataAttr
     /// <summary>Event name (e.g. <c>cycles:u</c>, <c>cpu-clock</c>).</summary>
     public string Name { get; internal set; }
 
-    /// <summary>Reads an attr from <paramref name="bytes"/>: the first <c>min(len, 136)</c> bytes; an attr.size of 0 means 64 (§3.8).</summary>
+    /// <summary>Reads an attr from <paramref name="bytes"/>: the first <c>min(len, 136)</c> bytes; an attr.size of 0 means 64 (PERF_ATTR_SIZE_VER0, as <c>read_attr</c> in tools/perf/util/header.c reads it).</summary>
     internal static PerfEventAttr Parse(ReadOnlySpan<byte> bytes)
     {
         var attr = default(PerfEventAttr);

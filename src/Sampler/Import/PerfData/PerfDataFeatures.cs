@@ -6,7 +6,7 @@ namespace XenProf.Sampler.Import.PerfData;
 
 /// <summary>
 /// perf.data feature ids (the <c>adds_features</c> bitmap bits, tools/perf/util/header.h <c>enum
-/// HEADER_*</c>; formats.md §3.6). The same payloads arrive in HEADER_FEATURE records in pipe mode.
+/// HEADER_*</c>; the feature sections of tools/perf/Documentation/perf.data-file-format.txt). The same payloads arrive in HEADER_FEATURE records in pipe mode.
 /// </summary>
 public enum PerfDataFeature
 {
@@ -42,7 +42,7 @@ public enum PerfDataFeature
     Compressed = 27,
 }
 
-/// <summary>One build-id entry (BUILD_ID feature or HEADER_BUILD_ID record; formats.md §3.12).</summary>
+/// <summary>One build-id entry (BUILD_ID feature or HEADER_BUILD_ID record; tools/perf/Documentation/perf.data-file-format.txt, <c>struct build_id_event</c>).</summary>
 /// <param name="Pid">-1 for the host.</param>
 /// <param name="CpuMode">misc &amp; 7 of the entry (kernel, user, guest…).</param>
 /// <param name="BuildId">Lowercase hex.</param>
@@ -51,7 +51,7 @@ public sealed record PerfBuildId(int Pid, int CpuMode, string BuildId, string Fi
 
 /// <summary>
 /// What the feature sections say about the recording. Absent sections leave their property null (absent is
-/// not malformed, STYLE §2.7); a present but unreadable section is recorded in <see cref="Warnings"/>.
+/// not malformed); a present but unreadable section is recorded in <see cref="Warnings"/>.
 /// </summary>
 public sealed class PerfDataFeatures
 {
@@ -117,7 +117,7 @@ public sealed class PerfDataFeatures
         }
     }
 
-    /// <summary>perf string (§3.5): u32 len, then len bytes, text up to the first NUL.</summary>
+    /// <summary>perf string (<c>struct perf_header_string</c>, perf.data-file-format.txt): u32 len, then len bytes, text up to the first NUL.</summary>
     internal static string ReadString(ref SpanCursor c)
     {
         uint len = c.ReadUInt32();
@@ -134,7 +134,7 @@ public sealed class PerfDataFeatures
         return list;
     }
 
-    // EVENT_DESC: u32 nr, u32 attr_size; nr × {attr[attr_size], u32 nr_ids, string name, u64 ids[nr_ids]} (§3.6).
+    // EVENT_DESC: u32 nr, u32 attr_size; nr × {attr[attr_size], u32 nr_ids, string name, u64 ids[nr_ids]} (HEADER_EVENT_DESC, perf.data-file-format.txt).
     private void ParseEventDesc(ref SpanCursor c)
     {
         uint nr = c.ReadUInt32(), attrSize = c.ReadUInt32();
@@ -153,7 +153,7 @@ public sealed class PerfDataFeatures
 
     /// <summary>
     /// Build-id entries: perf_event_header (misc: cpumode, 0x8000 = size byte valid), s32 pid, u8 build_id[24]
-    /// (20 data + u8 size + 3 pad), filename to header.size (§3.12). Padding varies by perf version, so every
+    /// (20 data + u8 size + 3 pad), filename to header.size (<c>struct build_id_event</c>, HEADER_BUILD_ID in perf.data-file-format.txt). Padding varies by perf version, so every
     /// entry is walked by its own header.size.
     /// </summary>
     internal static void ParseBuildIds(ReadOnlySpan<byte> p, string path, long offset, List<PerfBuildId> into)

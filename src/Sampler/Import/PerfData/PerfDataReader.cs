@@ -5,12 +5,12 @@ using XenProf.Hypervisor.PerfEvents.Records;
 namespace XenProf.Sampler.Import.PerfData;
 
 /// <summary>
-/// Reads the perf.data container (formats.md §3; tools/perf/util/header.c, session.c): the file header, the
+/// Reads the perf.data container (tools/perf/Documentation/perf.data-file-format.txt; tools/perf/util/header.c, session.c): the file header, the
 /// attrs and their ids, the feature sections, then the data section record by record from a forward-only
 /// window (<see cref="ByteSource"/>), so memory does not grow with the file. Pipe-mode streams (16-byte header;
-/// attrs, features and build-ids as records, §3.7) are read the same way. Kernel records are decoded with the
+/// attrs, features and build-ids as records; "Pipe-mode data" in perf.data-file-format.txt) are read the same way. Kernel records are decoded with the
 /// shared decoder of <c>Hypervisor/PerfEvents/Records</c> and handed to an <see cref="IPerfDataSink"/>; the reader
-/// interprets nothing beyond the container (STYLE §8.3).
+/// interprets nothing beyond the container (docs/architecture.md).
 /// <para>
 /// Errors: <see cref="MalformedDataException"/> from <see cref="Open(string)"/> when the header or attrs are unusable
 /// (with path, offset and structure). Bad bytes inside the data section do not throw: <see cref="Read"/> stops
@@ -116,7 +116,7 @@ public sealed class PerfDataReader : IDisposable
         ulong attrSize = c.ReadUInt64();
         ulong attrsOff = c.ReadUInt64(), attrsSize = c.ReadUInt64();
         ulong dataOff = c.ReadUInt64(), dataSize = c.ReadUInt64();
-        c.Skip(16); // event_types: ignored by modern perf (§3.2)
+        c.Skip(16); // event_types: ignored by modern perf (perf.data-file-format.txt)
         var features = new ulong[4];
         if (size == FileHeaderSize) for (int i = 0; i < 4; i++) features[i] = c.ReadUInt64();
 
@@ -127,7 +127,7 @@ public sealed class PerfDataReader : IDisposable
             throw new MalformedDataException(Path, 16, "perf_file_header.attr_size",
                 $"attr_size {attrSize} with an attrs section of {attrsSize} bytes; expected sizeof(perf_event_attr) + 16 (80..4096) dividing the section");
         _dataOffset = (long)dataOff;
-        // data.size 0: the recording was not closed cleanly (§3.2); read to the end of the file.
+        // data.size 0: the recording was not closed cleanly (perf_session__read_header in tools/perf/util/header.c warns so); read to the end of the file.
         _dataEnd = dataSize == 0 || dataOff + dataSize > (ulong)Length ? Length : (long)(dataOff + dataSize);
         TruncatedData = dataSize != 0 && dataOff + dataSize > (ulong)Length ? (long)(dataOff + dataSize) : 0;
 
@@ -216,7 +216,7 @@ public sealed class PerfDataReader : IDisposable
 
     private void ApplyEventNames()
     {
-        // EVENT_DESC names events by their ids (§3.7: match by first id); without ids, by position.
+        // EVENT_DESC names events by their ids (HEADER_EVENT_DESC in perf.data-file-format.txt: match by first id); without ids, by position.
         for (int i = 0; i < Features.EventDescs.Count; i++)
         {
             var (name, ids) = Features.EventDescs[i];
@@ -289,7 +289,7 @@ public sealed class PerfDataReader : IDisposable
         {
             case PerfRecordType.HeaderAttr:
             {
-                // perf_event_attr (attr.size bytes, 0 ⇒ 64) then u64 ids[] to the end of the record (§2.6, §3.8).
+                // perf_event_attr (attr.size bytes, 0 ⇒ 64) then u64 ids[] to the end of the record (PERF_RECORD_HEADER_ATTR, perf.data-file-format.txt).
                 var body = raw.Body;
                 if (body.Length < 8) throw new MalformedDataException(Path, raw.Offset, "PERF_RECORD_HEADER_ATTR", $"declares size {raw.Size}, too small for an attr");
                 int asz = (int)BinaryPrimitives.ReadUInt32LittleEndian(body.Slice(4));
@@ -303,7 +303,7 @@ public sealed class PerfDataReader : IDisposable
             }
             case PerfRecordType.HeaderTracingData:
             {
-                // u32 size; followed by size bytes (8-aligned) not counted in header.size (§2.6).
+                // u32 size; followed by size bytes (8-aligned) not counted in header.size (PERF_RECORD_HEADER_TRACING_DATA, perf.data-file-format.txt).
                 if (raw.Body.Length < 4) throw new MalformedDataException(Path, raw.Offset, "PERF_RECORD_HEADER_TRACING_DATA", "too small for its u32 size");
                 uint sz = BinaryPrimitives.ReadUInt32LittleEndian(raw.Body);
                 return (sz + 7L) & ~7L;
@@ -332,7 +332,7 @@ public sealed class PerfDataReader : IDisposable
             }
             case PerfRecordType.EventUpdate:
             {
-                // u64 type (2 = NAME), u64 id, payload (§2.6).
+                // u64 type (2 = NAME), u64 id, payload (struct perf_record_event_update, tools/lib/perf/include/perf/event.h).
                 if (raw.Body.Length >= 16 && BinaryPrimitives.ReadUInt64LittleEndian(raw.Body) == 2)
                 {
                     ulong id = BinaryPrimitives.ReadUInt64LittleEndian(raw.Body.Slice(8));
@@ -370,7 +370,7 @@ public sealed class PerfDataReader : IDisposable
         if (_attrs.Count > 1)
         {
             // perf requires every attr to put the id in the same place (evlist id_pos/is_pos), so the first
-            // attr's layout finds it; records without a known id go to the first attr, samples are dropped (§3.9).
+            // attr's layout finds it; records without a known id go to the first attr, samples are dropped (evlist__event2evsel in tools/perf/util/evlist.c).
             if (_attrs[0].Layout.TryGetId(raw, out var id) && _attrById.TryGetValue(id, out var i)) index = i;
             else if (raw.Type == PerfRecordType.Sample) { result.UnattributedSamples++; return; }
         }
@@ -417,7 +417,7 @@ public sealed class PerfDataReader : IDisposable
         ReadOnlySpan<byte> payload;
         if (raw.Type == PerfRecordType.Compressed2)
         {
-            // u64 data_size, zstd bytes[data_size], zero pad to 8 (§2.6, §3.11).
+            // u64 data_size, zstd bytes[data_size], zero pad to 8 (PERF_RECORD_COMPRESSED2, perf.data-file-format.txt).
             if (raw.Body.Length < 8) throw new MalformedDataException(Path, raw.Offset, "PERF_RECORD_COMPRESSED2", "too small for its u64 data_size");
             ulong n = BinaryPrimitives.ReadUInt64LittleEndian(raw.Body);
             if (n > (ulong)raw.Body.Length - 8) throw new MalformedDataException(Path, raw.Offset + 8, "PERF_RECORD_COMPRESSED2", $"data_size {n} exceeds the {raw.Body.Length - 8} bytes of the record");

@@ -4,7 +4,7 @@ using ZstdSharp.Unsafe;
 namespace XenProf.Sampler.Import.PerfData;
 
 /// <summary>
-/// The one zstd stream that PERF_RECORD_COMPRESSED/COMPRESSED2 records carry (perf record -z; formats.md §3.11):
+/// The one zstd stream that PERF_RECORD_COMPRESSED/COMPRESSED2 records carry (perf record -z; tools/perf/Documentation/perf.data-file-format.txt, PERF_RECORD_COMPRESSED and HEADER_COMPRESSED):
 /// only the first record starts a frame and later ones continue it, so a single decompression context is kept
 /// for the whole file. Decompressed bytes accumulate in a buffer; the consumer takes the complete records and
 /// the incomplete tail is carried to the next call, since records span compressed-record boundaries.

@@ -67,7 +67,7 @@ public interface IBinutils
 }
 
 /// <summary>
-/// Folds <c>perf script</c> text into collapsed stacks (formats.md §7), with the rules of stackcollapse-perf.pl so the
+/// Folds <c>perf script</c> text into collapsed stacks with the rules of FlameGraph's stackcollapse-perf.pl, so the
 /// output equals it byte for byte: root frame = comm (spaces as <c>_</c>), count = the sample's period when the event
 /// line shows one (else 1), only the first event type unless filtered, frames leaf-last, unknown symbols as
 /// <c>[dso]</c>, inline chains <c>A-&gt;B</c> split with <c>_[i]</c>, lines sorted bytewise.
@@ -84,7 +84,7 @@ public interface IBinutils
 /// Our own parser, not TraceEvent's <c>LinuxPerfScriptEventParser</c>: that one insists on file names ending in
 /// <c>.data.txt</c>, silently yields no samples when the event line has no <c>pid/tid</c> (plain <c>perf script</c>
 /// prints only the tid), and splits dso names with spaces or parentheses wrongly
-/// (<c>/memfd:doublemapper (deleted)</c>), so it cannot reproduce the reference output (dependencies.md §5a).
+/// (<c>/memfd:doublemapper (deleted)</c>), so it cannot reproduce the reference output (docs/dependencies.md, TraceEvent).
 /// </para>
 /// Text is handled as Latin-1 so every input byte round-trips and ordinal sorting is perl's bytewise <c>cmp</c>; lines
 /// end at <c>\n</c> only (a <c>\r</c> stays part of the line, as perl's <c>chomp</c> leaves it). Pattern classes are

@@ -16,7 +16,7 @@ public sealed record PerfScriptSample(string Comm, int? Pid, int Tid, int? Cpu, 
     IReadOnlyList<PerfScriptFrame> Frames, long Line);
 
 /// <summary>
-/// Reads <c>perf script</c> text sample by sample (formats.md §7): the default fields and <c>-F</c> variants, with and
+/// Reads <c>perf script</c> text sample by sample (tools/perf/Documentation/perf-script.txt; the input FlameGraph's stackcollapse-perf.pl reads): the default fields and <c>-F</c> variants, with and
 /// without callchains. An event line is <c>comm [pid/]tid [[cpu]] [time:] [period] [event:]</c>, followed by the
 /// sample's frame on the same line (no callchain) or one frame per line (indented, except in some old outputs)
 /// <c>ip sym[+off] (dso)</c>, ending at a blank line, the next event line or the end. Inlined frames appear as
