@@ -36,7 +36,7 @@ public static class XenoprofNativeEvents
     /// <summary>
     /// The event code and default unit mask of <paramref name="name"/> (an oprofile name, e.g. <c>CPU_CLK_UNHALTED</c>)
     /// on <paramref name="cpuType"/> (<c>x86-64/hammer</c>, <c>x86-64/family10</c>…, <c>i386/arch_perfmon</c>,
-    /// <c>i386/core_2</c>…). Throws <see cref="ArgumentException"/> naming what is known when there is no mapping.
+    /// <c>i386/core_2</c>…). Throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> naming what is known when there is no mapping.
     /// </summary>
     public static (uint Event, uint UnitMask) Resolve(string cpuType, string name)
     {

@@ -51,7 +51,7 @@ public sealed class PrivcmdDaemonProfiler : IDaemonProfiler
     /// Opens the devices, creates the store and sets Xen up for <paramref name="dir"/>. <paramref name="options"/>' events
     /// are oprofile names translated to the CPU's event codes for the cpu_type Xen reports
     /// (<see cref="XenoprofNativeEvents"/>); default <c>CPU_CLK_UNHALTED:100000</c>. Only dom0 is profiled: other
-    /// active or passive domains are refused (<see cref="ArgumentException"/>). Throws <see cref="XenUnavailableException"/>
+    /// active or passive domains are refused (<see cref="XenProf.Hypervisor.Binary.XenProfUserException"/>). Throws <see cref="XenUnavailableException"/>
     /// without a Xen dom0, <see cref="XenoprofException"/> naming the failing op, <see cref="XenoprofMappingException"/>
     /// when the buffers cannot be mapped; on any failure what was set up in Xen is undone first.
     /// </summary>
