@@ -7,13 +7,14 @@ namespace XenProf.Cli.Commands;
 /// <summary>Reports straight from a trace file: the session to read is the file's cached import.</summary>
 internal static class DirectTrace
 {
-    /// <summary><paramref name="sessionDir"/> when no file is given; else the cached session of <paramref name="file"/>, imported if stale.</summary>
-    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct)
+    /// <summary><paramref name="sessionDir"/> when no file is given; else the cached session of <paramref name="file"/>, imported if stale
+    /// (<paramref name="strict"/>: also when its import skipped input, and then stopping at the first bad record).</summary>
+    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false)
     {
         if (file == null) return sessionDir;
         var symbols = new ImportSymbols();
         var (dir, imported) = Progress.RunWithBar(Console.Error, "importing " + Path.GetFileName(file),
-            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar }), ct,
+            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar, Strict = strict }), ct,
                 afterImport: d => symbols.FillCache(d.Path))); // reports on the cached import read names, not images
         if (imported != null)
         {

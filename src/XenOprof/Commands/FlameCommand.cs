@@ -27,12 +27,13 @@ internal static class FlameCommand
         var annotate = new Option<bool>("--annotate") { Description = "Folded: mark kernel frames _[k], JIT _[j], hypervisor _[h], guest _[g] (stackcollapse-perf.pl --all)" };
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
+        var strict = CommonOptions.Strict();
         var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
         {
-            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, Run.Verbose,
+            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => Execute(
-            DirectTrace.SessionFor("flame", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct), pr.GetValue(output)!, pr.GetValue(format),
+            DirectTrace.SessionFor("flame", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)), pr.GetValue(output)!, pr.GetValue(format),
             new FlameCommandFilters(pr.GetValue(domain), pr.GetValue(ev), pr.GetValue(pid), pr.GetValue(tid), pr.GetValue(from), pr.GetValue(to)),
             new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
             pr.GetValue(annotate), Console.Error)));
