@@ -126,8 +126,8 @@ public sealed record JitUnknownRecord(long Offset, uint Size, ulong Timestamp, u
 /// <item>a file that ends inside a record (the runtime is still writing, or was killed) or a record header that cannot
 /// be right (<c>total_size</c> under 16) ends reading: what was read is kept, the bytes left are added to
 /// <see cref="SkippedBytes"/> and <see cref="Problems"/> says why and where;</item>
-/// <item>a record whose payload contradicts its size (a name without its NUL, code running past the record) is
-/// skipped whole, counted in <see cref="SkippedBytes"/> and described in <see cref="Problems"/>; reading goes on.</item>
+/// <item>a record whose payload contradicts its size or itself (a name without its NUL, code running past the record,
+/// a code range passing the end of the address space) is skipped whole, counted in <see cref="SkippedBytes"/> and described in <see cref="Problems"/>; reading goes on.</item>
 /// </list>
 /// </summary>
 public sealed class JitDumpReader : IDisposable
@@ -294,6 +294,8 @@ public sealed class JitDumpReader : IDisposable
             {
                 uint pid = U32(ref c), tid = U32(ref c);
                 ulong vma = U64(ref c), addr = U64(ref c), codeSize = U64(ref c), index = U64(ref c);
+                if (Math.Max(1, codeSize) > ulong.MaxValue - addr)
+                    throw new MalformedDataException(Path, c.Offset - 16, c.Structure + ".code_size", $"code_addr 0x{addr:x} + code_size {codeSize} passes the end of the address space");
                 string name = CString(ref c, "function name");
                 if (codeSize != (ulong)c.Remaining)
                 {
@@ -307,6 +309,8 @@ public sealed class JitDumpReader : IDisposable
             {
                 uint pid = U32(ref c), tid = U32(ref c);
                 ulong vma = U64(ref c), oldAddr = U64(ref c), newAddr = U64(ref c), codeSize = U64(ref c), index = U64(ref c);
+                if (Math.Max(1, codeSize) > ulong.MaxValue - newAddr)
+                    throw new MalformedDataException(Path, c.Offset - 16, c.Structure + ".code_size", $"new_code_addr 0x{newAddr:x} + code_size {codeSize} passes the end of the address space");
                 return new JitCodeMove(at, size, ts, pid, tid, vma, oldAddr, newAddr, codeSize, index);
             }
             case JitDumpRecordType.CodeDebugInfo:
