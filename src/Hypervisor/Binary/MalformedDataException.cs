@@ -14,11 +14,12 @@ public sealed class MalformedDataException : FormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="path">File (or pseudo-file such as <c>perf ring cpu 1</c>) that was being read.</param>
-    /// <param name="offset">Absolute byte offset in that file.</param>
+    /// <param name="offset">Absolute byte offset in that file; -1 when the problem has no single place (a file that
+    /// contradicts itself), and then the message names only the <paramref name="structure"/>.</param>
     /// <param name="structure">Name of the structure being decoded.</param>
     /// <param name="problem">What was wrong and what was expected.</param>
     public MalformedDataException(string path, long offset, string structure, string problem)
-        : base($"{path}: offset 0x{offset:x}: {structure}: {problem}")
+        : base(offset >= 0 ? $"{path}: offset 0x{offset:x}: {structure}: {problem}" : $"{path}: {structure}: {problem}")
     {
         Path = path;
         Offset = offset;
