@@ -252,8 +252,7 @@ public sealed class JitDumpReader : IDisposable
                 return false;
             }
             int body = (int)size - RecordHeaderSize;
-            if (_buffer.Length < body) Array.Resize(ref _buffer, (int)Math.Max(body, Math.Min(2L * _buffer.Length, MaxRecordSize)));
-            int got = body == 0 ? 0 : _stream.ReadAtLeast(_buffer.AsSpan(0, body), body, throwOnEndOfStream: false);
+            int got = ReadBody(body);
             if (got < body)
             {
                 SkippedBytes += RecordHeaderSize + got;
@@ -277,6 +276,25 @@ public sealed class JitDumpReader : IDisposable
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="body"/> bytes into the buffer; returns how many came. The buffer grows only as bytes
+    /// arrive, so a corrupt <c>total_size</c> near the 256 MiB limit costs no 256 MiB allocation (found by fuzzing: each
+    /// such record took seconds).
+    /// </summary>
+    private int ReadBody(int body)
+    {
+        if (_stream.CanSeek) body = (int)Math.Min(body, Math.Max(0, _stream.Length - _stream.Position));
+        int got = 0;
+        while (got < body)
+        {
+            if (_buffer.Length == got) Array.Resize(ref _buffer, (int)Math.Min(body, Math.Max(2L * _buffer.Length, 4096)));
+            int n = _stream.Read(_buffer, got, Math.Min(_buffer.Length, body) - got);
+            if (n <= 0) break;
+            got += n;
+        }
+        return got;
     }
 
     /// <summary>Reads every remaining record.</summary>
