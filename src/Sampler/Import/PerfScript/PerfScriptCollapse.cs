@@ -146,7 +146,15 @@ public static class PerfScriptCollapse
                     }
                 }
                 // perl: "if (not $period) { $period = 1 }": an empty or 0 period counts 1.
-                period = o.CountSamples || periodText.Length == 0 || periodText.TrimStart('0').Length == 0 ? 1 : long.Parse(periodText, System.Globalization.CultureInfo.InvariantCulture);
+                period = 1;
+                if (!o.CountSamples && periodText.TrimStart('0').Length > 0
+                    && !long.TryParse(periodText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out period))
+                {
+                    // A period beyond 2^63 is not perf's (found by fuzzing: long.Parse threw): the sample is dropped, as the reader drops it.
+                    pname = null;
+                    stack.Clear();
+                    continue;
+                }
                 pname = o.Tid ? $"{comm}-{pid}/{tid}" : o.Pid ? $"{comm}-{pid}" : comm;
                 pname = pname.Replace(' ', '_');
                 if (sameLineFrame == null) continue;
