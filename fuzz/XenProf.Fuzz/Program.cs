@@ -6,7 +6,8 @@ namespace XenProf.Fuzz;
 /// <c>XenProf.Fuzz PARSER</c>: the afl++ target (SharpFuzz, persistent mode; run it through <c>fuzz/run.sh</c>, which
 /// instruments the XenProf assemblies first). <c>XenProf.Fuzz PARSER --replay FILE|DIR…</c> runs the harness once per
 /// file and prints each outcome (to reproduce a finding); <c>XenProf.Fuzz PARSER --mutate DIR N [SEED]</c> runs the seed
-/// corpus plus N random mutations in-process, without afl, and prints the execution count and any finding.
+/// corpus plus N random mutations in-process, without afl, and prints the execution count and any finding (the inputs of
+/// findings are written to the directory <c>XENPROF_FUZZ_FINDINGS</c> names, when set).
 /// Exit codes: 0 no finding, 1 a finding (an exception other than <see cref="MalformedDataException"/>), 2 bad usage.
 /// </summary>
 public static class Program
@@ -49,6 +50,11 @@ public static class Program
             var report = Mutator.Run(harness, seeds, execs, seed);
             Console.WriteLine($"{args[0]}: {report.Executions} executions, {report.Malformed} rejected as malformed, {report.Findings.Count} findings");
             foreach (var f in report.Findings.Take(5)) Console.WriteLine($"finding: {f.Exception.GetType().Name}: {f.Exception.Message}\n{f.Exception.StackTrace}");
+            if (report.Findings.Count > 0 && Environment.GetEnvironmentVariable("XENPROF_FUZZ_FINDINGS") is { Length: > 0 } keep)
+            {
+                Directory.CreateDirectory(keep);
+                for (int i = 0; i < report.Findings.Count; i++) File.WriteAllBytes(Path.Combine(keep, $"{args[0]}-{i}"), report.Findings[i].Input);
+            }
             return report.Findings.Count == 0 ? 0 : 1;
         }
         Console.Error.WriteLine("usage: XenProf.Fuzz PARSER [--replay FILE|DIR... | --mutate CORPUS_DIR EXECS [SEED]]");
