@@ -29,3 +29,18 @@ public sealed class FuzzRegressionTests
         Assert.Contains("line 4: perf script event line: period 99999999999999999999 is out of range", reader.FirstProblem!.Message);
     }
 }
+
+/// <summary>Inputs afl++ saved as hangs: each must now take well under a second.</summary>
+public sealed class FuzzHangRegressionTests
+{
+    [Fact]
+    public void Collapse_LongDigitRuns_DoNotBacktrackExponentially()
+    {
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "fuzz", "perf-script-backtracking.txt"), Encoding.Latin1);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        PerfScriptCollapse.Fold(new StringReader(text), new CollapseOptions());
+        PerfScriptCollapse.Fold(new StringReader(text), new CollapseOptions { Dialect = CollapseDialect.Inferno });
+        new PerfScriptReader().Read(new StringReader(text)).Count();
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed.TotalSeconds:F1} s (it took 205 s before)");
+    }
+}

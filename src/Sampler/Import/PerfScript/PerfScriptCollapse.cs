@@ -57,19 +57,21 @@ public sealed record CollapseOptions
 /// </summary>
 public static class PerfScriptCollapse
 {
-    // stackcollapse-perf.pl's patterns, with perl's ASCII \w, \d, \s spelled out.
+    // stackcollapse-perf.pl's patterns, with perl's ASCII \w, \d, \s spelled out. Matched without backtracking (all but
+    // ArgList, whose lookahead needs it and which has no nested quantifier): perl's "([0-9]+)*" and lazy ".+?" backtrack
+    // exponentially on a long digit run; fuzzing found 125-byte inputs that took seconds to minutes.
     private const string S = @"[ \t\n\r\f\v]";
-    private static readonly Regex EventLine = new(@"^(\S.+?)" + S + @"+([0-9]+)/*([0-9]+)*" + S + "+", RegexOptions.CultureInvariant);
-    private static readonly Regex PeriodEvent = new(@":" + S + @"*([0-9]+)*" + S + @"+(\S+):" + S + @"*$", RegexOptions.CultureInvariant);
-    private static readonly Regex StackLine = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((\S*)\)", RegexOptions.CultureInvariant);
-    private static readonly Regex Offset = new(@"\+0x[0-9a-f]+$", RegexOptions.CultureInvariant);
-    private static readonly Regex GoMethod = new(@"\.\(.*\)\.", RegexOptions.CultureInvariant);
+    private static readonly Regex EventLine = new(@"^(\S.+?)" + S + @"+([0-9]+)/*([0-9]+)*" + S + "+", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex PeriodEvent = new(@":" + S + @"*([0-9]+)*" + S + @"+(\S+):" + S + @"*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex StackLine = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((\S*)\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex Offset = new(@"\+0x[0-9a-f]+$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex GoMethod = new(@"\.\(.*\)\.", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     private static readonly Regex ArgList = new(@"\((?!anonymous namespace\)).*", RegexOptions.CultureInvariant);
-    private static readonly Regex KernelDso = new(@"(^\[|vmlinux$)", RegexOptions.CultureInvariant);
-    private static readonly Regex PerfMap = new(@"/tmp/perf-[0-9]+\.map", RegexOptions.CultureInvariant);
-    private static readonly Regex SingleLineSample = new(@"^" + S + @"*(\S.+?:" + S + @"*[0-9]*" + S + @"+\S+:)" + S + @"+([0-9a-f]+ .+ \(\S*\))" + S + @"*$", RegexOptions.CultureInvariant);
-    private static readonly Regex RustHash = new(@"::h[0-9a-f]{16}$", RegexOptions.CultureInvariant);
-    private static readonly Regex JittedSo = new(@"/tmp/jitted-[0-9]+-[0-9]+\.so", RegexOptions.CultureInvariant);
+    private static readonly Regex KernelDso = new(@"(^\[|vmlinux$)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex PerfMap = new(@"/tmp/perf-[0-9]+\.map", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex SingleLineSample = new(@"^" + S + @"*(\S.+?:" + S + @"*[0-9]*" + S + @"+\S+:)" + S + @"+([0-9a-f]+ .+ \(\S*\))" + S + @"*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex RustHash = new(@"::h[0-9a-f]{16}$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex JittedSo = new(@"/tmp/jitted-[0-9]+-[0-9]+\.so", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>Reads <paramref name="input"/> (perf script text) and writes collapsed stacks to <paramref name="output"/>; warnings (event filtering) go to <paramref name="warnings"/>.</summary>
     public static void Collapse(Stream input, Stream output, CollapseOptions options, TextWriter? warnings = null)

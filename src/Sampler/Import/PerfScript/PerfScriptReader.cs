@@ -38,11 +38,11 @@ public sealed class PerfScriptReader
 {
     private static readonly Regex Header = new(
         @"^\s*(?<comm>\S.*?)\s+(?:(?<pid>\d+)/)?(?<tid>\d+)\s+(?:\[(?<cpu>\d+)\]\s+)?(?:(?<time>\d+\.\d+):\s+)?(?:(?<period>\d+)\s+)?(?<event>[^\s:][^\s]*?):(?:\s+(?<rest>.*?))?\s*$",
-        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
+        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
     private static readonly Regex HeaderNoEvent = new(
         @"^(?<comm>\S.*?)\s+(?:(?<pid>\d+)/)?(?<tid>\d+)(?:\s+\[(?<cpu>\d+)\])?(?:\s+(?<time>\d+\.\d+):)?(?:\s+(?<rest>.*?))?\s*$",
-        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
-    private static readonly Regex FrameLine = new(@"^\s*(?<ip>[0-9a-fA-F]+)\s+(?<rest>.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
+        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
+    private static readonly Regex FrameLine = new(@"^\s*(?<ip>[0-9a-fA-F]+)\s+(?<rest>.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
     private static readonly Regex SymOffset = new(@"\+0x[0-9a-fA-F]+$", RegexOptions.CultureInvariant);
 
     private const string EventLine = "perf script event line", FrameLineName = "perf script frame line";
