@@ -75,7 +75,7 @@ public sealed record Scenario
 
     private void Validate(string source)
     {
-        void Fail(string where, string m) => throw new MalformedDataException(source, -1, "scenario " + where, m);
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn] void Fail(string where, string m) => throw new MalformedDataException(source, -1, "scenario " + where, m);
         void Range(string where, double v, double lo, double hi)
         {
             if (!double.IsFinite(v) || v < lo || v > hi) Fail(where, $"{v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range ({lo.ToString(System.Globalization.CultureInfo.InvariantCulture)}..{hi.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
