@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using XenProf.Hypervisor.Binary;
 
 namespace XenProf.Hypervisor.Xenoprof;
 
@@ -36,7 +37,8 @@ public sealed record Scenario
     public List<ScenarioDomain> Domains { get; set; } = new();
 
 
-    /// <summary>Reads a scenario file. Throws <see cref="ScenarioException"/> naming the file for unreadable or invalid content.</summary>
+    /// <summary>Reads a scenario file. Throws <see cref="ScenarioException"/> naming the file when it cannot be read, and
+    /// <see cref="MalformedDataException"/> (from <see cref="Parse"/>) when its content is invalid.</summary>
     public static Scenario Load(string path)
     {
         string text;
@@ -45,37 +47,74 @@ public sealed record Scenario
         return Parse(text, path);
     }
 
-    /// <summary>Parses scenario JSON; <paramref name="source"/> names it in errors.</summary>
+    /// <summary>
+    /// Parses scenario JSON; <paramref name="source"/> names it in errors. Every number is range-checked (JSON numbers
+    /// that do not fit their field are errors too), and the domains, images and workload must be consistent.
+    /// </summary>
+    /// <exception cref="MalformedDataException">The JSON does not parse (naming the line and JSON path), a field is out of
+    /// range, or the scenario contradicts itself (naming the JSON path).</exception>
     public static Scenario Parse(string json, string source = "scenario")
     {
-        Scenario s;
-        try { s = JsonSerializer.Deserialize(json, ScenarioJson.Default.Scenario) ?? throw new ScenarioException($"{source}: empty scenario"); }
-        catch (JsonException e) { throw new ScenarioException($"{source}: invalid scenario JSON at {e.Path}: {e.Message}"); }
+        Scenario? s;
+        try { s = JsonSerializer.Deserialize(json, ScenarioJson.Default.Scenario); }
+        catch (JsonException e)
+        {
+            // System.Text.Json's message ends with its own "Path: … | LineNumber: … | BytePositionInLine: …": say it once, our way.
+            var what = e.Message.IndexOf(" Path: ", StringComparison.Ordinal) is var cut and > 0 ? e.Message[..cut] : e.Message;
+            throw MalformedDataException.AtLine(source, (e.LineNumber ?? 0) + 1, "scenario JSON" + (e.Path is { Length: > 0 } p ? " at " + p : ""),
+                $"{what.TrimEnd('.')} (column {(e.BytePositionInLine ?? 0) + 1})");
+        }
+        if (s == null) throw new MalformedDataException(source, -1, "scenario JSON", "the file is 'null', not a scenario object");
         s.Validate(source);
         return s;
     }
 
+    // Limits: Xen's NR_CPUS tops out at 4096, guests at 512 VCPUs; domain ids below DOMID_FIRST_RESERVED (0x7FF0,
+    // xen/include/public/xen.h); the emulator simulates every sample, so the run is capped at an hour of machine time.
+    private const int MaxPcpus = 4096, MaxVcpus = 512, MaxDomainId = 0x7FEF, MaxDurationMs = 3_600_000;
+
     private void Validate(string source)
     {
-        void Fail(string m) => throw new ScenarioException($"{source}: {m}");
-        if (Pcpus < 1) Fail("pcpus must be at least 1");
-        if (Count == 0) Fail("count must be positive");
-        if (DurationMs <= 0 || TimesliceMs <= 0 || DrainIntervalUs <= 0) Fail("duration_ms, timeslice_ms and drain_interval_us must be positive");
-        if (Domains.Count == 0) Fail("no domains");
-        if (!Domains.Any(d => d.Id == 0)) Fail("domain 0 is missing");
-        if (Domains.Select(d => d.Id).Distinct().Count() != Domains.Count) Fail("duplicate domain id");
-        foreach (var d in Domains)
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn] void Fail(string where, string m) => throw new MalformedDataException(source, -1, "scenario " + where, m);
+        void Range(string where, double v, double lo, double hi)
         {
-            if (d.Vcpus < 1) Fail($"domain {d.Id}: vcpus must be at least 1");
-            foreach (var p in d.Pcpus) if (p < 0 || p >= Pcpus) Fail($"domain {d.Id}: pcpu {p} does not exist (pcpus = {Pcpus})");
-            foreach (var w in d.Workload)
+            if (!double.IsFinite(v) || v < lo || v > hi) Fail(where, $"{v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range ({lo.ToString(System.Globalization.CultureInfo.InvariantCulture)}..{hi.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+        }
+        if (Name == null || CpuType == null || Event == null) Fail("$", "name, cpu_type and event cannot be null");
+        if (Images == null || Domains == null) Fail("$", "images and domains cannot be null");
+        Range("$.pcpus", Pcpus, 1, MaxPcpus);
+        Range("$.cpu_mhz", CpuMhz, 1, 100_000);
+        if (Count == 0 || Count > long.MaxValue) Fail("$.count", $"{Count} is out of range (1..{long.MaxValue})");
+        Range("$.duration_ms", DurationMs, 1, MaxDurationMs);
+        Range("$.timeslice_ms", TimesliceMs, 1, MaxDurationMs);
+        Range("$.drain_interval_us", DrainIntervalUs, 1, MaxDurationMs * 1000.0);
+        foreach (var (alias, image) in Images)
+            if (image == null || image.Path == null || !Enum.IsDefined(image.Kind)) Fail($"$.images.{alias}", "needs a kind (xen, kernel or user) and a path");
+        if (Domains.Count == 0) Fail("$.domains", "no domains");
+        for (int i = 0; i < Domains.Count; i++)
+        {
+            var d = Domains[i];
+            var at = $"$.domains[{i}]";
+            if (d == null) Fail(at, "a domain cannot be null");
+            Range(at + ".id", d!.Id, 0, MaxDomainId);
+            Range(at + ".vcpus", d.Vcpus, 1, MaxVcpus);
+            Range(at + ".busy", d.Busy, 0, 1);
+            if (d.Name == null || d.Pcpus == null || d.Workload == null) Fail(at, "name, pcpus and workload cannot be null");
+            foreach (var p in d.Pcpus!) if (p < 0 || p >= Pcpus) Fail(at + ".pcpus", $"domain {d.Id}: pcpu {p} does not exist (pcpus = {Pcpus})");
+            for (int j = 0; j < d.Workload!.Count; j++)
             {
-                if (!Images.ContainsKey(w.Image)) Fail($"domain {d.Id}: function {w.Function} names unknown image '{w.Image}'");
-                if (w.Weight <= 0) Fail($"domain {d.Id}: function {w.Function} needs a positive weight");
-                if (Images[w.Image].Kind == ScenarioImageKind.User && string.IsNullOrEmpty(w.Process))
-                    Fail($"domain {d.Id}: user function {w.Function} needs a process name");
+                var w = d.Workload[j];
+                var wat = $"{at}.workload[{j}]";
+                if (w == null || w.Function == null || w.Image == null) Fail(wat, "needs a function and an image");
+                if (!Images.TryGetValue(w!.Image, out var image)) Fail(wat, $"domain {d.Id}: function {w.Function} names unknown image '{w.Image}'");
+                if (!double.IsFinite(w.Weight) || w.Weight <= 0) Fail(wat + ".weight", $"domain {d.Id}: function {w.Function} needs a positive weight");
+                if (w.Callers != null && w.Callers.Any(c => c == null)) Fail(wat + ".callers", "a caller cannot be null");
+                if (image!.Kind == ScenarioImageKind.User && string.IsNullOrEmpty(w.Process))
+                    Fail(wat, $"domain {d.Id}: user function {w.Function} needs a process name");
             }
         }
+        if (!Domains.Any(d => d.Id == 0)) Fail("$.domains", "domain 0 is missing");
+        if (Domains.Select(d => d.Id).Distinct().Count() != Domains.Count) Fail("$.domains", "duplicate domain id");
     }
 }
 

@@ -100,11 +100,13 @@ public static class XenoprofRing
     /// <summary>
     /// Consumer side: reads every entry from tail to head (wrapping at <c>event_size</c>) into <paramref name="into"/>, then
     /// publishes tail = head. Head, tail and size are read once and validated first: a size of 0 or larger than the
-    /// bytes allow, or head/tail outside [0, size), make the buffer corrupt; it is then left untouched and
+    /// bytes allow, head/tail outside [0, size), or a buffer shorter than its 48-byte header make it corrupt; it is then left untouched and
     /// <see cref="DrainResult.Corrupt"/> is set instead of trusting it.
     /// </summary>
     public static DrainResult Drain(Span<byte> buffer, List<EventLogEntry> into, bool compat = false)
     {
+        // A mapping shorter than the header has no ring to trust (a page the hypervisor did not share whole).
+        if (buffer.Length < XenoprofBufLayout.HeaderSize) return new DrainResult(0, true);
         var h = XenoprofBufHeader.Read(buffer);
         uint cap = (uint)Capacity(buffer.Length, compat);
         if (h.Size == 0 || h.Size > cap || h.Head >= h.Size || h.Tail >= h.Size) return new DrainResult(0, true);

@@ -126,8 +126,8 @@ public sealed record JitUnknownRecord(long Offset, uint Size, ulong Timestamp, u
 /// <item>a file that ends inside a record (the runtime is still writing, or was killed) or a record header that cannot
 /// be right (<c>total_size</c> under 16) ends reading: what was read is kept, the bytes left are added to
 /// <see cref="SkippedBytes"/> and <see cref="Problems"/> says why and where;</item>
-/// <item>a record whose payload contradicts its size (a name without its NUL, code running past the record) is
-/// skipped whole, counted in <see cref="SkippedBytes"/> and described in <see cref="Problems"/>; reading goes on.</item>
+/// <item>a record whose payload contradicts its size or itself (a name without its NUL, code running past the record,
+/// a code range passing the end of the address space) is skipped whole, counted in <see cref="SkippedBytes"/> and described in <see cref="Problems"/>; reading goes on.</item>
 /// </list>
 /// </summary>
 public sealed class JitDumpReader : IDisposable
@@ -252,8 +252,7 @@ public sealed class JitDumpReader : IDisposable
                 return false;
             }
             int body = (int)size - RecordHeaderSize;
-            if (_buffer.Length < body) Array.Resize(ref _buffer, (int)Math.Max(body, Math.Min(2L * _buffer.Length, MaxRecordSize)));
-            int got = body == 0 ? 0 : _stream.ReadAtLeast(_buffer.AsSpan(0, body), body, throwOnEndOfStream: false);
+            int got = ReadBody(body);
             if (got < body)
             {
                 SkippedBytes += RecordHeaderSize + got;
@@ -279,6 +278,25 @@ public sealed class JitDumpReader : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Reads up to <paramref name="body"/> bytes into the buffer; returns how many came. The buffer grows only as bytes
+    /// arrive, so a corrupt <c>total_size</c> near the 256 MiB limit costs no 256 MiB allocation (found by fuzzing: each
+    /// such record took seconds).
+    /// </summary>
+    private int ReadBody(int body)
+    {
+        if (_stream.CanSeek) body = (int)Math.Min(body, Math.Max(0, _stream.Length - _stream.Position));
+        int got = 0;
+        while (got < body)
+        {
+            if (_buffer.Length == got) Array.Resize(ref _buffer, (int)Math.Min(body, Math.Max(2L * _buffer.Length, 4096)));
+            int n = _stream.Read(_buffer, got, Math.Min(_buffer.Length, body) - got);
+            if (n <= 0) break;
+            got += n;
+        }
+        return got;
+    }
+
     /// <summary>Reads every remaining record.</summary>
     public IEnumerable<JitDumpRecord> ReadAll()
     {
@@ -294,6 +312,8 @@ public sealed class JitDumpReader : IDisposable
             {
                 uint pid = U32(ref c), tid = U32(ref c);
                 ulong vma = U64(ref c), addr = U64(ref c), codeSize = U64(ref c), index = U64(ref c);
+                if (Math.Max(1, codeSize) > ulong.MaxValue - addr)
+                    throw new MalformedDataException(Path, c.Offset - 16, c.Structure + ".code_size", $"code_addr 0x{addr:x} + code_size {codeSize} passes the end of the address space");
                 string name = CString(ref c, "function name");
                 if (codeSize != (ulong)c.Remaining)
                 {
@@ -307,6 +327,8 @@ public sealed class JitDumpReader : IDisposable
             {
                 uint pid = U32(ref c), tid = U32(ref c);
                 ulong vma = U64(ref c), oldAddr = U64(ref c), newAddr = U64(ref c), codeSize = U64(ref c), index = U64(ref c);
+                if (Math.Max(1, codeSize) > ulong.MaxValue - newAddr)
+                    throw new MalformedDataException(Path, c.Offset - 16, c.Structure + ".code_size", $"new_code_addr 0x{newAddr:x} + code_size {codeSize} passes the end of the address space");
                 return new JitCodeMove(at, size, ts, pid, tid, vma, oldAddr, newAddr, codeSize, index);
             }
             case JitDumpRecordType.CodeDebugInfo:

@@ -78,6 +78,7 @@ public sealed class JitSymbols : IDisposable
             catch (MalformedDataException e) { why = $"{e.Message}; using {perfMapPath} instead"; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = $"cannot read {dump} ({e.Message}); using {perfMapPath} instead"; }
         }
+        if (map?.Warning is { } mapWarning) why = why == null ? mapWarning : why + "; " + mapWarning;
         return map == null ? null : new JitSymbols(perfMapPath, [], map, null, why);
     }
 
@@ -115,6 +116,7 @@ public sealed class JitSymbols : IDisposable
         var syms = byStart.Values.OrderBy(s => s.Item1).ToArray();
         var code = reader.BaseStream.CanSeek ? reader.BaseStream : null;
         if (warning != null && fallback != null) warning += "; names it lacks come from the perf map";
+        if (fallback?.Warning is { } mapWarning) warning = warning == null ? mapWarning : warning + "; " + mapWarning;
         return new JitSymbols(reader.Path, syms, fallback, code, warning) { _owned = ownsReader ? reader : null };
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using XenProf.Hypervisor.Binary;
 
 namespace XenProf.Reporter.Symbols;
 
@@ -48,8 +49,11 @@ public sealed class KernelSymbols
     /// <summary>True when kallsyms showed only zero addresses (kptr_restrict); lookups then return null.</summary>
     public bool IsRestricted { get; }
 
-    /// <summary>A message for the report when symbols are unusable or partial (e.g. kptr_restrict), else null.</summary>
+    /// <summary>A message for the report when symbols are unusable or partial (e.g. kptr_restrict, lines that did not parse), else null.</summary>
     public string? Warning { get; }
+
+    /// <summary>kallsyms and modules lines that did not parse and were skipped.</summary>
+    public long SkippedLines { get; private init; }
 
     /// <summary>Module ranges, sorted by start: from <c>/proc/modules</c> where it was read with real addresses,
     /// otherwise spanning each module's kallsyms symbols.</summary>
@@ -76,34 +80,62 @@ public sealed class KernelSymbols
         finally { m?.Dispose(); }
     }
 
-    /// <summary>Parses kallsyms text (and optionally <c>/proc/modules</c> text). Unparseable lines are skipped.</summary>
+    /// <summary>
+    /// Parses kallsyms text (and optionally <c>/proc/modules</c> text). Lines that do not parse (fewer fields, a type that
+    /// is not a letter, an address that is not hex or does not fit 64 bits; a module whose size is not a decimal number
+    /// or whose range passes 2⁶⁴) are skipped, counted in <see cref="SkippedLines"/> and named in <see cref="Warning"/>.
+    /// </summary>
     /// <param name="kallsyms">kallsyms lines.</param>
     /// <param name="modules"><c>/proc/modules</c> lines, or null.</param>
-    /// <param name="sourceName">Name used in <see cref="Warning"/>.</param>
-    public static KernelSymbols Parse(TextReader kallsyms, TextReader? modules = null, string sourceName = "/proc/kallsyms")
+    /// <param name="sourceName">Name of the kallsyms file, used in <see cref="Warning"/> and problems.</param>
+    /// <param name="strict">Throw at the first line that does not parse instead of skipping it.</param>
+    /// <param name="modulesName">Name of the modules file in problems.</param>
+    /// <exception cref="MalformedDataException"><paramref name="strict"/> and a line does not parse.</exception>
+    public static KernelSymbols Parse(TextReader kallsyms, TextReader? modules = null, string sourceName = "/proc/kallsyms", bool strict = false,
+        string modulesName = "/proc/modules")
     {
         var syms = new List<(ulong Addr, int Rank, string Name, string? Module)>();
         var moduleNames = new Dictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         int textLines = 0, zero = 0;
+        long lineNo = 0, skipped = 0;
+        MalformedDataException? first = null;
+        void Bad(string file, string structure, string problem)
+        {
+            var e = MalformedDataException.AtLine(file, lineNo, structure, problem);
+            if (strict) throw e;
+            first ??= e;
+            skipped++;
+        }
         // One read of the whole text, then lines as spans: a kallsyms has ~200k lines, and a string per line is garbage
         // that stops every thread of the process to collect.
         string text = kallsyms.ReadToEnd();
         foreach (var line in text.AsSpan().EnumerateLines())
         {
+            lineNo++;
             // ADDR TYPE NAME [\t[MODULE]], split by hand: most lines are data symbols, skipped before any allocation.
             ReadOnlySpan<char> rest = line.TrimStart(" \t");
+            if (rest.IsEmpty) continue;
             int sp = rest.IndexOfAny(' ', '\t');
-            if (sp <= 0) continue;
+            if (sp <= 0) { Bad(sourceName, KallsymsLine, "expected ADDRESS TYPE NAME"); continue; }
             var addrText = rest[..sp];
             rest = rest[sp..].TrimStart(" \t");
-            if (rest.Length < 2 || (rest[1] != ' ' && rest[1] != '\t')) continue;
+            if (rest.Length < 2 || (rest[1] != ' ' && rest[1] != '\t') || !char.IsAsciiLetter(rest[0]))
+            {
+                Bad(sourceName, KallsymsLine, "expected a one-letter symbol type and a name after the address");
+                continue;
+            }
             int rank = rest[0] switch { 'T' => 0, 'W' or 'w' => 1, 't' => 2, _ => -1 };
-            if (rank < 0) continue;
+            if (rank < 0)
+            {
+                // A data symbol: not kept, but its address must still be one.
+                if (!ulong.TryParse(addrText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _)) Bad(sourceName, KallsymsLine, BadAddress(addrText));
+                continue;
+            }
             rest = rest[1..].TrimStart(" \t");
             sp = rest.IndexOfAny(' ', '\t');
             var nameText = sp < 0 ? rest : rest[..sp];
-            if (nameText.Length == 0) continue;
-            if (!ulong.TryParse(addrText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var addr)) continue;
+            if (nameText.Length == 0) { Bad(sourceName, KallsymsLine, "expected a symbol name after the type"); continue; }
+            if (!ulong.TryParse(addrText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var addr)) { Bad(sourceName, KallsymsLine, BadAddress(addrText)); continue; }
             textLines++;
             if (addr == 0) { zero++; continue; }
             string? mod = null;
@@ -125,13 +157,14 @@ public sealed class KernelSymbols
         if (modules != null)
         {
             string? line;
+            lineNo = 0;
             while ((line = modules.ReadLine()) != null)
             {
-                var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (p.Length < 6 || !ulong.TryParse(p[1], CultureInfo.InvariantCulture, out var size)) continue;
-                var a = p[5].StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[5][2..] : p[5];
-                if (!ulong.TryParse(a, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start) || start == 0) continue;
-                ranges.Add(new KernelModuleRange(p[0], new KernelAddress(start), size));
+                lineNo++;
+                if (line.Length == 0) continue;
+                if (Sampler.Attribution.KernelLayout.ParseModuleLine(line, out var name, out var start, out var size) is { } problem) { Bad(modulesName, ModulesLine, problem); continue; }
+                if (start == 0) continue; // kptr_restrict hides module addresses
+                ranges.Add(new KernelModuleRange(name, new KernelAddress(start), size));
             }
         }
 
@@ -139,7 +172,8 @@ public sealed class KernelSymbols
         {
             string w = $"{sourceName}: all {textLines} text symbol addresses are zero (kernel.kptr_restrict is set, or the reader lacks CAP_SYSLOG); "
                 + "kernel samples stay unresolved. Run as root or 'sysctl kernel.kptr_restrict=0', or pass a kallsyms copy taken when profiling.";
-            return new KernelSymbols([], [], [], [], ranges.ToArray(), true, w);
+            if (skipped > 0) w += $" Also {skipped} kallsyms or modules lines did not parse and were skipped; the first: {first!.Message}";
+            return new KernelSymbols([], [], [], [], ranges.ToArray(), true, w) { SkippedLines = skipped };
         }
 
         syms.Sort((x, y) =>
@@ -183,8 +217,15 @@ public sealed class KernelSymbols
             }
         }
         string? warn = zero > 0 ? $"{sourceName}: {zero} of {textLines} text symbols have address zero and were ignored" : null;
-        return new KernelSymbols(starts, ends, names, mods, ranges.ToArray(), false, warn);
+        if (skipped > 0)
+            warn = (warn == null ? "" : warn + "; ") + $"{skipped} kallsyms or modules lines did not parse and were skipped; the first: {first!.Message}";
+        return new KernelSymbols(starts, ends, names, mods, ranges.ToArray(), false, warn) { SkippedLines = skipped };
     }
+
+    private const string KallsymsLine = "kallsyms line (ADDRESS TYPE NAME [[MODULE]])", ModulesLine = "modules line (NAME SIZE REFS DEPS STATE ADDRESS)";
+
+    private static string BadAddress(ReadOnlySpan<char> text) =>
+        $"address '{(text.Length > 40 ? text[..40].ToString() + "…" : text.ToString())}' is not a hex number of at most 64 bits";
 
     /// <summary>Finds the text symbol containing <paramref name="address"/>, or null (also when <see cref="IsRestricted"/>).</summary>
     public KernelSymbolMatch? Find(KernelAddress address)

@@ -59,7 +59,19 @@ public static class OpreportWriter
         long lost = p.Counter(CounterNames.LostSamples) + XenReportedDomains(p).Sum(d => p.Counter(CounterNames.XenDomain(d, "lost_samples")));
         var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
+        if (SkippedInputLine(p) is { } skipped) w.WriteLine(skipped);
         foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
+    }
+
+    /// <summary>The header line saying how much of an imported trace did not parse and was skipped, or null when nothing was.</summary>
+    private static string? SkippedInputLine(Profile.Profile p)
+    {
+        var parts = new List<string>();
+        if (p.Counter(CounterNames.SkippedLines) is > 0 and var lines)
+            parts.Add($"{lines} lines" + (p.Counter(CounterNames.SkippedSamples) is > 0 and var n ? $" ({n} samples)" : ""));
+        if (p.Counter(CounterNames.MalformedRecords) is > 0 and var records) parts.Add($"{records} records");
+        if (p.Counter(CounterNames.BytesSkipped) is > 0 and var bytes) parts.Add($"{bytes} bytes after malformed data");
+        return parts.Count == 0 ? null : $"Input skipped as malformed: {string.Join(", ", parts)} (import with --strict to stop at the first)";
     }
 
     /// <summary>

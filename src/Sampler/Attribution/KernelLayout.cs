@@ -1,4 +1,5 @@
 using System.Globalization;
+using XenProf.Hypervisor.Binary;
 
 namespace XenProf.Sampler.Attribution;
 
@@ -24,29 +25,67 @@ public sealed class KernelLayout
     /// <summary>Module ranges, sorted by start address.</summary>
     public IReadOnlyList<(ulong Start, ulong End, string Name)> Modules => _modules;
 
+    /// <summary>Lines of the modules file that did not parse and were skipped.</summary>
+    public long SkippedLines { get; private init; }
+
+    /// <summary>Why the first skipped line was skipped, with the file and line; null when none was.</summary>
+    public MalformedDataException? FirstProblem { get; private init; }
+
     /// <summary>Reads <paramref name="modulesPath"/> (default <c>/proc/modules</c>); an unreadable file gives a layout with no modules.</summary>
     public static KernelLayout Load(string modulesPath = "/proc/modules")
     {
-        try { return Parse(File.ReadAllLines(modulesPath)); }
+        try { return Parse(File.ReadAllLines(modulesPath), modulesPath); }
         catch (IOException) { return new KernelLayout([]); }
         catch (UnauthorizedAccessException) { return new KernelLayout([]); }
     }
 
-    /// <summary>Parses <c>/proc/modules</c> lines; lines that do not have six fields are skipped.</summary>
-    public static KernelLayout Parse(IEnumerable<string> lines)
+    /// <summary>Parses <c>/proc/modules</c> lines; lines that do not parse (<see cref="ParseModuleLine"/>) are skipped and
+    /// counted in <see cref="SkippedLines"/>, or with <paramref name="strict"/> throw.</summary>
+    /// <exception cref="MalformedDataException"><paramref name="strict"/> and a line does not parse.</exception>
+    public static KernelLayout Parse(IEnumerable<string> lines, string path = "/proc/modules", bool strict = false)
     {
         var list = new List<(ulong, ulong, string)>();
+        long lineNo = 0, skipped = 0;
+        MalformedDataException? first = null;
         foreach (var line in lines)
         {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 6) continue;
-            if (!ulong.TryParse(f[1], out var size)) continue;
-            var a = f[5].StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? f[5][2..] : f[5];
-            if (!ulong.TryParse(a, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var addr)) continue;
-            list.Add((addr, addr + size, "[" + f[0] + "]"));
+            lineNo++;
+            if (line.Length == 0) continue;
+            if (ParseModuleLine(line, out var name, out var addr, out var size) is { } problem)
+            {
+                var e = MalformedDataException.AtLine(path, lineNo, ModulesLine, problem);
+                if (strict) throw e;
+                first ??= e;
+                skipped++;
+                continue;
+            }
+            list.Add((addr, addr + size, "[" + name + "]"));
         }
-        return new KernelLayout(list);
+        return new KernelLayout(list) { SkippedLines = skipped, FirstProblem = first };
     }
+
+    private const string ModulesLine = "modules line (NAME SIZE REFS DEPS STATE ADDRESS)";
+
+    /// <summary>
+    /// Splits a <c>/proc/modules</c> line (<c>NAME SIZE REFCOUNT DEPS STATE ADDRESS [TAINT]</c>, <c>kernel/module/procfs.c</c>
+    /// <c>m_show</c>): null when it parses, else what is wrong (too few fields, a size that is not a decimal u64, an address
+    /// that is not a hex u64, a range passing 2⁶⁴). The address reads 0 under kptr_restrict; that parses.
+    /// </summary>
+    public static string? ParseModuleLine(string line, out string name, out ulong start, out ulong size)
+    {
+        name = "";
+        start = size = 0;
+        var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (p.Length < 6) return $"expected at least 6 fields, found {p.Length}";
+        name = p[0];
+        if (!ulong.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out size)) return $"size '{Clip(p[1])}' is not a decimal number of at most 64 bits";
+        var a = p[5].StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[5][2..] : p[5];
+        if (!ulong.TryParse(a, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out start)) return $"address '{Clip(p[5])}' is not a hex number of at most 64 bits";
+        if (size > ulong.MaxValue - start) return $"module range 0x{start:x} + {size} passes the end of the address space";
+        return null;
+    }
+
+    private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     /// <summary>True for addresses in the upper canonical half, where x86-64 Linux places the kernel.</summary>
     public static bool IsKernelAddress(ulong address) => address >= 0xffff_8000_0000_0000UL;

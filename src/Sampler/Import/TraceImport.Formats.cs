@@ -58,17 +58,21 @@ public static partial class TraceImport
         using var store = SessionStore.Create(dir.StorePath);
         store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
         var importer = new PerfScriptImporter(store);
-        PerfScriptReader reader;
-        using (var input = File.OpenRead(file)) reader = importer.Import(input, options.Progress, ct);
+        var reader = new PerfScriptReader(file, options.Strict);
+        using (var input = File.OpenRead(file)) importer.Import(input, options.Progress, ct, reader);
         store.SetMeta("source", "perf script");
         store.SetMeta("source_path", Path.GetFullPath(file));
         store.SetMeta("target", "perf script text");
         store.AddCounter(CounterNames.Samples, importer.Samples);
-        if (reader.SkippedLines > 0) store.AddCounter("skipped_lines", reader.SkippedLines);
+        if (reader.SkippedLines > 0) store.AddCounter(CounterNames.SkippedLines, reader.SkippedLines);
+        if (reader.SkippedSamples > 0) store.AddCounter(CounterNames.SkippedSamples, reader.SkippedSamples);
         WriteSourceMeta(store, file);
         NoKernelSymbols(dir);
         var warnings = new List<string>();
-        if (reader.SkippedLines > 0) warnings.Add($"{reader.SkippedLines} lines were neither an event line nor a frame and were skipped");
+        if (reader.SkippedLines > 0)
+            warnings.Add($"{reader.SkippedLines} lines did not parse and were skipped"
+                + (reader.SkippedSamples > 0 ? $" ({reader.SkippedSamples} samples with an out-of-range field, with their frames)" : "")
+                + $"; the first: {reader.FirstProblem!.Message}; --strict stops there");
         if (importer.Samples == 0) warnings.Add("no samples: is this perf script output?");
         return new ImportResult(file, "perf script", importer.Samples, reader.Lines, new Dictionary<uint, long>(), importer.EventNames, null, 0, warnings);
     }

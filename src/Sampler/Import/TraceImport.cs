@@ -19,6 +19,11 @@ public sealed record ImportOptions
     /// them in parallel. Not called when the import writes them only at its end (pipe mode).
     /// </summary>
     public Action<SessionDirectory>? KernelSymbolsReady { get; init; }
+    /// <summary>
+    /// Stop at the first record that does not parse (a perf script line, a perf.data record) with a
+    /// <see cref="MalformedDataException"/> naming the file and the line or offset, instead of skipping and counting it.
+    /// </summary>
+    public bool Strict { get; init; }
 }
 
 /// <summary>
@@ -72,6 +77,7 @@ public static partial class TraceImport
             }, ct);
         }
         var result = reader.Read(importer, options.Progress, ct);
+        if (options.Strict && (result.FirstMalformedRecord ?? result.Error) is { } bad) throw bad;
         importer.Finish();
         warnings.AddRange(reader.Features.Warnings.Skip(warnings.Count));
         PerfDataImporter.WriteMeta(store, reader, file);
@@ -80,12 +86,12 @@ public static partial class TraceImport
         if (result.MalformedRecords > 0)
         {
             warnings.Add($"{result.MalformedRecords} malformed record(s) skipped; the first: {result.FirstMalformedRecord!.Message}");
-            store.AddCounter("malformed_records", result.MalformedRecords);
+            store.AddCounter(CounterNames.MalformedRecords, result.MalformedRecords);
         }
         if (result.Error != null)
         {
             store.SetMeta("import_error", result.Error.Message);
-            store.AddCounter("bytes_skipped", result.BytesSkipped);
+            store.AddCounter(CounterNames.BytesSkipped, result.BytesSkipped);
         }
         warnings.AddRange(kernelTask != null ? kernelTask.GetAwaiter().GetResult() : KernelSymbols(dir, reader.Features, options.KallsymsPath));
         return new ImportResult(file, reader.IsPipe ? "perf.data (pipe)" : "perf.data", importer.Samples, result.Records,
@@ -135,7 +141,8 @@ public static partial class TraceImport
         }
         dir.EnsureWritable();
         using var held = LockCache(dir, ct);
-        if (IsFresh(dir, full)) return (dir, null);
+        // A strict report does not trust a lenient import that skipped input: importing again stops at the bad record.
+        if (IsFresh(dir, full, options?.Strict == true)) return (dir, null);
         var imported = Import(full, dir, options, ct);
         afterImport?.Invoke(dir);
         return (dir, imported);
@@ -179,7 +186,7 @@ public static partial class TraceImport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
-    private static bool IsFresh(SessionDirectory dir, string file)
+    private static bool IsFresh(SessionDirectory dir, string file, bool strict)
     {
         if (!File.Exists(dir.StorePath)) return false;
         try
@@ -187,6 +194,9 @@ public static partial class TraceImport
             using var s = SessionStore.OpenRead(dir.StorePath);
             var m = s.ReadMeta();
             var fi = new FileInfo(file);
+            if (strict && (m.ContainsKey("import_error") || s.ReadCounters().Any(c => c.Value > 0 && c.Key is CounterNames.SkippedLines
+                    or CounterNames.SkippedSamples or CounterNames.MalformedRecords or CounterNames.BytesSkipped)))
+                return false;
             return m.GetValueOrDefault("source_size") == fi.Length.ToString(CultureInfo.InvariantCulture)
                 && m.GetValueOrDefault("source_mtime_ns") == (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture)
                 && m.GetValueOrDefault("importer_version") == ImporterVersion.ToString(CultureInfo.InvariantCulture);

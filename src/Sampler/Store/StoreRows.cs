@@ -58,6 +58,14 @@ public static class CounterNames
     public const string UnmappedSamples = "unmapped_samples";
     /// <summary>Total samples written.</summary>
     public const string Samples = "samples";
+    /// <summary>Lines of a text import (perf script) that did not parse and were skipped.</summary>
+    public const string SkippedLines = "skipped_lines";
+    /// <summary>Samples of a text import dropped because their event line had an out-of-range field.</summary>
+    public const string SkippedSamples = "skipped_samples";
+    /// <summary>Records of a perf.data whose body did not parse and were skipped.</summary>
+    public const string MalformedRecords = "malformed_records";
+    /// <summary>Bytes of an input left unread after malformed data that could not be framed.</summary>
+    public const string BytesSkipped = "bytes_skipped";
 
     /// <summary>Prefix of Xen's global xenoprof counters (<c>xen.total_samples</c>, <c>xen.invalid_buffer_samples</c>,
     /// <c>xen.corrupted_buffer_samples</c>, <c>xen.lost_samples</c>, <c>xen.active_samples</c>, <c>xen.passive_samples</c>,

@@ -9,9 +9,10 @@ internal static class DirectTrace
 {
     /// <summary>
     /// <paramref name="sessionDir"/> when no file is given; its saved session NAME for <c>session:NAME</c> (oprofile's
-    /// profile specification, made by <c>opcontrol --save=NAME</c>); else the cached session of <paramref name="file"/>, imported if stale.
+    /// profile specification, made by <c>opcontrol --save=NAME</c>); else the cached session of <paramref name="file"/>, imported if stale
+    /// (<paramref name="strict"/>: also when its import skipped input, and then stopping at the first bad record).
     /// </summary>
-    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct)
+    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false)
     {
         if (file == null) return sessionDir;
         if (file.StartsWith("session:", StringComparison.Ordinal))
@@ -27,7 +28,7 @@ internal static class DirectTrace
         }
         var symbols = new ImportSymbols();
         var (dir, imported) = Progress.RunWithBar(Console.Error, "importing " + Path.GetFileName(file),
-            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar }), ct,
+            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar, Strict = strict }), ct,
                 afterImport: d => symbols.FillCache(d.Path))); // reports on the cached import read names, not images
         if (imported != null)
         {

@@ -38,9 +38,10 @@ internal static class FlameCommand
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
+        var strict = CommonOptions.Strict();
         var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
         {
-            file, kallsyms, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
         {
@@ -59,7 +60,7 @@ internal static class FlameCommand
                 && File.Exists(trace) && TraceImport.Sniff(trace) == TraceFormat.PerfScript)
                 return FoldPerfScript(trace, pr.GetValue(output)!, filters.Event, folded, Console.Error);
             if (folded.Inline) Console.Error.WriteLine("xenoprof flame: warning: --inline applies to folding perf script text without filters; ignored");
-            return Execute(DirectTrace.SessionFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct), pr.GetValue(output)!, pr.GetValue(format), filters,
+            return Execute(DirectTrace.SessionFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)), pr.GetValue(output)!, pr.GetValue(format), filters,
                 new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
                 folded, Console.Error);
         })));

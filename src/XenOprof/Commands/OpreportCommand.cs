@@ -22,12 +22,13 @@ internal static class OpreportCommand
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
+        var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, domain, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, noRecovery, domain, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
-            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct),
+            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),

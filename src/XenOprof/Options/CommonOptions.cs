@@ -68,6 +68,12 @@ internal static class CommonOptions
         return run();
     }
 
+    /// <summary><c>--strict</c>: an import stops at the first record that does not parse instead of skipping and counting it.</summary>
+    public static Option<bool> Strict() => new("--strict")
+    {
+        Description = "Stop at the first line or record of the trace that does not parse (exit 1, naming the file and line or offset); default: skip it, count it, and say so",
+    };
+
     /// <summary>Optional trace file for verbs that report straight from a trace file (perf.data, perf script text, .nettrace), imported into a cached session beside it.</summary>
     public static Argument<string?> TraceFile() => new("file")
     {

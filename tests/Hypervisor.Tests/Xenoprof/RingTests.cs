@@ -98,3 +98,19 @@ public class RingTests
         Assert.Equal(new EventLogEntry(0xc0105678, XenoprofMode.Xen, 2), got[1]);
     }
 }
+
+/// <summary>Buffers shorter than their header (found by fuzzing: an ArgumentOutOfRangeException escaped Drain).</summary>
+public class RingShortBufferTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(47)]
+    public void ShorterThanTheHeader_IsCorruptNotAnException(int length)
+    {
+        var entries = new List<EventLogEntry>();
+        Assert.Equal(new DrainResult(0, true), XenoprofRing.Drain(new byte[length], entries));
+        Assert.Equal(new DrainResult(0, true), XenoprofRing.Drain(new byte[length], entries, compat: true));
+        Assert.Empty(entries);
+    }
+}

@@ -86,10 +86,16 @@ public sealed class XenReportTests : IDisposable
     [InlineData("{ \"domains\": [ { \"id\": 1 } ] }", "domain 0 is missing")]
     [InlineData("{ \"domains\": [ { \"id\": 0, \"workload\": [ { \"function\": \"f\", \"image\": \"nope\", \"weight\": 1 } ] } ] }", "unknown image 'nope'")]
     [InlineData("{ \"pcpus\": 1, \"domains\": [ { \"id\": 0, \"pcpus\": [3] } ] }", "pcpu 3 does not exist")]
-    [InlineData("{ \"domains\": [ { \"id\": 0 ", "invalid scenario JSON")]
+    [InlineData("{ \"domains\": [ { \"id\": 0 ", "line 1: scenario JSON at $.domains[0]")]
+    [InlineData("{\n  \"pcpus\": 99999999999,\n  \"domains\": [ { \"id\": 0 } ] }", "line 2: scenario JSON at $.pcpus")]
+    [InlineData("{ \"pcpus\": 100000, \"domains\": [ { \"id\": 0 } ] }", "scenario $.pcpus: 100000 is out of range (1..4096)")]
+    [InlineData("{ \"domains\": [ { \"id\": 0, \"busy\": 1.5 } ] }", "scenario $.domains[0].busy: 1.5 is out of range (0..1)")]
+    [InlineData("{ \"domains\": [ { \"id\": 40000 } ] }", "scenario $.domains[0].id: 40000 is out of range")]
+    [InlineData("{ \"domains\": [ null ] }", "scenario $.domains[0]: a domain cannot be null")]
+    [InlineData("{ \"duration_ms\": -5, \"domains\": [ { \"id\": 0 } ] }", "scenario $.duration_ms: -5 is out of range")]
     public void BadScenariosAreRefusedWithTheReason(string json, string message)
     {
-        var e = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "bad.json"));
+        var e = Assert.Throws<XenProf.Hypervisor.Binary.MalformedDataException>(() => Scenario.Parse(json, "bad.json"));
         Assert.StartsWith("bad.json: ", e.Message);
         Assert.Contains(message, e.Message);
     }

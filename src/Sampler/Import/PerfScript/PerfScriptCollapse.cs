@@ -93,25 +93,27 @@ public interface IBinutils
 /// </summary>
 public static class PerfScriptCollapse
 {
-    // stackcollapse-perf.pl's patterns, with perl's ASCII \w, \d, \s, \S spelled out.
+    // stackcollapse-perf.pl's patterns, with perl's ASCII \w, \d, \s, \S spelled out. Matched without backtracking (all but
+    // ArgList, whose lookahead needs it): perl's "([0-9]+)*" and lazy ".+?" backtrack exponentially on a long digit run;
+    // fuzzing found 125-byte inputs that took seconds to minutes.
     private const string S = @"[ \t\n\r\f\v]";
     private const string NS = @"[^ \t\n\r\f\v]";
-    private static readonly Regex EventLine = new(@"^(" + NS + ".+?)" + S + @"+([0-9]+)/*([0-9]+)*" + S + "+", RegexOptions.CultureInvariant);
-    private static readonly Regex PeriodEvent = new(@":" + S + @"*([0-9]+)*" + S + @"+(" + NS + "+):" + S + @"*$", RegexOptions.CultureInvariant);
-    private static readonly Regex StackLine = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((.*)\)", RegexOptions.CultureInvariant);
-    private static readonly Regex StackLineInferno = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((" + NS + @"*)\)", RegexOptions.CultureInvariant);
-    private static readonly Regex Offset = new(@"\+0x[0-9a-f]+$", RegexOptions.CultureInvariant);
-    private static readonly Regex GoMethod = new(@"\.\(.*\)\.", RegexOptions.CultureInvariant);
+    private static readonly Regex EventLine = new(@"^(" + NS + ".+?)" + S + @"+([0-9]+)/*([0-9]+)*" + S + "+", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex PeriodEvent = new(@":" + S + @"*([0-9]+)*" + S + @"+(" + NS + "+):" + S + @"*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex StackLine = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((.*)\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex StackLineInferno = new(@"^" + S + @"*([A-Za-z0-9_]+)" + S + @"*(.+) \((" + NS + @"*)\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex Offset = new(@"\+0x[0-9a-f]+$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex GoMethod = new(@"\.\(.*\)\.", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     private static readonly Regex ArgList = new(@"\((?!anonymous namespace\)).*", RegexOptions.CultureInvariant);
-    private static readonly Regex KernelDso = new(@"(^\[|vmlinux$)", RegexOptions.CultureInvariant);
-    private static readonly Regex PerfMap = new(@"/tmp/perf-[0-9]+\.map", RegexOptions.CultureInvariant);
-    private static readonly Regex NoInline = new(@"(perf-[0-9]+.map|kernel\.|\[[^\]]+\])", RegexOptions.CultureInvariant);
-    private static readonly Regex FuncPlusOffset = new(@"^(.+)\+0x([0-9a-f]+)$", RegexOptions.CultureInvariant);
-    private static readonly Regex Discriminator = new(@" \(discriminator " + NS + @"+\)", RegexOptions.CultureInvariant);
-    private static readonly Regex SrclineBrackets = new(@"\[.*?\]", RegexOptions.CultureInvariant);
-    private static readonly Regex SingleLineSample = new(@"^" + S + @"*(" + NS + ".+?:" + S + @"*[0-9]*" + S + @"+" + NS + @"+:)" + S + @"+([0-9a-f]+ .+ \(" + NS + @"*\))" + S + @"*$", RegexOptions.CultureInvariant);
-    private static readonly Regex RustHash = new(@"::h[0-9a-f]{16}$", RegexOptions.CultureInvariant);
-    private static readonly Regex JittedSo = new(@"/tmp/jitted-[0-9]+-[0-9]+\.so", RegexOptions.CultureInvariant);
+    private static readonly Regex KernelDso = new(@"(^\[|vmlinux$)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex PerfMap = new(@"/tmp/perf-[0-9]+\.map", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex NoInline = new(@"(perf-[0-9]+.map|kernel\.|\[[^\]]+\])", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex FuncPlusOffset = new(@"^(.+)\+0x([0-9a-f]+)$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex Discriminator = new(@" \(discriminator " + NS + @"+\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex SrclineBrackets = new(@"\[.*?\]", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex SingleLineSample = new(@"^" + S + @"*(" + NS + ".+?:" + S + @"*[0-9]*" + S + @"+" + NS + @"+:)" + S + @"+([0-9a-f]+ .+ \(" + NS + @"*\))" + S + @"*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex RustHash = new(@"::h[0-9a-f]{16}$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex JittedSo = new(@"/tmp/jitted-[0-9]+-[0-9]+\.so", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>
     /// Reads <paramref name="input"/> (perf script text) and writes collapsed stacks to <paramref name="output"/>
@@ -201,6 +203,7 @@ public static class PerfScriptCollapse
                 }
                 // perl: "if (not $period) { $period = 1 }": an empty or "0" period counts 1 ("00" is true in perl and adds 0).
                 period = o.CountSamples || !PerlTrue(periodText) ? 1 : ParsePeriod(periodText, inferno);
+                if (period < 0) { pname = null; stack.Clear(); continue; } // dropped, as the reader drops it
                 pname = o.Tid ? $"{comm}-{pid}/{tid}" : o.Pid ? $"{comm}-{pid}" : comm;
                 pname = pname.Replace(' ', '_');
                 if (sameLineFrame == null) continue;
@@ -323,7 +326,8 @@ public static class PerfScriptCollapse
         // perl adds the string as a number: leading zeros do not matter.
         var d = digits.TrimStart('0');
         if (d.Length == 0) return inferno ? 1 : 0;
-        return long.Parse(d, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        // A period beyond 2^63 is not perf's (found by fuzzing: long.Parse threw): -1 tells the caller to drop the sample.
+        return long.TryParse(d, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : -1;
     }
 
     /// <summary>perl's <c>split /SEP/</c>: empty trailing fields are dropped.</summary>

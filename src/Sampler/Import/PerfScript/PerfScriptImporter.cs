@@ -26,10 +26,12 @@ internal sealed class PerfScriptImporter(SessionStore store)
     /// <summary>Event names in order of first appearance.</summary>
     public IReadOnlyList<string> EventNames => _events.Keys.ToList();
 
-    /// <summary>Reads all of <paramref name="input"/> (Latin-1, so every byte round-trips) and returns the reader's counts.</summary>
-    public PerfScriptReader Import(Stream input, IProgress<double>? progress, CancellationToken ct)
+    /// <summary>Reads all of <paramref name="input"/> (Latin-1, so every byte round-trips) with <paramref name="reader"/>
+    /// (default: a lenient one) and returns it, for its counts.</summary>
+    /// <exception cref="Hypervisor.Binary.MalformedDataException">A strict reader met a line that does not parse.</exception>
+    public PerfScriptReader Import(Stream input, IProgress<double>? progress, CancellationToken ct, PerfScriptReader? reader = null)
     {
-        var reader = new PerfScriptReader();
+        reader ??= new PerfScriptReader();
         using var text = new StreamReader(input, Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
         long length = input.CanSeek ? input.Length : 0, lastReport = 0;
         foreach (var s in reader.Read(text))
