@@ -113,7 +113,7 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
         return canon;
     });
 
-    private static string Canonical(string dso, string symbol) =>
+    internal static string Canonical(string dso, string symbol) =>
         dso == "[kernel.kallsyms]" && KernelAliases.Value.TryGetValue(symbol, out var c) ? c : symbol;
 
     private static bool Compared(string dso) => dso is "hotloop" or "[kernel.kallsyms]";

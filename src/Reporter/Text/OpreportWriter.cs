@@ -25,6 +25,10 @@ public sealed record OpreportOptions
     /// <summary>Per-instruction rows under each symbol (opreport <c>-d/--details</c>; implies <see cref="Symbols"/>).
     /// The profile must be built with <see cref="ProfileOptions.WithDetails"/>.</summary>
     public bool Details { get; init; }
+
+    /// <summary>Callers and callees per function (opreport <c>-c/--callgraph</c>), written by <see cref="CallgraphWriter"/>.
+    /// The profile must be built with <see cref="ProfileOptions.WithStacks"/>.</summary>
+    public bool Callgraph { get; init; }
 }
 
 /// <summary>
@@ -41,6 +45,7 @@ public static class OpreportWriter
     /// <summary>Writes the report to <paramref name="w"/>.</summary>
     public static void Write(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
+        if (o.Callgraph) { CallgraphWriter.Write(p, w, o); return; }
         if (!o.NoHeader) WriteHeader(p, w);
         if (o.Symbols || o.Details) WriteSymbols(p, w, o); else WriteImages(p, w, o);
     }
