@@ -166,9 +166,9 @@ public class PrivcmdTests
         Assert.Equal((code, mask), XenoprofNativeEvents.Resolve(cpuType, name));
 
     [Fact]
-    public void UnknownCpuTypeOrEventIsAnArgumentError()
+    public void UnknownCpuTypeOrEventIsAUserError()
     {
-        Assert.Contains("i386/p4", Assert.Throws<ArgumentException>(() => XenoprofNativeEvents.Resolve("i386/p4", "CPU_CLK_UNHALTED")).Message);
-        Assert.Contains("CPU_CLOCK has no code", Assert.Throws<ArgumentException>(() => XenoprofNativeEvents.Resolve("x86-64/hammer", "CPU_CLOCK")).Message);
+        Assert.Contains("i386/p4", Assert.Throws<XenProf.Hypervisor.Binary.XenProfUserException>(() => XenoprofNativeEvents.Resolve("i386/p4", "CPU_CLK_UNHALTED")).Message);
+        Assert.Contains("CPU_CLOCK has no code", Assert.Throws<XenProf.Hypervisor.Binary.XenProfUserException>(() => XenoprofNativeEvents.Resolve("x86-64/hammer", "CPU_CLOCK")).Message);
     }
 }
