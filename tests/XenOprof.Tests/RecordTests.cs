@@ -32,7 +32,7 @@ public sealed class RecordTests(ITestOutputHelper output)
             var svg = Path.Combine(dir, "flame.svg");
             var folded = Path.Combine(dir, "flame.folded");
             Assert.Equal(0, Cli.Run("flame", "--session-dir", dir, "--output", svg).ExitCode);
-            Assert.Equal(0, Cli.Run("flame", "--session-dir", dir, "--output", folded).ExitCode);
+            Assert.Equal(0, Cli.Run("flame", "--session-dir", dir, "--output", folded, "--weight", "samples").ExitCode);
             var doc = System.Xml.Linq.XDocument.Load(svg);
             Assert.Contains("hot_sixty", doc.ToString());
             var lines = File.ReadAllLines(folded);
