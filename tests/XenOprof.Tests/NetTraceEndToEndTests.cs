@@ -48,7 +48,7 @@ public sealed class NetTraceEndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.True(direct.ExitCode == 0, direct.Stderr);
         CheckTopTwo(direct.Stdout);
         var folded = Path.Combine(_dir, "burner.folded");
-        var flame = Cli.Run("flame", trace, "-o", folded);
+        var flame = Cli.Run("flame", trace, "-o", folded, "--weight", "samples");
         Assert.True(flame.ExitCode == 0, flame.Stderr);
         Assert.Contains(File.ReadLines(folded), l => l.Contains("Burner.Main(class System.String[]);Burner.Hot(int64) ", StringComparison.Ordinal));
     }

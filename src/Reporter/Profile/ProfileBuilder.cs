@@ -27,11 +27,6 @@ public static class ProfileBuilder
         if (query.RelativeTimes)
             query = query with { FromNs = query.FromNs + firstSample, ToNs = query.ToNs + firstSample, RelativeTimes = false };
 
-        var images = store.ReadImages();
-        var frames = store.ReadFrames();
-        var stacks = store.ReadStacks();
-        var storedNames = store.ReadFrameNames();
-        var labels = new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms());
         var meta = new Dictionary<string, string>(store.ReadMeta());
         // A passive domain's samples carry that domain and belong to dom0's report (ImageNames.ReportDomain).
         var passive = ImageNames.PassiveDomains(meta);
@@ -63,6 +58,14 @@ public static class ProfileBuilder
             rows = sums.Select(kv => new StackTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item5, kv.Value.Samples, kv.Value.Weight, kv.Key.Item4))
                 .OrderBy(t => t.Event.Value).ThenBy(t => t.Domain).ThenBy(t => t.Pid).ThenBy(t => t.Comm.Value).ThenBy(t => t.Stack.Value).ToList();
         }
+
+        // The tables after the rows: a daemon may commit between the reads, and rows read first only name stacks, frames and
+        // images that are already there.
+        var images = store.ReadImages();
+        var frames = store.ReadFrames();
+        var stacks = store.ReadStacks();
+        var storedNames = store.ReadFrameNames();
+        var labels = new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms());
 
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
