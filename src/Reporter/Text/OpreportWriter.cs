@@ -25,6 +25,9 @@ public sealed record OpreportOptions
     /// <summary>Per-instruction rows under each symbol (opreport <c>-d/--details</c>; implies <see cref="Symbols"/>).
     /// The profile must be built with <see cref="ProfileOptions.WithDetails"/>.</summary>
     public bool Details { get; init; }
+
+    /// <summary>Print each symbol's start address (opreport <c>-w/--show-address</c>): a <c>vma</c> column in the symbol list.</summary>
+    public bool ShowAddress { get; init; }
 }
 
 /// <summary>
@@ -42,7 +45,7 @@ public static class OpreportWriter
     public static void Write(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         if (!o.NoHeader) WriteHeader(p, w);
-        if (o.Symbols || o.Details) WriteSymbols(p, w, o); else WriteImages(p, w, o);
+        if (o.Symbols || o.Details || o.ShowAddress) WriteSymbols(p, w, o); else WriteImages(p, w, o);
     }
 
     /// <summary>Writes opreport's header: CPU line, one "Counted" line per event, and the loss/quality counters.</summary>
@@ -143,7 +146,7 @@ public static class OpreportWriter
     private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         var head = new System.Text.StringBuilder();
-        if (o.Details) head.Append("vma".PadRight(17));
+        if (o.Details || o.ShowAddress) head.Append("vma".PadRight(17));
         foreach (var _ in p.Events)
         {
             head.Append("samples".PadRight(9)).Append("%".PadRight(9));
@@ -155,7 +158,7 @@ public static class OpreportWriter
         {
             if (!Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
-            if (o.Details) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
+            if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
             {
                 var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
