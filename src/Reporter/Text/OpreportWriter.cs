@@ -28,6 +28,9 @@ public sealed record OpreportOptions
 
     /// <summary>Print each symbol's start address (opreport <c>-w/--show-address</c>): a <c>vma</c> column in the symbol list.</summary>
     public bool ShowAddress { get; init; }
+
+    /// <summary>The output format (<c>--csv</c>, <c>--xml</c>); <see cref="OpreportOutput"/> dispatches on it, <see cref="OpreportWriter"/> always writes text.</summary>
+    public OpreportFormat Format { get; init; }
 }
 
 /// <summary>
