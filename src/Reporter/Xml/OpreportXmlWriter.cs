@@ -7,9 +7,9 @@ using XenProf.Reporter.Text;
 namespace XenProf.Reporter.Xml;
 
 /// <summary>
-/// Writes an opreport query as oprofile's XML report: the document that oprofile's <c>doc/opreport.xsd</c> describes at
-/// schema version 3.0 (the <c>schemaversion</c> opreport <c>--xml</c> of oprofile 0.9.x writes since that schema's major
-/// version 3), so tools that read oprofile XML read ours.
+/// Writes an opreport query as oprofile's XML report: the document that oprofile 0.9.x's <c>doc/opreport.xsd</c> describes
+/// at schema major version 3 (<c>schemaversion="3.0"</c>, the value oprofile's <c>libpp/xml_utils.cpp</c> writes), so tools
+/// that read oprofile XML read ours.
 /// <para>Element order, as the schema's sequences require:</para>
 /// <code>
 /// &lt;profile schemaversion="3.0" cputype processor mhz title&gt;
@@ -28,7 +28,8 @@ namespace XenProf.Reporter.Xml;
 /// <c>-w</c> or <c>-d</c>), <c>codelength</c> the function size in bytes (with <c>-d</c>), <c>vmaoffset</c> the sampled
 /// address minus the symbol's start in hex with an even number of digits (the schema types it <c>xs:hexBinary</c>),
 /// <c>detaillo</c>/<c>detailhi</c> the first and last <c>detaildata</c> id of the symbol. <c>cputype</c> is the
-/// session's architecture and <c>processor</c> its CPU model, both made NCNames (other characters become <c>_</c>);
+/// session's <c>arch</c> meta value (<c>unknown</c> when it has none) and <c>processor</c> its CPU model (meta <c>cpu</c>),
+/// both made NCNames (other characters become <c>_</c>);
 /// <c>mhz</c> is 0 when the session did not record it. Samples are never separated by CPU or process here, so
 /// <c>process</c>/<c>thread</c>, <c>module</c>, <c>callers</c>/<c>callees</c> and <c>bytestable</c> are not written.</para>
 /// </summary>
@@ -52,7 +53,7 @@ public static class OpreportXmlWriter
 
         x.WriteStartElement("profile");
         x.WriteAttributeString("schemaversion", SchemaVersion);
-        x.WriteAttributeString("cputype", NcName(p.Meta.GetValueOrDefault("arch") ?? System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()));
+        x.WriteAttributeString("cputype", NcName(p.Meta.GetValueOrDefault("arch") ?? "unknown"));
         x.WriteAttributeString("processor", NcName(p.Meta.GetValueOrDefault("cpu") ?? "unknown"));
         x.WriteAttributeString("mhz", (p.Meta.TryGetValue("cpu_mhz", out var mhz) && decimal.TryParse(mhz, NumberStyles.Number, Inv, out var m) && m >= 0 ? m : 0m).ToString(Inv));
         x.WriteAttributeString("title", title);

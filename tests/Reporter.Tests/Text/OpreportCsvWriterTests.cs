@@ -94,6 +94,19 @@ public sealed class OpreportCsvWriterTests(BurnerSession session, ITestOutputHel
     }
 
     [Fact]
+    public void ShowAddress_AddsTheVmaColumnOfTheTextReport()
+    {
+        var o = new OpreportOptions { ShowAddress = true, ErrorBars = false };
+        var (header, rows) = ReadCsv(Render(w => OpreportCsvWriter.Write(session.Profile, w, o)));
+        Assert.Equal(["event", "vma", "samples", "percent", "image", "symbol"], header);
+        // The text report's -w column: 16 hex digits before the counts.
+        var text = Render(w => OpreportWriter.Write(session.Profile, w, o with { NoHeader = true })).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("vma", text[0]);
+        var ev0 = session.Profile.Events[0].Name;
+        Assert.Equal(text.Skip(1).Select(l => "0x" + l[..16]), rows.Where(r => r["event"] == ev0).Select(r => r["vma"]));
+    }
+
+    [Fact]
     public void SeveralEvents_OneRecordPerRowAndEvent()
     {
         using var s = new ExportSession();
