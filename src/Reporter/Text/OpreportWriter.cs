@@ -29,6 +29,12 @@ public sealed record OpreportOptions
     /// <summary>Callers and callees per function (opreport <c>-c/--callgraph</c>), written by <see cref="CallgraphWriter"/>.
     /// The profile must be built with <see cref="ProfileOptions.WithStacks"/>.</summary>
     public bool Callgraph { get; init; }
+
+    /// <summary>Print each symbol's start address (opreport <c>-w/--show-address</c>): a <c>vma</c> column in the symbol list.</summary>
+    public bool ShowAddress { get; init; }
+
+    /// <summary>The output format (<c>--csv</c>, <c>--xml</c>); <see cref="OpreportOutput"/> dispatches on it, <see cref="OpreportWriter"/> always writes text.</summary>
+    public OpreportFormat Format { get; init; }
 }
 
 /// <summary>
@@ -47,7 +53,7 @@ public static class OpreportWriter
     {
         if (o.Callgraph) { CallgraphWriter.Write(p, w, o); return; }
         if (!o.NoHeader) WriteHeader(p, w);
-        if (o.Symbols || o.Details) WriteSymbols(p, w, o); else WriteImages(p, w, o);
+        if (o.Symbols || o.Details || o.ShowAddress) WriteSymbols(p, w, o); else WriteImages(p, w, o);
     }
 
     /// <summary>Writes opreport's header: CPU line, one "Counted" line per event, and the loss/quality counters.</summary>
@@ -161,7 +167,7 @@ public static class OpreportWriter
     private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         var head = new System.Text.StringBuilder();
-        if (o.Details) head.Append("vma".PadRight(17));
+        if (o.Details || o.ShowAddress) head.Append("vma".PadRight(17));
         foreach (var _ in p.Events)
         {
             head.Append("samples".PadRight(9)).Append("%".PadRight(9));
@@ -173,7 +179,7 @@ public static class OpreportWriter
         {
             if (!Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
-            if (o.Details) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
+            if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
             {
                 var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);

@@ -5,7 +5,8 @@ using XenProf.Reporter.Text;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>xenoprof opreport</c>: the image summary, or per-symbol with <c>-l</c>, in opreport's layout.</summary>
+/// <summary><c>xenoprof opreport</c>: the image summary, or per-symbol with <c>-l</c>, in opreport's text layout, as CSV
+/// (<c>--csv</c>) or as oprofile's XML report (<c>--xml</c>).</summary>
 internal static class OpreportCommand
 {
     public static Command Create()
@@ -18,6 +19,9 @@ internal static class OpreportCommand
         var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
         var details = new Option<bool>("--details", "-d") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l" };
         var callgraph = new Option<bool>("--callgraph", "-c") { Description = "Per function: its direct callers above, its own samples ([self]) and direct callees below; needs a recording with callchains" };
+        var showAddress = new Option<bool>("--show-address", "-w") { Description = "Show each symbol's start address (a vma column); implies -l" };
+        var csv = new Option<bool>("--csv") { Description = "Write RFC 4180 CSV: a header, then one record per row and event (columns event, samples, percent, stderr_pp, image, symbol, vma…)" };
+        var xml = new Option<bool>("--xml") { Description = "Write oprofile's XML report (opreport.xsd schema version 3.0); always lists symbols" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var demangle = CommonOptions.Demangle();
@@ -26,7 +30,7 @@ internal static class OpreportCommand
         var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, noRecovery, domain, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
             DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
@@ -34,10 +38,21 @@ internal static class OpreportCommand
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
+                ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
             },
             Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
         return cmd;
     }
+
+    /// <summary>The format <c>--csv</c>/<c>--xml</c> ask for; both at once is a user error.</summary>
+    private static OpreportFormat FormatOf(bool csv, bool xml) =>
+        csv && xml ? throw new UserErrorException("--csv and --xml: choose one output format")
+        : csv ? OpreportFormat.Csv : xml ? OpreportFormat.Xml : OpreportFormat.Text;
+
+    /// <summary>The XML report's title: oprofile writes "opreport" and the options that shape the report.</summary>
+    private static string Title(OpreportOptions o) =>
+        "opreport" + (o.Symbols ? " -l" : "") + (o.Details ? " -d" : "") + (o.ShowAddress ? " -w" : "") + (o.LongFilenames ? " -f" : "")
+        + (o.Threshold > 0 ? " -t " + o.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + " --xml";
 
     /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>;
     /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
@@ -46,11 +61,16 @@ internal static class OpreportCommand
         var warnings = new List<string>();
         void Report(XenProf.Reporter.Profile.Profile profile)
         {
-            OpreportWriter.Write(profile, stdout, options);
+            OpreportOutput.Write(profile, stdout, options, Title(options));
             warnings.AddRange(profile.Warnings.Except(warnings));
         }
         using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = recoverFunctions });
-        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = options.Details, WithStacks = options.Callgraph }, symbolizer));
+        bool withDetails = options.Details || options.ShowAddress;
+        if (options.Callgraph && options.Format != OpreportFormat.Text)
+            throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
+        if (domain == "all" && options.Format != OpreportFormat.Text)
+            throw new UserErrorException($"--domain=all writes one report per domain; with --{options.Format.ToString().ToLowerInvariant()} pick one domain (--domain=N)");
+        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
         else if (domain == "all")
         {
             foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir, new ProfileOptions { WithDetails = options.Details, WithStacks = options.Callgraph }))
@@ -61,7 +81,7 @@ internal static class OpreportCommand
             }
         }
         else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
-            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = options.Details, WithStacks = options.Callgraph }, symbolizer));
+            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
         else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
         foreach (var warning in warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Text;
+
+namespace XenProf.Reporter.Xml;
+
+/// <summary>
+/// Writes an opreport query as oprofile's XML report: the document that oprofile 0.9.x's <c>doc/opreport.xsd</c> describes
+/// at schema major version 3 (<c>schemaversion="3.0"</c>, the value oprofile's <c>libpp/xml_utils.cpp</c> writes), so tools
+/// that read oprofile XML read ours.
+/// <para>Element order, as the schema's sequences require:</para>
+/// <code>
+/// &lt;profile schemaversion="3.0" cputype processor mhz title&gt;
+///   &lt;options details?/&gt;
+///   &lt;setup&gt;&lt;eventsetup id eventname unitmask? setupcount/&gt;…&lt;/setup&gt;
+///   &lt;classes&gt;&lt;class name="cN" event? mask?/&gt;…&lt;/classes&gt;      only with several events or a non-zero unit mask
+///   &lt;binary name&gt;&lt;count class?&gt;N&lt;/count&gt;… &lt;symbol idref detaillo? detailhi?&gt;&lt;count&gt;…&lt;/symbol&gt;…&lt;/binary&gt;…
+///   &lt;symboltable&gt;&lt;symboldata id name startingaddr? codelength?/&gt;…&lt;/symboltable&gt;
+///   &lt;detailtable&gt;&lt;symboldetails id&gt;&lt;detaildata id vmaoffset&gt;&lt;count&gt;…&lt;/detaildata&gt;…&lt;/symboldetails&gt;…&lt;/detailtable&gt;   with -d
+/// &lt;/profile&gt;
+/// </code>
+/// <para>Facts of the format carried over from oprofile: a <c>count</c> carries <c>class</c> only when <c>classes</c> is
+/// written, and zero counts are left out; <c>idref</c> is the symbol's index in <c>symboltable</c>; a binary is one
+/// image (named by its full path), its own count the image's total, its symbols those the symbol list shows. XenProf's
+/// choices: <c>startingaddr</c> is 16 lower-case hex digits without <c>0x</c> (opreport <c>-w</c>'s column; written with
+/// <c>-w</c> or <c>-d</c>), <c>codelength</c> the function size in bytes (with <c>-d</c>), <c>vmaoffset</c> the sampled
+/// address minus the symbol's start in hex with an even number of digits (the schema types it <c>xs:hexBinary</c>),
+/// <c>detaillo</c>/<c>detailhi</c> the first and last <c>detaildata</c> id of the symbol. <c>cputype</c> is the
+/// session's <c>arch</c> meta value (<c>unknown</c> when it has none) and <c>processor</c> its CPU model (meta <c>cpu</c>),
+/// both made NCNames (other characters become <c>_</c>);
+/// <c>mhz</c> is 0 when the session did not record it. Samples are never separated by CPU or process here, so
+/// <c>process</c>/<c>thread</c>, <c>module</c>, <c>callers</c>/<c>callees</c> and <c>bytestable</c> are not written.</para>
+/// </summary>
+public static class OpreportXmlWriter
+{
+    /// <summary>The <c>schemaversion</c> written: major version 3 of oprofile's opreport.xsd.</summary>
+    public const string SchemaVersion = "3.0";
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the XML report of <paramref name="p"/> to <paramref name="w"/> (UTF-8 declared; write it to a UTF-8
+    /// destination), with <paramref name="title"/> as the profile's title (oprofile writes <c>opreport</c> and the
+    /// command's options). <paramref name="w"/> stays open and is flushed.</summary>
+    public static void Write(Profile.Profile p, TextWriter w, OpreportOptions o, string title = "opreport")
+    {
+        w.WriteLine("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        using var x = XmlWriter.Create(w, new XmlWriterSettings { OmitXmlDeclaration = true, Indent = true, IndentChars = " ", CloseOutput = false, NewLineChars = w.NewLine });
+        var symbols = OpreportRows.Symbols(p, o).ToList();
+        bool classes = p.Events.Count > 1 || p.Events.Any(e => e.UnitMask != 0);
+        bool addresses = o.Details || o.ShowAddress;
+
+        x.WriteStartElement("profile");
+        x.WriteAttributeString("schemaversion", SchemaVersion);
+        x.WriteAttributeString("cputype", NcName(p.Meta.GetValueOrDefault("arch") ?? "unknown"));
+        x.WriteAttributeString("processor", NcName(p.Meta.GetValueOrDefault("cpu") ?? "unknown"));
+        x.WriteAttributeString("mhz", (p.Meta.TryGetValue("cpu_mhz", out var mhz) && decimal.TryParse(mhz, NumberStyles.Number, Inv, out var m) && m >= 0 ? m : 0m).ToString(Inv));
+        x.WriteAttributeString("title", title);
+
+        x.WriteStartElement("options");
+        if (o.Details) x.WriteAttributeString("details", "true");
+        x.WriteEndElement();
+
+        x.WriteStartElement("setup");
+        for (int e = 0; e < p.Events.Count; e++)
+        {
+            var ev = p.Events[e];
+            x.WriteStartElement("eventsetup");
+            x.WriteAttributeString("id", e.ToString(Inv));
+            x.WriteAttributeString("eventname", XmlName(ev.Name));
+            if (ev.UnitMask != 0) x.WriteAttributeString("unitmask", ev.UnitMask.ToString(Inv));
+            x.WriteAttributeString("setupcount", ev.Count.ToString(Inv));
+            x.WriteEndElement();
+        }
+        x.WriteEndElement();
+
+        if (classes)
+        {
+            x.WriteStartElement("classes");
+            for (int e = 0; e < p.Events.Count; e++)
+            {
+                x.WriteStartElement("class");
+                x.WriteAttributeString("name", "c" + e.ToString(Inv));
+                if (p.Events.Count > 1) x.WriteAttributeString("event", e.ToString(Inv));
+                if (p.Events.Any(v => v.UnitMask != 0)) x.WriteAttributeString("mask", p.Events[e].UnitMask.ToString(Inv));
+                x.WriteEndElement();
+            }
+            x.WriteEndElement();
+        }
+
+        void Counts(long[] samples)
+        {
+            for (int e = 0; e < samples.Length; e++)
+            {
+                if (samples[e] == 0) continue;
+                x.WriteStartElement("count");
+                if (classes) x.WriteAttributeString("class", "c" + e.ToString(Inv));
+                x.WriteString(samples[e].ToString(Inv));
+                x.WriteEndElement();
+            }
+        }
+
+        // Symbol ids in symbol-list order; detail ids numbered across the whole report.
+        var ids = new Dictionary<SymbolRow, int>();
+        var detailRange = new Dictionary<SymbolRow, (int Lo, int Hi)>();
+        int nextDetail = 0;
+        foreach (var s in symbols)
+        {
+            ids[s] = ids.Count;
+            if (o.Details && s.Details.Count > 0) { detailRange[s] = (nextDetail, nextDetail + s.Details.Count - 1); nextDetail += s.Details.Count; }
+        }
+
+        var byImage = symbols.ToLookup(s => s.ImageRow);
+        foreach (var image in p.Images.Where(i => byImage.Contains(i)))
+        {
+            x.WriteStartElement("binary");
+            x.WriteAttributeString("name", string.IsNullOrEmpty(image.Image.Path) ? image.Name : image.Image.Path);
+            Counts(image.Counts.Samples);
+            foreach (var s in byImage[image])
+            {
+                x.WriteStartElement("symbol");
+                x.WriteAttributeString("idref", ids[s].ToString(Inv));
+                if (detailRange.TryGetValue(s, out var range))
+                {
+                    x.WriteAttributeString("detaillo", range.Lo.ToString(Inv));
+                    x.WriteAttributeString("detailhi", range.Hi.ToString(Inv));
+                }
+                Counts(s.Counts.Samples);
+                x.WriteEndElement();
+            }
+            x.WriteEndElement();
+        }
+
+        x.WriteStartElement("symboltable");
+        foreach (var s in symbols)
+        {
+            x.WriteStartElement("symboldata");
+            x.WriteAttributeString("id", ids[s].ToString(Inv));
+            x.WriteAttributeString("name", s.Symbol);
+            if (addresses) x.WriteAttributeString("startingaddr", s.Start.ToString("x16", Inv));
+            if (o.Details) x.WriteAttributeString("codelength", s.Size.ToString(Inv));
+            x.WriteEndElement();
+        }
+        x.WriteEndElement();
+
+        if (detailRange.Count > 0)
+        {
+            x.WriteStartElement("detailtable");
+            foreach (var s in symbols.Where(detailRange.ContainsKey))
+            {
+                x.WriteStartElement("symboldetails");
+                x.WriteAttributeString("id", ids[s].ToString(Inv));
+                int id = detailRange[s].Lo;
+                foreach (var d in s.Details)
+                {
+                    x.WriteStartElement("detaildata");
+                    x.WriteAttributeString("id", (id++).ToString(Inv));
+                    x.WriteAttributeString("vmaoffset", HexBinary(d.Vma - s.Start));
+                    Counts(d.Counts.Samples);
+                    x.WriteEndElement();
+                }
+                x.WriteEndElement();
+            }
+            x.WriteEndElement();
+        }
+
+        x.WriteEndElement();
+        x.Flush();
+        w.WriteLine();
+        w.Flush();
+    }
+
+    /// <summary>A value as <c>xs:hexBinary</c>: lower-case hex digits, padded to an even count (<c>0</c> → <c>00</c>).</summary>
+    internal static string HexBinary(ulong v)
+    {
+        var s = v.ToString("x", Inv);
+        return s.Length % 2 == 0 ? s : "0" + s;
+    }
+
+    /// <summary><paramref name="s"/> as an <c>xs:NCName</c>: letters, digits, <c>.-_</c> kept, anything else <c>_</c>, and a
+    /// leading <c>_</c> when it would start with a digit, <c>.</c> or <c>-</c>; <c>unknown</c> when empty.</summary>
+    internal static string NcName(string s)
+    {
+        var b = new StringBuilder(s.Length + 1);
+        foreach (var c in s.Trim()) b.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_');
+        if (b.Length == 0) return "unknown";
+        if (!char.IsAsciiLetter(b[0]) && b[0] != '_') b.Insert(0, '_');
+        return b.ToString();
+    }
+
+    // xs:Name also allows ':', which event names such as "cpu-clock" never need; NCName is the safe subset.
+    private static string XmlName(string s) => NcName(s);
+}
