@@ -33,8 +33,12 @@ public interface IDaemonProfiler : IDisposable
     /// <summary>Drains everything and commits the store.</summary>
     void Dump();
 
-    /// <summary>Deletes the samples taken so far.</summary>
-    void Reset();
+    /// <summary>Deletes the samples taken so far (after a dump, so nothing buffered survives the reset).</summary>
+    void Reset()
+    {
+        Dump();
+        Store.ClearSamples();
+    }
 
     /// <summary>The store samples are written into (for <c>--save</c>; the daemon serializes its use).</summary>
     XenProf.Sampler.Store.SessionStore Store { get; }

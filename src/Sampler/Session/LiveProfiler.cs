@@ -181,14 +181,6 @@ public sealed class LiveProfiler : IDaemonProfiler
         _store.Commit();
     }
 
-    /// <summary>Deletes the samples taken so far (opcontrol <c>--reset</c> on a running daemon).</summary>
-    public void Reset()
-    {
-        Dump();
-        _store.ClearSamples();
-        _store.Commit();
-    }
-
     /// <summary>Stops sampling, flushes and closes the store.</summary>
     public void Dispose()
     {

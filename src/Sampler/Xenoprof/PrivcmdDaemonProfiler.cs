@@ -180,14 +180,6 @@ public sealed class PrivcmdDaemonProfiler : IDaemonProfiler
         _store.Commit();
     }
 
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        Dump();
-        _store.ClearSamples();
-        _store.Commit();
-    }
-
     /// <summary>Stops if profiling, tears Xen down, stores the buffer counters and the note on an empty profile, unmaps and closes.</summary>
     public void Dispose()
     {

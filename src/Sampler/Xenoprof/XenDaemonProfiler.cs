@@ -70,14 +70,6 @@ public sealed class XenDaemonProfiler : IDaemonProfiler
     }
 
     /// <inheritdoc/>
-    public void Reset()
-    {
-        Dump();
-        _run.Store.ClearSamples();
-        _run.Store.Commit();
-    }
-
-    /// <inheritdoc/>
     public void Dispose()
     {
         try { if (_run.IsRunning) Disable(); _run.Dispose(); }
