@@ -48,7 +48,8 @@ public sealed class NetTraceEndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.True(direct.ExitCode == 0, direct.Stderr);
         CheckTopTwo(direct.Stdout);
         var folded = Path.Combine(_dir, "burner.folded");
-        var flame = Cli.Run("flame", trace, "-o", folded, "--weight", "samples");
+        // The managed-code event: folded alone would take the first event sampled, which may be the external one.
+        var flame = Cli.Run("flame", trace, "-o", folded, "--weight", "samples", "--event", "THREAD_SAMPLE_MANAGED");
         Assert.True(flame.ExitCode == 0, flame.Stderr);
         // Folded by stackcollapse-perf.pl's tidy rules: argument lists dropped.
         Assert.Contains(File.ReadLines(folded), l => l.Contains("Burner.Main;Burner.Hot ", StringComparison.Ordinal));

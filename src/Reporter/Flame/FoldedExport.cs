@@ -80,7 +80,8 @@ public static class FoldedExport
             foreach (var f in source.StackOf(stack))
             {
                 int before = frames.Count;
-                PerfScriptCollapse.AppendFrames(frames, f.Offset.ToString("x", CultureInfo.InvariantCulture), RawFunc(f), f.Image.Path, pname, collapse);
+                // A passive domain's frames have no perf script form: they are folded under the names the profile gives them.
+                PerfScriptCollapse.AppendFrames(frames, f.Offset.ToString("x", CultureInfo.InvariantCulture), RawFunc(f), f.GuestDomain != null ? f.ImageName : f.Image.Path, pname, collapse);
                 if (frames.Count > before && collapse.Kernel && f.Kind is FrameKind.Hypervisor or FrameKind.Guest)
                     frames[^1] += f.Kind == FrameKind.Hypervisor ? "_[h]" : "_[g]";
             }
@@ -103,8 +104,8 @@ public static class FoldedExport
         return notes;
     }
 
-    /// <summary>What perf script prints as the symbol: the name (a passive domain's without its image prefix), or <c>[unknown]</c>.</summary>
-    private static string RawFunc(Location f) => f.Symbol is { Length: > 0 } s ? s : "[unknown]";
+    /// <summary>What perf script prints as the symbol: the name (a passive domain's with its image prefix, as every export shows it), or <c>[unknown]</c>.</summary>
+    private static string RawFunc(Location f) => f.Symbol is { Length: > 0 } s ? (f.GuestDomain != null ? f.Name : s) : "[unknown]";
 
     private static StoredEvent FirstSampledEvent(FlameSource source, FlameSelection selection)
     {

@@ -101,7 +101,9 @@ public static class ProfileBuilder
             int? guest = ImageNames.IsPassive(image, passive) ? image.Domain : null;
             string imageName = ImageNames.Display(image, guest != null);
             if (imageName.StartsWith('/')) imageName = Path.GetFileName(imageName); // e.g. a cached xen-syms path
-            string name = symbol == null ? "[" + imageName.Trim('[', ']') + "]" : guest != null ? imageName + ":" + symbol : symbol;
+            // Unresolved frames are named as stackcollapse-perf.pl names them from perf script's dso: [libc.so.6],
+            // [[kernel.kallsyms]], [unknown]; a passive domain's frames carry their image: domain1-kernel:schedule.
+            string name = symbol == null ? (imageName == "[unknown]" ? imageName : "[" + imageName + "]") : guest != null ? imageName + ":" + symbol : symbol;
             loc = new Location(locationList.Count, f, name, symbol, FrameKinds.Of(image, imageName, symbol, guest), image, imageName, fr.Offset, guest);
             locationList.Add(loc);
             return locations[f] = loc;
