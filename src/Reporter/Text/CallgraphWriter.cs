@@ -54,7 +54,7 @@ public static class CallgraphWriter
         int n = p.Events.Count;
         foreach (var node in CallGraph.Of(p).Nodes)
         {
-            if (!Shown(p, node.Inclusive, o.Threshold)) continue;
+            if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
             var callerSums = new long[n];
             foreach (var a in node.Callers)
                 for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
@@ -78,13 +78,5 @@ public static class CallgraphWriter
         var image = o.LongFilenames ? f.Image.Path : f.ImageName;
         line.Append(image.PadRight(24)).Append(' ').Append(f.Symbol).Append(marker);
         w.WriteLine(line.ToString());
-    }
-
-    private static bool Shown(Profile.Profile p, CountRow r, double threshold)
-    {
-        if (threshold <= 0) return true;
-        for (int i = 0; i < p.Totals.Length; i++)
-            if (p.Totals[i] > 0 && 100.0 * r.Samples[i] / p.Totals[i] >= threshold) return true;
-        return false;
     }
 }

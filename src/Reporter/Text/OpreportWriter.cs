@@ -124,14 +124,6 @@ public static class OpreportWriter
     private static List<int> Ids(string? csv) =>
         (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.Parse(x, Inv)).ToList();
 
-    private static bool Shown(Profile.Profile p, CountRow r, double threshold)
-    {
-        if (threshold <= 0) return true;
-        for (int i = 0; i < p.Totals.Length; i++)
-            if (p.Totals[i] > 0 && 100.0 * r.Samples[i] / p.Totals[i] >= threshold) return true;
-        return false;
-    }
-
     private static void WriteImages(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
         // Column header block per event: class name right-aligned in 17 chars (opreport truncates to 14 + "...").
@@ -151,7 +143,7 @@ public static class OpreportWriter
         w.WriteLine(new string('-', cols.Length));
         foreach (var r in p.Images)
         {
-            if (!Shown(p, r.Counts, o.Threshold)) continue;
+            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
             for (int i = 0; i < p.Events.Count; i++)
             {
@@ -159,7 +151,7 @@ public static class OpreportWriter
                 line.Append(r.Counts.Samples[i].ToString(Inv).PadLeft(9)).Append(' ').Append(Pct(pct)).Append(' ');
                 if (o.ErrorBars) line.Append(Pct(err)).Append(' ');
             }
-            line.Append(o.LongFilenames ? r.Image.Path : r.Name);
+            line.Append(OpreportRows.ImageName(r, o));
             w.WriteLine(line.ToString());
         }
     }
@@ -177,7 +169,7 @@ public static class OpreportWriter
         w.WriteLine(head.ToString());
         foreach (var r in p.Symbols)
         {
-            if (!Shown(p, r.Counts, o.Threshold)) continue;
+            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
             if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
@@ -186,7 +178,7 @@ public static class OpreportWriter
                 line.Append(r.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
                 if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
             }
-            var image = o.LongFilenames ? r.ImageRow.Image.Path : r.ImageRow.Name;
+            var image = OpreportRows.ImageName(r.ImageRow, o);
             line.Append(image.PadRight(24)).Append(' ').Append(r.Symbol);
             w.WriteLine(line.ToString());
             if (o.Details) WriteDetails(p, r, w, o);
