@@ -61,15 +61,24 @@ public static class ProfileBuilder
 
         // The tables after the rows: a daemon may commit between the reads, and rows read first only name stacks, frames and
         // images that are already there.
-        var images = store.ReadImages();
-        var frames = store.ReadFrames();
-        var stacks = store.ReadStacks();
-        var storedNames = store.ReadFrameNames();
-        var labels = new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms());
+        var tables = new ProfileTables(allEvents, meta, store.ReadCounters(), rows, samples, firstSample, store.ReadImages(), store.ReadFrames(),
+            store.ReadStacks(), store.ReadFrameNames(), new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms()));
+        return BuildFrom(query, only, tables, symbolizer);
+    }
+
+    /// <summary>
+    /// Builds the profile of <paramref name="query"/> (its filters already applied to <see cref="ProfileTables.Rows"/>) from
+    /// tables read out of a store, the session store or the fleet database (<see cref="FleetProfiles"/>).
+    /// </summary>
+    internal static Profile BuildFrom(ProfileOptions query, StoredEvent? only, ProfileTables t, IFrameSymbolizer symbolizer)
+    {
+        var (allEvents, meta, rows, samples, firstSample) = (t.AllEvents, t.Meta, t.Rows, t.Samples, t.FirstSample);
+        var passive = ImageNames.PassiveDomains(meta);
+        var (images, frames, stacks, storedNames, labels) = (t.Images, t.Frames, t.Stacks, t.FrameNames, t.Labels);
 
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
-        var sampled = rows.Select(t => t.Event).ToHashSet();
+        var sampled = rows.Select(r => r.Event).ToHashSet();
         var events = allEvents.Where(e => (only == null || e.Id == only.Id) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
         var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         int n = events.Count;
@@ -84,7 +93,8 @@ public static class ProfileBuilder
         {
             if (located.TryGetValue(f, out var l)) return l;
             var fr = frames[f];
-            if (storedNames.TryGetValue(f, out var named))
+            if (t.Located != null && t.Located.TryGetValue(f, out var known)) l = known; // located where the samples were taken
+            else if (storedNames.TryGetValue(f, out var named))
                 l = named == null ? null : new FrameSymbol(named, 0, 0, fr.Offset); // the source's own name; its offset is no place in a file
             else l = locator!.Locate(images[fr.Image], fr.Offset);
             return located[f] = l;
@@ -126,23 +136,23 @@ public static class ProfileBuilder
         ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r
             : imageRows[image.Id] = new ImageRow(image, ImageNames.Display(image, ImageNames.IsPassive(image, passive)), n);
 
-        foreach (var t in rows)
+        foreach (var row in rows)
         {
-            if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
-            if (query.WithStacks) Resolve(t.Stack);
-            var leafId = stacks[t.Stack].Frame;
+            if (!evIndex.TryGetValue(row.Event, out var ei)) continue;
+            if (query.WithStacks) Resolve(row.Stack);
+            var leafId = stacks[row.Stack].Frame;
             var leaf = LocationOf(leafId);
-            totals[ei] += t.Weight;
+            totals[ei] += row.Weight;
             var img = RowOf(leaf.Image);
-            img.Counts.Samples[ei] += t.Weight;
+            img.Counts.Samples[ei] += row.Weight;
             var sym = leaf.Symbol ?? Profile.NoSymbols;
             if (!symbolRows.TryGetValue((leaf.Image.Id, sym), out var sr)) symbolRows[(leaf.Image.Id, sym)] = sr = new SymbolRow(img, sym, n);
-            sr.Counts.Samples[ei] += t.Weight;
+            sr.Counts.Samples[ei] += row.Weight;
             if (locator != null)
             {
                 var at = Locate(leafId);
                 if (at is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
-                sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
+                sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += row.Weight;
             }
         }
 
@@ -150,10 +160,22 @@ public static class ProfileBuilder
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
         if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
-            labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample);
+        return new Profile(query, events, meta, t.Counters, totals, imgList, symList, symbolizer.Warnings,
+            labels, locationList, stacks, locations, resolved, rows.Where(r => evIndex.ContainsKey(r.Event)).ToList(), samples, firstSample);
     }
 
     /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>
     public static string DisplayName(StoredImage image) => ImageNames.Display(image, passive: false);
 }
+
+/// <summary>
+/// What <see cref="ProfileBuilder"/> reads out of a store for one query: the events, meta and counters, the selected rows
+/// (and samples), and the tables they name. <paramref name="Located"/>, when given, holds frames already located inside their
+/// functions by the recording host (the fleet database); <paramref name="FrameNames"/> holds frames already named.
+/// </summary>
+internal sealed record ProfileTables(
+    IReadOnlyList<StoredEvent> AllEvents, Dictionary<string, string> Meta, IReadOnlyDictionary<string, long> Counters,
+    List<StackTotal> Rows, List<StoredSample> Samples, long FirstSample,
+    IReadOnlyDictionary<ImageId, StoredImage> Images, IReadOnlyDictionary<FrameId, StoredFrame> Frames,
+    IReadOnlyDictionary<StackId, StoredStack> Stacks, IReadOnlyDictionary<FrameId, string?> FrameNames, ProfileLabels Labels,
+    IReadOnlyDictionary<FrameId, FrameSymbol?>? Located = null);

@@ -28,19 +28,26 @@ internal static class OpreportCommand
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
-        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
+        var fleet = new OpreportFleet();
+        var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session, straight from a perf.data, or from many hosts' sessions in ClickHouse")
         {
-            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle, Run.Verbose,
+            file, fleet.Selectors, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle,
+            fleet.Url, fleet.Database, fleet.From, fleet.To, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
-            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-            new OpreportOptions
+        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct =>
+        {
+            var options = new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
                 ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
-            },
-            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
+            };
+            if (fleet.Requested(pr, pr.GetValue(file)) is { } query)
+                return CommonOptions.WithDemangle(pr.GetValue(demangle), () => OpreportFleet.Execute(query, options, Title(options), Console.Out, pr.GetValue(domain), ct));
+            return CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
+                DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+                options, Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)));
+        }));
         return cmd;
     }
 
@@ -50,7 +57,7 @@ internal static class OpreportCommand
         : csv ? OpreportFormat.Csv : xml ? OpreportFormat.Xml : OpreportFormat.Text;
 
     /// <summary>The XML report's title: oprofile writes "opreport" and the options that shape the report.</summary>
-    private static string Title(OpreportOptions o) =>
+    internal static string Title(OpreportOptions o) =>
         "opreport" + (o.Symbols ? " -l" : "") + (o.Details ? " -d" : "") + (o.ShowAddress ? " -w" : "") + (o.LongFilenames ? " -f" : "")
         + (o.Threshold > 0 ? " -t " + o.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + " --xml";
 

@@ -1,0 +1,219 @@
+using System.Globalization;
+using XenProf.Hypervisor.Binary;
+using XenProf.Sampler.Fleet;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Profile;
+
+/// <summary>
+/// Which pushed sessions a fleet report reads: by host, by session id and by wall-clock window. Empty lists select
+/// everything.
+/// </summary>
+public sealed record FleetSelection
+{
+    /// <summary>Database the sessions were pushed into.</summary>
+    public string Database { get; init; } = FleetSchema.DefaultDatabase;
+
+    /// <summary>Only sessions pushed under these host names (<c>host:NAME[,NAME]</c>).</summary>
+    public IReadOnlyList<string> Hosts { get; init; } = [];
+
+    /// <summary>Only these session ids (<c>session:ID</c>, as <c>xenoprof push</c> prints them).</summary>
+    public IReadOnlyList<string> Sessions { get; init; } = [];
+
+    /// <summary>Only samples taken at or after this time (wall clock).</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Only samples taken before this time (wall clock).</summary>
+    public DateTimeOffset? To { get; init; }
+}
+
+/// <summary>
+/// The fleet database (ClickHouse, <see cref="FleetSchema"/>) as a source of the one profile model: the samples of the
+/// selected sessions are summed per (session, event, domain, pid, thread name, stack) by a GROUP BY in ClickHouse, and
+/// only those sums and the stacks, frames (named on their recording host) and images they refer to are read. Several
+/// hosts merge into one profile: events by name, images by (path, kind, domain); frames and stacks stay per session.
+/// Where an image's symbols were resolved on some hosts but on others none of its samples have a symbol (the binary or
+/// its debug file was missing there), <see cref="Profile.Warnings"/> says so.
+/// </summary>
+public static class FleetProfiles
+{
+    /// <summary>
+    /// Builds the profile of the sessions <paramref name="selection"/> picks. <see cref="ProfileOptions.Domain"/>,
+    /// <see cref="ProfileOptions.Event"/>, <see cref="ProfileOptions.WithStacks"/> and <see cref="ProfileOptions.WithDetails"/>
+    /// apply; per-sample filters and <see cref="ProfileOptions.WithSamples"/> are not offered for the fleet database.
+    /// Throws <see cref="ClickHouseException"/> when the server fails and <see cref="XenProfUserException"/> when no
+    /// session matches or the event is unknown.
+    /// </summary>
+    public static Profile Load(ClickHouseHttp ch, FleetSelection selection, ProfileOptions options, CancellationToken ct = default)
+    {
+        if (options.WithSamples || options.Pid != null || options.Tid != null || options.Cpu != null || options.FromNs != null || options.ToNs != null)
+            throw new XenProfUserException("--clickhouse: reports by pid, tid, cpu, session-clock time or per sample are not offered for the fleet database; use --from/--to for wall-clock windows");
+        var db = FleetSchema.CheckDatabaseName(selection.Database);
+        FleetSchema.CheckReadable(ch, db, ct);
+
+        // The complete sessions selected (a session pushed twice by racing pushes has two rows: one counts).
+        var where = new List<string>();
+        if (selection.Hosts.Count > 0) where.Add($"host IN ({List(selection.Hosts)})");
+        if (selection.Sessions.Count > 0) where.Add($"session_id IN ({List(selection.Sessions)})");
+        var sessions = ch.Query($"SELECT session_id, any(host) FROM {db}.sessions{Where(where)} GROUP BY session_id ORDER BY any(host), session_id", ct)
+            .Select(r => (Id: r[0], Host: r[1])).ToList();
+        if (sessions.Count == 0)
+        {
+            var known = ch.Query($"SELECT DISTINCT host FROM {db}.sessions ORDER BY host", ct).Select(r => r[0]).ToList();
+            throw new XenProfUserException($"no pushed session matches {Describe(selection)} in database {db} (hosts pushed: {(known.Count > 0 ? string.Join(", ", known) : "none")})");
+        }
+        var hostOf = sessions.ToDictionary(s => s.Id, s => s.Host);
+        string inSessions = $"session_id IN ({List(sessions.Select(s => s.Id))})";
+        var sampleWhere = new List<string> { $"host IN ({List(sessions.Select(s => s.Host).Distinct())})", inSessions };
+        if (selection.From is { } from) sampleWhere.Add($"wall_ns >= {UnixNs(from)}");
+        if (selection.To is { } to) sampleWhere.Add($"wall_ns < {UnixNs(to)}");
+
+        // Events merge by name across sessions.
+        var events = new List<StoredEvent>();
+        var eventOf = new Dictionary<(string, long), EventId>();
+        foreach (var r in ch.Query($"SELECT session_id, event_id, name, perf_type, perf_config, count, unit_mask, kernel, user, unit, description FROM {db}.events WHERE {inSessions} ORDER BY session_id, event_id", ct))
+        {
+            var e = events.FirstOrDefault(x => x.Name == r[2]);
+            if (e == null)
+                events.Add(e = new StoredEvent(r[2], uint.Parse(r[3], CultureInfo.InvariantCulture), ulong.Parse(r[4], CultureInfo.InvariantCulture), ulong.Parse(r[5], CultureInfo.InvariantCulture),
+                    uint.Parse(r[6], CultureInfo.InvariantCulture), r[7] == "1", r[8] == "1", r[9], r[10]) { Id = new EventId(events.Count + 1) });
+            eventOf[(r[0], Long(r[1]))] = e.Id;
+        }
+        StoredEvent? only = null;
+        if (options.Event != null)
+            only = events.FirstOrDefault(e => string.Equals(e.Name, options.Event, StringComparison.OrdinalIgnoreCase))
+                ?? throw new XenProfUserException($"event {options.Event} is not in the selected sessions (they have {string.Join(", ", events.Select(e => e.Name))})");
+
+        // Meta: what every selected session agrees on, the host names joined.
+        var metas = ch.Query($"SELECT session_id, key, value FROM {db}.meta WHERE {inSessions}", ct).GroupBy(r => r[0])
+            .Select(g => g.ToDictionary(r => r[1], r => r[2])).ToList();
+        var meta = metas.Count == 0 ? [] : metas[0].Where(kv => metas.All(m => m.TryGetValue(kv.Key, out var v) && v == kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        meta["hostname"] = string.Join(",", sessions.Select(s => s.Host).Distinct());
+        var counters = ch.Query($"SELECT name, sum(value) FROM {db}.counters WHERE {inSessions} GROUP BY name", ct).ToDictionary(r => r[0], r => Long(r[1]));
+
+        // Images merge by (path, kind, domain); a build-id only when the hosts agree on it.
+        var images = new Dictionary<ImageId, StoredImage>();
+        var imageByKey = new Dictionary<(string, int, int), ImageId>();
+        var imageOf = new Dictionary<(string, long), ImageId>();
+        foreach (var r in ch.Query($"SELECT session_id, image_id, path, build_id, kind, domain FROM {db}.images WHERE {inSessions} ORDER BY session_id, image_id", ct))
+        {
+            var key = (r[2], int.Parse(r[4], CultureInfo.InvariantCulture), int.Parse(r[5], CultureInfo.InvariantCulture));
+            string? buildId = r[3].Length > 0 ? r[3] : null;
+            if (!imageByKey.TryGetValue(key, out var id))
+            {
+                imageByKey[key] = id = new ImageId(images.Count + 1);
+                images[id] = new StoredImage(id, key.Item1, buildId, (ImageKind)key.Item2, key.Item3);
+            }
+            else if (images[id].BuildId != buildId) images[id] = images[id] with { BuildId = null };
+            imageOf[(r[0], Long(r[1]))] = id;
+        }
+
+        // Frames and stacks keep their sessions apart: new ids, one space for all.
+        var frames = new Dictionary<FrameId, StoredFrame>();
+        var frameOf = new Dictionary<(string, long), FrameId>();
+        var names = new Dictionary<FrameId, string?>();
+        var located = new Dictionary<FrameId, FrameSymbol?>();
+        foreach (var r in ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
+        {
+            var id = new FrameId(frames.Count + 1);
+            frames[id] = new StoredFrame(id, imageOf[(r[0], Long(r[2]))], ULong(r[3]));
+            frameOf[(r[0], Long(r[1]))] = id;
+            names[id] = r[5] == "1" ? r[4] : null;
+            located[id] = r[6] == "1" ? new FrameSymbol(r[4], ULong(r[7]), ULong(r[8]), ULong(r[9])) : null;
+        }
+        var stackRows = ch.Query($"SELECT session_id, stack_id, parent_id, frame_id FROM {db}.stacks WHERE {inSessions}", ct);
+        var stackOf = new Dictionary<(string, long), StackId>(stackRows.Count);
+        foreach (var r in stackRows) stackOf[(r[0], Long(r[1]))] = new StackId(stackOf.Count + 1);
+        var stacks = new Dictionary<StackId, StoredStack>(stackRows.Count);
+        foreach (var r in stackRows)
+        {
+            var id = stackOf[(r[0], Long(r[1]))];
+            long parent = Long(r[2]);
+            stacks[id] = new StoredStack(id, parent == 0 ? default : stackOf[(r[0], parent)], frameOf[(r[0], Long(r[3]))]);
+        }
+
+        // Labels: thread names get new ids; processes and threads by (domain, id), the first host's where they collide.
+        var comms = new Dictionary<CommId, string>();
+        var commOf = new Dictionary<(string, int), CommId>();
+        foreach (var r in ch.Query($"SELECT session_id, comm_id, name FROM {db}.comms WHERE {inSessions}", ct))
+        {
+            var id = new CommId(comms.Count + 1);
+            comms[id] = r[2];
+            commOf[(r[0], int.Parse(r[1], CultureInfo.InvariantCulture))] = id;
+        }
+        var domains = new Dictionary<int, string>();
+        foreach (var r in ch.Query($"SELECT domain, name FROM {db}.domains WHERE {inSessions}", ct)) domains.TryAdd(Int(r[0]), r[1]);
+        var processes = new Dictionary<(int, int), StoredProcess>();
+        foreach (var r in ch.Query($"SELECT domain, pid, ppid, comm FROM {db}.processes WHERE {inSessions}", ct))
+            processes.TryAdd((Int(r[0]), Int(r[1])), new StoredProcess(Int(r[0]), Int(r[1]), Int(r[2]), r[3]));
+        var threads = new Dictionary<(int, int), (int, string)>();
+        foreach (var r in ch.Query($"SELECT domain, tid, pid, comm FROM {db}.threads WHERE {inSessions}", ct)) threads.TryAdd((Int(r[0]), Int(r[1])), (Int(r[2]), r[3]));
+
+        // The rows, summed in ClickHouse.
+        var passive = ImageNames.PassiveDomains(meta);
+        var rows = new List<StackTotal>();
+        var leafSamples = new Dictionary<(ImageId, string Host, bool Named), long>();
+        foreach (var r in ch.Query($"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count(), sum(weight) FROM {db}.samples{Where(sampleWhere)} "
+                                   + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id", ct))
+        {
+            var ev = eventOf[(r[0], Long(r[1]))];
+            int domain = Int(r[2]);
+            if (only != null && ev != only.Id) continue;
+            if (options.Domain != null && ImageNames.ReportDomain(domain, passive) != options.Domain) continue;
+            int comm = Int(r[4]);
+            var stack = stackOf[(r[0], Long(r[5]))];
+            var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)]);
+            rows.Add(row);
+            var leaf = stacks[stack].Frame;
+            var key = (frames[leaf].Image, hostOf[r[0]], names[leaf] != null);
+            leafSamples[key] = leafSamples.GetValueOrDefault(key) + row.Weight;
+        }
+        rows.Sort((a, b) => (a.Event.Value, a.Domain, a.Pid, a.Comm.Value, a.Stack.Value).CompareTo((b.Event.Value, b.Domain, b.Pid, b.Comm.Value, b.Stack.Value)));
+
+        var tables = new ProfileTables(events, meta, counters, rows, [], 0, images, frames, stacks, names,
+            new ProfileLabels(domains, processes, threads, comms), located);
+        return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
+    }
+
+    /// <summary>One warning per image whose samples have symbols on some hosts and none on others.</summary>
+    private static List<string> PartlyKnown(Dictionary<(ImageId Image, string Host, bool Named), long> leafSamples, Dictionary<ImageId, StoredImage> images)
+    {
+        var warnings = new List<string>();
+        foreach (var image in leafSamples.Keys.Select(k => k.Image).Distinct().OrderBy(i => i.Value))
+        {
+            var hosts = leafSamples.Keys.Where(k => k.Image == image).Select(k => k.Host).Distinct().Order(StringComparer.Ordinal).ToList();
+            var knowing = hosts.Where(h => leafSamples.GetValueOrDefault((image, h, true)) > 0).ToList();
+            var blind = hosts.Where(h => !knowing.Contains(h)).ToList();
+            if (knowing.Count == 0 || blind.Count == 0) continue;
+            long unnamed = blind.Sum(h => leafSamples.GetValueOrDefault((image, h, false)));
+            warnings.Add($"{ProfileBuilder.DisplayName(images[image])}: symbols known on host {string.Join(",", knowing)} only; "
+                         + $"its {unnamed} samples from host {string.Join(",", blind)} are reported as {Profile.NoSymbols}");
+        }
+        return warnings;
+    }
+
+    private static string Describe(FleetSelection s)
+    {
+        var parts = new List<string>();
+        if (s.Hosts.Count > 0) parts.Add("host:" + string.Join(",", s.Hosts));
+        if (s.Sessions.Count > 0) parts.Add("session:" + string.Join(",", s.Sessions));
+        if (s.From != null) parts.Add("--from " + s.From.Value.ToString("O", CultureInfo.InvariantCulture));
+        if (s.To != null) parts.Add("--to " + s.To.Value.ToString("O", CultureInfo.InvariantCulture));
+        return parts.Count > 0 ? string.Join(" ", parts) : "(all)";
+    }
+
+    private static string Where(List<string> conditions) => conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+    private static string List(IEnumerable<string> values) => string.Join(", ", values.Select(ClickHouseHttp.Quote));
+    private static long UnixNs(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+    private static long Long(string s) => long.Parse(s, CultureInfo.InvariantCulture);
+    private static ulong ULong(string s) => ulong.Parse(s, CultureInfo.InvariantCulture);
+    private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
+
+    /// <summary>Every pushed frame carries its name already; this symbolizer only carries the fleet's warnings.</summary>
+    private sealed class PushedSymbols(IReadOnlyList<string> warnings) : IFrameSymbolizer, IFrameAddressSymbolizer
+    {
+        public string? Symbolize(StoredImage image, ulong offset) => null;
+        public FrameSymbol? Locate(StoredImage image, ulong offset) => null;
+        public IReadOnlyList<string> Warnings => warnings;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Sampler.Fleet;
+
+/// <summary>Options of <see cref="FleetPush.Push"/>.</summary>
+public sealed record FleetPushOptions
+{
+    /// <summary>Database to push into (created when missing).</summary>
+    public string Database { get; init; } = FleetSchema.DefaultDatabase;
+
+    /// <summary>The host the session is reported under; null: the session's recorded <c>hostname</c>, else this machine's name.</summary>
+    public string? HostName { get; init; }
+
+    /// <summary>Rows per INSERT (each batch is written whole or not at all; must stay below ClickHouse's
+    /// <c>max_insert_block_size</c>, 1,048,576).</summary>
+    public int BatchRows { get; init; } = 200_000;
+
+    /// <summary>Called after each batch is sent: table, batch number, rows.</summary>
+    public Action<string, int, int>? BatchSent { get; init; }
+}
+
+/// <summary>What a push did.</summary>
+/// <param name="SessionId">The pushed session's id (<see cref="FleetPush.SessionIdOf"/>).</param>
+/// <param name="Host">The host it is reported under.</param>
+/// <param name="AlreadyComplete">The database already held the whole session; nothing was sent.</param>
+/// <param name="BatchesSent">Batches inserted by this push.</param>
+/// <param name="BatchesSkipped">Batches an earlier, interrupted push had already inserted.</param>
+/// <param name="SamplesSent">Sample rows inserted by this push.</param>
+/// <param name="Samples">The session's samples.</param>
+public sealed record FleetPushResult(string SessionId, string Host, bool AlreadyComplete, int BatchesSent, int BatchesSkipped, long SamplesSent, long Samples);
+
+/// <summary>
+/// Copies one session store into ClickHouse (<see cref="FleetSchema"/>): its samples, stacks, frames with the symbol
+/// names given by the caller (resolved on the recording host, so that other hosts report without the binaries), images
+/// with their build-ids, processes, threads, events, meta and counters. Idempotent and resumable: batches already in the
+/// database are skipped, and a session already complete sends nothing.
+/// </summary>
+public static class FleetPush
+{
+    /// <summary>
+    /// Pushes <paramref name="store"/>. <paramref name="nameFrame"/> gives each frame's symbol (a <see cref="CachedSymbol"/>
+    /// with a null name when none). Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached;
+    /// run again after any failure to complete the push.
+    /// </summary>
+    public static FleetPushResult Push(ClickHouseHttp ch, SessionStore store, Func<StoredImage, StoredFrame, CachedSymbol> nameFrame,
+        FleetPushOptions options, CancellationToken ct = default)
+    {
+        if (options.BatchRows is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(options), "BatchRows must be 1..1,000,000");
+        var db = FleetSchema.CheckDatabaseName(options.Database);
+        var meta = store.ReadMeta();
+        string id = SessionIdOf(meta);
+        string host = options.HostName ?? (meta.TryGetValue("hostname", out var h) && h.Length > 0 ? h : Environment.MachineName);
+        FleetSchema.EnsureCreated(ch, db, ct);
+
+        var done = ch.Query($"SELECT host FROM {db}.sessions WHERE session_id = {ClickHouseHttp.Quote(id)} LIMIT 1", ct);
+        long sampleCount = store.CountSamples();
+        if (done.Count > 0) return new FleetPushResult(id, done[0][0], true, 0, 0, 0, sampleCount);
+
+        long first = long.MaxValue, last = long.MinValue;
+        foreach (var s in store.ReadSamplesUnordered()) { first = Math.Min(first, s.TimeNs); last = Math.Max(last, s.TimeNs); }
+        if (first == long.MaxValue) first = last = 0;
+        long start = meta.TryGetValue("created_unix_ns", out var c) && long.TryParse(c, CultureInfo.InvariantCulture, out var cv) ? cv : 0;
+
+        int sent = 0, skipped = 0;
+        long samplesSent = 0;
+        void Table(string table, IEnumerable<Action<TsvRows>> rows, bool withHost = false)
+        {
+            var columns = FleetSchema.Names(FleetSchema.Tables.First(t => t.Table == table).Columns);
+            var have = ch.Query($"SELECT DISTINCT batch FROM {db}.{table} WHERE session_id = {ClickHouseHttp.Quote(id)}", ct)
+                .Select(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToHashSet();
+            int batch = 0;
+            var tsv = new TsvRows();
+            void Flush()
+            {
+                if (tsv.Count == 0) return;
+                ch.Insert($"{db}.{table}", columns, tsv.ToArray(), ct);
+                sent++;
+                if (table == "samples") samplesSent += tsv.Count;
+                options.BatchSent?.Invoke(table, batch, tsv.Count);
+            }
+            int inBatch = 0;
+            foreach (var write in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (!have.Contains(batch))
+                {
+                    if (withHost) tsv.Add(host);
+                    tsv.Add(id).Add(batch);
+                    write(tsv);
+                    tsv.EndRow();
+                }
+                if (++inBatch == options.BatchRows)
+                {
+                    if (have.Contains(batch)) skipped++; else Flush();
+                    batch++; inBatch = 0; tsv = new TsvRows();
+                }
+            }
+            if (inBatch > 0) { if (have.Contains(batch)) skipped++; else Flush(); }
+        }
+
+        Table("meta", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
+        Table("counters", store.ReadCounters().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
+        Table("events", store.ReadEvents().Select(e => (Action<TsvRows>)(t => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
+            .Add(e.UnitMask).Add(e.Kernel ? 1 : 0).Add(e.User ? 1 : 0).Add(e.Unit).Add(e.Description))));
+        Table("domains", store.ReadDomains().OrderBy(kv => kv.Key).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
+        Table("processes", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid)
+            .Select(p => (Action<TsvRows>)(t => t.Add(p.Domain).Add(p.Pid).Add(p.ParentPid).Add(p.Comm))));
+        Table("threads", store.ReadThreads().OrderBy(kv => kv.Key)
+            .Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm))));
+        Table("comms", store.ReadComms().OrderBy(kv => kv.Key.Value).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Value).Add(kv.Value))));
+        var images = store.ReadImages();
+        Table("images", images.Values.OrderBy(i => i.Id.Value)
+            .Select(i => (Action<TsvRows>)(t => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain))));
+        Table("frames", store.ReadFrames().Values.OrderBy(f => f.Id.Value).Select(f => (Action<TsvRows>)(t =>
+        {
+            var s = nameFrame(images[f.Image], f);
+            t.Add(f.Id.Value).Add(f.Image.Value).Add(f.Offset).Add(s.Name ?? "").Add(s.Name != null ? 1 : 0)
+                .Add(s.Located ? 1 : 0).Add(s.Start).Add(s.Size).Add(s.Address);
+        })));
+        Table("stacks", store.ReadStacks().Values.OrderBy(s => s.Id.Value)
+            .Select(s => (Action<TsvRows>)(t => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value))));
+        Table("samples", store.ReadSamplesUnordered().Select(s => (Action<TsvRows>)(t => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
+            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value))), withHost: true);
+
+        var row = new TsvRows().Add(id).Add(host).Add(start).Add(first).Add(last).Add(sampleCount)
+            .Add(meta.GetValueOrDefault("source", "")).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
+        row.EndRow();
+        ch.Insert($"{db}.sessions", FleetSchema.Names(FleetSchema.SessionsColumns), row.ToArray(), ct);
+        return new FleetPushResult(id, host, false, sent, skipped, samplesSent, sampleCount);
+    }
+
+    /// <summary>
+    /// A session's id in the fleet database: 16 hex digits of SHA-256 over the store's creation time
+    /// (<c>created_unix_ns</c>), recorded host name and source path, so a copy of the session directory pushes as the same
+    /// session and a second recording as another.
+    /// </summary>
+    public static string SessionIdOf(IReadOnlyDictionary<string, string> meta)
+    {
+        var key = string.Join('\n', meta.GetValueOrDefault("created_unix_ns", ""), meta.GetValueOrDefault("hostname", ""), meta.GetValueOrDefault("source_path", ""));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Globalization;
+using XenProf.Cli.Options;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Text;
+using XenProf.Sampler.Fleet;
+
+namespace XenProf.Cli.Commands;
+
+/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
+internal sealed class OpreportFleet
+{
+    /// <summary>Selectors after the first positional argument (which opreport's file argument takes).</summary>
+    public Argument<string[]> Selectors { get; } = new("selectors")
+    {
+        Description = "With --clickhouse: host:NAME[,NAME] and session:ID[,ID] select the pushed sessions to merge (default: all)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    /// <summary><c>--clickhouse</c>.</summary>
+    public Option<string?> Url { get; } = FleetOptions.ClickHouse();
+
+    /// <summary><c>--database</c>.</summary>
+    public Option<string> Database { get; } = FleetOptions.Database();
+
+    /// <summary><c>--from</c>.</summary>
+    public Option<string?> From { get; } = new("--from") { Description = "With --clickhouse: only samples taken at or after this wall-clock time (ISO 8601, UTC unless an offset is given)" };
+
+    /// <summary><c>--to</c>.</summary>
+    public Option<string?> To { get; } = new("--to") { Description = "With --clickhouse: only samples taken before this wall-clock time (ISO 8601)" };
+
+    /// <summary>The fleet query when <c>--clickhouse</c> is given (<paramref name="first"/> is the file argument, read as a selector); null otherwise.
+    /// Fleet options or selectors without <c>--clickhouse</c> are a user error.</summary>
+    public (string Url, FleetSelection Selection)? Requested(ParseResult pr, string? first)
+    {
+        var specs = (first != null ? [first] : Array.Empty<string>()).Concat(pr.GetValue(Selectors) ?? []).ToList();
+        var url = pr.GetValue(Url);
+        if (url == null)
+        {
+            if (pr.GetValue(From) != null || pr.GetValue(To) != null) throw new UserErrorException("--from/--to select wall-clock windows of pushed sessions: give --clickhouse URL");
+            if (specs.Count > 1) throw new UserErrorException($"{specs[1]}: opreport takes one trace file or session; host:/session: selectors need --clickhouse URL");
+            return null;
+        }
+        var hosts = new List<string>();
+        var sessions = new List<string>();
+        foreach (var s in specs)
+        {
+            if (s.StartsWith("host:", StringComparison.Ordinal)) hosts.AddRange(Names(s, "host:"));
+            else if (s.StartsWith("session:", StringComparison.Ordinal)) sessions.AddRange(Names(s, "session:"));
+            else throw new UserErrorException($"{s}: with --clickhouse expected host:NAME[,NAME] or session:ID[,ID]");
+        }
+        return (url, new FleetSelection
+        {
+            Database = pr.GetValue(Database)!, Hosts = hosts, Sessions = sessions,
+            From = Time("--from", pr.GetValue(From)), To = Time("--to", pr.GetValue(To)),
+        });
+    }
+
+    private static IEnumerable<string> Names(string spec, string prefix)
+    {
+        var names = spec[prefix.Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return names.Length > 0 ? names : throw new UserErrorException($"{spec}: expected {prefix}NAME[,NAME]");
+    }
+
+    private static DateTimeOffset? Time(string option, string? value) =>
+        value == null ? null
+        : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
+        : throw new UserErrorException($"{option} {value}: expected a wall-clock time such as 2026-12-06T22:00:00Z");
+
+    /// <summary>Builds the merged profile in ClickHouse and writes the report; warnings (symbols known on some hosts only) go to stderr.</summary>
+    public static int Execute((string Url, FleetSelection Selection) query, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
+    {
+        if (options.Callgraph && options.Format != OpreportFormat.Text)
+            throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
+        int? only = domain == null ? null
+            : int.TryParse(domain, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d
+            : throw new UserErrorException($"--domain={domain}: with --clickhouse expected a domain id");
+        using var ch = new ClickHouseHttp(query.Url);
+        var profile = FleetProfiles.Load(ch, query.Selection,
+            new ProfileOptions { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph }, ct);
+        OpreportOutput.Write(profile, stdout, options, title);
+        stdout.Flush();
+        foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
+        return 0;
+    }
+}
