@@ -17,7 +17,8 @@ fi
 # comparison test checks xenoprof against; golang-go gives `go tool pprof`, the second reader of our pprof exports;
 # qemu-system-x86 boots Xen and a dom0 for tests/xen-qemu/run.sh (XenQemuTests; it fetches its own .debs).
 # libxml2-utils gives xmllint, which validates opreport --xml against oprofile's schema.
-packages=(gcc libc6-dev binutils fonts-dejavu-core chromium util-linux linux-perf golang-go qemu-system-x86 libxml2-utils)
+# clickhouse-server (18.16 in Debian 12) is the real server the fleet tests push sessions into and report from.
+packages=(gcc libc6-dev binutils fonts-dejavu-core chromium util-linux linux-perf golang-go qemu-system-x86 libxml2-utils clickhouse-server)
 # node runs the npm validators of tests/Reporter.Tests/tools; Debian's nodejs/npm only where no node is installed
 # (the machine's own node ships its npm, and Debian's npm would conflict with it).
 command -v npm >/dev/null || packages+=(nodejs npm)

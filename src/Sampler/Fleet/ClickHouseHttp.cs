@@ -56,9 +56,10 @@ public sealed class ClickHouseHttp : IDisposable
     {
         var body = Send(sql + "\nFORMAT TabSeparated", null, ct);
         var rows = new List<string[]>();
-        foreach (var line in body.Split('\n'))
+        var lines = body.Split('\n');
+        // Every row ends with a newline, so the last element is empty; an empty line before it is a row of one empty field.
+        foreach (var line in lines.Take(lines.Length - 1))
         {
-            if (line.Length == 0) continue;
             var fields = line.Split('\t');
             for (int i = 0; i < fields.Length; i++) fields[i] = Unescape(fields[i]);
             rows.Add(fields);

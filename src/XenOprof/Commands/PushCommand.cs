@@ -28,6 +28,7 @@ internal static class PushCommand
         };
         cmd.SetAction(pr => Run.Guarded("push", pr.GetValue(Run.Verbose), ct =>
         {
+            using var ch = new ClickHouseHttp(pr.GetValue(url)!); // a malformed URL is reported before any import
             var s = pr.GetValue(source);
             var session = s != null && Directory.Exists(s) ? s : DirectTrace.SessionFor("push", s, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct);
             var options = new FleetPushOptions
@@ -35,7 +36,7 @@ internal static class PushCommand
                 Database = pr.GetValue(database)!, HostName = pr.GetValue(host), BatchRows = CheckBatch(pr.GetValue(batch)),
                 BatchSent = pr.GetValue(Run.Verbose) ? (t, b, n) => Console.Error.WriteLine($"xenoprof push: {t} batch {b}: {n} rows") : null,
             };
-            return Execute(session, pr.GetValue(url)!, options, Console.Error, ct);
+            return Execute(session, ch, options, Console.Error, ct);
         }));
         return cmd;
     }
@@ -43,10 +44,9 @@ internal static class PushCommand
     private static int CheckBatch(int rows) =>
         rows is >= 1 and <= 1_000_000 ? rows : throw new UserErrorException($"--batch-size {rows}: expected 1 to 1000000 rows");
 
-    /// <summary>Pushes <paramref name="sessionDir"/> to the server at <paramref name="url"/>; the summary goes to <paramref name="stderr"/>.</summary>
-    public static int Execute(string sessionDir, string url, FleetPushOptions options, TextWriter stderr, CancellationToken ct)
+    /// <summary>Pushes <paramref name="sessionDir"/> to <paramref name="ch"/>; the summary goes to <paramref name="stderr"/>.</summary>
+    public static int Execute(string sessionDir, ClickHouseHttp ch, FleetPushOptions options, TextWriter stderr, CancellationToken ct)
     {
-        using var ch = new ClickHouseHttp(url);
         var r = SessionPush.Push(sessionDir, ch, options, ct);
         stderr.WriteLine(r.AlreadyComplete
             ? $"xenoprof push: session {r.SessionId} (host {r.Host}) is already in {ch.Url} database {options.Database}: nothing added"

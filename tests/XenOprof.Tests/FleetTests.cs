@@ -1,0 +1,197 @@
+using Xunit;
+using Xunit.Abstractions;
+using XenProf.Sampler.Fleet;
+
+namespace XenProf.XenOprof.Tests;
+
+/// <summary>
+/// <c>xenoprof push</c> and <c>opreport --clickhouse</c> against a real clickhouse-server (<see cref="ClickHouseServer"/>):
+/// two sessions of the built-in workload, recorded here with different arguments, pushed as two hosts.
+/// </summary>
+[Collection(ClickHouseCollection.Name)]
+public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output)
+{
+    /// <summary>Two recordings, once per test run: the default workload, and a shorter one through <c>record -- CMD</c>.</summary>
+    private static readonly Lazy<(string A, string B)> Sessions = new(() =>
+    {
+        string a = Cli.NewSessionDir(), b = Cli.NewSessionDir();
+        var ra = Cli.Run("record", "--session-dir", a, "-g");
+        Assert.True(ra.ExitCode == 0, ra.Stderr);
+        var rb = Cli.Run("record", "--session-dir", b, "-g", "--", Cli.Workload, "0.4");
+        Assert.True(rb.ExitCode == 0, rb.Stderr);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var dir in new[] { a, b }) try { Directory.Delete(dir, true); } catch (IOException) { } };
+        return (a, b);
+    });
+
+    private static string NewDatabase() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    private Cli.Result Xenoprof(params string[] args)
+    {
+        var r = Cli.Run(args);
+        output.WriteLine($"$ xenoprof {string.Join(' ', args)}\n{r.Stdout}{r.Stderr}");
+        return r;
+    }
+
+    private static Dictionary<(string Image, string Symbol), long> Rows(string report) =>
+        Cli.ParseSymbols(report).GroupBy(r => (r.Image, r.Symbol)).ToDictionary(g => g.Key, g => g.Sum(r => r.Samples));
+
+    private Dictionary<(string, string), long> Local(string dir)
+    {
+        var r = Xenoprof("opreport", "-l", "--session-dir", dir);
+        Assert.Equal(0, r.ExitCode);
+        return Rows(r.Stdout);
+    }
+
+    private Dictionary<(string, string), long> Fleet(string db, params string[] selectors)
+    {
+        var r = Xenoprof(["opreport", "-l", "--clickhouse", server.Url, "--database", db, .. selectors]);
+        Assert.Equal(0, r.ExitCode);
+        return Rows(r.Stdout);
+    }
+
+    private void Push(string db, string dir, string host, params string[] more)
+    {
+        var r = Xenoprof(["push", "--clickhouse", server.Url, "--database", db, "--host-name", host, dir, .. more]);
+        Assert.Equal(0, r.ExitCode);
+    }
+
+    private static void AssertSameRows(Dictionary<(string, string), long> expected, Dictionary<(string, string), long> actual)
+    {
+        foreach (var (key, samples) in expected) Assert.True(actual.GetValueOrDefault(key) == samples, $"{key}: expected {samples}, got {actual.GetValueOrDefault(key)}");
+        Assert.Equal(expected.Count, actual.Count);
+    }
+
+    [ClickHouseRootFact]
+    public void TwoHosts_MergedReportIsTheSumOfTheLocalReports_RowByRow()
+    {
+        using var ch = server.Client();
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        var localA = Local(a);
+        var localB = Local(b);
+        var sum = localA.Keys.Union(localB.Keys).ToDictionary(k => k, k => localA.GetValueOrDefault(k) + localB.GetValueOrDefault(k));
+
+        AssertSameRows(sum, Fleet(db));
+        AssertSameRows(sum, Fleet(db, "host:host-a,host-b"));
+        AssertSameRows(localA, Fleet(db, "host:host-a"));
+        AssertSameRows(localB, Fleet(db, "host:host-b"));
+        Assert.Contains(("hotloop", "hot_sixty"), sum.Keys);
+
+        // The same report through a session id as push prints it, and an empty wall-clock window.
+        var id = ch.Query($"SELECT session_id FROM {db}.sessions WHERE host = 'host-b'")[0][0];
+        AssertSameRows(localB, Fleet(db, "session:" + id));
+        Assert.Empty(Fleet(db, "--to", "2000-01-01T00:00:00Z"));
+        AssertSameRows(sum, Fleet(db, "--from", "2000-01-01T00:00:00Z"));
+
+        // The other report forms run on the merged profile too.
+        foreach (var form in new[] { "-d", "-c", "--csv", "--xml" })
+            Assert.Equal(0, Xenoprof("opreport", form, "--clickhouse", server.Url, "--database", db).ExitCode);
+    }
+
+    [ClickHouseRootFact]
+    public void SecondPush_AddsNothing()
+    {
+        using var ch = server.Client();
+        var (a, _) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        string Count() => ch.Query($"SELECT (SELECT count() FROM {db}.samples), (SELECT count() FROM {db}.stacks), (SELECT count() FROM {db}.frames), (SELECT count() FROM {db}.sessions)")[0].Aggregate((x, y) => x + "/" + y);
+        var before = Count();
+        var again = Xenoprof("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", a);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("nothing added", again.Stderr);
+        Assert.Equal(before, Count());
+        AssertSameRows(Local(a), Fleet(db));
+    }
+
+    [ClickHouseRootFact]
+    public void PushKilledMidway_ThenPushedAgain_HoldsEachSampleOnce()
+    {
+        using var ch = server.Client();
+        var (a, _) = Sessions.Value;
+        var db = NewDatabase();
+        using (var p = Cli.Start("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", "--batch-size", "20", "-V", a))
+        {
+            // Kill -9 once the third batch of samples is in: the rest of the ~100 batches are still to come.
+            string? line;
+            while ((line = p.StandardError.ReadLine()) != null && !line.Contains("samples batch 2:")) output.WriteLine(line);
+            Assert.NotNull(line);
+            p.Kill();
+            p.WaitForExit();
+        }
+        long pushed = long.Parse(ch.Query($"SELECT count() FROM {db}.samples")[0][0]);
+        output.WriteLine($"{pushed} samples in the database after kill -9");
+        Assert.Equal("0", ch.Query($"SELECT count() FROM {db}.sessions")[0][0]); // incomplete: reports do not see it
+
+        var again = Xenoprof("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", "--batch-size", "20", a);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("already there from an earlier push", again.Stderr);
+        var local = Local(a);
+        Assert.Equal(local.Values.Sum().ToString(), ch.Query($"SELECT count() FROM {db}.samples")[0][0]);
+        Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT batch, count() AS n FROM {db}.samples GROUP BY batch HAVING n > 20)")[0][0]);
+        AssertSameRows(local, Fleet(db));
+    }
+
+    [ClickHouseRootFact]
+    public void SymbolsKnownOnOneHostOnly_AreNamedInAWarning()
+    {
+        using var ch = server.Client();
+        // The same workload path on two hosts: on host-c the binary was gone when it pushed, on host-d it was there.
+        var bin = Directory.CreateTempSubdirectory("xenoprof-gone-").FullName;
+        var path = Path.Combine(bin, "hotloop");
+        File.Copy(Cli.Workload, path);
+        string c = Cli.NewSessionDir(), d = Cli.NewSessionDir();
+        Assert.Equal(0, Xenoprof("record", "--session-dir", c, "--", path, "0.3").ExitCode);
+        Assert.Equal(0, Xenoprof("record", "--session-dir", d, "--", path, "0.3").ExitCode);
+        var db = NewDatabase();
+        File.Move(path, path + ".away");
+        Push(db, c, "host-c");
+        File.Move(path + ".away", path);
+        Push(db, d, "host-d");
+        Directory.Delete(bin, true);
+        Directory.Delete(c, true);
+        Directory.Delete(d, true);
+        var r = Xenoprof("opreport", "-l", "--clickhouse", server.Url, "--database", db);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("hotloop: symbols known on host host-d only; its ", r.Stderr);
+        Assert.Contains(" samples from host host-c are reported as (no symbols)", r.Stderr);
+        Assert.Contains(("hotloop", "(no symbols)"), Rows(r.Stdout).Keys);
+    }
+
+    [ClickHouseFact]
+    public void Strings_RoundTripThroughTabSeparated()
+    {
+        using var ch = server.Client();
+        var db = NewDatabase();
+        ch.Execute($"CREATE DATABASE {db}");
+        ch.Execute($"CREATE TABLE {db}.s (v String) ENGINE = TinyLog");
+        string[] values = ["plain", "tab\there", "new\nline", @"back\slash", "quote'd", "ünïcode ✓", ""];
+        var rows = new TsvRows();
+        foreach (var v in values) { rows.Add(v); rows.EndRow(); }
+        ch.Insert($"{db}.s", "v", rows.ToArray());
+        Assert.Equal(values, ch.Query($"SELECT v FROM {db}.s").Select(r => r[0]));
+        Assert.Equal(values.Length.ToString(), ch.Query($"SELECT count() FROM {db}.s WHERE v IN ({string.Join(", ", values.Select(ClickHouseHttp.Quote))})")[0][0]);
+        output.WriteLine("server " + ch.ServerVersion());
+    }
+
+    [ClickHouseFact]
+    public void ServerDownOrWrongUrl_OneLineErrorAndExitOne()
+    {
+        foreach (var args in new[]
+                 {
+                     new[] { "opreport", "-l", "--clickhouse", "http://127.0.0.1:9/" },
+                     ["opreport", "--clickhouse", "not a url"],
+                     ["push", "--clickhouse", "ftp://127.0.0.1/", Cli.NewSessionDir()],
+                     ["opreport", "--clickhouse", server.Url + "?database=x", "--database", "no-such-db!"],
+                 })
+        {
+            var r = Xenoprof(args);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+            Assert.Empty(r.Stdout);
+        }
+        Assert.Contains("cannot reach ClickHouse at http://127.0.0.1:9/", Xenoprof("opreport", "--clickhouse", "http://127.0.0.1:9/").Stderr);
+    }
+}
