@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Times the fleet path on a large session: xenoprof push of ~1M samples into a real clickhouse-server, a second push
+# (nothing to add), and opreport -l --clickhouse merging two hosts, against the local opreport -l of one session.
+#   bench/fleet.sh [RUNS]          (as root; needs perf, clickhouse-server and the .NET SDK)
+# Uses bench/out/big.data (recorded as bench/perf-import.sh records it when missing), imports it twice (two sessions,
+# pushed as hosts big-a and big-b), starts clickhouse-server as the clickhouse user on free ports with its data under a
+# temporary directory, and stops it at the end. Prints each step's median wall time and peak RSS of xenoprof.
+set -euo pipefail
+export PERF_BUILDID_DIR=$(mktemp -d)
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+out=bench/out; mkdir -p "$out"
+data=$out/big.data
+xen=$(bash bench/publish.sh)
+hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
+if [ ! -f "$data" ]; then
+  ( while :; do "$hot" >/dev/null; done ) & b1=$!
+  ( while :; do "$hot" >/dev/null; done ) & b2=$!
+  perf record -B -a -g -F 25000 -o "$data" -- sleep 20 >/dev/null 2>&1 || true
+  kill "$b1" "$b2"; wait "$b1" "$b2" 2>/dev/null || true
+fi
+
+ch=$(mktemp -d /tmp/xenoprof-bench-ch.XXXXXX)
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http=$(port); tcp=$(port); inter=$(port)
+mkdir -p "$ch/data" "$ch/tmp" "$ch/log"
+cat > "$ch/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$ch/log/server.log</log><errorlog>$ch/log/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host><http_port>$http</http_port><tcp_port>$tcp</tcp_port><interserver_http_port>$inter</interserver_http_port>
+  <path>$ch/data/</path><tmp_path>$ch/tmp/</tmp_path><users_config>$ch/users.xml</users_config>
+  <default_profile>default</default_profile><default_database>default</default_database><mark_cache_size>5368709</mark_cache_size>
+</yandex>
+XML
+cat > "$ch/users.xml" <<XML
+<?xml version="1.0"?>
+<yandex><profiles><default></default></profiles>
+<users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+<quotas><default></default></quotas></yandex>
+XML
+chown -R clickhouse: "$ch"
+setpriv --reuid=clickhouse --regid=clickhouse --init-groups /usr/sbin/clickhouse-server --config-file="$ch/config.xml" >/dev/null 2>&1 & server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$ch"' EXIT
+url=http://127.0.0.1:$http/
+for i in $(seq 100); do curl -sf "$url?query=SELECT%201" >/dev/null && break; sleep 0.2; done
+echo "server: clickhouse-server $(curl -s "$url?query=SELECT%20version()") at $url"
+
+rm -rf "$out/fleet-a" "$out/fleet-b"
+"$xen" import "$data" --session-dir "$out/fleet-a" 2>/dev/null
+"$xen" import "$data" --session-dir "$out/fleet-b" 2>/dev/null
+echo "sessions: 2 imports of $data ($(du -m "$data" | cut -f1) MB), $("$xen" opreport --session-dir "$out/fleet-a" 2>/dev/null | awk '/^Samples:/{print $2}' | tr -d ,) samples each"
+
+measure() { # name, command...
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$out/t.$$" "$@" >/dev/null 2>"$out/err.$$" || { cat "$out/err.$$"; exit 1; }
+  read -r wall rss < "$out/t.$$"
+  echo "$name $wall $rss" >> "$out/fleet-times.txt"
+}
+: > "$out/fleet-times.txt"
+for ((i = 0; i < runs; i++)); do
+  db=bench$i
+  measure push-first "$xen" push --clickhouse "$url" --database $db --host-name big-a "$out/fleet-a"
+  measure push-again "$xen" push --clickhouse "$url" --database $db --host-name big-a "$out/fleet-a"
+  "$xen" push --clickhouse "$url" --database $db --host-name big-b "$out/fleet-b" 2>/dev/null
+  measure report-local "$xen" opreport -l --session-dir "$out/fleet-a"
+  measure report-1host "$xen" opreport -l --clickhouse "$url" --database $db host:big-a
+  measure report-2hosts "$xen" opreport -l --clickhouse "$url" --database $db
+done
+"$xen" opreport -l --clickhouse "$url" --database bench0 2>/dev/null | sed -n '4p;5,9p'
+printf "%-14s %10s %14s\n" step median_s peak_rss_MB
+for name in push-first push-again report-local report-1host report-2hosts; do
+  med=$(awk -v n=$name '$1==n{print $2}' "$out/fleet-times.txt" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
+  rss=$(awk -v n=$name '$1==n{if($3>m)m=$3} END{printf "%.0f", m/1024}' "$out/fleet-times.txt")
+  printf "%-14s %10s %14s\n" "$name" "$med" "$rss"
+done
+echo "clickhouse data dir: $(du -sm "$ch/data" | cut -f1) MB for $runs databases"
+rm -f "$out/t.$$" "$out/err.$$"
