@@ -29,8 +29,9 @@ public sealed record FleetSelection
 
 /// <summary>
 /// The fleet database (ClickHouse, <see cref="FleetSchema"/>) as a source of the one profile model: the samples of the
-/// selected sessions are summed per (session, event, domain, pid, thread name, stack) by a GROUP BY in ClickHouse, and
-/// only those sums and the stacks, frames (named on their recording host) and images they refer to are read. Several
+/// selected sessions are summed per (session, event, domain, pid, thread name, stack) by a GROUP BY in ClickHouse, or,
+/// without <see cref="ProfileOptions.WithStacks"/>, per leaf frame (a profile whose stacks are then each one leaf frame
+/// deep), and only those sums and the stacks, frames (named on their recording host) and images they refer to are read. Several
 /// hosts merge into one profile: events by name, images by (path, kind, domain); frames and stacks stay per session.
 /// Where an image's symbols were resolved on some hosts but on others none of its samples have a symbol (the binary or
 /// its debug file was missing there), <see cref="Profile.Warnings"/> says so.
@@ -121,15 +122,21 @@ public static class FleetProfiles
             names[id] = r[5] == "1" ? r[4] : null;
             located[id] = r[6] == "1" ? new FrameSymbol(r[4], ULong(r[7]), ULong(r[8]), ULong(r[9])) : null;
         }
-        var stackRows = ch.Query($"SELECT session_id, stack_id, parent_id, frame_id FROM {db}.stacks WHERE {inSessions}", ct);
-        var stackOf = new Dictionary<(string, long), StackId>(stackRows.Count);
-        foreach (var r in stackRows) stackOf[(r[0], Long(r[1]))] = new StackId(stackOf.Count + 1);
-        var stacks = new Dictionary<StackId, StoredStack>(stackRows.Count);
-        foreach (var r in stackRows)
+        // With call stacks, every stack node of the selected sessions; without, one single-frame stack per sampled leaf
+        // frame, made below from rows ClickHouse summed per leaf.
+        var stackOf = new Dictionary<(string, long), StackId>();
+        var stacks = new Dictionary<StackId, StoredStack>();
+        if (options.WithStacks)
         {
-            var id = stackOf[(r[0], Long(r[1]))];
-            long parent = Long(r[2]);
-            stacks[id] = new StoredStack(id, parent == 0 ? default : stackOf[(r[0], parent)], frameOf[(r[0], Long(r[3]))]);
+            var stackRows = ch.Query($"SELECT session_id, stack_id, parent_id, frame_id FROM {db}.stacks WHERE {inSessions}", ct);
+            stackOf.EnsureCapacity(stackRows.Count);
+            foreach (var r in stackRows) stackOf[(r[0], Long(r[1]))] = new StackId(stackOf.Count + 1);
+            foreach (var r in stackRows)
+            {
+                var id = stackOf[(r[0], Long(r[1]))];
+                long parent = Long(r[2]);
+                stacks[id] = new StoredStack(id, parent == 0 ? default : stackOf[(r[0], parent)], frameOf[(r[0], Long(r[3]))]);
+            }
         }
 
         // Labels: thread names get new ids; processes and threads by (domain, id), the first host's where they collide.
@@ -153,15 +160,27 @@ public static class FleetProfiles
         var passive = ImageNames.PassiveDomains(meta);
         var rows = new List<StackTotal>();
         var leafSamples = new Dictionary<(ImageId, string Host, bool Named), long>();
-        foreach (var r in ch.Query($"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count(), sum(weight) FROM {db}.samples{Where(sampleWhere)} "
-                                   + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id", ct))
+        string perStack = $"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count() AS n, sum(weight) AS w FROM {db}.samples{Where(sampleWhere)} "
+                          + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id";
+        // Without call stacks the sums go one step further in ClickHouse: per leaf frame (the stack node's own frame).
+        string sql = options.WithStacks ? perStack
+            : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w) FROM (" + perStack + ") "
+              + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
+              + "GROUP BY session_id, event_id, domain, pid, comm_id, frame_id";
+        foreach (var r in ch.Query(sql, ct))
         {
             var ev = eventOf[(r[0], Long(r[1]))];
             int domain = Int(r[2]);
             if (only != null && ev != only.Id) continue;
             if (options.Domain != null && ImageNames.ReportDomain(domain, passive) != options.Domain) continue;
             int comm = Int(r[4]);
-            var stack = stackOf[(r[0], Long(r[5]))];
+            StackId stack;
+            if (options.WithStacks) stack = stackOf[(r[0], Long(r[5]))];
+            else if (!stackOf.TryGetValue((r[0], Long(r[5])), out stack))
+            {
+                stackOf[(r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
+                stacks[stack] = new StoredStack(stack, default, frameOf[(r[0], Long(r[5]))]);
+            }
             var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)]);
             rows.Add(row);
             var leaf = stacks[stack].Frame;
