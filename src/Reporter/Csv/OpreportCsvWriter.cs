@@ -49,13 +49,17 @@ public static class OpreportCsvWriter
         csv.WriteHeader(header.ToArray());
         var fields = new List<string>(header.Count);
 
-        void Row(int e, string? level, ulong? address, long samples, long total, string image, string? symbol)
+        // Percentages are of the period, as the text report's; the error is on effective samples (n_eff / N of the event
+        // times the denominator's samples).
+        void Row(int e, string? level, ulong? address, CountRow row, long periodTotal, long samplesTotal, string image, string? symbol)
         {
             fields.Clear();
             fields.Add(p.Events[e].Name);
             if (o.Details) fields.Add(level!);
             if (vma) fields.Add("0x" + address!.Value.ToString("x16", Inv));
-            var (pct, err) = Profile.Profile.Share(samples, total);
+            double effective = p.Totals[e] > 0 ? samplesTotal * p.EffectiveSamples[e] / p.Totals[e] : 0;
+            var (pct, err) = Profile.Profile.Share(row.Period[e], periodTotal, effective);
+            long samples = row.Samples[e];
             fields.Add(samples.ToString(Inv));
             fields.Add(pct.ToString("0.0000", Inv));
             if (o.ErrorBars) fields.Add(err.ToString("0.0000", Inv));
@@ -68,7 +72,7 @@ public static class OpreportCsvWriter
         {
             foreach (var r in OpreportRows.Images(p, o))
                 for (int e = 0; e < p.Events.Count; e++)
-                    Row(e, null, null, r.Counts.Samples[e], p.Totals[e], OpreportRows.ImageName(r, o), null);
+                    Row(e, null, null, r.Counts, p.PeriodTotals[e], p.Totals[e], OpreportRows.ImageName(r, o), null);
         }
         else
         {
@@ -76,11 +80,11 @@ public static class OpreportCsvWriter
             {
                 var image = OpreportRows.ImageName(r.ImageRow, o);
                 for (int e = 0; e < p.Events.Count; e++)
-                    Row(e, "symbol", r.Start, r.Counts.Samples[e], p.Totals[e], image, r.Symbol);
+                    Row(e, "symbol", r.Start, r.Counts, p.PeriodTotals[e], p.Totals[e], image, r.Symbol);
                 if (!o.Details) continue;
                 foreach (var d in r.Details)
                     for (int e = 0; e < p.Events.Count; e++)
-                        Row(e, "instruction", d.Vma, d.Counts.Samples[e], r.Counts.Samples[e], image, r.Symbol);
+                        Row(e, "instruction", d.Vma, d.Counts, r.Counts.Period[e], r.Counts.Samples[e], image, r.Symbol);
             }
         }
         csv.Flush();

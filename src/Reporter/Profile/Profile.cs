@@ -44,17 +44,30 @@ public sealed class InstructionRow
     /// <summary>The address: SVMA for ELF images, absolute kernel address for the kernel and modules.</summary>
     public ulong Vma { get; }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
 }
 
-/// <summary>Counts for one row of a report: samples per event, in <see cref="Profile.Events"/> order.</summary>
+/// <summary>
+/// Counts for one row of a report, per event in <see cref="Profile.Events"/> order: how many samples fell in it and the
+/// sum of their periods (events, in the event's unit: ns for cpu-clock). Shares are of the period, as perf report's
+/// percentages are (tools/perf/util/hist.c sums each entry's <c>period</c>; <c>-n</c> shows the sample count beside it).
+/// </summary>
 public sealed class CountRow
 {
-    internal CountRow(int events) => Samples = new long[events];
+    internal CountRow(int events) { Samples = new long[events]; Period = new long[events]; }
 
     /// <summary>Samples per event (index = position in <see cref="Profile.Events"/>).</summary>
     public long[] Samples { get; }
+
+    /// <summary>Sum of the samples' periods per event, in the event's unit (index as <see cref="Samples"/>).</summary>
+    public long[] Period { get; }
+
+    internal void Add(int e, in StackTotal t)
+    {
+        Samples[e] += t.Weight;
+        Period[e] += t.Period;
+    }
 
     /// <summary>Sum over all events, used for sorting.</summary>
     public long Total => Samples.Sum();
@@ -71,7 +84,7 @@ public sealed class ImageRow
     /// <summary>Display name (basename, or <c>[kernel.kallsyms]</c>, <c>[modname]</c>…).</summary>
     public string Name { get; }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
 }
 
@@ -106,7 +119,7 @@ public sealed class SymbolRow
         return d;
     }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
 }
 
@@ -131,11 +144,11 @@ public sealed class Profile
     private readonly Dictionary<StackId, Location[]> _resolved;
 
     internal Profile(ProfileOptions query, IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
-        long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
+        long[] totals, long[] periodTotals, double[] effectiveSamples, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
         ProfileLabels labels, IReadOnlyList<Location> locations, IReadOnlyDictionary<StackId, StoredStack> stacks,
         IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs)
     {
-        Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; Images = images; Symbols = symbols; Warnings = warnings;
+        Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; PeriodTotals = periodTotals; EffectiveSamples = effectiveSamples; Images = images; Symbols = symbols; Warnings = warnings;
         Labels = labels; Locations = locations; _stacks = stacks; _byFrame = byFrame; _resolved = resolved; StackTotals = stackTotals; Samples = samples; FirstSampleNs = firstSampleNs;
     }
 
@@ -153,6 +166,19 @@ public sealed class Profile
 
     /// <summary>Total samples per event.</summary>
     public long[] Totals { get; }
+
+    /// <summary>Total period per event (events, the event's unit): what report percentages are shares of.</summary>
+    public long[] PeriodTotals { get; }
+
+    /// <summary>
+    /// Effective sample count per event, n_eff = (Σperiod)² / Σperiod² (Kish's effective sample size of weighted samples):
+    /// the sample count when every sample has the same period, fewer when periods differ (frequency-mode recordings).
+    /// Error bars are computed on it.
+    /// </summary>
+    public double[] EffectiveSamples { get; }
+
+    /// <summary>The period share of <paramref name="row"/> in event <paramref name="e"/>'s total and its error (see <see cref="Share(long, long, double)"/>).</summary>
+    public (double Percent, double Error) PeriodShare(CountRow row, int e) => Share(row.Period[e], PeriodTotals[e], EffectiveSamples[e]);
 
     /// <summary>Images sorted by samples, descending.</summary>
     public IReadOnlyList<ImageRow> Images { get; }
@@ -219,11 +245,17 @@ public sealed class Profile
     /// Percentage of <paramref name="samples"/> in <paramref name="total"/> and its sampling error: the
     /// binomial standard error <c>sqrt(p(1−p)/N)</c>, in percentage points.
     /// </summary>
-    public static (double Percent, double Error) Share(long samples, long total)
+    public static (double Percent, double Error) Share(long samples, long total) => Share(samples, total, total);
+
+    /// <summary>
+    /// Percentage of <paramref name="part"/> in <paramref name="total"/> (periods or samples) and its sampling error: the
+    /// binomial standard error <c>sqrt(p(1−p)/n)</c> on <paramref name="effectiveSamples"/> n, in percentage points.
+    /// </summary>
+    public static (double Percent, double Error) Share(long part, long total, double effectiveSamples)
     {
         if (total <= 0) return (0, 0);
-        double p = (double)samples / total;
-        return (100 * p, 100 * Math.Sqrt(p * (1 - p) / total));
+        double p = (double)part / total;
+        return (100 * p, effectiveSamples > 0 ? 100 * Math.Sqrt(p * (1 - p) / effectiveSamples) : 0);
     }
 }
 

@@ -39,7 +39,7 @@ public static class ProfileBuilder
             rows = store.ReadStackTotals().Where(t => (only == null || t.Event == only.Id) && InDomain(t.Domain)).ToList();
         else
         {
-            var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight)>();
+            var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight, long Period, double Squares)>();
             var source = query.WithSamples ? store.ReadSamples() : store.ReadSamplesUnordered(null, query.FromNs, query.ToNs);
             foreach (var s in source)
             {
@@ -54,8 +54,11 @@ public static class ProfileBuilder
                 ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (s.Event, s.Domain, s.Pid, s.Comm, s.Stack), out _);
                 t.Samples++;
                 t.Weight += s.Weight;
+                t.Period += s.Period;
+                t.Squares += StackTotal.SquaresOf(s.Weight, s.Period);
             }
-            rows = sums.Select(kv => new StackTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item5, kv.Value.Samples, kv.Value.Weight, kv.Key.Item4))
+            rows = sums.Select(kv => new StackTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item5, kv.Value.Samples, kv.Value.Weight, kv.Key.Item4,
+                    kv.Value.Period, kv.Value.Squares))
                 .OrderBy(t => t.Event.Value).ThenBy(t => t.Domain).ThenBy(t => t.Pid).ThenBy(t => t.Comm.Value).ThenBy(t => t.Stack.Value).ToList();
         }
 
@@ -74,6 +77,8 @@ public static class ProfileBuilder
         var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         int n = events.Count;
         var totals = new long[n];
+        var periodTotals = new long[n];
+        var squares = new double[n];
 
         var locator = query.WithDetails ? symbolizer as IFrameAddressSymbolizer : null;
         var located = new Dictionary<FrameId, FrameSymbol?>();
@@ -133,16 +138,18 @@ public static class ProfileBuilder
             var leafId = stacks[t.Stack].Frame;
             var leaf = LocationOf(leafId);
             totals[ei] += t.Weight;
+            periodTotals[ei] += t.Period;
+            squares[ei] += t.PeriodSquares;
             var img = RowOf(leaf.Image);
-            img.Counts.Samples[ei] += t.Weight;
+            img.Counts.Add(ei, t);
             var sym = leaf.Symbol ?? Profile.NoSymbols;
             if (!symbolRows.TryGetValue((leaf.Image.Id, sym), out var sr)) symbolRows[(leaf.Image.Id, sym)] = sr = new SymbolRow(img, sym, n);
-            sr.Counts.Samples[ei] += t.Weight;
+            sr.Counts.Add(ei, t);
             if (locator != null)
             {
                 var at = Locate(leafId);
                 if (at is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
-                sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
+                sr.Detail(at?.Address ?? leaf.Offset).Counts.Add(ei, t);
             }
         }
 
@@ -150,7 +157,10 @@ public static class ProfileBuilder
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
         if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
+        // Kish's effective sample size of the period-weighted samples: N when every period is the same.
+        var effective = new double[n];
+        for (int i = 0; i < n; i++) effective[i] = squares[i] > 0 ? (double)periodTotals[i] * periodTotals[i] / squares[i] : totals[i];
+        return new Profile(query, events, meta, store.ReadCounters(), totals, periodTotals, effective, imgList, symList, symbolizer.Warnings,
             labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample);
     }
 

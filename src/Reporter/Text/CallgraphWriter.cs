@@ -56,23 +56,27 @@ public static class CallgraphWriter
         {
             if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
             var callerSums = new long[n];
+            var callerSamples = new long[n];
             foreach (var a in node.Callers)
-                for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
-            foreach (var a in node.Callers) Line(w, o, "  ", a.Counts.Samples, callerSums, a.Function, "");
-            Line(w, o, "", node.Inclusive.Samples, p.Totals, node.Function, "");
-            Line(w, o, "  ", node.Self.Samples, node.Inclusive.Samples, node.Function, SelfMarker);
-            foreach (var a in node.Callees) Line(w, o, "  ", a.Counts.Samples, node.Inclusive.Samples, a.Function, "");
+                for (int i = 0; i < n; i++) { callerSums[i] += a.Counts.Period[i]; callerSamples[i] += a.Counts.Samples[i]; }
+            foreach (var a in node.Callers) Line(w, o, p, "  ", a.Counts, callerSums, callerSamples, a.Function, "");
+            Line(w, o, p, "", node.Inclusive, p.PeriodTotals, p.Totals, node.Function, "");
+            Line(w, o, p, "  ", node.Self, node.Inclusive.Period, node.Inclusive.Samples, node.Function, SelfMarker);
+            foreach (var a in node.Callees) Line(w, o, p, "  ", a.Counts, node.Inclusive.Period, node.Inclusive.Samples, a.Function, "");
             w.WriteLine(Separator);
         }
     }
 
-    private static void Line(TextWriter w, OpreportOptions o, string indent, long[] samples, long[] of, CallGraphFunction f, string marker)
+    // Shares are of the period; the error is on the denominator's samples scaled to effective samples as the event's are
+    // (n_eff / N of the whole event), so equal periods give the plain binomial error.
+    private static void Line(TextWriter w, OpreportOptions o, Profile.Profile p, string indent, CountRow counts, long[] ofPeriod, long[] ofSamples, CallGraphFunction f, string marker)
     {
         var line = new StringBuilder(indent);
-        for (int i = 0; i < samples.Length; i++)
+        for (int i = 0; i < counts.Samples.Length; i++)
         {
-            var (pct, err) = Profile.Profile.Share(samples[i], of[i]);
-            line.Append(samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
+            double effective = p.Totals[i] > 0 ? ofSamples[i] * p.EffectiveSamples[i] / p.Totals[i] : 0;
+            var (pct, err) = Profile.Profile.Share(counts.Period[i], ofPeriod[i], effective);
+            line.Append(counts.Samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
             if (o.ErrorBars) line.Append(OpreportWriter.Pct(err).PadRight(9));
         }
         var image = o.LongFilenames ? f.Image.Path : f.ImageName;

@@ -15,7 +15,7 @@ internal static class OpreportRows
     {
         if (threshold <= 0) return true;
         for (int i = 0; i < p.Totals.Length; i++)
-            if (p.Totals[i] > 0 && 100.0 * row.Samples[i] / p.Totals[i] >= threshold) return true;
+            if (p.PeriodTotals[i] > 0 && 100.0 * row.Period[i] / p.PeriodTotals[i] >= threshold) return true;
         return false;
     }
 

@@ -53,6 +53,7 @@ public static class OpreportWriter
     {
         if (o.Callgraph) { CallgraphWriter.Write(p, w, o); return; }
         if (!o.NoHeader) WriteHeader(p, w);
+        if (!o.NoHeader && o.ErrorBars) w.WriteLine(ErrorBarNote(p));
         if (o.Symbols || o.Details || o.ShowAddress) WriteSymbols(p, w, o); else WriteImages(p, w, o);
     }
 
@@ -72,6 +73,17 @@ public static class OpreportWriter
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
         if (SkippedInputLine(p) is { } skipped) w.WriteLine(skipped);
         foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
+    }
+
+    /// <summary>
+    /// The header line that says what the <c>%</c> and <c>±</c> columns are: shares of each event's summed sample periods
+    /// (as perf report weighs them), with the binomial standard error on the effective sample count
+    /// n_eff = (Σperiod)²/Σperiod², given per event (it equals the sample count when every period is the same).
+    /// </summary>
+    public static string ErrorBarNote(Profile.Profile p)
+    {
+        var parts = p.Events.Select((e, i) => $"{e.Name} {p.EffectiveSamples[i].ToString("0.#", Inv)} of {p.Totals[i]}");
+        return $"Percentages are of the summed sample periods; ± is the binomial standard error on n_eff = (Σperiod)²/Σperiod² samples: {string.Join(", ", parts)}";
     }
 
     /// <summary>The header line saying how much of an imported trace did not parse and was skipped, or null when nothing was.</summary>
@@ -147,7 +159,7 @@ public static class OpreportWriter
             var line = new System.Text.StringBuilder();
             for (int i = 0; i < p.Events.Count; i++)
             {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
+                var (pct, err) = p.PeriodShare(r.Counts, i);
                 line.Append(r.Counts.Samples[i].ToString(Inv).PadLeft(9)).Append(' ').Append(Pct(pct)).Append(' ');
                 if (o.ErrorBars) line.Append(Pct(err)).Append(' ');
             }
@@ -174,7 +186,7 @@ public static class OpreportWriter
             if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
             {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
+                var (pct, err) = p.PeriodShare(r.Counts, i);
                 line.Append(r.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
                 if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
             }
@@ -197,7 +209,9 @@ public static class OpreportWriter
             line.Append(d.Vma.ToString("x16", Inv)).Append(' ');
             for (int i = 0; i < p.Events.Count; i++)
             {
-                var (pct, err) = Profile.Profile.Share(d.Counts.Samples[i], r.Counts.Samples[i]);
+                // The symbol's own samples, scaled to effective samples as the event's are (n_eff / N).
+                double effective = p.Totals[i] > 0 ? r.Counts.Samples[i] * p.EffectiveSamples[i] / p.Totals[i] : 0;
+                var (pct, err) = Profile.Profile.Share(d.Counts.Period[i], r.Counts.Period[i], effective);
                 line.Append(d.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
                 if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
             }

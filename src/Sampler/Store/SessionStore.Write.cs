@@ -25,7 +25,9 @@ public sealed partial class SessionStore
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = "SELECT last_insert_rowid()";
-        return e with { Id = new EventId((long)c.ExecuteScalar()!) };
+        var added = e with { Id = new EventId((long)c.ExecuteScalar()!) };
+        _eventPeriods[added.Id.Value] = (long)Math.Clamp(added.Count, 1UL, long.MaxValue);
+        return added;
     }
 
     /// <summary>Adds or updates a domain row (<paramref name="domid"/> as Xen numbers it; 0 = dom0 / native host).</summary>
@@ -165,17 +167,34 @@ public sealed partial class SessionStore
         return s;
     }
 
-    /// <summary>Writes one sample: appended to the sample log and summed into its (event, domain, pid, thread name, stack) total.</summary>
+    /// <summary>
+    /// Writes one sample: appended to the sample log and summed into its (event, domain, pid, thread name, stack) total.
+    /// A <see cref="StoredSample.Period"/> of 0 is stored as the weight times the event's configured period
+    /// (<see cref="StoredEvent.Count"/>, at least 1). Throws <see cref="ArgumentOutOfRangeException"/> for a weight below 1
+    /// or a negative period.
+    /// </summary>
     public void AddSample(in StoredSample s)
     {
         RequireWritable();
         if (s.Weight < 1) throw new ArgumentOutOfRangeException(nameof(s), s.Weight, "a sample's weight is at least 1");
-        _log!.Append(s);
+        if (s.Period < 0) throw new ArgumentOutOfRangeException(nameof(s), s.Period, "a sample's period is not negative");
+        var stored = s.Period == 0 ? s with { Period = checked(s.Weight * ConfiguredPeriod(s.Event)) } : s;
+        _log!.Append(stored);
         _pendingLog = true;
         var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value);
         ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pendingTotals, key, out _);
         t.Samples++;
         t.Weight += s.Weight;
+        t.Period += stored.Period;
+        t.PeriodSquares += StackTotal.SquaresOf(s.Weight, stored.Period);
+    }
+
+    /// <summary>The configured period of event <paramref name="ev"/> (its <c>count</c>, at least 1; 1 for an unknown event): what one sample of it stands for when the source gives no period.</summary>
+    public long ConfiguredPeriod(EventId ev)
+    {
+        if (_eventPeriods.TryGetValue(ev.Value, out var p)) return p;
+        foreach (var e in ReadEvents()) _eventPeriods[e.Id.Value] = (long)Math.Clamp(e.Count, 1UL, long.MaxValue);
+        return _eventPeriods.TryGetValue(ev.Value, out p) ? p : 1;
     }
 
     private SqliteCommand? _insTotal;
@@ -187,13 +206,15 @@ public sealed partial class SessionStore
     private void FlushPending(bool durable)
     {
         if (!_pendingLog) return;
-        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight) VALUES ($e,$d,$p,$c,$s,$n,$w) "
-                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
-            "$e", "$d", "$p", "$c", "$s", "$n", "$w");
+        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight, period, period_sq) VALUES ($e,$d,$p,$c,$s,$n,$w,$pe,$sq) "
+                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight, "
+                              + "period=period+excluded.period, period_sq=period_sq+excluded.period_sq",
+            "$e", "$d", "$p", "$c", "$s", "$n", "$w", "$pe", "$sq");
         var p = _insTotal.Parameters;
         foreach (var (k, v) in _pendingTotals)
         {
             p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Comm; p[4].Value = k.Stack; p[5].Value = v.Samples; p[6].Value = v.Weight;
+            p[7].Value = v.Period; p[8].Value = v.PeriodSquares;
             _insTotal.ExecuteNonQuery();
         }
         _pendingTotals.Clear();
@@ -227,7 +248,7 @@ public sealed partial class SessionStore
         RequireWritable();
         _pendingTotals.Clear();
         _pendingLog = false;
-        Exec("DELETE FROM stack_totals; DELETE FROM counters;");
+        Exec("DELETE FROM stack_totals; DELETE FROM counters; DELETE FROM meta WHERE key = '" + StoreSchema.LegacyLogBytesKey + "';");
         SetMeta(SampleLogBytesKey, "0");
         Commit(); // readers see an empty log before its bytes go
         _log!.Clear();

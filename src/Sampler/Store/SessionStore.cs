@@ -23,7 +23,14 @@ public sealed partial class SessionStore : IDisposable
     private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
     private SqliteCommand? _insFrame, _insStack, _insFrameName;
     private SampleLog? _log;
-    private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
+    private readonly Dictionary<TotalKey, PendingTotal> _pendingTotals = new();
+    private readonly Dictionary<long, long> _eventPeriods = new();
+
+    private struct PendingTotal
+    {
+        public long Samples, Weight, Period;
+        public double PeriodSquares;
+    }
     private bool _pendingLog;
 
     private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid, int Comm)
@@ -77,11 +84,14 @@ public sealed partial class SessionStore : IDisposable
         return store;
     }
 
-    /// <summary>Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded.</summary>
+    /// <summary>
+    /// Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded. A
+    /// version 4 store is migrated in place first (<see cref="StoreSchema"/>), its samples kept.
+    /// </summary>
     public static SessionStore OpenForAppend(string path)
     {
         var store = OpenConnection(path, writable: true);
-        store.CheckVersion();
+        if (store.CheckVersion() == StoreSchema.MigratableVersion) store.MigrateFrom4();
         store.Exec("PRAGMA synchronous=NORMAL;");
         store.LoadInterned();
         store._log = SampleLog.OpenForAppend(path, store.CommittedLogBytes());
@@ -126,14 +136,39 @@ public sealed partial class SessionStore : IDisposable
         finally { BeginWrite(); }
     }
 
-    /// <summary>Opens an existing store read-only. Throws <see cref="StoreException"/> when the file is missing or not a store.</summary>
+    /// <summary>
+    /// Opens an existing store read-only. A version 4 store is first migrated in place (which needs write access to it
+    /// once). Throws <see cref="StoreException"/> when the file is missing, not a store, of another version, or a
+    /// version 4 store that cannot be written.
+    /// </summary>
     public static SessionStore OpenRead(string path)
     {
         if (!File.Exists(path))
             throw new StoreException($"{path}: no session store here (no samples were recorded into this session directory)");
         var store = OpenConnection(path, writable: false);
+        if (store.CheckVersion() != StoreSchema.MigratableVersion) return store;
+        store.Dispose();
+        try
+        {
+            using var writer = OpenConnection(path, writable: true);
+            if (writer.CheckVersion() == StoreSchema.MigratableVersion) writer.MigrateFrom4();
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"{path}: session store schema version {StoreSchema.MigratableVersion} must be upgraded in place to version {StoreSchema.Version} once, "
+                                     + $"which needs write access to it ({e.Message}); open it once as its owner");
+        }
+        store = OpenConnection(path, writable: false);
         store.CheckVersion();
         return store;
+    }
+
+    /// <summary>Migrates a version 4 store to version 5 in one transaction (see <see cref="StoreSchema.MigrateFrom4Sql"/>); the sample log is not touched.</summary>
+    private void MigrateFrom4()
+    {
+        using var tx = _db.BeginTransaction();
+        using (var c = _db.CreateCommand()) { c.Transaction = tx; c.CommandText = StoreSchema.MigrateFrom4Sql; c.ExecuteNonQuery(); }
+        tx.Commit();
     }
 
     private static SessionStore OpenConnection(string path, bool writable)
@@ -150,13 +185,15 @@ public sealed partial class SessionStore : IDisposable
         return new SessionStore(db, path, writable);
     }
 
-    private void CheckVersion()
+    /// <summary>Returns the store's schema version: <see cref="StoreSchema.Version"/> or <see cref="StoreSchema.MigratableVersion"/>; throws <see cref="StoreException"/> for any other.</summary>
+    private int CheckVersion()
     {
         string? v;
         try { v = ScalarString("SELECT value FROM meta WHERE key='schema_version'"); }
         catch (SqliteException e) { throw new StoreException($"{Path}: not a XenProf session store ({e.Message})"); }
-        if (v != StoreSchema.Version.ToString())
-            throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version}; re-record or re-import");
+        if (v == StoreSchema.Version.ToString()) return StoreSchema.Version;
+        if (v == StoreSchema.MigratableVersion.ToString()) return StoreSchema.MigratableVersion;
+        throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version} (and migrates {StoreSchema.MigratableVersion}); re-record or re-import");
     }
 
     private void LoadInterned()

@@ -30,6 +30,7 @@ public sealed class XenoprofSampleSource
     private readonly Dictionary<int, long[]> _stored = new();
     private readonly Dictionary<int, long> _corruptReads = new();
     private readonly List<ulong> _chain = new(64);
+    private ulong[] _counterCounts = [];
     private long _domainSwitches;
 
     private sealed class Pending
@@ -112,6 +113,7 @@ public sealed class XenoprofSampleSource
         }
         if (_options.CallgraphDepth > 0) _primary.SetBacktrace(_options.CallgraphDepth);
         _primary.Simple(XenoprofOp.ReserveCounters);
+        _counterCounts = counters.Select(c => c.Count).ToArray();
         for (int i = 0; i < counters.Count; i++)
         {
             var c = counters[i];
@@ -242,7 +244,9 @@ public sealed class XenoprofSampleSource
         // No task is known: pid 0, or for an active domain's user code the process whose mapping holds the pc.
         // Passive domains' buffers are dom0's to drain, so dom0's attributor sees them from outside.
         var attributor = set.Passive ? AttributorOf(_primary.CallerDomain) : AttributorOf(domain);
-        attributor.Sample(new RawSample(domain, mode, 0, 0, vcpu, timeNs, s.Eip, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chain), ev));
+        // A xenoprof sample stands for one overflow of its counter: the count the counter was set up with.
+        ulong period = s.Event < _counterCounts.Length ? _counterCounts[s.Event] : 0;
+        attributor.Sample(new RawSample(domain, mode, 0, 0, vcpu, timeNs, s.Eip, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chain), ev) { Period = period });
         if (!_stored.TryGetValue(domain, out var counts)) _stored[domain] = counts = new long[3];
         counts[Math.Min((int)s.Mode, 2)]++;
         p.Sample = null; p.Open = false; p.Callers.Clear();
