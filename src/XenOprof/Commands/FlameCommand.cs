@@ -33,7 +33,7 @@ internal static class FlameCommand
         var addrs = new Option<bool>("--addrs") { Description = "Folded: unknown frames as [dso <address>] (stackcollapse-perf.pl --addrs)" };
         var inline = new Option<bool>("--inline") { Description = "Folded, perf script input: expand inlined functions with addr2line (stackcollapse-perf.pl --inline)" };
         var context = new Option<bool>("--context") { Description = "With --inline: function:file:line (stackcollapse-perf.pl --context)" };
-        var weight = new Option<string>("--weight") { Description = "Folded: what counts sum, period (default, as stackcollapse-perf.pl) or samples", DefaultValueFactory = _ => "period" };
+        var weight = new Option<string>("--weight") { Description = "What every format weighs a sample by: period (default; the sample's period as perf gives it, as stackcollapse-perf.pl sums it) or samples", DefaultValueFactory = _ => "period" };
         weight.AcceptOnlyFromAmong("period", "samples");
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
@@ -130,7 +130,7 @@ internal static class FlameCommand
             ProcessNames = folded.TidNames ? FoldedProcessName.CommPidTid : folded.PidNames ? FoldedProcessName.CommPid : FoldedProcessName.Comm,
             Weight = folded.CountSamples ? FoldedWeight.Samples : FoldedWeight.Period,
         };
-        var options = new FlameExportOptions { Selection = source.Selection, Svg = svg, Folded = foldedOptions };
+        var options = new FlameExportOptions { Selection = source.Selection, Svg = svg, Folded = foldedOptions, Weight = foldedOptions.Weight };
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         using (var f = File.Create(output))
