@@ -72,7 +72,8 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
         switch (image.Kind)
         {
             case ImageKind.Elf:
-                if (symbolizer.Resolve(image.Path, ObjectKind.Elf, offset, image.BuildId) is not { } r) return null;
+            case ImageKind.Vdso:
+                if (symbolizer.Resolve(image.Path, ToObjectKind(image.Kind)!.Value, offset, image.BuildId) is not { } r) return null;
                 return new FrameSymbol(r.Name, r.Start, r.Size, r.Start + r.Offset);
             case ImageKind.Kernel:
             case ImageKind.KernelModule:
@@ -100,6 +101,7 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
     private static ObjectKind? ToObjectKind(ImageKind kind) => kind switch
     {
         ImageKind.Elf => ObjectKind.Elf,
+        ImageKind.Vdso => ObjectKind.Vdso, // the running kernel's vDSO, as perf reads it (tools/perf/util/vdso.c)
         ImageKind.Kernel => ObjectKind.Kernel,
         ImageKind.KernelModule => ObjectKind.KernelModule,
         _ => null,
