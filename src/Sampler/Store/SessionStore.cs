@@ -6,7 +6,7 @@ namespace XenProf.Sampler.Store;
 /// The session store: one SQLite database (<see cref="StoreSchema"/>) opened for writing by the daemon or an
 /// importer, or for reading by reporters. Writes go into an open transaction that <see cref="Commit"/> makes
 /// durable (WAL, <c>synchronous=NORMAL</c>): after a crash the store holds everything up to the last commit.
-/// Images, frames and stacks are interned in memory; a sample costs one 40-byte append to the sample log
+/// Images, frames and stacks are interned in memory; a sample costs one 48-byte append to the sample log
 /// (<see cref="SampleLog"/>) and an in-memory sum, written to <c>stack_totals</c> at the next commit.
 /// Errors: <see cref="StoreException"/> for a file that is not a session store or has another schema version;
 /// <see cref="SqliteException"/> for I/O failures.
