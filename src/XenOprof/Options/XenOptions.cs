@@ -1,5 +1,4 @@
 using System.CommandLine;
-using XenProf.Reporter.Xen;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Xenoprof;
 
