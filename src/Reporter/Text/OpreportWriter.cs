@@ -118,7 +118,8 @@ public static class OpreportWriter
     {
         long C(string n) => p.Counter(CounterNames.XenDomain(d, n));
         long x = C("xen_samples"), k = C("kernel_samples"), u = C("user_samples");
-        return $"Xen domain {d} ({kind}): samples written {x + k + u} (xen {x}, kernel {k}, user {u}), lost samples {C("lost_samples")}, corrupted buffer reads {C("corrupt_reads")}";
+        return $"Xen domain {d} ({kind}): samples written {x + k + u} (xen {x}, kernel {k}, user {u}), lost samples {C("lost_samples")}, corrupted buffer reads {C("corrupt_reads")}"
+            + (C("invalid_event_samples") is > 0 and var bad ? $", samples of unconfigured counters (skipped) {bad}" : "");
     }
 
     private static List<int> Ids(string? csv) =>
