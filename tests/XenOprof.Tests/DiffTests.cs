@@ -109,6 +109,17 @@ public sealed class DiffTests(ITestOutputHelper output) : IDisposable
         // Largest change first.
         Assert.Equal(new[] { "f", "g" }, rows.Take(2).Select(r => r.Symbol!).Order());
 
+        // -c: the primary lines of f and g carry the change and the mark; their [self] lines are counted per side.
+        var cg = Cli.Run("opreport", "-c", "{", before, "}", "{", after, "}");
+        Assert.True(cg.ExitCode == 0, cg.Stderr);
+        output.WriteLine(cg.Stdout);
+        string Primary(string symbol) => cg.Stdout.Split('\n').Single(l => !l.StartsWith(' ') && Regex.IsMatch(l, @" shift +" + symbol + "$"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +-[\d.]+ +\S+ \* ", Primary("f"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +\+[\d.]+ +\S+ \* ", Primary("g"));
+        Assert.DoesNotMatch(@" \* ", Primary("h"));
+        var fSelf = cg.Stdout.Split('\n').Single(l => l.StartsWith("  ") && l.TrimEnd().EndsWith(" f [self]", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal((f.BaseSamples, f.NewSamples), (long.Parse(fSelf[0], Inv), long.Parse(fSelf[2], Inv)));
+
         // Per image (no -l) and with a threshold: the kernel's and libc's small rows drop out on both sides.
         var images = ReadCsv(Cli.Run("diff", before, after, "--csv", "--threshold", "5").Stdout).Rows;
         Assert.Equal("shift", Assert.Single(images).Image);

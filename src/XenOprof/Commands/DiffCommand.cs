@@ -8,7 +8,7 @@ namespace XenProf.Cli.Commands;
 
 /// <summary>What a differential report was asked for: the opreport options it honours.</summary>
 internal sealed record DiffRequest(bool Symbols = false, double Threshold = 0, bool LongFilenames = false, bool NoHeader = false, bool Csv = false,
-    double Alpha = 0.001, bool RecoverFunctions = true, string? Kallsyms = null, bool Strict = false);
+    double Alpha = 0.001, bool RecoverFunctions = true, string? Kallsyms = null, bool Strict = false, bool Callgraph = false);
 
 /// <summary><c>xenoprof diff BASE NEW</c>: the short form of <c>opreport { BASE } { NEW }</c>.</summary>
 internal static class DiffCommand
@@ -24,18 +24,19 @@ internal static class DiffCommand
         var noHeader = ReportOptions.NoHeader();
         var csv = new Option<bool>("--csv") { Description = "Write RFC 4180 CSV: event, base_samples, base_percent, new_samples, new_percent, delta_pp, p_value, significant, image[, symbol]" };
         var alpha = ReportOptions.Alpha();
+        var callgraph = new Option<bool>("--callgraph", "-c") { Description = "Per function: callers, [self] and callees with their samples on each side (opreport -c of both profiles); needs recordings with callchains" };
         var noRecovery = ReportOptions.NoRecovery();
         var demangle = CommonOptions.Demangle();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("diff", "Differential profile of two sessions or traces (opreport { BASE } { NEW }): per image, or per symbol with -l, each row's change and whether it is significant")
         {
-            baseArg, newArg, dir, symbols, threshold, longNames, noHeader, csv, alpha, noRecovery, demangle, kallsyms, strict, Run.Verbose,
+            baseArg, newArg, dir, symbols, threshold, longNames, noHeader, csv, alpha, callgraph, noRecovery, demangle, kallsyms, strict, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("diff", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
             new ProfileGroup(pr.GetValue(baseArg)!, []), new ProfileGroup(pr.GetValue(newArg)!, []), pr.GetValue(dir)!,
             new DiffRequest(pr.GetValue(symbols), pr.GetValue(threshold), pr.GetValue(longNames), pr.GetValue(noHeader), pr.GetValue(csv),
-                pr.GetValue(alpha), !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict)),
+                pr.GetValue(alpha), !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict), pr.GetValue(callgraph)),
             "diff", Console.Out, ct))));
         return cmd;
     }
@@ -50,12 +51,14 @@ internal static class DiffCommand
         ProfileGroups.RefuseTerms(baseGroup);
         ProfileGroups.RefuseTerms(newGroup);
         if (!(request.Alpha > 0 && request.Alpha < 1)) throw new UserErrorException($"--alpha={request.Alpha}: expected a level between 0 and 1, e.g. 0.001");
+        if (request.Callgraph && request.Csv) throw new UserErrorException("-c/--callgraph is written as text only; drop --csv");
         var baseProfile = Load(baseGroup, sessionDir, request, verb, ct);
         var newProfile = Load(newGroup, sessionDir, request, verb, ct);
-        var diff = ProfileDiff.Compare(baseProfile, newProfile, new DiffOptions { Symbols = request.Symbols, LongFilenames = request.LongFilenames, Alpha = request.Alpha });
+        var compare = new DiffOptions { Symbols = request.Symbols, LongFilenames = request.LongFilenames, Alpha = request.Alpha };
         var options = new DiffReportOptions { BaseName = baseGroup.ToString(), NewName = newGroup.ToString(), Threshold = request.Threshold, NoHeader = request.NoHeader };
-        if (request.Csv) DiffCsvWriter.Write(diff, stdout, options);
-        else DiffWriter.Write(diff, stdout, options);
+        if (request.Callgraph) DiffCallgraphWriter.Write(baseProfile, newProfile, stdout, compare, options);
+        else if (request.Csv) DiffCsvWriter.Write(ProfileDiff.Compare(baseProfile, newProfile, compare), stdout, options);
+        else DiffWriter.Write(ProfileDiff.Compare(baseProfile, newProfile, compare), stdout, options);
         stdout.Flush();
         foreach (var w in baseProfile.Warnings.Concat(newProfile.Warnings).Distinct()) Console.Error.WriteLine($"xenoprof {verb}: warning: {w}");
         return 0;
@@ -65,6 +68,6 @@ internal static class DiffCommand
     {
         var dir = DirectTrace.SourceFor(verb, group.Source, sessionDir, request.Kallsyms, ct, request.Strict);
         using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(dir) with { RecoverFunctions = request.RecoverFunctions });
-        return SessionProfiles.Load(dir, new ProfileOptions(), symbolizer);
+        return SessionProfiles.Load(dir, new ProfileOptions { WithStacks = request.Callgraph }, symbolizer);
     }
 }

@@ -26,7 +26,7 @@ internal static class OpreportCommand
         var alpha = ReportOptions.Alpha();
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var demangle = CommonOptions.Demangle();
-        var file = ProfileArgument();
+        var file = ProfileGroups.Argument();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
@@ -35,11 +35,11 @@ internal static class OpreportCommand
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
             ProfileGroups.Parse(pr.GetValue(file) ?? []) is { } groups
-            ? DiffCommand.Execute(groups.Base, groups.New, pr.GetValue(dir)!, NotForDiff(pr.GetValue(details), pr.GetValue(showAddress), pr.GetValue(xml), pr.GetValue(callgraph), pr.GetValue(domain))
+            ? DiffCommand.Execute(groups.Base, groups.New, pr.GetValue(dir)!, NotForDiff(pr.GetValue(details), pr.GetValue(showAddress), pr.GetValue(xml), pr.GetValue(domain))
                 ?? new DiffRequest(pr.GetValue(symbols), pr.GetValue(threshold), pr.GetValue(longNames), pr.GetValue(noHeader), pr.GetValue(csv), pr.GetValue(alpha),
-                    !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict)), "opreport", Console.Out, ct)
+                    !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict), pr.GetValue(callgraph)), "opreport", Console.Out, ct)
             : Execute(
-            DirectTrace.SessionFor("opreport", OneFile(pr.GetValue(file)), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+            DirectTrace.SessionFor("opreport", ProfileGroups.OneSource(pr.GetValue(file)), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
@@ -50,19 +50,9 @@ internal static class OpreportCommand
         return cmd;
     }
 
-    /// <summary>The trace file, <c>session:NAME</c>, or <c>{ BASE } { NEW }</c> (a differential report).</summary>
-    private static Argument<string[]> ProfileArgument() => new("profile")
-    {
-        Description = CommonOptions.TraceFile().Description + "; or two profiles, { BASE } { NEW }, for a differential report (each a session directory, session:NAME or a trace file)",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
-
-    private static string? OneFile(string[]? tokens) => tokens is null or { Length: 0 } ? null : tokens.Length == 1 ? tokens[0]
-        : throw new UserErrorException($"'{string.Join(' ', tokens)}': expected one trace file or session:NAME, or two profiles as {{ BASE }} {{ NEW }}");
-
     /// <summary>Null when no option a differential report cannot honour is set; else throws naming it.</summary>
-    private static DiffRequest? NotForDiff(bool details, bool showAddress, bool xml, bool callgraph, string? domain) =>
-        (details ? "-d" : showAddress ? "-w" : xml ? "--xml" : callgraph ? "-c" : domain != null ? "--domain" : null) is { } o
+    private static DiffRequest? NotForDiff(bool details, bool showAddress, bool xml, string? domain) =>
+        (details ? "-d" : showAddress ? "-w" : xml ? "--xml" : domain != null ? "--domain" : null) is { } o
             ? throw new UserErrorException($"{o} is not available for a differential report {{ BASE }} {{ NEW }}; drop it")
             : null;
 

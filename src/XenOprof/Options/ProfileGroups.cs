@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace XenProf.Cli.Options;
 
 /// <summary>One side of a differential report as typed: <c>{ SOURCE [terms…] }</c>.</summary>
@@ -15,6 +17,18 @@ internal sealed record ProfileGroup(string Source, IReadOnlyList<string> Terms)
 /// </summary>
 internal static class ProfileGroups
 {
+    /// <summary>opreport's argument: a trace file, <c>session:NAME</c>, or <c>{ BASE } { NEW }</c> (a differential report).</summary>
+    public static Argument<string[]> Argument() => new("profile")
+    {
+        Description = CommonOptions.TraceFile().Description + "; or two profiles, { BASE } { NEW }, for a differential report (each a session directory, session:NAME or a trace file)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    /// <summary>The one source of a report that is not differential (null: the session in --session-dir).</summary>
+    /// <exception cref="UserErrorException">More than one token.</exception>
+    public static string? OneSource(string[]? tokens) => tokens is null or { Length: 0 } ? null : tokens.Length == 1 ? tokens[0]
+        : throw new UserErrorException($"'{string.Join(' ', tokens)}': expected one trace file or session:NAME, or two profiles as {{ BASE }} {{ NEW }}");
+
     /// <summary>The two groups of <paramref name="tokens"/>, or null when they hold no brace (not a differential report).</summary>
     /// <exception cref="UserErrorException">Braces that do not make exactly two non-empty groups, or tokens outside them.</exception>
     public static (ProfileGroup Base, ProfileGroup New)? Parse(IReadOnlyList<string> tokens)
