@@ -23,7 +23,7 @@ internal static class ReportOptions
     /// <summary><c>--alpha=A</c>: the family-wise significance level of a differential report.</summary>
     public static Option<double> Alpha() => new("--alpha")
     {
-        Description = "Differential reports: family-wise significance level. Each row is tested with a pooled two-proportion z-test on the two profiles' totals; a row is marked * when Holm-Bonferroni over all rows of the event rejects it at this level (default 0.001)",
+        Description = "Differential reports: family-wise significance level. Each row is tested with a pooled two-proportion z-test on the two profiles' totals; a row is marked * when Holm-Bonferroni over all rows of the event rejects it at this level",
         DefaultValueFactory = _ => 0.001,
     };
 }
