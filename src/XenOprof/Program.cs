@@ -15,6 +15,7 @@ public static class Program
             RecordCommand.Create(),
             OpcontrolCommand.Create(),
             OpreportCommand.Create(),
+            DiffCommand.Create(),
             OpannotateCommand.Create(),
             FlameCommand.Create(),
             ImportCommand.Create(),

@@ -12,28 +12,34 @@ internal static class OpreportCommand
     public static Command Create()
     {
         var dir = CommonOptions.SessionDir();
-        var symbols = new Option<bool>("--symbols", "-l") { Description = "List per symbol instead of per image" };
+        var symbols = ReportOptions.Symbols();
         var noErr = new Option<bool>("--no-error-bars") { Description = "Omit the ± sampling-error column (classic opreport layout)" };
-        var threshold = new Option<double>("--threshold", "-t") { Description = "Only show rows at or above this percentage of the total" };
-        var longNames = new Option<bool>("--long-filenames", "-f") { Description = "Show full image paths" };
-        var noHeader = new Option<bool>("--no-header", "-n") { Description = "Omit the header lines" };
+        var threshold = ReportOptions.Threshold();
+        var longNames = ReportOptions.LongFilenames();
+        var noHeader = ReportOptions.NoHeader();
         var details = new Option<bool>("--details", "-d") { Description = "Per-instruction rows (vma, samples, % of the symbol) under each symbol; implies -l" };
         var callgraph = new Option<bool>("--callgraph", "-c") { Description = "Per function: its direct callers above, its own samples ([self]) and direct callees below; needs a recording with callchains" };
         var showAddress = new Option<bool>("--show-address", "-w") { Description = "Show each symbol's start address (a vma column); implies -l" };
         var csv = new Option<bool>("--csv") { Description = "Write RFC 4180 CSV: a header, then one record per row and event (columns event, samples, percent, stderr_pp, image, symbol, vma…)" };
         var xml = new Option<bool>("--xml") { Description = "Write oprofile's XML report (opreport.xsd schema version 3.0); always lists symbols" };
-        var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
+        var noRecovery = ReportOptions.NoRecovery();
+        var alpha = ReportOptions.Alpha();
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var demangle = CommonOptions.Demangle();
-        var file = CommonOptions.TraceFile();
+        var file = ProfileGroups.Argument();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, alpha, demangle, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
-            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
+            ProfileGroups.Parse(pr.GetValue(file) ?? []) is { } groups
+            ? DiffCommand.Execute(groups.Base, groups.New, pr.GetValue(dir)!, NotForDiff(pr.GetValue(details), pr.GetValue(showAddress), pr.GetValue(xml), pr.GetValue(domain))
+                ?? new DiffRequest(pr.GetValue(symbols), pr.GetValue(threshold), pr.GetValue(longNames), pr.GetValue(noHeader), pr.GetValue(csv), pr.GetValue(alpha),
+                    !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict), pr.GetValue(callgraph)), "opreport", Console.Out, ct)
+            : Execute(
+            DirectTrace.SessionFor("opreport", ProfileGroups.OneSource(pr.GetValue(file)), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
             new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
@@ -43,6 +49,12 @@ internal static class OpreportCommand
             Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
         return cmd;
     }
+
+    /// <summary>Null when no option a differential report cannot honour is set; else throws naming it.</summary>
+    private static DiffRequest? NotForDiff(bool details, bool showAddress, bool xml, string? domain) =>
+        (details ? "-d" : showAddress ? "-w" : xml ? "--xml" : domain != null ? "--domain" : null) is { } o
+            ? throw new UserErrorException($"{o} is not available for a differential report {{ BASE }} {{ NEW }}; drop it")
+            : null;
 
     /// <summary>The format <c>--csv</c>/<c>--xml</c> ask for; both at once is a user error.</summary>
     private static OpreportFormat FormatOf(bool csv, bool xml) =>
