@@ -13,6 +13,10 @@ namespace XenProf.Reporter.Csv;
 /// <list type="bullet">
 /// <item><c>event</c>: the event name (<see cref="XenProf.Sampler.Store.StoredEvent.Name"/>); a report of several events
 /// repeats each row once per event, in the profile's event order.</item>
+/// <item><c>tgid</c>, <c>tid</c>, <c>cpu</c> (each only when the report separates by it, <see cref="Separation"/>): the
+/// column's thread group, thread and CPU. A separated report repeats each row once per column
+/// (<see cref="Profile.Profile.Columns"/>, in their order) in which the row has samples; <c>percent</c> is then of that
+/// column's total.</item>
 /// <item><c>level</c> (with <c>-d</c>): <c>symbol</c> for a symbol's row, <c>instruction</c> for the per-address rows under it.</item>
 /// <item><c>vma</c> (with <c>-d</c> or <c>-w</c>): <c>0x</c> then 16 lower-case hex digits; the symbol's start on a
 /// symbol row, the sampled address on an instruction row (the image's address space: SVMA for ELF images, kernel
@@ -22,6 +26,8 @@ namespace XenProf.Reporter.Csv;
 /// opreport <c>-d</c> prints it), 4 decimals, no <c>%</c>.</item>
 /// <item><c>stderr_pp</c> (unless <see cref="OpreportOptions.ErrorBars"/> is off): the binomial standard error of
 /// <c>percent</c> in percentage points (<see cref="Profile.Profile.Share"/>), 4 decimals, no <c>±</c>.</item>
+/// <item><c>app</c> (with <see cref="Separation.Lib"/>): the application the row's samples are counted under, named as
+/// <c>image</c> is.</item>
 /// <item><c>image</c>: the image's display name, or its full path with <c>-f</c>.</item>
 /// <item><c>symbol</c> (with <c>-l</c> or <c>-d</c>): the symbol name, or <c>(no symbols)</c>.</item>
 /// </list>
@@ -37,11 +43,18 @@ public static class OpreportCsvWriter
     {
         bool symbols = o.Symbols || o.Details || o.ShowAddress;
         bool vma = o.Details || o.ShowAddress;
+        var sep = p.Separation;
+        bool tgid = sep.HasFlag(Separation.Tgid), tid = sep.HasFlag(Separation.Tid), cpu = sep.HasFlag(Separation.Cpu), app = sep.HasFlag(Separation.Lib);
+        bool separated = p.Columns.Any(c => c.Tgid != null || c.Tid != null || c.Cpu != null);
         var header = new List<string> { "event" };
+        if (tgid) header.Add("tgid");
+        if (tid) header.Add("tid");
+        if (cpu) header.Add("cpu");
         if (o.Details) header.Add("level");
         if (vma) header.Add("vma");
         header.AddRange(["samples", "percent"]);
         if (o.ErrorBars) header.Add("stderr_pp");
+        if (app) header.Add("app");
         header.Add("image");
         if (symbols) header.Add("symbol");
 
@@ -49,17 +62,23 @@ public static class OpreportCsvWriter
         csv.WriteHeader(header.ToArray());
         var fields = new List<string>(header.Count);
 
-        void Row(int e, string? level, ulong? address, long samples, long total, string image, string? symbol)
+        static string Key(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
+        void Row(ProfileClass c, string? level, ulong? address, long samples, long total, ImageRow row, string? symbol)
         {
+            if (separated && samples == 0) return;
             fields.Clear();
-            fields.Add(p.Events[e].Name);
+            fields.Add(p.Events[c.Event].Name);
+            if (tgid) fields.Add(Key(c.Tgid));
+            if (tid) fields.Add(Key(c.Tid));
+            if (cpu) fields.Add(Key(c.Cpu));
             if (o.Details) fields.Add(level!);
             if (vma) fields.Add("0x" + address!.Value.ToString("x16", Inv));
             var (pct, err) = Profile.Profile.Share(samples, total);
             fields.Add(samples.ToString(Inv));
             fields.Add(pct.ToString("0.0000", Inv));
             if (o.ErrorBars) fields.Add(err.ToString("0.0000", Inv));
-            fields.Add(image);
+            if (app) fields.Add(OpreportRows.AppName(row, o));
+            fields.Add(OpreportRows.ImageName(row, o));
             if (symbols) fields.Add(symbol!);
             csv.WriteRecord(fields.ToArray());
         }
@@ -67,20 +86,19 @@ public static class OpreportCsvWriter
         if (!symbols)
         {
             foreach (var r in OpreportRows.Images(p, o))
-                for (int e = 0; e < p.Events.Count; e++)
-                    Row(e, null, null, r.Counts.Samples[e], p.Totals[e], OpreportRows.ImageName(r, o), null);
+                foreach (var c in p.Columns)
+                    Row(c, null, null, r.Counts.Of(c), c.Total, r, null);
         }
         else
         {
             foreach (var r in OpreportRows.Symbols(p, o))
             {
-                var image = OpreportRows.ImageName(r.ImageRow, o);
-                for (int e = 0; e < p.Events.Count; e++)
-                    Row(e, "symbol", r.Start, r.Counts.Samples[e], p.Totals[e], image, r.Symbol);
+                foreach (var c in p.Columns)
+                    Row(c, "symbol", r.Start, r.Counts.Of(c), c.Total, r.ImageRow, r.Symbol);
                 if (!o.Details) continue;
                 foreach (var d in r.Details)
-                    for (int e = 0; e < p.Events.Count; e++)
-                        Row(e, "instruction", d.Vma, d.Counts.Samples[e], r.Counts.Samples[e], image, r.Symbol);
+                    foreach (var c in p.Columns)
+                        Row(c, "instruction", d.Vma, d.Counts.Of(c), r.Counts.Of(c), r.ImageRow, r.Symbol);
             }
         }
         csv.Flush();

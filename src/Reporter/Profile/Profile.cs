@@ -39,7 +39,7 @@ public interface IFrameAddressSymbolizer
 /// <summary>One sampled instruction address inside a symbol (opreport <c>-d</c>).</summary>
 public sealed class InstructionRow
 {
-    internal InstructionRow(ulong vma, int events) { Vma = vma; Counts = new CountRow(events); }
+    internal InstructionRow(ulong vma, int events, int classes) { Vma = vma; Counts = new CountRow(events, classes); }
 
     /// <summary>The address: SVMA for ELF images, absolute kernel address for the kernel and modules.</summary>
     public ulong Vma { get; }
@@ -48,22 +48,48 @@ public sealed class InstructionRow
     public CountRow Counts { get; }
 }
 
-/// <summary>Counts for one row of a report: samples per event, in <see cref="Profile.Events"/> order.</summary>
+/// <summary>
+/// Counts for one row of a report: samples per event, in <see cref="Profile.Events"/> order, and, when the report is
+/// separated into columns by thread group, thread or CPU, samples per column (<see cref="Profile.Columns"/>).
+/// </summary>
 public sealed class CountRow
 {
-    internal CountRow(int events) => Samples = new long[events];
+    internal CountRow(int events, int classes = 0)
+    {
+        Samples = new long[events];
+        ByClass = classes > 0 ? new long[classes] : null;
+    }
 
     /// <summary>Samples per event (index = position in <see cref="Profile.Events"/>).</summary>
     public long[] Samples { get; }
+
+    /// <summary>Samples per separated column (index = <see cref="ProfileClass.Index"/>), or null when the report has one
+    /// column per event.</summary>
+    public long[]? ByClass { get; }
+
+    /// <summary>Samples of this row in column <paramref name="column"/>.</summary>
+    public long Of(ProfileClass column) => ByClass != null ? ByClass[column.Index] : Samples[column.Event];
+
+    internal void Add(int ev, int cls, long weight)
+    {
+        Samples[ev] += weight;
+        if (ByClass != null) ByClass[cls] += weight;
+    }
 
     /// <summary>Sum over all events, used for sorting.</summary>
     public long Total => Samples.Sum();
 }
 
-/// <summary>One image's totals (opreport's default summary).</summary>
+/// <summary>One image's totals (opreport's default summary); with <see cref="Separation.Lib"/> one image inside one application.</summary>
 public sealed class ImageRow
 {
-    internal ImageRow(StoredImage image, string name, int events) { Image = image; Name = name; Counts = new CountRow(events); }
+    internal ImageRow(StoredImage image, string name, int events, int classes = 0, AppRow? app = null)
+    {
+        Image = image; Name = name; Counts = new CountRow(events, classes); App = app;
+    }
+
+    /// <summary>The application the samples are counted under (<see cref="Separation.Lib"/>), or null when applications are merged.</summary>
+    public AppRow? App { get; }
 
     /// <summary>The stored image.</summary>
     public StoredImage Image { get; }
@@ -78,7 +104,7 @@ public sealed class ImageRow
 /// <summary>One symbol's totals (opreport <c>-l</c>); <see cref="Symbol"/> is <c>(no symbols)</c> for the unresolved rest of an image.</summary>
 public sealed class SymbolRow
 {
-    internal SymbolRow(ImageRow image, string symbol, int events) { ImageRow = image; Symbol = symbol; Counts = new CountRow(events); }
+    internal SymbolRow(ImageRow image, string symbol, int events, int classes = 0) { ImageRow = image; Symbol = symbol; Counts = new CountRow(events, classes); }
 
     /// <summary>The image the symbol lives in.</summary>
     public ImageRow ImageRow { get; }
@@ -102,13 +128,64 @@ public sealed class SymbolRow
     {
         _details ??= [];
         _sorted = null;
-        if (!_details.TryGetValue(vma, out var d)) _details[vma] = d = new InstructionRow(vma, Counts.Samples.Length);
+        if (!_details.TryGetValue(vma, out var d)) _details[vma] = d = new InstructionRow(vma, Counts.Samples.Length, Counts.ByClass?.Length ?? 0);
         return d;
     }
 
     /// <summary>Samples per event.</summary>
     public CountRow Counts { get; }
 }
+
+/// <summary>
+/// One application of a report separated by library (<see cref="Separation.Lib"/>; oprofile's <c>app_summary</c> in
+/// pp/opreport.cpp): the executable a process ran, with the totals of every image sampled on its behalf.
+/// </summary>
+public sealed class AppRow
+{
+    private readonly List<ImageRow> _images = [];
+
+    internal AppRow(StoredImage image, string name, int events, int classes) { Image = image; Name = name; Counts = new CountRow(events, classes); }
+
+    /// <summary>The application's image: the process's executable, or the sampled image itself when the process is not
+    /// known to have run one (kernel threads; kernel samples without <see cref="Separation.Kernel"/>).</summary>
+    public StoredImage Image { get; }
+
+    /// <summary>Display name, as <see cref="ImageRow.Name"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>Samples of the application and every image under it.</summary>
+    public CountRow Counts { get; }
+
+    /// <summary>The images sampled under this application, its own first when sampled, then by samples descending.</summary>
+    public IReadOnlyList<ImageRow> Images => _images;
+
+    /// <summary>True when an image other than the application's own was sampled under it (opreport then prints the sub-rows).</summary>
+    public bool HasDependents => _images.Any(i => i.Image.Id != Image.Id);
+
+    internal void AddImage(ImageRow row) => _images.Add(row);
+
+    internal void SortImages() => _images.Sort((a, b) =>
+        a.Image.Id == Image.Id ? -1 : b.Image.Id == Image.Id ? 1
+        : b.Counts.Total != a.Counts.Total ? b.Counts.Total.CompareTo(a.Counts.Total) : string.CompareOrdinal(a.Name, b.Name));
+}
+
+/// <summary>
+/// One column group of a report: an event, or with <see cref="Separation.Tgid"/>, <see cref="Separation.Tid"/> or
+/// <see cref="Separation.Cpu"/> one (event, thread group, thread, CPU) combination that has samples (oprofile's profile
+/// class, libpp/arrange_profiles.cpp). Columns are ordered as opreport orders its classes: by CPU, thread group,
+/// thread, then event.
+/// </summary>
+/// <param name="Index">Position in <see cref="Profile.Columns"/>.</param>
+/// <param name="Event">The event's index in <see cref="Profile.Events"/>.</param>
+/// <param name="Tgid">The thread group (process id), or null when thread groups are merged.</param>
+/// <param name="Tid">The thread id, or null when threads are merged.</param>
+/// <param name="Cpu">The CPU, or null when CPUs are merged.</param>
+/// <param name="Name">Short name for a column header: <c>EVENT:COUNT</c> for an event column, else what varies between
+/// columns as opreport names it (<c>tid:1234</c>, <c>tgid:1234</c>, <c>cpu:0</c>), space-separated when several vary.</param>
+/// <param name="LongName">The header line opreport prints for a separated column (<c>Samples on CPU 0</c>, <c>Processes
+/// with a thread ID of 1234</c>), or null for an event column (its <c>Counted …</c> line describes it).</param>
+/// <param name="Total">Samples in this column: the total percentages are taken of.</param>
+public sealed record ProfileClass(int Index, int Event, int? Tgid, int? Tid, int? Cpu, string Name, string? LongName, long Total);
 
 /// <summary>
 /// The one profile model every report and export reads, built once per query by <see cref="ProfileBuilder"/> (the only
@@ -133,8 +210,10 @@ public sealed class Profile
     internal Profile(ProfileOptions query, IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
         long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
         ProfileLabels labels, IReadOnlyList<Location> locations, IReadOnlyDictionary<StackId, StoredStack> stacks,
-        IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs)
+        IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs,
+        Separation separation, IReadOnlyList<ProfileClass> columns, IReadOnlyList<AppRow> applications)
     {
+        Separation = separation; Columns = columns; Applications = applications;
         Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; Images = images; Symbols = symbols; Warnings = warnings;
         Labels = labels; Locations = locations; _stacks = stacks; _byFrame = byFrame; _resolved = resolved; StackTotals = stackTotals; Samples = samples; FirstSampleNs = firstSampleNs;
     }
@@ -154,10 +233,23 @@ public sealed class Profile
     /// <summary>Total samples per event.</summary>
     public long[] Totals { get; }
 
-    /// <summary>Images sorted by samples, descending.</summary>
+    /// <summary>Images sorted by samples, descending; with <see cref="Separation.Lib"/> one row per (application, image).</summary>
     public IReadOnlyList<ImageRow> Images { get; }
 
-    /// <summary>Symbols sorted by samples, descending (ties by image then symbol name).</summary>
+    /// <summary>What this profile keeps apart (<see cref="ProfileOptions.Separate"/>).</summary>
+    public Separation Separation { get; }
+
+    /// <summary>
+    /// The report's column groups: one per event, or with thread-group, thread or CPU separation one per combination that
+    /// has samples (<see cref="ProfileClass"/>). <see cref="CountRow.Of"/> reads a row's samples in a column.
+    /// </summary>
+    public IReadOnlyList<ProfileClass> Columns { get; }
+
+    /// <summary>With <see cref="Separation.Lib"/>: the applications, by samples descending, each with its images; else empty.</summary>
+    public IReadOnlyList<AppRow> Applications { get; }
+
+    /// <summary>Symbols sorted by samples, descending (ties by image then symbol name); with <see cref="Separation.Lib"/>
+    /// one row per (application, image, symbol).</summary>
     public IReadOnlyList<SymbolRow> Symbols { get; }
 
     /// <summary>Symbolization warnings, each once.</summary>
@@ -304,6 +396,13 @@ public sealed record ProfileOptions
     /// symbolizer implementing <see cref="IFrameAddressSymbolizer"/>.</summary>
     public bool WithDetails { get; init; }
 
-    /// <summary>True when a filter needs each sample rather than the store's per-stack totals.</summary>
-    internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null;
+    /// <summary>
+    /// What to keep apart (opcontrol <c>--separate</c> less opreport <c>--merge</c>): applications for libraries and the
+    /// kernel, and columns per thread group, thread or CPU. Default <see cref="Separation.None"/>.
+    /// </summary>
+    public Separation Separate { get; init; }
+
+    /// <summary>True when a filter or a separation needs each sample rather than the store's per-stack totals.</summary>
+    internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null
+        || (Separate & (Separation.Tid | Separation.Cpu)) != 0;
 }

@@ -35,6 +35,10 @@ public static class ProfileBuilder
         // The rows: per-stack totals as stored, or summed from the samples a filter keeps.
         var samples = new List<StoredSample>();
         List<StackTotal> rows;
+        var sep = query.Separate;
+        bool byTid = sep.HasFlag(Separation.Tid), byCpu = sep.HasFlag(Separation.Cpu);
+        // With thread or CPU separation, the rows are also summed per (tid, cpu) for the columns.
+        var split = byTid || byCpu ? new Dictionary<(EventId, int, int, CommId, StackId, int, int), long>() : null;
         if (!query.NeedsSamples)
             rows = store.ReadStackTotals().Where(t => (only == null || t.Event == only.Id) && InDomain(t.Domain)).ToList();
         else
@@ -54,6 +58,9 @@ public static class ProfileBuilder
                 ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (s.Event, s.Domain, s.Pid, s.Comm, s.Stack), out _);
                 t.Samples++;
                 t.Weight += s.Weight;
+                if (split != null)
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(split,
+                        (s.Event, s.Domain, s.Pid, s.Comm, s.Stack, byTid ? s.Tid : -1, byCpu ? s.Cpu : -1), out _) += s.Weight;
             }
             rows = sums.Select(kv => new StackTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item5, kv.Value.Samples, kv.Value.Weight, kv.Key.Item4))
                 .OrderBy(t => t.Event.Value).ThenBy(t => t.Domain).ThenBy(t => t.Pid).ThenBy(t => t.Comm.Value).ThenBy(t => t.Stack.Value).ToList();
@@ -121,37 +128,65 @@ public static class ProfileBuilder
             return resolved[stack] = r;
         }
 
-        var imageRows = new Dictionary<ImageId, ImageRow>();
-        var symbolRows = new Dictionary<(ImageId, string), SymbolRow>();
-        ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r
-            : imageRows[image.Id] = new ImageRow(image, ImageNames.Display(image, ImageNames.IsPassive(image, passive)), n);
+        // What each weight is counted under: its event, its column (thread group, thread, CPU) and its application.
+        var weighted = split != null
+            ? split.Select(kv => (Event: kv.Key.Item1, Domain: kv.Key.Item2, Pid: kv.Key.Item3, Stack: kv.Key.Item5, Tid: kv.Key.Item6, Cpu: kv.Key.Item7, Weight: kv.Value))
+                .OrderBy(x => x.Event.Value).ThenBy(x => x.Domain).ThenBy(x => x.Pid).ThenBy(x => x.Stack.Value).ThenBy(x => x.Tid).ThenBy(x => x.Cpu).ToList()
+            : rows.Select(t => (t.Event, t.Domain, t.Pid, t.Stack, Tid: -1, Cpu: -1, t.Weight)).ToList();
+        var columns = Columns.Of(events, weighted.Where(x => evIndex.ContainsKey(x.Event))
+            .Select(x => (evIndex[x.Event], sep.HasFlag(Separation.Tgid) ? x.Pid : -1, x.Tid, x.Cpu, x.Weight)), sep, out var columnOf);
+        int nClasses = columnOf == null ? 0 : columns.Count;
+        var apps = sep.HasFlag(Separation.Lib) ? new Applications(store.ReadProcessImages(), images, labels.Processes, sep.HasFlag(Separation.Kernel)) : null;
 
-        foreach (var t in rows)
+        var appRows = new Dictionary<ImageId, AppRow>();
+        var imageRows = new Dictionary<(ImageId App, ImageId Image), ImageRow>();
+        var symbolRows = new Dictionary<(ImageId App, ImageId Image, string Symbol), SymbolRow>();
+        string NameOf(StoredImage image) => ImageNames.Display(image, ImageNames.IsPassive(image, passive));
+        ImageRow RowOf(StoredImage image, StoredImage? app)
+        {
+            var key = (app?.Id ?? image.Id, image.Id);
+            if (imageRows.TryGetValue(key, out var r)) return r;
+            AppRow? appRow = null;
+            if (app != null && !appRows.TryGetValue(app.Id, out appRow)) appRows[app.Id] = appRow = new AppRow(app, NameOf(app), n, nClasses);
+            imageRows[key] = r = new ImageRow(image, NameOf(image), n, nClasses, appRow);
+            appRow?.AddImage(r);
+            return r;
+        }
+
+        foreach (var t in weighted)
         {
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
+            int ci = columnOf?[(ei, sep.HasFlag(Separation.Tgid) ? t.Pid : -1, t.Tid, t.Cpu)] ?? 0;
             if (query.WithStacks) Resolve(t.Stack);
             var leafId = stacks[t.Stack].Frame;
             var leaf = LocationOf(leafId);
             totals[ei] += t.Weight;
-            var img = RowOf(leaf.Image);
-            img.Counts.Samples[ei] += t.Weight;
+            var app = apps?.Of(t.Domain, t.Pid, leaf.Image);
+            var img = RowOf(leaf.Image, app);
+            img.Counts.Add(ei, ci, t.Weight);
+            img.App?.Counts.Add(ei, ci, t.Weight);
             var sym = leaf.Symbol ?? Profile.NoSymbols;
-            if (!symbolRows.TryGetValue((leaf.Image.Id, sym), out var sr)) symbolRows[(leaf.Image.Id, sym)] = sr = new SymbolRow(img, sym, n);
-            sr.Counts.Samples[ei] += t.Weight;
+            var skey = (app?.Id ?? leaf.Image.Id, leaf.Image.Id, sym);
+            if (!symbolRows.TryGetValue(skey, out var sr)) symbolRows[skey] = sr = new SymbolRow(img, sym, n, nClasses);
+            sr.Counts.Add(ei, ci, t.Weight);
             if (locator != null)
             {
                 var at = Locate(leafId);
                 if (at is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
-                sr.Detail(at?.Address ?? leaf.Offset).Counts.Samples[ei] += t.Weight;
+                sr.Detail(at?.Address ?? leaf.Offset).Counts.Add(ei, ci, t.Weight);
             }
         }
 
-        var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
+        var imgList = imageRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.Name, StringComparer.Ordinal)
+            .ThenBy(r => r.App?.Name, StringComparer.Ordinal).ToList();
         var symList = symbolRows.Values.OrderByDescending(r => r.Counts.Total).ThenBy(r => r.ImageRow.Name, StringComparer.Ordinal)
-            .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
+            .ThenBy(r => r.Symbol, StringComparer.Ordinal).ThenBy(r => r.ImageRow.App?.Name, StringComparer.Ordinal).ToList();
+        var appList = appRows.Values.OrderByDescending(a => a.Counts.Total).ThenBy(a => a.Name, StringComparer.Ordinal).ToList();
+        foreach (var a in appList) a.SortImages();
         if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
-            labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample);
+            labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample,
+            sep, columns, appList);
     }
 
     /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>

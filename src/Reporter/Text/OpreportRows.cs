@@ -27,4 +27,9 @@ internal static class OpreportRows
 
     /// <summary>The image name a report prints: the full path with <see cref="OpreportOptions.LongFilenames"/>, else the display name.</summary>
     public static string ImageName(ImageRow r, OpreportOptions o) => o.LongFilenames ? r.Image.Path : r.Name;
+
+    /// <summary>The application a row is counted under (<see cref="Separation.Lib"/>), as <see cref="ImageName"/> prints
+    /// images; the image's own name when applications are merged.</summary>
+    public static string AppName(ImageRow r, OpreportOptions o) =>
+        r.App == null ? ImageName(r, o) : o.LongFilenames ? r.App.Image.Path : r.App.Name;
 }

@@ -72,6 +72,8 @@ public static class OpreportWriter
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
         if (SkippedInputLine(p) is { } skipped) w.WriteLine(skipped);
         foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
+        // A separated report names its columns, one line each, as opreport's header does (pp/opreport.cpp output_header).
+        foreach (var col in p.Columns) if (col.LongName != null) w.WriteLine(col.LongName);
     }
 
     /// <summary>The header line saying how much of an imported trace did not parse and was skipped, or null when nothing was.</summary>
@@ -127,12 +129,24 @@ public static class OpreportWriter
 
     private static void WriteImages(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
-        // Column header block per event: class name right-aligned in 17 chars (opreport truncates to 14 + "...").
-        var names = new System.Text.StringBuilder();
-        var cols = new System.Text.StringBuilder();
-        foreach (var e in p.Events)
+        WriteColumnHeader(p, w, o, "");
+        if (p.Separation.HasFlag(Separation.Lib)) { WriteApplications(p, w, o); return; }
+        foreach (var r in p.Images)
         {
-            var cls = $"{e.Name}:{e.Count}";
+            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
+            w.WriteLine(SummaryLine(p, r.Counts, c => c.Total, o) + OpreportRows.ImageName(r, o));
+        }
+    }
+
+    // Column header block per column: its name right-aligned in 17 chars (opreport truncates to 14 + "..."), then
+    // "samples|      %|" and a rule; indented by a tab above an application's images (pp/opreport.cpp output_col_headers).
+    private static void WriteColumnHeader(Profile.Profile p, TextWriter w, OpreportOptions o, string indent)
+    {
+        var names = new System.Text.StringBuilder(indent);
+        var cols = new System.Text.StringBuilder();
+        foreach (var c in p.Columns)
+        {
+            var cls = c.Name;
             if (cls.Length > 17) cls = cls[..14] + "...";
             int width = o.ErrorBars ? 25 : 17;
             names.Append(cls.PadLeft(width)).Append('|');
@@ -140,20 +154,38 @@ public static class OpreportWriter
             if (o.ErrorBars) cols.Append("      ±|");
         }
         w.WriteLine(names.ToString());
-        w.WriteLine(cols.ToString());
-        w.WriteLine(new string('-', cols.Length));
-        foreach (var r in p.Images)
+        w.WriteLine(indent + cols);
+        w.WriteLine(indent + new string('-', cols.Length));
+    }
+
+    // Per column: samples (9 wide), percent of the column's total as totalOf gives it, the ± error.
+    private static string SummaryLine(Profile.Profile p, CountRow counts, Func<ProfileClass, long> totalOf, OpreportOptions o)
+    {
+        var line = new System.Text.StringBuilder();
+        foreach (var c in p.Columns)
         {
-            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
-            var line = new System.Text.StringBuilder();
-            for (int i = 0; i < p.Events.Count; i++)
-            {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
-                line.Append(r.Counts.Samples[i].ToString(Inv).PadLeft(9)).Append(' ').Append(Pct(pct)).Append(' ');
-                if (o.ErrorBars) line.Append(Pct(err)).Append(' ');
-            }
-            line.Append(OpreportRows.ImageName(r, o));
-            w.WriteLine(line.ToString());
+            var (pct, err) = Profile.Profile.Share(counts.Of(c), totalOf(c));
+            line.Append(counts.Of(c).ToString(Inv).PadLeft(9)).Append(' ').Append(Pct(pct)).Append(' ');
+            if (o.ErrorBars) line.Append(Pct(err)).Append(' ');
+        }
+        return line.ToString();
+    }
+
+    /// <summary>
+    /// The image summary separated by library (pp/opreport.cpp <c>output_summaries</c>/<c>output_deps</c>): one line per
+    /// application with its totals, and when images other than its own were sampled under it, the column header again and
+    /// one line per image, indented by a tab, with percentages of the application's samples.
+    /// </summary>
+    private static void WriteApplications(Profile.Profile p, TextWriter w, OpreportOptions o)
+    {
+        foreach (var a in p.Applications)
+        {
+            if (!OpreportRows.Shown(p, a.Counts, o.Threshold)) continue;
+            w.WriteLine(SummaryLine(p, a.Counts, c => c.Total, o) + (o.LongFilenames ? a.Image.Path : a.Name));
+            if (!a.HasDependents) continue;
+            WriteColumnHeader(p, w, o, "\t");
+            foreach (var r in a.Images)
+                if (r.Counts.Total > 0) w.WriteLine("\t" + SummaryLine(p, r.Counts, a.Counts.Of, o) + OpreportRows.ImageName(r, o));
         }
     }
 
@@ -161,26 +193,31 @@ public static class OpreportWriter
     {
         var head = new System.Text.StringBuilder();
         if (o.Details || o.ShowAddress) head.Append("vma".PadRight(17));
-        foreach (var _ in p.Events)
+        foreach (var _ in p.Columns)
         {
             head.Append("samples".PadRight(9)).Append("%".PadRight(9));
             if (o.ErrorBars) head.Append("±".PadRight(9));
         }
-        head.Append("image name".PadRight(25)).Append("symbol name");
+        bool apps = p.Separation.HasFlag(Separation.Lib);
+        head.Append("image name".PadRight(25));
+        if (apps) head.Append("app name".PadRight(25)); // libpp/format_output.cpp: the "app name" field, 25 wide
+        head.Append("symbol name");
         w.WriteLine(head.ToString());
         foreach (var r in p.Symbols)
         {
             if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
             if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
-            for (int i = 0; i < p.Events.Count; i++)
+            foreach (var c in p.Columns)
             {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
-                line.Append(r.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
+                var (pct, err) = Profile.Profile.Share(r.Counts.Of(c), c.Total);
+                line.Append(r.Counts.Of(c).ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
                 if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
             }
             var image = OpreportRows.ImageName(r.ImageRow, o);
-            line.Append(image.PadRight(24)).Append(' ').Append(r.Symbol);
+            line.Append(image.PadRight(24)).Append(' ');
+            if (apps) line.Append(OpreportRows.AppName(r.ImageRow, o).PadRight(24)).Append(' ');
+            line.Append(r.Symbol);
             w.WriteLine(line.ToString());
             if (o.Details) WriteDetails(p, r, w, o);
         }
@@ -196,10 +233,10 @@ public static class OpreportWriter
         {
             var line = new System.Text.StringBuilder("  ");
             line.Append(d.Vma.ToString("x16", Inv)).Append(' ');
-            for (int i = 0; i < p.Events.Count; i++)
+            foreach (var c in p.Columns)
             {
-                var (pct, err) = Profile.Profile.Share(d.Counts.Samples[i], r.Counts.Samples[i]);
-                line.Append(d.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
+                var (pct, err) = Profile.Profile.Share(d.Counts.Of(c), r.Counts.Of(c));
+                line.Append(d.Counts.Of(c).ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
                 if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
             }
             w.WriteLine(line.ToString().TrimEnd());

@@ -49,6 +49,7 @@ public static class Recorder
         DotnetRecording? dotnet = null;
         var target = config.SystemWide ? ProfilerTarget.SystemWide with { JitMaps = options.Dotnet } : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true, JitMaps = options.Dotnet };
         var profiler = LiveProfiler.Open(dir, config, target, append: false, options.Log);
+        dir.WriteConfig(config); // after Open moved the previous run away: reports take their defaults (--separate) from it
         try
         {
             if (config.SystemWide) profiler.Enable(); else profiler.MarkEnabledOnExec();

@@ -84,7 +84,7 @@ public sealed class SessionDirectory
     }
 
     /// <summary>
-    /// Moves the session's samples (the store, its log and the kernel symbol snapshots) to saved session
+    /// Moves the session's samples (the store, its log and the kernel symbol snapshots; a copy of the configuration) to saved session
     /// <paramref name="name"/>, replacing an earlier archive of that name. <c>record</c> keeps the previous run
     /// this way, as operf moves <c>current</c> to <c>previous</c>. Returns the samples moved (0: nothing was there).
     /// </summary>
@@ -97,6 +97,7 @@ public sealed class SessionDirectory
         saved.EnsureWritable();
         foreach (var (src, dst) in SampleFiles().Zip(saved.SampleFiles()).Concat([(KallsymsPath, saved.KallsymsPath), (ModulesPath, saved.ModulesPath)]))
             if (File.Exists(src)) File.Move(src, dst, overwrite: true);
+        if (File.Exists(ConfigPath)) File.Copy(ConfigPath, saved.ConfigPath, overwrite: true); // the run's report defaults go with it
         return n;
     }
 
@@ -177,6 +178,13 @@ public sealed record SessionConfig
 
     /// <summary>Group that may read the session (<c>--group</c>), or null: private to its owner.</summary>
     public string? Group { get; set; }
+
+    /// <summary>
+    /// opcontrol/record <c>--separate</c> as given (<c>none,lib,kernel,thread,cpu,all</c>), or null: what opreport keeps
+    /// apart unless its own <c>--separate</c>/<c>--merge</c> say otherwise. Every sample keeps its pid, tid and CPU
+    /// whatever this says; it only sets the report's default.
+    /// </summary>
+    public string? Separate { get; set; }
 
     /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
     public string? Hypervisor { get; set; }

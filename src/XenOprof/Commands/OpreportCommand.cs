@@ -25,13 +25,15 @@ internal static class OpreportCommand
         var noRecovery = ReportOptions.NoRecovery();
         var alpha = ReportOptions.Alpha();
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
+        var separate = CommonOptions.Separate("Keep apart: lib (libraries per application; the image summary lists each application's images under it), kernel (kernel and modules too; implies lib), thread (a column per thread), cpu (a column per CPU), all or none; default: what the session was recorded with", shortAlias: false);
+        var merge = new Option<string?>("--merge", "-m") { Description = "Merge back what the session (or --separate) separated: lib, cpu, tid, tgid (implies tid), unitmask or all", HelpName = "lib,cpu,tid,tgid,unitmask,all" };
         var demangle = CommonOptions.Demangle();
         var file = ProfileGroups.Argument();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, alpha, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, separate, merge, alpha, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
             ProfileGroups.Parse(pr.GetValue(file) ?? []) is { } groups
@@ -46,7 +48,7 @@ internal static class OpreportCommand
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
                 ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
             },
-            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
+            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery), separate: pr.GetValue(separate), merge: pr.GetValue(merge)))));
         return cmd;
     }
 
@@ -67,9 +69,13 @@ internal static class OpreportCommand
         + (o.Threshold > 0 ? " -t " + o.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + " --xml";
 
     /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>;
-    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
-    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null, bool recoverFunctions = true)
+    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples);
+    /// <paramref name="separate"/> and <paramref name="merge"/> are opreport's <c>--separate</c>/<c>--merge</c> lists
+    /// (<see cref="SessionProfiles.SeparationFor"/>; a callgraph is always merged).</summary>
+    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null, bool recoverFunctions = true,
+        string? separate = null, string? merge = null)
     {
+        var sep = options.Callgraph ? Separation.None : SessionProfiles.SeparationFor(sessionDir, separate, merge);
         var warnings = new List<string>();
         void Report(XenProf.Reporter.Profile.Profile profile)
         {
@@ -82,10 +88,10 @@ internal static class OpreportCommand
             throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
         if (domain == "all" && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"--domain=all writes one report per domain; with --{options.Format.ToString().ToLowerInvariant()} pick one domain (--domain=N)");
-        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
+        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = withDetails, WithStacks = options.Callgraph, Separate = sep }, symbolizer));
         else if (domain == "all")
         {
-            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir, new ProfileOptions { WithDetails = options.Details, WithStacks = options.Callgraph }))
+            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir, new ProfileOptions { WithDetails = options.Details, WithStacks = options.Callgraph, Separate = sep }))
             {
                 stdout.WriteLine($"==== domain {id} ({name}) ====");
                 Report(profile);
@@ -93,7 +99,7 @@ internal static class OpreportCommand
             }
         }
         else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
-            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
+            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = withDetails, WithStacks = options.Callgraph, Separate = sep }, symbolizer));
         else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
         foreach (var warning in warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
