@@ -19,9 +19,13 @@ namespace XenProf.Reporter.Csv;
 /// addresses for the kernel).</item>
 /// <item><c>samples</c>: samples of that event.</item>
 /// <item><c>percent</c>: percentage of the event's total (of the symbol's own samples on an instruction row, as
-/// opreport <c>-d</c> prints it), 4 decimals, no <c>%</c>.</item>
+/// opreport <c>-d</c> prints it, or of the event's total with <c>-%</c>), 4 decimals, no <c>%</c>.</item>
 /// <item><c>stderr_pp</c> (unless <see cref="OpreportOptions.ErrorBars"/> is off): the binomial standard error of
 /// <c>percent</c> in percentage points (<see cref="Profile.Profile.Share"/>), 4 decimals, no <c>±</c>.</item>
+/// <item><c>cum_samples</c>, <c>cum_percent</c> (with <c>-a</c>, symbol lists): the running sum of <c>samples</c> of that
+/// event over the rows so far and its percentage of the same total as <c>percent</c> (restarting at each symbol for
+/// instruction rows), opreport's <c>cum. samples</c> and <c>cum. %</c>.</item>
+/// <item><c>linenr</c> (with <c>-g</c>): <see cref="OpreportRows.LineInfo"/>, <c>FILE:LINE</c> of the symbol's start.</item>
 /// <item><c>image</c>: the image's display name, or its full path with <c>-f</c>.</item>
 /// <item><c>symbol</c> (with <c>-l</c> or <c>-d</c>): the symbol name, or <c>(no symbols)</c>.</item>
 /// </list>
@@ -42,6 +46,10 @@ public static class OpreportCsvWriter
         if (vma) header.Add("vma");
         header.AddRange(["samples", "percent"]);
         if (o.ErrorBars) header.Add("stderr_pp");
+        bool cum = o.Accumulated && symbols;
+        if (cum) header.AddRange(["cum_samples", "cum_percent"]);
+        bool lines = o.DebugInfo && symbols;
+        if (lines) header.Add("linenr");
         header.Add("image");
         if (symbols) header.Add("symbol");
 
@@ -49,7 +57,9 @@ public static class OpreportCsvWriter
         csv.WriteHeader(header.ToArray());
         var fields = new List<string>(header.Count);
 
-        void Row(int e, string? level, ulong? address, long samples, long total, string image, string? symbol)
+        var cumulated = new long[p.Events.Count];
+        var detailCumulated = new long[p.Events.Count];
+        void Row(int e, string? level, ulong? address, long samples, long total, string image, string? symbol, long[]? running = null, string? linenr = null)
         {
             fields.Clear();
             fields.Add(p.Events[e].Name);
@@ -59,6 +69,13 @@ public static class OpreportCsvWriter
             fields.Add(samples.ToString(Inv));
             fields.Add(pct.ToString("0.0000", Inv));
             if (o.ErrorBars) fields.Add(err.ToString("0.0000", Inv));
+            if (cum)
+            {
+                running![e] += samples;
+                fields.Add(running[e].ToString(Inv));
+                fields.Add(Profile.Profile.Share(running[e], total).Percent.ToString("0.0000", Inv));
+            }
+            if (lines) fields.Add(linenr ?? "");
             fields.Add(image);
             if (symbols) fields.Add(symbol!);
             csv.WriteRecord(fields.ToArray());
@@ -75,12 +92,14 @@ public static class OpreportCsvWriter
             foreach (var r in OpreportRows.Symbols(p, o))
             {
                 var image = OpreportRows.ImageName(r.ImageRow, o);
+                var linenr = lines ? OpreportRows.LineInfo(r, o) : null;
                 for (int e = 0; e < p.Events.Count; e++)
-                    Row(e, "symbol", r.Start, r.Counts.Samples[e], p.Totals[e], image, r.Symbol);
+                    Row(e, "symbol", r.Start, r.Counts.Samples[e], p.Totals[e], image, r.Symbol, cumulated, linenr);
                 if (!o.Details) continue;
+                Array.Clear(detailCumulated);
                 foreach (var d in r.Details)
                     for (int e = 0; e < p.Events.Count; e++)
-                        Row(e, "instruction", d.Vma, d.Counts.Samples[e], r.Counts.Samples[e], image, r.Symbol);
+                        Row(e, "instruction", d.Vma, d.Counts.Samples[e], o.GlobalPercent ? p.Totals[e] : r.Counts.Samples[e], image, r.Symbol, detailCumulated, linenr);
             }
         }
         csv.Flush();

@@ -18,10 +18,7 @@ public static class ProfileBuilder
     {
         var query = options ?? new ProfileOptions();
         var allEvents = store.ReadEvents();
-        StoredEvent? only = null;
-        if (query.Event != null)
-            only = allEvents.FirstOrDefault(e => string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
-                ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {query.Event} is not in this session (it has {string.Join(", ", allEvents.Select(e => e.Name))})");
+        var selected = SelectEvents(allEvents, query);
         long firstSample = 0;
         if (query.RelativeTimes || query.WithSamples) firstSample = store.FirstSampleTime() ?? 0;
         if (query.RelativeTimes)
@@ -36,17 +33,20 @@ public static class ProfileBuilder
         var samples = new List<StoredSample>();
         List<StackTotal> rows;
         if (!query.NeedsSamples)
-            rows = store.ReadStackTotals().Where(t => (only == null || t.Event == only.Id) && InDomain(t.Domain)).ToList();
+            rows = store.ReadStackTotals().Where(t => (selected == null || selected.Contains(t.Event)) && InDomain(t.Domain)).ToList();
         else
         {
             var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight)>();
             var source = query.WithSamples ? store.ReadSamples() : store.ReadSamplesUnordered(null, query.FromNs, query.ToNs);
             foreach (var s in source)
             {
-                if (only != null && s.Event != only.Id) continue;
+                if (selected != null && !selected.Contains(s.Event)) continue;
                 if (query.Pid != null && s.Pid != query.Pid) continue;
                 if (query.Tid != null && s.Tid != query.Tid) continue;
                 if (query.Cpu != null && s.Cpu != query.Cpu) continue;
+                if (query.Tgids != null && !query.Tgids.Contains(s.Pid)) continue;
+                if (query.Tids != null && !query.Tids.Contains(s.Tid)) continue;
+                if (query.Cpus != null && !query.Cpus.Contains(s.Cpu)) continue;
                 if (query.FromNs != null && s.TimeNs < query.FromNs) continue;
                 if (query.ToNs != null && s.TimeNs >= query.ToNs) continue;
                 if (!InDomain(s.Domain)) continue;
@@ -70,7 +70,7 @@ public static class ProfileBuilder
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
         var sampled = rows.Select(t => t.Event).ToHashSet();
-        var events = allEvents.Where(e => (only == null || e.Id == only.Id) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
+        var events = allEvents.Where(e => (selected == null || selected.Contains(e.Id)) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
         var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         int n = events.Count;
         var totals = new long[n];
@@ -126,12 +126,28 @@ public static class ProfileBuilder
         ImageRow RowOf(StoredImage image) => imageRows.TryGetValue(image.Id, out var r) ? r
             : imageRows[image.Id] = new ImageRow(image, ImageNames.Display(image, ImageNames.IsPassive(image, passive)), n);
 
+        // Image and symbol filters judge each row by its leaf, as oprofile keeps or drops a sample by the image and symbol it
+        // hit; the totals are of what they keep.
+        var imageFilter = query.Images.Count > 0 || query.ImageExcludes.Count > 0 ? new ImageFilter(query.Images, query.ImageExcludes) : null;
+        bool symbolFilter = query.IncludeSymbols.Count > 0 || query.ExcludeSymbols.Count > 0;
+        bool Keeps(Location leaf)
+        {
+            if (imageFilter != null && !imageFilter.Keeps(leaf.Image, ImageNames.Display(leaf.Image, leaf.GuestDomain != null))) return false;
+            if (!symbolFilter) return true;
+            var name = leaf.Symbol ?? Profile.NoSymbols;
+            if (query.ExcludeSymbols.Contains(name)) return false;
+            return query.IncludeSymbols.Count == 0 || query.IncludeSymbols.Contains(name);
+        }
+
+        var kept = new List<StackTotal>(rows.Count);
         foreach (var t in rows)
         {
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
-            if (query.WithStacks) Resolve(t.Stack);
             var leafId = stacks[t.Stack].Frame;
             var leaf = LocationOf(leafId);
+            if ((imageFilter != null || symbolFilter) && !Keeps(leaf)) continue;
+            kept.Add(t);
+            if (query.WithStacks) Resolve(t.Stack);
             totals[ei] += t.Weight;
             var img = RowOf(leaf.Image);
             img.Counts.Samples[ei] += t.Weight;
@@ -151,7 +167,29 @@ public static class ProfileBuilder
             .ThenBy(r => r.Symbol, StringComparer.Ordinal).ToList();
         if (query.Domain is { } dom) meta[Profile.ReportDomainKey] = dom.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
-            labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample);
+            labels, locationList, stacks, locations, resolved, kept, samples, firstSample);
+    }
+
+    /// <summary>
+    /// The events <paramref name="query"/> selects by name, sample period and unit mask, or null when it names none;
+    /// throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> naming the session's events when none matches.
+    /// </summary>
+    private static HashSet<EventId>? SelectEvents(IReadOnlyList<StoredEvent> events, ProfileOptions query)
+    {
+        if (query.Event == null && query.Count == null && query.UnitMask == null) return null;
+        var matching = events.Where(e => (query.Event == null || string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
+            && (query.Count == null || e.Count == query.Count) && (query.UnitMask == null || e.UnitMask == query.UnitMask)).Select(e => e.Id).ToHashSet();
+        if (matching.Count > 0) return matching;
+        if (query.Count == null && query.UnitMask == null)
+            throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {query.Event} is not in this session (it has {string.Join(", ", events.Select(e => e.Name))})");
+        var asked = string.Join(' ', new[]
+        {
+            query.Event == null ? null : "event:" + query.Event,
+            query.Count == null ? null : "count:" + query.Count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            query.UnitMask == null ? null : "unit-mask:" + query.UnitMask.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }.Where(x => x != null));
+        throw new XenProf.Hypervisor.Binary.XenProfUserException(
+            $"{asked} matches no event of this session (it has {string.Join(", ", events.Select(e => $"event:{e.Name} count:{e.Count} unit-mask:{e.UnitMask}"))})");
     }
 
     /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>

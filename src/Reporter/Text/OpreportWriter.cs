@@ -35,6 +35,53 @@ public sealed record OpreportOptions
 
     /// <summary>The output format (<c>--csv</c>, <c>--xml</c>); <see cref="OpreportOutput"/> dispatches on it, <see cref="OpreportWriter"/> always writes text.</summary>
     public OpreportFormat Format { get; init; }
+
+    /// <summary>How the symbol list is ordered (opreport <c>--sort</c>), first key first; empty keeps the model's order
+    /// (samples descending). See <see cref="OpreportSort"/> for what each key compares.</summary>
+    public IReadOnlyList<OpreportSort> Sort { get; init; } = [];
+
+    /// <summary>Reverse every comparison of the sort (opreport <c>-r/--reverse-sort</c>): the fewest samples first.</summary>
+    public bool ReverseSort { get; init; }
+
+    /// <summary>Add accumulated columns to the symbol list (opreport <c>-a/--accumulated</c>): per event, the running sum of
+    /// samples over the rows listed so far (<c>cum. samples</c>) and its percentage of the total (<c>cum. %</c>).</summary>
+    public bool Accumulated { get; init; }
+
+    /// <summary>Percentages relative to the whole profile (opreport <c>-%/--global-percent</c>): <c>-d</c> rows are a
+    /// share of the event's total instead of their symbol's, and <c>-c</c> callers and callees a share of the total instead
+    /// of the function's callers or inclusive samples.</summary>
+    public bool GlobalPercent { get; init; }
+
+    /// <summary>A <c>linenr info</c> column: the source file and line of each symbol's start (opreport <c>-g/--debug-info</c>);
+    /// the profile's symbols need <see cref="SymbolRow.Source"/>, which <see cref="OpreportDebugInfo.Attach"/> fills.</summary>
+    public bool DebugInfo { get; init; }
+}
+
+/// <summary>
+/// A key of opreport's <c>--sort</c> (oprofile's libpp/symbol_sort.cpp). Keys given are compared in order; oprofile then
+/// breaks ties with the keys not given, in this enum's order, and so does <see cref="OpreportRows.Symbols"/>.
+/// </summary>
+public enum OpreportSort
+{
+    /// <summary>The symbol's start address, ascending (<c>vma</c>).</summary>
+    Vma,
+
+    /// <summary>Samples of the first event, descending (<c>sample</c>, opreport's default).</summary>
+    Sample,
+
+    /// <summary>Symbol name, ordinal ascending (<c>symbol</c>).</summary>
+    Symbol,
+
+    /// <summary>Source file (basename, full path with <c>-f</c>) then line of the symbol's start, ascending; symbols
+    /// without a location first (<c>debug</c>).</summary>
+    Debug,
+
+    /// <summary>Image name as printed (basename, full path with <c>-f</c>), ascending (<c>image</c>).</summary>
+    Image,
+
+    /// <summary>The application's image name (<c>app-name</c>); samples are not separated by application here, so it
+    /// compares as <see cref="Image"/>.</summary>
+    AppName,
 }
 
 /// <summary>
@@ -158,26 +205,28 @@ public static class OpreportWriter
 
     private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
+        // Columns in oprofile's order (libpp/format_output.cpp): vma, then per event samples, cum. samples, %, cum. %, then
+        // linenr info, image name, symbol name; the ± column follows the % it belongs to.
         var head = new System.Text.StringBuilder();
         if (o.Details || o.ShowAddress) head.Append("vma".PadRight(17));
         foreach (var _ in p.Events)
         {
-            head.Append("samples".PadRight(9)).Append("%".PadRight(9));
+            head.Append("samples".PadRight(9));
+            if (o.Accumulated) head.Append("cum. samples".PadRight(14));
+            head.Append("%".PadRight(9));
             if (o.ErrorBars) head.Append("±".PadRight(9));
+            if (o.Accumulated) head.Append("cum. %".PadRight(11));
         }
+        if (o.DebugInfo) head.Append("linenr info".PadRight(28));
         head.Append("image name".PadRight(25)).Append("symbol name");
         w.WriteLine(head.ToString());
-        foreach (var r in p.Symbols)
+        var cumulated = new long[p.Events.Count];
+        foreach (var r in OpreportRows.Symbols(p, o))
         {
-            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
             if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
-            for (int i = 0; i < p.Events.Count; i++)
-            {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Samples[i], p.Totals[i]);
-                line.Append(r.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
-                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
-            }
+            Counts(line, p, r.Counts.Samples, p.Totals, cumulated, o);
+            if (o.DebugInfo) line.Append(OpreportRows.LineInfo(r, o).PadRight(27)).Append(' ');
             var image = OpreportRows.ImageName(r.ImageRow, o);
             line.Append(image.PadRight(24)).Append(' ').Append(r.Symbol);
             w.WriteLine(line.ToString());
@@ -185,22 +234,34 @@ public static class OpreportWriter
         }
     }
 
+    // One row's count columns: per event samples, [cum. samples], %, [±], [cum. %]; cumulated sums the rows listed so far.
+    private static void Counts(System.Text.StringBuilder line, Profile.Profile p, long[] samples, long[] totals, long[] cumulated, OpreportOptions o)
+    {
+        for (int i = 0; i < p.Events.Count; i++)
+        {
+            cumulated[i] += samples[i];
+            var (pct, err) = Profile.Profile.Share(samples[i], totals[i]);
+            line.Append(samples[i].ToString(Inv).PadRight(9));
+            if (o.Accumulated) line.Append(cumulated[i].ToString(Inv).PadRight(14));
+            line.Append(Pct(pct).PadRight(9));
+            if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
+            if (o.Accumulated) line.Append(Pct(Profile.Profile.Share(cumulated[i], totals[i]).Percent).PadRight(11));
+        }
+    }
+
     /// <summary>
     /// opreport <c>-d</c> rows under a symbol (opreport(1) <c>--details</c>; libpp/format_output.cpp): two spaces, the 16-digit vma, then per event the
-    /// samples and the percentage of the symbol's own total for that event.
+    /// samples and the percentage of the symbol's own total for that event (of the event's total with
+    /// <see cref="OpreportOptions.GlobalPercent"/>); accumulated columns restart at each symbol, as oprofile's do.
     /// </summary>
     private static void WriteDetails(Profile.Profile p, SymbolRow r, TextWriter w, OpreportOptions o)
     {
+        var cumulated = new long[p.Events.Count];
         foreach (var d in r.Details)
         {
             var line = new System.Text.StringBuilder("  ");
             line.Append(d.Vma.ToString("x16", Inv)).Append(' ');
-            for (int i = 0; i < p.Events.Count; i++)
-            {
-                var (pct, err) = Profile.Profile.Share(d.Counts.Samples[i], r.Counts.Samples[i]);
-                line.Append(d.Counts.Samples[i].ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
-                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
-            }
+            Counts(line, p, d.Counts.Samples, o.GlobalPercent ? p.Totals : r.Counts.Samples, cumulated, o);
             w.WriteLine(line.ToString().TrimEnd());
         }
     }
