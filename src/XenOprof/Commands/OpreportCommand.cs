@@ -25,22 +25,27 @@ internal static class OpreportCommand
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code (.eh_frame, PLT, call targets): unresolved samples stay '(no symbols)', as perf shows them" };
         var domain = new Option<string?>("--domain") { Description = "Xen sessions: report domain N only, or 'all' for one section per domain (passive domains appear in domain 0 as domainN-*)" };
         var demangle = CommonOptions.Demangle();
-        var file = CommonOptions.TraceFile();
+        var shape = new OpreportShapeOptions();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("opreport", "Report samples per image, or per symbol with -l, from a session or straight from a perf.data")
         {
-            file, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle, Run.Verbose,
+            shape.Spec, kallsyms, strict, dir, symbols, noErr, threshold, longNames, noHeader, details, callgraph, showAddress, csv, xml, noRecovery, domain, demangle,
+            shape.Include, shape.Exclude, shape.Sort, shape.Reverse, shape.DebugInfo, shape.GlobalPercent, shape.Accumulated, Run.Verbose,
         };
-        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () => Execute(
-            DirectTrace.SessionFor("opreport", pr.GetValue(file), pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-            new OpreportOptions
+        HelpGroups.Set(cmd, OpreportShapeOptions.HelpSections);
+        cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
+        {
+            var options = shape.Apply(pr, new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
                 ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
-            },
-            Console.Out, pr.GetValue(domain), recoverFunctions: !pr.GetValue(noRecovery)))));
+            });
+            var (spec, file, domainArg, query) = shape.ParseSpec(pr, pr.GetValue(domain));
+            return Execute(DirectTrace.SessionFor("opreport", file, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+                options, Console.Out, domainArg, !pr.GetValue(noRecovery), query, spec.ToString());
+        })));
         return cmd;
     }
 
@@ -50,30 +55,37 @@ internal static class OpreportCommand
         : csv ? OpreportFormat.Csv : xml ? OpreportFormat.Xml : OpreportFormat.Text;
 
     /// <summary>The XML report's title: oprofile writes "opreport" and the options that shape the report.</summary>
-    private static string Title(OpreportOptions o) =>
+    private static string Title(OpreportOptions o, string spec) =>
         "opreport" + (o.Symbols ? " -l" : "") + (o.Details ? " -d" : "") + (o.ShowAddress ? " -w" : "") + (o.LongFilenames ? " -f" : "")
-        + (o.Threshold > 0 ? " -t " + o.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + " --xml";
+        + (o.DebugInfo ? " -g" : "") + (o.Sort.Count > 0 ? " --sort=" + string.Join(',', o.Sort.Select(k => k == OpreportSort.AppName ? "app-name" : k.ToString().ToLowerInvariant())) : "")
+        + (o.ReverseSort ? " -r" : "") + (o.Threshold > 0 ? " -t " + o.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + " --xml"
+        + (spec.Length > 0 ? " " + spec : "");
 
     /// <summary>Builds the profile of session <paramref name="sessionDir"/> and writes the report to <paramref name="stdout"/>;
-    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples).</summary>
-    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null, bool recoverFunctions = true)
+    /// <paramref name="domain"/> is null (every domain together), a domain id, or <c>all</c> (one section per domain with samples);
+    /// <paramref name="query"/> carries the profile specification's and the symbol filters (its domain is ignored).</summary>
+    public static int Execute(string sessionDir, OpreportOptions options, TextWriter stdout, string? domain = null, bool recoverFunctions = true,
+        ProfileOptions? query = null, string spec = "")
     {
         var warnings = new List<string>();
+        using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = recoverFunctions });
         void Report(XenProf.Reporter.Profile.Profile profile)
         {
-            OpreportOutput.Write(profile, stdout, options, Title(options));
+            if (options.DebugInfo) OpreportDebugInfo.Attach(profile, symbolizer);
+            OpreportOutput.Write(profile, stdout, options, Title(options, spec));
             warnings.AddRange(profile.Warnings.Except(warnings));
         }
-        using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = recoverFunctions });
-        bool withDetails = options.Details || options.ShowAddress;
+        // Symbol starts: -d, -w, -g (the line of the start) and any sort (oprofile breaks ties by vma).
+        bool withDetails = options.Details || options.ShowAddress || options.DebugInfo || options.Sort.Count > 0 || options.ReverseSort;
+        var baseQuery = (query ?? new ProfileOptions()) with { WithDetails = withDetails, WithStacks = options.Callgraph };
         if (options.Callgraph && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
         if (domain == "all" && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"--domain=all writes one report per domain; with --{options.Format.ToString().ToLowerInvariant()} pick one domain (--domain=N)");
-        if (domain == null) Report(SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
+        if (domain == null) Report(SessionProfiles.Load(sessionDir, baseQuery with { Domain = null }, symbolizer));
         else if (domain == "all")
         {
-            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir, new ProfileOptions { WithDetails = options.Details, WithStacks = options.Callgraph }))
+            foreach (var (id, name, profile) in XenProf.Reporter.Xen.XenDomainReports.LoadAll(sessionDir, baseQuery))
             {
                 stdout.WriteLine($"==== domain {id} ({name}) ====");
                 Report(profile);
@@ -81,7 +93,7 @@ internal static class OpreportCommand
             }
         }
         else if (int.TryParse(domain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
-            Report(SessionProfiles.Load(sessionDir, new ProfileOptions { Domain = id, WithDetails = withDetails, WithStacks = options.Callgraph }, symbolizer));
+            Report(SessionProfiles.Load(sessionDir, baseQuery with { Domain = id }, symbolizer));
         else throw new UserErrorException($"--domain={domain}: expected a domain id or 'all'");
         stdout.Flush();
         foreach (var warning in warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
