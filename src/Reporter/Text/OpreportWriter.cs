@@ -49,7 +49,8 @@ public sealed record OpreportOptions
 
     /// <summary>Percentages relative to the whole profile (opreport <c>-%/--global-percent</c>): <c>-d</c> rows are a
     /// share of the event's total instead of their symbol's, and <c>-c</c> callers and callees a share of the total instead
-    /// of the function's callers or inclusive samples.</summary>
+    /// of the function's callers or inclusive samples. oprofile also applies it to the applications' dependent images in
+    /// a <c>--separate=lib</c> image summary; the image summary here is flat, so there it changes nothing.</summary>
     public bool GlobalPercent { get; init; }
 
     /// <summary>A <c>linenr info</c> column: the source file and line of each symbol's start (opreport <c>-g/--debug-info</c>);
