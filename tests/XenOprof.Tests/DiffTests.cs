@@ -177,7 +177,8 @@ public sealed class DiffTests(ITestOutputHelper output) : IDisposable
     }
 
     [Theory]
-    [InlineData("{ A image:foo } { B }", "profile specification terms inside { } are not supported yet")]
+    [InlineData("{ A imag:foo } { B }", "unknown profile specification tag 'imag'")]
+    [InlineData("{ A B } { C }", "'B' is neither a tag:value term")]
     [InlineData("{ A }", "1 group")]
     [InlineData("{ A } { B } { C }", "3 groups")]
     [InlineData("A { B }", "'A' outside the braces")]

@@ -23,11 +23,15 @@ namespace XenProf.Reporter.Csv;
 /// addresses for the kernel).</item>
 /// <item><c>samples</c>: samples of that event.</item>
 /// <item><c>percent</c>: percentage of the event's total (of the symbol's own samples on an instruction row, as
-/// opreport <c>-d</c> prints it), 4 decimals, no <c>%</c>.</item>
+/// opreport <c>-d</c> prints it, or of the event's total with <c>-%</c>), 4 decimals, no <c>%</c>.</item>
 /// <item><c>stderr_pp</c> (unless <see cref="OpreportOptions.ErrorBars"/> is off): the binomial standard error of
 /// <c>percent</c> in percentage points (<see cref="Profile.Profile.Share"/>), 4 decimals, no <c>±</c>.</item>
 /// <item><c>app</c> (with <see cref="Separation.Lib"/>): the application the row's samples are counted under, named as
 /// <c>image</c> is.</item>
+/// <item><c>cum_samples</c>, <c>cum_percent</c> (with <c>-a</c>, symbol lists): the running sum of <c>samples</c> of that
+/// event over the rows so far and its percentage of the same total as <c>percent</c> (restarting at each symbol for
+/// instruction rows), opreport's <c>cum. samples</c> and <c>cum. %</c>.</item>
+/// <item><c>linenr</c> (with <c>-g</c>): <see cref="OpreportRows.LineInfo"/>, <c>FILE:LINE</c> of the symbol's start.</item>
 /// <item><c>image</c>: the image's display name, or its full path with <c>-f</c>.</item>
 /// <item><c>symbol</c> (with <c>-l</c> or <c>-d</c>): the symbol name, or <c>(no symbols)</c>.</item>
 /// </list>
@@ -54,6 +58,10 @@ public static class OpreportCsvWriter
         if (vma) header.Add("vma");
         header.AddRange(["samples", "percent"]);
         if (o.ErrorBars) header.Add("stderr_pp");
+        bool cum = o.Accumulated && symbols;
+        if (cum) header.AddRange(["cum_samples", "cum_percent"]);
+        bool lines = o.DebugInfo && symbols;
+        if (lines) header.Add("linenr");
         if (app) header.Add("app");
         header.Add("image");
         if (symbols) header.Add("symbol");
@@ -62,8 +70,11 @@ public static class OpreportCsvWriter
         csv.WriteHeader(header.ToArray());
         var fields = new List<string>(header.Count);
 
+        // Running sums per column (-a): over the symbol rows, and over one symbol's instruction rows.
+        var cumulated = new long[p.Columns.Count];
+        var detailCumulated = new long[p.Columns.Count];
         static string Key(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
-        void Row(ProfileClass c, string? level, ulong? address, long samples, long total, ImageRow row, string? symbol)
+        void Row(ProfileClass c, string? level, ulong? address, long samples, long total, ImageRow row, string? symbol, long[]? running = null, string? linenr = null)
         {
             if (separated && samples == 0) return;
             fields.Clear();
@@ -77,6 +88,13 @@ public static class OpreportCsvWriter
             fields.Add(samples.ToString(Inv));
             fields.Add(pct.ToString("0.0000", Inv));
             if (o.ErrorBars) fields.Add(err.ToString("0.0000", Inv));
+            if (cum)
+            {
+                running![c.Index] += samples;
+                fields.Add(running[c.Index].ToString(Inv));
+                fields.Add(Profile.Profile.Share(running[c.Index], total).Percent.ToString("0.0000", Inv));
+            }
+            if (lines) fields.Add(linenr ?? "");
             if (app) fields.Add(OpreportRows.AppName(row, o));
             fields.Add(OpreportRows.ImageName(row, o));
             if (symbols) fields.Add(symbol!);
@@ -93,12 +111,14 @@ public static class OpreportCsvWriter
         {
             foreach (var r in OpreportRows.Symbols(p, o))
             {
+                var linenr = lines ? OpreportRows.LineInfo(r, o) : null;
                 foreach (var c in p.Columns)
-                    Row(c, "symbol", r.Start, r.Counts.Of(c), c.Total, r.ImageRow, r.Symbol);
+                    Row(c, "symbol", r.Start, r.Counts.Of(c), c.Total, r.ImageRow, r.Symbol, cumulated, linenr);
                 if (!o.Details) continue;
+                Array.Clear(detailCumulated);
                 foreach (var d in r.Details)
                     foreach (var c in p.Columns)
-                        Row(c, "instruction", d.Vma, d.Counts.Of(c), r.Counts.Of(c), r.ImageRow, r.Symbol);
+                        Row(c, "instruction", d.Vma, d.Counts.Of(c), o.GlobalPercent ? c.Total : r.Counts.Of(c), r.ImageRow, r.Symbol, detailCumulated, linenr);
             }
         }
         csv.Flush();

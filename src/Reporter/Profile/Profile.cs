@@ -101,6 +101,9 @@ public sealed class ImageRow
     public CountRow Counts { get; }
 }
 
+/// <summary>A place in a source file: <paramref name="File"/> as the DWARF line table names it, <paramref name="Line"/> 1-based.</summary>
+public readonly record struct SourceLocation(string File, int Line);
+
 /// <summary>One symbol's totals (opreport <c>-l</c>); <see cref="Symbol"/> is <c>(no symbols)</c> for the unresolved rest of an image.</summary>
 public sealed class SymbolRow
 {
@@ -117,6 +120,10 @@ public sealed class SymbolRow
 
     /// <summary>Function extent in bytes (0 when unknown; only set with <see cref="ProfileOptions.WithDetails"/>).</summary>
     public ulong Size { get; internal set; }
+
+    /// <summary>Source file and line of the function's start (opreport <c>-g</c>), filled by
+    /// <see cref="XenProf.Reporter.Text.OpreportDebugInfo.Attach"/>; null when not asked for or unknown.</summary>
+    public SourceLocation? Source { get; internal set; }
 
     /// <summary>Per-address counts sorted by address (only with <see cref="ProfileOptions.WithDetails"/>, else empty).</summary>
     public IReadOnlyList<InstructionRow> Details => _details == null ? [] : _sorted ??= _details.Values.OrderBy(d => d.Vma).ToList();
@@ -402,7 +409,37 @@ public sealed record ProfileOptions
     /// </summary>
     public Separation Separate { get; init; }
 
+    /// <summary>Only events with this sample period (<c>count:</c> of a <see cref="ProfileSpec"/>; null = any).</summary>
+    public ulong? Count { get; init; }
+
+    /// <summary>Only events with this unit mask (<c>unit-mask:</c> of a <see cref="ProfileSpec"/>; null = any).</summary>
+    public uint? UnitMask { get; init; }
+
+    /// <summary>Only these processes (thread-group ids; <c>tgid:</c>); null = any. Combined with <see cref="Pid"/> when both are set.</summary>
+    public IReadOnlyList<int>? Tgids { get; init; }
+
+    /// <summary>Only these threads (<c>tid:</c>); null = any.</summary>
+    public IReadOnlyList<int>? Tids { get; init; }
+
+    /// <summary>Only samples taken on these CPUs (<c>cpu:</c>); null = any.</summary>
+    public IReadOnlyList<int>? Cpus { get; init; }
+
+    /// <summary>Only samples whose leaf frame lies in an image matching one of these patterns (<c>image:</c>; globs,
+    /// matched as <see cref="ProfileSpec"/> describes); empty = every image. Totals are of the kept samples.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary>Drop samples whose leaf frame lies in an image matching one of these patterns (<c>image-exclude:</c>).</summary>
+    public IReadOnlyList<string> ImageExcludes { get; init; } = [];
+
+    /// <summary>Only samples whose leaf symbol is named exactly one of these (opreport <c>--include-symbols</c>, oprofile's
+    /// string_filter: exact names, as the report prints them); empty = every symbol. Totals are of the kept samples.</summary>
+    public IReadOnlyList<string> IncludeSymbols { get; init; } = [];
+
+    /// <summary>Drop samples whose leaf symbol is named exactly one of these (opreport <c>--exclude-symbols</c>; wins over
+    /// <see cref="IncludeSymbols"/>, as in oprofile); the report's percentages are then of the remaining samples.</summary>
+    public IReadOnlyList<string> ExcludeSymbols { get; init; } = [];
+
     /// <summary>True when a filter or a separation needs each sample rather than the store's per-stack totals.</summary>
     internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null
-        || (Separate & (Separation.Tid | Separation.Cpu)) != 0;
+        || Tgids != null || Tids != null || Cpus != null || (Separate & (Separation.Tid | Separation.Cpu)) != 0;
 }

@@ -18,10 +18,7 @@ public static class ProfileBuilder
     {
         var query = options ?? new ProfileOptions();
         var allEvents = store.ReadEvents();
-        StoredEvent? only = null;
-        if (query.Event != null)
-            only = allEvents.FirstOrDefault(e => string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
-                ?? throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {query.Event} is not in this session (it has {string.Join(", ", allEvents.Select(e => e.Name))})");
+        var selected = SelectEvents(allEvents, query);
         long firstSample = 0;
         if (query.RelativeTimes || query.WithSamples) firstSample = store.FirstSampleTime() ?? 0;
         if (query.RelativeTimes)
@@ -40,17 +37,20 @@ public static class ProfileBuilder
         // With thread or CPU separation, the rows are also summed per (tid, cpu) for the columns.
         var split = byTid || byCpu ? new Dictionary<(EventId, int, int, CommId, StackId, int, int), long>() : null;
         if (!query.NeedsSamples)
-            rows = store.ReadStackTotals().Where(t => (only == null || t.Event == only.Id) && InDomain(t.Domain)).ToList();
+            rows = store.ReadStackTotals().Where(t => (selected == null || selected.Contains(t.Event)) && InDomain(t.Domain)).ToList();
         else
         {
             var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight)>();
             var source = query.WithSamples ? store.ReadSamples() : store.ReadSamplesUnordered(null, query.FromNs, query.ToNs);
             foreach (var s in source)
             {
-                if (only != null && s.Event != only.Id) continue;
+                if (selected != null && !selected.Contains(s.Event)) continue;
                 if (query.Pid != null && s.Pid != query.Pid) continue;
                 if (query.Tid != null && s.Tid != query.Tid) continue;
                 if (query.Cpu != null && s.Cpu != query.Cpu) continue;
+                if (query.Tgids != null && !query.Tgids.Contains(s.Pid)) continue;
+                if (query.Tids != null && !query.Tids.Contains(s.Tid)) continue;
+                if (query.Cpus != null && !query.Cpus.Contains(s.Cpu)) continue;
                 if (query.FromNs != null && s.TimeNs < query.FromNs) continue;
                 if (query.ToNs != null && s.TimeNs >= query.ToNs) continue;
                 if (!InDomain(s.Domain)) continue;
@@ -77,7 +77,7 @@ public static class ProfileBuilder
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
         var sampled = rows.Select(t => t.Event).ToHashSet();
-        var events = allEvents.Where(e => (only == null || e.Id == only.Id) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
+        var events = allEvents.Where(e => (selected == null || selected.Contains(e.Id)) && (!(e.PerfType == 1 && e.PerfConfig == 9) || sampled.Contains(e.Id))).ToList();
         var evIndex = events.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i);
         int n = events.Count;
         var totals = new long[n];
@@ -128,6 +128,26 @@ public static class ProfileBuilder
             return resolved[stack] = r;
         }
 
+        // Image and symbol filters judge each row by its leaf, as oprofile keeps or drops a sample by the image and symbol it
+        // hit; the totals (and the separated columns') are of what they keep.
+        var imageFilter = query.Images.Count > 0 || query.ImageExcludes.Count > 0 ? new ImageFilter(query.Images, query.ImageExcludes) : null;
+        bool symbolFilter = query.IncludeSymbols.Count > 0 || query.ExcludeSymbols.Count > 0;
+        bool Keeps(StackId stack)
+        {
+            var leaf = LocationOf(stacks[stack].Frame);
+            if (imageFilter != null && !imageFilter.Keeps(leaf.Image, ImageNames.Display(leaf.Image, leaf.GuestDomain != null))) return false;
+            if (!symbolFilter) return true;
+            var name = leaf.Symbol ?? Profile.NoSymbols;
+            if (query.ExcludeSymbols.Contains(name)) return false;
+            return query.IncludeSymbols.Count == 0 || query.IncludeSymbols.Contains(name);
+        }
+        if (imageFilter != null || symbolFilter)
+        {
+            rows = rows.Where(t => !evIndex.ContainsKey(t.Event) || Keeps(t.Stack)).ToList();
+            if (split != null)
+                foreach (var k in split.Keys.Where(k => !Keeps(k.Item5)).ToList()) split.Remove(k);
+        }
+
         // What each weight is counted under: its event, its column (thread group, thread, CPU) and its application.
         var weighted = split != null
             ? split.Select(kv => (Event: kv.Key.Item1, Domain: kv.Key.Item2, Pid: kv.Key.Item3, Stack: kv.Key.Item5, Tid: kv.Key.Item6, Cpu: kv.Key.Item7, Weight: kv.Value))
@@ -160,6 +180,7 @@ public static class ProfileBuilder
             if (query.WithStacks) Resolve(t.Stack);
             var leafId = stacks[t.Stack].Frame;
             var leaf = LocationOf(leafId);
+            if (query.WithStacks) Resolve(t.Stack);
             totals[ei] += t.Weight;
             var app = apps?.Of(t.Domain, t.Pid, leaf.Image);
             var img = RowOf(leaf.Image, app);
@@ -187,6 +208,28 @@ public static class ProfileBuilder
         return new Profile(query, events, meta, store.ReadCounters(), totals, imgList, symList, symbolizer.Warnings,
             labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample,
             sep, columns, appList);
+    }
+
+    /// <summary>
+    /// The events <paramref name="query"/> selects by name, sample period and unit mask, or null when it names none;
+    /// throws <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> naming the session's events when none matches.
+    /// </summary>
+    private static HashSet<EventId>? SelectEvents(IReadOnlyList<StoredEvent> events, ProfileOptions query)
+    {
+        if (query.Event == null && query.Count == null && query.UnitMask == null) return null;
+        var matching = events.Where(e => (query.Event == null || string.Equals(e.Name, query.Event, StringComparison.OrdinalIgnoreCase))
+            && (query.Count == null || e.Count == query.Count) && (query.UnitMask == null || e.UnitMask == query.UnitMask)).Select(e => e.Id).ToHashSet();
+        if (matching.Count > 0) return matching;
+        if (query.Count == null && query.UnitMask == null)
+            throw new XenProf.Hypervisor.Binary.XenProfUserException($"event {query.Event} is not in this session (it has {string.Join(", ", events.Select(e => e.Name))})");
+        var asked = string.Join(' ', new[]
+        {
+            query.Event == null ? null : "event:" + query.Event,
+            query.Count == null ? null : "count:" + query.Count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            query.UnitMask == null ? null : "unit-mask:" + query.UnitMask.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }.Where(x => x != null));
+        throw new XenProf.Hypervisor.Binary.XenProfUserException(
+            $"{asked} matches no event of this session (it has {string.Join(", ", events.Select(e => $"event:{e.Name} count:{e.Count} unit-mask:{e.UnitMask}"))})");
     }
 
     /// <summary>opreport's name of an image of a domain that is not passive (<see cref="ImageNames.Display"/>): the file's basename, or the bracketed pseudo name (<c>[kernel.kallsyms]</c>, <c>[vdso]</c>…).</summary>

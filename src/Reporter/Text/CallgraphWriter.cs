@@ -23,7 +23,8 @@ namespace XenProf.Reporter.Text;
 /// manual: "the percentage becomes relative to all callees").</item>
 /// </list>
 /// Unlike oprofile, whose primary line is the function's flat (self) count, the primary line here is inclusive, and
-/// a self-recursive call is not listed among the function's own callees. <see cref="OpreportOptions.Threshold"/> applies
+/// a self-recursive call is not listed among the function's own callees. With <see cref="OpreportOptions.GlobalPercent"/>
+/// every percentage is of the event's total. <see cref="OpreportOptions.Threshold"/> applies
 /// to primaries (inclusive percent); callers and callees of a shown primary are all listed.
 /// </remarks>
 public static class CallgraphWriter
@@ -58,10 +59,13 @@ public static class CallgraphWriter
             var callerSums = new long[n];
             foreach (var a in node.Callers)
                 for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
-            foreach (var a in node.Callers) Line(w, o, "  ", a.Counts.Samples, callerSums, a.Function, "");
+            // -%/--global-percent: callers and callees as shares of the whole profile (oprofile's cg_formatter).
+            var callersOf = o.GlobalPercent ? p.Totals : callerSums;
+            var calleesOf = o.GlobalPercent ? p.Totals : node.Inclusive.Samples;
+            foreach (var a in node.Callers) Line(w, o, "  ", a.Counts.Samples, callersOf, a.Function, "");
             Line(w, o, "", node.Inclusive.Samples, p.Totals, node.Function, "");
-            Line(w, o, "  ", node.Self.Samples, node.Inclusive.Samples, node.Function, SelfMarker);
-            foreach (var a in node.Callees) Line(w, o, "  ", a.Counts.Samples, node.Inclusive.Samples, a.Function, "");
+            Line(w, o, "  ", node.Self.Samples, calleesOf, node.Function, SelfMarker);
+            foreach (var a in node.Callees) Line(w, o, "  ", a.Counts.Samples, calleesOf, a.Function, "");
             w.WriteLine(Separator);
         }
     }

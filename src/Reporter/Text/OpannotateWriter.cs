@@ -112,7 +112,7 @@ public static class OpannotateWriter
     }
 
     // ELF code is read from the file the symbols came from: perf's build-id cache copy when it has the recorded build-id.
-    private static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => image.Kind switch
+    internal static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => image.Kind switch
     {
         ImageKind.Elf => (ObjectKind.Elf, symbolizer.GetImage(image.Path, image.BuildId)?.Path ?? image.Path),
         ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
@@ -237,7 +237,7 @@ public static class OpannotateWriter
         }
     }
 
-    private static string? DebugInfoFile(Symbolizer symbolizer, (ObjectKind Kind, string Path) ck)
+    internal static string? DebugInfoFile(Symbolizer symbolizer, (ObjectKind Kind, string Path) ck)
     {
         if (ck.Kind != ObjectKind.Elf || symbolizer.GetImage(ck.Path) is not { } f) return null;
         if (f.FindSection(".debug_line") != null) return f.Path;

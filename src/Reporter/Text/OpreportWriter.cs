@@ -35,6 +35,54 @@ public sealed record OpreportOptions
 
     /// <summary>The output format (<c>--csv</c>, <c>--xml</c>); <see cref="OpreportOutput"/> dispatches on it, <see cref="OpreportWriter"/> always writes text.</summary>
     public OpreportFormat Format { get; init; }
+
+    /// <summary>How the symbol list is ordered (opreport <c>--sort</c>), first key first; empty keeps the model's order
+    /// (samples descending). See <see cref="OpreportSort"/> for what each key compares.</summary>
+    public IReadOnlyList<OpreportSort> Sort { get; init; } = [];
+
+    /// <summary>Reverse every comparison of the sort (opreport <c>-r/--reverse-sort</c>): the fewest samples first.</summary>
+    public bool ReverseSort { get; init; }
+
+    /// <summary>Add accumulated columns to the symbol list (opreport <c>-a/--accumulated</c>): per event, the running sum of
+    /// samples over the rows listed so far (<c>cum. samples</c>) and its percentage of the total (<c>cum. %</c>).</summary>
+    public bool Accumulated { get; init; }
+
+    /// <summary>Percentages relative to the whole profile (opreport <c>-%/--global-percent</c>): <c>-d</c> rows are a
+    /// share of the event's total instead of their symbol's, and <c>-c</c> callers and callees a share of the total instead
+    /// of the function's callers or inclusive samples. oprofile also applies it to the applications' dependent images in
+    /// a <c>--separate=lib</c> image summary; the image summary here is flat, so there it changes nothing.</summary>
+    public bool GlobalPercent { get; init; }
+
+    /// <summary>A <c>linenr info</c> column: the source file and line of each symbol's start (opreport <c>-g/--debug-info</c>);
+    /// the profile's symbols need <see cref="SymbolRow.Source"/>, which <see cref="OpreportDebugInfo.Attach"/> fills.</summary>
+    public bool DebugInfo { get; init; }
+}
+
+/// <summary>
+/// A key of opreport's <c>--sort</c> (oprofile's libpp/symbol_sort.cpp). Keys given are compared in order; oprofile then
+/// breaks ties with the keys not given, in this enum's order, and so does <see cref="OpreportRows.Symbols"/>.
+/// </summary>
+public enum OpreportSort
+{
+    /// <summary>The symbol's start address, ascending (<c>vma</c>).</summary>
+    Vma,
+
+    /// <summary>Samples of the first event, descending (<c>sample</c>, opreport's default).</summary>
+    Sample,
+
+    /// <summary>Symbol name, ordinal ascending (<c>symbol</c>).</summary>
+    Symbol,
+
+    /// <summary>Source file (basename, full path with <c>-f</c>) then line of the symbol's start, ascending; symbols
+    /// without a location first (<c>debug</c>).</summary>
+    Debug,
+
+    /// <summary>Image name as printed (basename, full path with <c>-f</c>), ascending (<c>image</c>).</summary>
+    Image,
+
+    /// <summary>The application's image name (<c>app-name</c>); samples are not separated by application here, so it
+    /// compares as <see cref="Image"/>.</summary>
+    AppName,
 }
 
 /// <summary>
@@ -191,29 +239,31 @@ public static class OpreportWriter
 
     private static void WriteSymbols(Profile.Profile p, TextWriter w, OpreportOptions o)
     {
+        // Columns in oprofile's order (libpp/format_output.cpp): vma, then per event samples, cum. samples, %, cum. %, then
+        // linenr info, image name, symbol name; the ± column follows the % it belongs to.
         var head = new System.Text.StringBuilder();
         if (o.Details || o.ShowAddress) head.Append("vma".PadRight(17));
         foreach (var _ in p.Columns)
         {
-            head.Append("samples".PadRight(9)).Append("%".PadRight(9));
+            head.Append("samples".PadRight(9));
+            if (o.Accumulated) head.Append("cum. samples".PadRight(14));
+            head.Append("%".PadRight(9));
             if (o.ErrorBars) head.Append("±".PadRight(9));
+            if (o.Accumulated) head.Append("cum. %".PadRight(11));
         }
         bool apps = p.Separation.HasFlag(Separation.Lib);
+        if (o.DebugInfo) head.Append("linenr info".PadRight(28));
         head.Append("image name".PadRight(25));
         if (apps) head.Append("app name".PadRight(25)); // libpp/format_output.cpp: the "app name" field, 25 wide
         head.Append("symbol name");
         w.WriteLine(head.ToString());
-        foreach (var r in p.Symbols)
+        var cumulated = new long[p.Columns.Count];
+        foreach (var r in OpreportRows.Symbols(p, o))
         {
-            if (!OpreportRows.Shown(p, r.Counts, o.Threshold)) continue;
             var line = new System.Text.StringBuilder();
             if (o.Details || o.ShowAddress) line.Append(r.Start.ToString("x16", Inv)).Append(' ');
-            foreach (var c in p.Columns)
-            {
-                var (pct, err) = Profile.Profile.Share(r.Counts.Of(c), c.Total);
-                line.Append(r.Counts.Of(c).ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
-                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
-            }
+            Counts(line, p, r.Counts, c => c.Total, cumulated, o);
+            if (o.DebugInfo) line.Append(OpreportRows.LineInfo(r, o).PadRight(27)).Append(' ');
             var image = OpreportRows.ImageName(r.ImageRow, o);
             line.Append(image.PadRight(24)).Append(' ');
             if (apps) line.Append(OpreportRows.AppName(r.ImageRow, o).PadRight(24)).Append(' ');
@@ -223,22 +273,36 @@ public static class OpreportWriter
         }
     }
 
+    // One row's count columns: per column (event, or separated thread/CPU) samples, [cum. samples], %, [±], [cum. %], the
+    // percentage of total(column); cumulated (index = ProfileClass.Index) sums the rows listed so far.
+    private static void Counts(System.Text.StringBuilder line, Profile.Profile p, CountRow row, Func<ProfileClass, long> total, long[] cumulated, OpreportOptions o)
+    {
+        foreach (var c in p.Columns)
+        {
+            long samples = row.Of(c), of = total(c);
+            cumulated[c.Index] += samples;
+            var (pct, err) = Profile.Profile.Share(samples, of);
+            line.Append(samples.ToString(Inv).PadRight(9));
+            if (o.Accumulated) line.Append(cumulated[c.Index].ToString(Inv).PadRight(14));
+            line.Append(Pct(pct).PadRight(9));
+            if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
+            if (o.Accumulated) line.Append(Pct(Profile.Profile.Share(cumulated[c.Index], of).Percent).PadRight(11));
+        }
+    }
+
     /// <summary>
     /// opreport <c>-d</c> rows under a symbol (opreport(1) <c>--details</c>; libpp/format_output.cpp): two spaces, the 16-digit vma, then per event the
-    /// samples and the percentage of the symbol's own total for that event.
+    /// samples and the percentage of the symbol's own total for that event (of the event's total with
+    /// <see cref="OpreportOptions.GlobalPercent"/>); accumulated columns restart at each symbol, as oprofile's do.
     /// </summary>
     private static void WriteDetails(Profile.Profile p, SymbolRow r, TextWriter w, OpreportOptions o)
     {
+        var cumulated = new long[p.Columns.Count];
         foreach (var d in r.Details)
         {
             var line = new System.Text.StringBuilder("  ");
             line.Append(d.Vma.ToString("x16", Inv)).Append(' ');
-            foreach (var c in p.Columns)
-            {
-                var (pct, err) = Profile.Profile.Share(d.Counts.Of(c), r.Counts.Of(c));
-                line.Append(d.Counts.Of(c).ToString(Inv).PadRight(9)).Append(Pct(pct).PadRight(9));
-                if (o.ErrorBars) line.Append(Pct(err).PadRight(9));
-            }
+            Counts(line, p, d.Counts, c => o.GlobalPercent ? c.Total : r.Counts.Of(c), cumulated, o);
             w.WriteLine(line.ToString().TrimEnd());
         }
     }

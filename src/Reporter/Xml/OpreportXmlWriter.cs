@@ -13,11 +13,11 @@ namespace XenProf.Reporter.Xml;
 /// <para>Element order, as the schema's sequences require:</para>
 /// <code>
 /// &lt;profile schemaversion="3.0" cputype processor mhz title&gt;
-///   &lt;options details?/&gt;
+///   &lt;options debuginfo? details? excludesymbols? includesymbols? reversesort?/&gt;
 ///   &lt;setup&gt;&lt;eventsetup id eventname unitmask? setupcount/&gt;…&lt;/setup&gt;
 ///   &lt;classes&gt;&lt;class name="cN" event? mask?/&gt;…&lt;/classes&gt;      only with several events or a non-zero unit mask
 ///   &lt;binary name&gt;&lt;count class?&gt;N&lt;/count&gt;… &lt;symbol idref detaillo? detailhi?&gt;&lt;count&gt;…&lt;/symbol&gt;…&lt;/binary&gt;…
-///   &lt;symboltable&gt;&lt;symboldata id name startingaddr? codelength?/&gt;…&lt;/symboltable&gt;
+///   &lt;symboltable&gt;&lt;symboldata id name file? line? startingaddr? codelength?/&gt;…&lt;/symboltable&gt;
 ///   &lt;detailtable&gt;&lt;symboldetails id&gt;&lt;detaildata id vmaoffset&gt;&lt;count&gt;…&lt;/detaildata&gt;…&lt;/symboldetails&gt;…&lt;/detailtable&gt;   with -d
 /// &lt;/profile&gt;
 /// </code>
@@ -27,7 +27,9 @@ namespace XenProf.Reporter.Xml;
 /// choices: <c>startingaddr</c> is 16 lower-case hex digits without <c>0x</c> (opreport <c>-w</c>'s column; written with
 /// <c>-w</c> or <c>-d</c>), <c>codelength</c> the function size in bytes (with <c>-d</c>), <c>vmaoffset</c> the sampled
 /// address minus the symbol's start in hex with an even number of digits (the schema types it <c>xs:hexBinary</c>),
-/// <c>detaillo</c>/<c>detailhi</c> the first and last <c>detaildata</c> id of the symbol. <c>cputype</c> is the
+/// <c>detaillo</c>/<c>detailhi</c> the first and last <c>detaildata</c> id of the symbol; <c>file</c> (basename, full path
+/// with <c>-f</c>) and <c>line</c> the symbol start's source position with <c>-g</c> (left out when unknown); symbols
+/// follow <c>--sort</c>'s order inside each binary. <c>cputype</c> is the
 /// session's <c>arch</c> meta value (<c>unknown</c> when it has none) and <c>processor</c> its CPU model (meta <c>cpu</c>),
 /// both made NCNames (other characters become <c>_</c>);
 /// <c>mhz</c> is 0 when the session did not record it. <c>callers</c>/<c>callees</c> and <c>bytestable</c> are not written.</para>
@@ -70,7 +72,11 @@ public static class OpreportXmlWriter
         if (cpus > 1) x.WriteAttributeString("separatedcpus", cpus.ToString(Inv));
 
         x.WriteStartElement("options");
+        if (o.DebugInfo) x.WriteAttributeString("debuginfo", "true");
         if (o.Details) x.WriteAttributeString("details", "true");
+        if (p.Query.ExcludeSymbols.Count > 0) x.WriteAttributeString("excludesymbols", string.Join(",", p.Query.ExcludeSymbols));
+        if (p.Query.IncludeSymbols.Count > 0) x.WriteAttributeString("includesymbols", string.Join(",", p.Query.IncludeSymbols));
+        if (o.ReverseSort) x.WriteAttributeString("reversesort", "true");
         x.WriteEndElement();
 
         x.WriteStartElement("setup");
@@ -193,6 +199,11 @@ public static class OpreportXmlWriter
             x.WriteStartElement("symboldata");
             x.WriteAttributeString("id", ids[s].ToString(Inv));
             x.WriteAttributeString("name", s.Symbol);
+            if (o.DebugInfo && s.Source is { } src)
+            {
+                x.WriteAttributeString("file", o.LongFilenames ? src.File : Path.GetFileName(src.File));
+                x.WriteAttributeString("line", src.Line.ToString(Inv));
+            }
             if (addresses) x.WriteAttributeString("startingaddr", s.Start.ToString("x16", Inv));
             if (o.Details) x.WriteAttributeString("codelength", s.Size.ToString(Inv));
             x.WriteEndElement();

@@ -48,8 +48,6 @@ internal static class DiffCommand
     /// </summary>
     public static int Execute(ProfileGroup baseGroup, ProfileGroup newGroup, string sessionDir, DiffRequest request, string verb, TextWriter stdout, CancellationToken ct)
     {
-        ProfileGroups.RefuseTerms(baseGroup);
-        ProfileGroups.RefuseTerms(newGroup);
         if (!(request.Alpha > 0 && request.Alpha < 1)) throw new UserErrorException($"--alpha={request.Alpha}: expected a level between 0 and 1, e.g. 0.001");
         if (request.Callgraph && request.Csv) throw new UserErrorException("-c/--callgraph is written as text only; drop --csv");
         var baseProfile = Load(baseGroup, sessionDir, request, verb, ct);
@@ -68,6 +66,6 @@ internal static class DiffCommand
     {
         var dir = DirectTrace.SourceFor(verb, group.Source, sessionDir, request.Kallsyms, ct, request.Strict);
         using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(dir) with { RecoverFunctions = request.RecoverFunctions });
-        return SessionProfiles.Load(dir, new ProfileOptions { WithStacks = request.Callgraph }, symbolizer);
+        return SessionProfiles.Load(dir, ProfileGroups.QueryOf(group) with { WithStacks = request.Callgraph }, symbolizer);
     }
 }

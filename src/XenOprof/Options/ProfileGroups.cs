@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XenProf.Reporter.Profile;
 
 namespace XenProf.Cli.Options;
 
@@ -65,20 +66,24 @@ internal static class ProfileGroups
         if (open != null) throw Usage("a '{' without its '}'");
         if (groups.Count != 2) throw Usage($"{groups.Count} group{(groups.Count == 1 ? "" : "s")}");
         var result = (Group(groups[0]), Group(groups[1]));
-        RefuseTerms(result.Item1);
-        RefuseTerms(result.Item2);
+        QueryOf(result.Item1);
+        QueryOf(result.Item2);
         return result;
     }
 
     /// <summary>
-    /// Profile specification terms inside a group are not wired to the profile query yet: any term is a user error.
-    /// This is the one place to connect them.
+    /// The query a group's profile-specification terms select (<see cref="ProfileSpec"/>: <c>image:</c>, <c>tid:</c>,
+    /// <c>event:</c>, <c>domain:</c>…). Throws <see cref="UserErrorException"/> for a second source or a <c>session:</c>
+    /// term inside the group (the group's first word is its source).
     /// </summary>
-    /// <exception cref="UserErrorException">The group has terms.</exception>
-    public static void RefuseTerms(ProfileGroup group)
+    public static ProfileOptions QueryOf(ProfileGroup group)
     {
-        if (group.Terms.Count > 0)
-            throw new UserErrorException($"{{ {group} }}: profile specification terms inside {{ }} are not supported yet ('{group.Terms[0]}'); give only a session directory, session:NAME or a trace file");
+        var spec = ProfileSpec.Parse(group.Terms);
+        if (spec.Rest.Count > 0)
+            throw new UserErrorException($"{{ {group} }}: '{spec.Rest[0]}' is neither a tag:value term nor allowed here; a group holds one source (a session directory, session:NAME or a trace file) and then terms");
+        if (spec.Session != null)
+            throw new UserErrorException($"{{ {group} }}: session:{spec.Session} must come first in the group, as its source");
+        return spec.ApplyTo(new ProfileOptions());
     }
 
     private static ProfileGroup Group(List<string> tokens) => new(tokens[0], tokens.Skip(1).ToList());
