@@ -52,6 +52,24 @@ public static partial class TraceImport
         return any && probe.SkippedLines * 4 <= probe.Lines ? TraceFormat.PerfScript : TraceFormat.Unknown;
     }
 
+    /// <summary>
+    /// Reads perf script text <paramref name="file"/> as an import would, without storing it, for verbs that fold the text
+    /// directly: returns the warning an import gives for the lines it skips (null when every line parsed).
+    /// </summary>
+    /// <exception cref="MalformedDataException"><paramref name="strict"/> and a line does not parse: names the file and the line.</exception>
+    public static string? CheckPerfScript(string file, bool strict)
+    {
+        var reader = new PerfScriptReader(file, strict);
+        using (var input = new StreamReader(file, Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16))
+            foreach (var _ in reader.Read(input)) { }
+        return SkippedLinesWarning(reader);
+    }
+
+    private static string? SkippedLinesWarning(PerfScriptReader reader) => reader.SkippedLines == 0 ? null
+        : $"{reader.SkippedLines} lines did not parse and were skipped"
+          + (reader.SkippedSamples > 0 ? $" ({reader.SkippedSamples} samples with an out-of-range field, with their frames)" : "")
+          + $"; the first: {reader.FirstProblem!.Message}; --strict stops there";
+
     private static ImportResult ImportPerfScript(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
     {
         dir.EnsureWritable();
@@ -69,10 +87,7 @@ public static partial class TraceImport
         WriteSourceMeta(store, file);
         NoKernelSymbols(dir);
         var warnings = new List<string>();
-        if (reader.SkippedLines > 0)
-            warnings.Add($"{reader.SkippedLines} lines did not parse and were skipped"
-                + (reader.SkippedSamples > 0 ? $" ({reader.SkippedSamples} samples with an out-of-range field, with their frames)" : "")
-                + $"; the first: {reader.FirstProblem!.Message}; --strict stops there");
+        if (SkippedLinesWarning(reader) is { } skipped) warnings.Add(skipped);
         if (importer.Samples == 0) warnings.Add("no samples: is this perf script output?");
         return new ImportResult(file, "perf script", importer.Samples, reader.Lines, new Dictionary<uint, long>(), importer.EventNames, null, 0, warnings);
     }
