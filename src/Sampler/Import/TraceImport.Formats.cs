@@ -73,8 +73,7 @@ public static partial class TraceImport
     private static ImportResult ImportPerfScript(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
     {
         dir.EnsureWritable();
-        using var store = SessionStore.Create(dir.StorePath);
-        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        using var store = CreateStore(dir, file);
         var importer = new PerfScriptImporter(store);
         var reader = new PerfScriptReader(file, options.Strict);
         using (var input = File.OpenRead(file)) importer.Import(input, options.Progress, ct, reader);
@@ -95,8 +94,7 @@ public static partial class TraceImport
     private static ImportResult ImportNetTrace(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
     {
         dir.EnsureWritable();
-        using var store = SessionStore.Create(dir.StorePath);
-        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        using var store = CreateStore(dir, file);
         var importer = new NetTraceImporter(store);
         importer.Import(file, Path.Combine(dir.Path, "nettrace.etlx"), options.Progress, ct);
         store.SetMeta("source", "nettrace");
@@ -122,6 +120,25 @@ public static partial class TraceImport
         File.WriteAllText(dir.ModulesPath, "");
     }
 
+    /// <summary><c>meta</c> key of an import's progress: <see cref="ImportIncomplete"/> from its start until its last commit says <c>complete</c>.</summary>
+    public const string ImportStateKey = "import_state";
+    /// <summary>The <see cref="ImportStateKey"/> value of an import that has not finished (still running, or killed): reports say so.</summary>
+    public const string ImportIncomplete = "incomplete";
+
+    /// <summary>
+    /// A new store for importing <paramref name="file"/> into <paramref name="dir"/>, committed at once as
+    /// <see cref="ImportIncomplete"/>: an import killed half-way leaves a store that says so, never one that passes for the whole file.
+    /// </summary>
+    private static SessionStore CreateStore(SessionDirectory dir, string file)
+    {
+        var store = SessionStore.Create(dir.StorePath);
+        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        store.SetMeta(ImportStateKey, ImportIncomplete);
+        store.SetMeta("source_path", Path.GetFullPath(file));
+        store.Commit();
+        return store;
+    }
+
     /// <summary>What <see cref="EnsureCached"/> compares to tell a cached import is fresh.</summary>
     private static void WriteSourceMeta(SessionStore store, string file)
     {
@@ -129,5 +146,6 @@ public static partial class TraceImport
         store.SetMeta("source_size", fi.Length.ToString(CultureInfo.InvariantCulture));
         store.SetMeta("source_mtime_ns", (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture));
         store.SetMeta("importer_version", ImporterVersion.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta(ImportStateKey, "complete");
     }
 }

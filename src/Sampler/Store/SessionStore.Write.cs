@@ -182,11 +182,12 @@ public sealed partial class SessionStore
 
     /// <summary>
     /// Writes what <see cref="AddSample"/> buffered into the open transaction: the totals, and the sample log's new
-    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>).
+    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>). Returns false when
+    /// there was nothing to write.
     /// </summary>
-    private void FlushPending(bool durable)
+    private bool FlushPending(bool durable)
     {
-        if (!_pendingLog) return;
+        if (!_pendingLog) return false;
         _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight) VALUES ($e,$d,$p,$c,$s,$n,$w) "
                               + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
             "$e", "$d", "$p", "$c", "$s", "$n", "$w");
@@ -200,6 +201,7 @@ public sealed partial class SessionStore
         _log!.Flush(durable);
         SetMeta(SampleLogBytesKey, _log.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _pendingLog = false;
+        return true;
     }
 
     /// <summary>Returns the id of thread name <paramref name="comm"/> (<c>comms</c> table), adding it on first use.</summary>

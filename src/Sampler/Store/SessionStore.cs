@@ -186,7 +186,7 @@ public sealed partial class SessionStore : IDisposable
     public void Commit()
     {
         RequireWritable();
-        FlushPending(SyncOnCommit);
+        if (FlushPending(SyncOnCommit)) CommitPause.BeforeCommit();
         _tx?.Commit();
         _tx?.Dispose();
         _tx = null;
