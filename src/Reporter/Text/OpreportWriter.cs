@@ -119,6 +119,9 @@ public static class OpreportWriter
         var lostPct = total + lost > 0 ? 100.0 * lost / (total + lost) : 0;
         w.WriteLine($"Samples: {total}, lost samples: {lost} ({lostPct.ToString("0.00", Inv)}%), throttle events: {p.Counter(CounterNames.Throttled)}, unmapped samples: {p.Counter(CounterNames.UnmappedSamples)}");
         if (SkippedInputLine(p) is { } skipped) w.WriteLine(skipped);
+        if (p.Meta.GetValueOrDefault(Sampler.Import.TraceImport.ImportStateKey) == Sampler.Import.TraceImport.ImportIncomplete)
+            w.WriteLine($"Import incomplete: the import of {p.Meta.GetValueOrDefault("source_path", "the trace")} did not finish (interrupted or killed); "
+                + "these are the samples it had committed; import the file again");
         foreach (var line in XenHeaderLines(p)) w.WriteLine(line);
         // A separated report names its columns, one line each, as opreport's header does (pp/opreport.cpp output_header).
         foreach (var col in p.Columns) if (col.LongName != null) w.WriteLine(col.LongName);

@@ -55,11 +55,14 @@ public static class Recorder
             if (config.SystemWide) profiler.Enable(); else profiler.MarkEnabledOnExec();
             child.Continue();
             if (options.Dotnet) dotnet = DotnetRecording.Start(dir, child.Pid, options.DotnetConnectTimeout, ct);
+            // Committed every second, as the daemon does: a crash or a full file system keeps all but the last second.
+            var lastCommit = System.Diagnostics.Stopwatch.StartNew();
             while (!child.HasExited)
             {
                 if (ct.IsCancellationRequested) { child.Dispose(); break; }
                 profiler.Wait(TimeSpan.FromMilliseconds(100));
                 profiler.Drain();
+                if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
                 progress?.Invoke(profiler.Samples, profiler.LostSamples);
             }
             child.WaitForExit(TimeSpan.FromSeconds(5));

@@ -141,13 +141,35 @@ public sealed class SessionDirectory
                 using var to = new FileStream(dst, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
                 from.CopyTo(to, 1 << 16);
             }
+            catch (IOException e) when (NoSpace.Is(e))
+            {
+                // A cut-off symbol table would name kernel frames wrongly: no table at all leaves them unnamed.
+                try { File.Delete(dst); } catch (IOException) { }
+                throw NoSpace.Error(Path, System.IO.Path.GetFileName(dst), e);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
-    /// <summary>Writes <paramref name="config"/> to <see cref="ConfigPath"/>.</summary>
-    public void WriteConfig(SessionConfig config) =>
-        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, SessionConfigJson.Default.SessionConfig));
+    /// <summary>
+    /// Writes <paramref name="config"/> to <see cref="ConfigPath"/> through a temporary file renamed over it, so a full
+    /// file system or a crash leaves the previous configuration, never a truncated one. Throws <see cref="StoreException"/>
+    /// ("no space left on DIR") when the file system is full.
+    /// </summary>
+    public void WriteConfig(SessionConfig config)
+    {
+        var tmp = ConfigPath + ".tmp";
+        try
+        {
+            File.WriteAllText(tmp, JsonSerializer.Serialize(config, SessionConfigJson.Default.SessionConfig));
+            File.Move(tmp, ConfigPath, overwrite: true);
+        }
+        catch (IOException e) when (NoSpace.Is(e))
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw NoSpace.Error(Path, System.IO.Path.GetFileName(ConfigPath), e);
+        }
+    }
 
     /// <summary>Reads the configuration; throws <see cref="SessionException"/> when missing or unreadable.</summary>
     public SessionConfig ReadConfig()

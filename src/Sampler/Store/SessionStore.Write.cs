@@ -85,7 +85,9 @@ public sealed partial class SessionStore
         c.CommandText = "UPDATE images SET build_id=$b WHERE path=$p AND build_id IS NULL";
         c.Parameters.AddWithValue("$b", buildId);
         c.Parameters.AddWithValue("$p", path);
-        int n = c.ExecuteNonQuery();
+        int n;
+        try { n = c.ExecuteNonQuery(); }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
         if (n > 0)
             foreach (var key in _imageIds.Keys.Where(k => k.Path == path && k.BuildId == null).ToList())
                 if (_imageIds.Remove(key, out var id)) _imageIds[(key.Domain, path, buildId)] = id;
@@ -109,7 +111,7 @@ public sealed partial class SessionStore
         _insFrame.Parameters[0].Value = id.Value;
         _insFrame.Parameters[1].Value = image.Value;
         _insFrame.Parameters[2].Value = unchecked((long)offset);
-        _insFrame.ExecuteNonQuery();
+        Write(_insFrame);
         return id;
     }
 
@@ -137,7 +139,7 @@ public sealed partial class SessionStore
         _insFrameName ??= Prepare("INSERT INTO frame_names(frame_id, name) VALUES ($f,$n)", "$f", "$n");
         _insFrameName.Parameters[0].Value = id.Value;
         _insFrameName.Parameters[1].Value = (object?)name ?? DBNull.Value;
-        _insFrameName.ExecuteNonQuery();
+        Write(_insFrameName);
         _namedFrameIds[(image.Value, name, address)] = id;
         return id;
     }
@@ -152,7 +154,7 @@ public sealed partial class SessionStore
         _insStack.Parameters[0].Value = id.Value;
         _insStack.Parameters[1].Value = parent.Value;
         _insStack.Parameters[2].Value = frame.Value;
-        _insStack.ExecuteNonQuery();
+        Write(_insStack);
         _stackIds[(parent.Value, frame.Value)] = id;
         return id;
     }
@@ -170,7 +172,9 @@ public sealed partial class SessionStore
     {
         RequireWritable();
         if (s.Weight < 1) throw new ArgumentOutOfRangeException(nameof(s), s.Weight, "a sample's weight is at least 1");
-        _log!.Append(s);
+        ThrowIfFull();
+        try { _log!.Append(s); }
+        catch (IOException e) when (NoSpace.Is(e)) { throw Full(e); }
         _pendingLog = true;
         var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value);
         ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pendingTotals, key, out _);
@@ -182,11 +186,12 @@ public sealed partial class SessionStore
 
     /// <summary>
     /// Writes what <see cref="AddSample"/> buffered into the open transaction: the totals, and the sample log's new
-    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>).
+    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>). Returns false when
+    /// there was nothing to write.
     /// </summary>
-    private void FlushPending(bool durable)
+    private bool FlushPending(bool durable)
     {
-        if (!_pendingLog) return;
+        if (!_pendingLog) return false;
         _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight) VALUES ($e,$d,$p,$c,$s,$n,$w) "
                               + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
             "$e", "$d", "$p", "$c", "$s", "$n", "$w");
@@ -194,12 +199,14 @@ public sealed partial class SessionStore
         foreach (var (k, v) in _pendingTotals)
         {
             p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Comm; p[4].Value = k.Stack; p[5].Value = v.Samples; p[6].Value = v.Weight;
-            _insTotal.ExecuteNonQuery();
+            Write(_insTotal);
         }
         _pendingTotals.Clear();
-        _log!.Flush(durable);
+        try { _log!.Flush(durable); }
+        catch (IOException e) when (NoSpace.Is(e)) { throw Full(e); }
         SetMeta(SampleLogBytesKey, _log.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _pendingLog = false;
+        return true;
     }
 
     /// <summary>Returns the id of thread name <paramref name="comm"/> (<c>comms</c> table), adding it on first use.</summary>

@@ -123,6 +123,12 @@ public sealed partial class SessionStore : IDisposable
             _log!.Flush();
             SampleLog.CopyPrefix(SampleLog.PathFor(Path), SampleLog.PathFor(path), bytes);
         }
+        catch (Exception e) when (NoSpace.Is(e))
+        {
+            // The copy is what failed, not this store: drop the half-written copy and say so.
+            foreach (var f in new[] { path, SampleLog.PathFor(path) }) try { File.Delete(f); } catch (IOException) { }
+            throw NoSpace.Error(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, System.IO.Path.GetFileName(path), e);
+        }
         finally { BeginWrite(); }
     }
 
@@ -186,8 +192,13 @@ public sealed partial class SessionStore : IDisposable
     public void Commit()
     {
         RequireWritable();
-        FlushPending(SyncOnCommit);
-        _tx?.Commit();
+        ThrowIfFull();
+        try
+        {
+            if (FlushPending(SyncOnCommit)) CommitPause.BeforeCommit();
+            _tx?.Commit();
+        }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
         _tx?.Dispose();
         _tx = null;
         BeginWrite();
@@ -204,30 +215,73 @@ public sealed partial class SessionStore : IDisposable
         if (!IsWritable) throw new InvalidOperationException("session store opened read-only");
     }
 
-    /// <summary>Commits pending writes (when writable) and closes the database.</summary>
+    /// <summary>
+    /// The first full-file-system error of this writer (<see cref="NoSpace"/>). From then on every write throws it again:
+    /// the open transaction cannot be trusted, so nothing more is committed; the store keeps its last commit.
+    /// </summary>
+    private StoreException? _full;
+
+    private StoreException Full(Exception e) =>
+        _full ??= NoSpace.Error(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!,
+            System.IO.Path.GetFileName(e is IOException ? SampleLog.PathFor(Path) : Path), e);
+
+    private void ThrowIfFull()
+    {
+        if (_full != null) throw _full;
+    }
+
+    /// <summary>Runs a write statement; a full file system becomes <see cref="Full"/>'s error.</summary>
+    private void Write(SqliteCommand c)
+    {
+        try { c.ExecuteNonQuery(); }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
+    }
+
+    /// <summary>
+    /// Commits pending writes (when writable) and closes the database. After a full file system stopped a write, the
+    /// open transaction is rolled back instead and the store keeps its last commit; throws <see cref="StoreException"/>
+    /// when this last commit itself finds the file system full (after closing everything).
+    /// </summary>
     public void Dispose()
     {
+        StoreException? failed = null;
         if (IsWritable && _tx != null)
         {
-            FlushPending(SyncOnCommit);
-            _tx.Commit();
+            if (_full == null)
+            {
+                try
+                {
+                    FlushPending(SyncOnCommit);
+                    _tx.Commit();
+                }
+                catch (Exception e) when (NoSpace.Is(e)) { failed = Full(e); }
+            }
+            if (_full != null)
+                try { _tx.Rollback(); } catch (Exception e) when (e is SqliteException or InvalidOperationException) { /* SQLite rolled it back itself */ }
             _tx.Dispose();
             _tx = null;
             // Fold the WAL back into the main file so a finished session is one self-contained file.
-            try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); } catch (SqliteException) { /* readers still attached: WAL stays */ }
+            if (_full == null)
+                try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); }
+                catch (Exception e) when (e is SqliteException or StoreException) { /* readers still attached, or no room to fold it: the WAL stays */ }
         }
         _insTotal?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
-        _log?.Dispose();
+        if (_full != null) _log?.DisposeDiscarding();
+        else
+            try { _log?.Dispose(); }
+            catch (IOException e) when (NoSpace.Is(e)) { failed = Full(e); _log?.DisposeDiscarding(); }
         _db.Dispose();
+        if (failed != null) throw failed;
     }
 
     private void Exec(string sql, params (string, object?)[] args)
     {
+        if (IsWritable) ThrowIfFull();
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = sql;
         foreach (var (n, v) in args) c.Parameters.AddWithValue(n, v ?? DBNull.Value);
-        c.ExecuteNonQuery();
+        Write(c);
     }
 
     private SqliteDataReader Query(string sql, params (string, object?)[] args)
@@ -248,5 +302,18 @@ public sealed partial class SessionStore : IDisposable
     }
 }
 
-/// <summary>A session store that cannot be used: missing, not a store, or of another schema version. The message is for the user.</summary>
-public sealed class StoreException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);
+/// <summary>
+/// A session store that cannot be used: missing, not a store, of another schema version, or on a full file system
+/// (<see cref="IsNoSpace"/>, made by <see cref="NoSpace.Error"/>). The message is for the user.
+/// </summary>
+public sealed class StoreException : XenProf.Hypervisor.Binary.XenProfUserException
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public StoreException(string message) : base(message) { }
+
+    /// <summary>A full file system stopped a write; <paramref name="cause"/> is SQLite's or the OS's error.</summary>
+    public StoreException(string message, Exception cause) : base(message, cause) { IsNoSpace = NoSpace.Is(cause); }
+
+    /// <summary>True when the store could not be written because its file system is full.</summary>
+    public bool IsNoSpace { get; }
+}

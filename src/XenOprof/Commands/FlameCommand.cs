@@ -64,7 +64,7 @@ internal static class FlameCommand
             // perf script text folds straight through the stackcollapse-perf.pl rules, byte for byte; no import.
             if (fmt == FlameFormat.Folded && trace != null && filters is { Domain: null, Pid: null, Tid: null, FromSeconds: null, ToSeconds: null }
                 && File.Exists(trace) && TraceImport.Sniff(trace) == TraceFormat.PerfScript)
-                return FoldPerfScript(trace, pr.GetValue(output)!, filters.Event, folded, Console.Error);
+                return FoldPerfScript(trace, pr.GetValue(output)!, filters.Event, folded, Console.Error, pr.GetValue(strict));
             if (folded.Inline) Console.Error.WriteLine("xenoprof flame: warning: --inline applies to folding perf script text without filters; ignored");
             return Execute(DirectTrace.SessionFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)), pr.GetValue(output)!, pr.GetValue(format), filters,
                 Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)),
@@ -108,9 +108,14 @@ internal static class FlameCommand
         ? FlameExport.Parse(format) ?? throw new UserErrorException($"unknown format '{format}'; use folded, svg, html, speedscope, chrome, pprof or png")
         : FlameExport.FromFileName(output) ?? throw new UserErrorException($"cannot tell the format from '{Path.GetFileName(output)}'; use --format");
 
-    /// <summary>Folds perf script text <paramref name="trace"/> into <paramref name="output"/> as stackcollapse-perf.pl does with the same flags.</summary>
-    public static int FoldPerfScript(string trace, string output, string? eventFilter, FoldedCommandOptions folded, TextWriter stderr)
+    /// <summary>
+    /// Folds perf script text <paramref name="trace"/> into <paramref name="output"/> as stackcollapse-perf.pl does with the
+    /// same flags. Lines an import would skip are counted in a warning first; <paramref name="strict"/> stops at the first
+    /// of them (a <see cref="Hypervisor.Binary.MalformedDataException"/> naming the file and line) before anything is written.
+    /// </summary>
+    public static int FoldPerfScript(string trace, string output, string? eventFilter, FoldedCommandOptions folded, TextWriter stderr, bool strict = false)
     {
+        if (TraceImport.CheckPerfScript(trace, strict) is { } skipped) stderr.WriteLine($"xenoprof flame: warning: {skipped}");
         var options = new CollapseOptions
         {
             Pid = folded.PidNames, Tid = folded.TidNames, Kernel = folded.Kernel || folded.All, Jit = folded.Jit || folded.All, Addrs = folded.Addrs,
