@@ -250,13 +250,3 @@ public sealed class SeparateTests(ITestOutputHelper output) : IDisposable
         Assert.True(p.ExitCode == 0, err);
     }
 }
-
-/// <summary>A fact that records with Linux perf: needs root and a perf binary that runs; elsewhere skipped with the reason.</summary>
-public sealed class PerfFactAttribute : FactAttribute
-{
-    public PerfFactAttribute()
-    {
-        if (!Environment.IsPrivilegedProcess) Skip = "needs root to run perf record (CI runs as root)";
-        else if (!PerfImportComparisonTests.PerfWorks) Skip = "perf is not installed or does not run here (apt-get install linux-perf)";
-    }
-}

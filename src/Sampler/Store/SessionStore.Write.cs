@@ -66,6 +66,7 @@ public sealed partial class SessionStore
     public ImageId InternImage(string path, ImageKind kind, string? buildId, int domain = 0)
     {
         RequireWritable();
+        EnsureInterned();
         if (_imageIds.TryGetValue((domain, path, buildId), out var id)) return id;
         id = new ImageId(_nextImage++);
         Exec("INSERT INTO images(id, domain, path, build_id, kind) VALUES ($i,$d,$p,$b,$k)", ("$i", id.Value), ("$d", domain), ("$p", path), ("$b", buildId), ("$k", (int)kind));
@@ -80,6 +81,7 @@ public sealed partial class SessionStore
     public int SetMissingBuildId(string path, string buildId)
     {
         RequireWritable();
+        EnsureInterned();
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = "UPDATE images SET build_id=$b WHERE path=$p AND build_id IS NULL";
@@ -98,9 +100,10 @@ public sealed partial class SessionStore
     public FrameId InternFrame(ImageId image, ulong offset)
     {
         RequireWritable();
-        if (_frameIds.TryGetValue((image.Value, offset), out var id)) return id;
-        id = InsertFrame(image, offset);
-        _frameIds[(image.Value, offset)] = id;
+        EnsureInterned();
+        if (_frameIds.TryGet((ulong)image.Value, offset, out var known)) return new FrameId(known);
+        var id = InsertFrame(image, offset);
+        _frameIds.Set((ulong)image.Value, offset, id.Value);
         return id;
     }
 
@@ -126,6 +129,7 @@ public sealed partial class SessionStore
     public FrameId InternNamedFrame(ImageId image, string? name, ulong? address = null)
     {
         RequireWritable();
+        EnsureInterned();
         if (name is { Length: 0 }) throw new ArgumentException("a frame name is null (unknown) or not empty", nameof(name));
         if (_namedFrameIds.TryGetValue((image.Value, name, address), out var id)) return id;
         ulong offset;
@@ -148,14 +152,15 @@ public sealed partial class SessionStore
     public StackId InternStack(StackId parent, FrameId frame)
     {
         RequireWritable();
-        if (_stackIds.TryGetValue((parent.Value, frame.Value), out var id)) return id;
-        id = new StackId(_nextStack++);
+        EnsureInterned();
+        if (_stackIds.TryGet((ulong)parent.Value, (ulong)frame.Value, out var known)) return new StackId(known);
+        var id = new StackId(_nextStack++);
         _insStack ??= Prepare("INSERT INTO stacks(id, parent_id, frame_id) VALUES ($i,$p,$f)", "$i", "$p", "$f");
         _insStack.Parameters[0].Value = id.Value;
         _insStack.Parameters[1].Value = parent.Value;
         _insStack.Parameters[2].Value = frame.Value;
         Write(_insStack);
-        _stackIds[(parent.Value, frame.Value)] = id;
+        _stackIds.Set((ulong)parent.Value, (ulong)frame.Value, id.Value);
         return id;
     }
 
@@ -213,6 +218,7 @@ public sealed partial class SessionStore
     public CommId InternComm(string comm)
     {
         RequireWritable();
+        EnsureInterned();
         if (_commIds.TryGetValue(comm, out var id)) return id;
         id = new CommId(_commIds.Count + 1);
         Exec("INSERT INTO comms(id, name) VALUES ($i,$n)", ("$i", id.Value), ("$n", comm));

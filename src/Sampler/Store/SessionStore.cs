@@ -16,11 +16,14 @@ public sealed partial class SessionStore : IDisposable
     private readonly SqliteConnection _db;
     private SqliteTransaction? _tx;
     private readonly Dictionary<(int Domain, string Path, string? BuildId), ImageId> _imageIds = new();
-    private readonly Dictionary<(long, ulong), FrameId> _frameIds = new();
-    private readonly Dictionary<(long, long), StackId> _stackIds = new();
+    private readonly IdTable _frameIds = new();   // (image, offset) → frame id
+    private readonly IdTable _stackIds = new();   // (parent, frame) → stack id
     private readonly Dictionary<(long, string?, ulong?), FrameId> _namedFrameIds = new();
     private readonly Dictionary<long, ulong> _nextOrdinal = new();
     private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
+    // False on a store opened for appending until something is interned: a writer that only adds a symbol cache or
+    // meta rows (the import's symbol pass) never reads the stacks and frames back into memory.
+    private bool _interned = true;
     private SqliteCommand? _insFrame, _insStack, _insFrameName;
     private SampleLog? _log;
     private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
@@ -77,13 +80,13 @@ public sealed partial class SessionStore : IDisposable
         return store;
     }
 
-    /// <summary>Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded.</summary>
+    /// <summary>Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded when first needed.</summary>
     public static SessionStore OpenForAppend(string path)
     {
         var store = OpenConnection(path, writable: true);
         store.CheckVersion();
         store.Exec("PRAGMA synchronous=NORMAL;");
-        store.LoadInterned();
+        store._interned = false;
         store._log = SampleLog.OpenForAppend(path, store.CommittedLogBytes());
         store.BeginWrite();
         return store;
@@ -165,12 +168,20 @@ public sealed partial class SessionStore : IDisposable
             throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version}; re-record or re-import");
     }
 
+    /// <summary>Reads the interned images, frames, names, comms and stacks back, once, before the first intern of a store opened for appending.</summary>
+    private void EnsureInterned()
+    {
+        if (_interned) return;
+        _interned = true;
+        LoadInterned();
+    }
+
     private void LoadInterned()
     {
         using (var r = Query("SELECT id, domain, path, build_id FROM images"))
             while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetInt32(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
         using (var r = Query("SELECT id, image_id, offset FROM frames"))
-            while (r.Read()) { var id = r.GetInt64(0); _frameIds[(r.GetInt64(1), (ulong)r.GetInt64(2))] = new FrameId(id); _nextFrame = Math.Max(_nextFrame, id + 1); }
+            while (r.Read()) { var id = r.GetInt64(0); _frameIds.Set((ulong)r.GetInt64(1), (ulong)r.GetInt64(2), id); _nextFrame = Math.Max(_nextFrame, id + 1); }
         using (var r = Query("SELECT f.id, f.image_id, f.offset, n.name, i.kind FROM frame_names n JOIN frames f ON f.id = n.frame_id JOIN images i ON i.id = f.image_id"))
             while (r.Read())
             {
@@ -185,7 +196,7 @@ public sealed partial class SessionStore : IDisposable
         using (var r = Query("SELECT id, name FROM comms"))
             while (r.Read()) _commIds[r.GetString(1)] = new CommId(r.GetInt32(0));
         using (var r = Query("SELECT id, parent_id, frame_id FROM stacks"))
-            while (r.Read()) { var id = r.GetInt64(0); _stackIds[(r.GetInt64(1), r.GetInt64(2))] = new StackId(id); _nextStack = Math.Max(_nextStack, id + 1); }
+            while (r.Read()) { var id = r.GetInt64(0); _stackIds.Set((ulong)r.GetInt64(1), (ulong)r.GetInt64(2), id); _nextStack = Math.Max(_nextStack, id + 1); }
     }
 
     /// <summary>Commits everything written since the last commit and starts a new transaction.</summary>
