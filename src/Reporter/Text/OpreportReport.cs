@@ -36,8 +36,8 @@ public static class OpreportReport
         bool withDetails = options.Details || options.ShowAddress || options.DebugInfo || options.Sort.Count > 0 || options.ReverseSort;
         var baseQuery = (query ?? new ProfileOptions()) with { WithDetails = withDetails, WithStacks = options.Callgraph, Separate = sep };
         string format = options.Format.ToString().ToLowerInvariant();
-        if (options.Callgraph && options.Format != OpreportFormat.Text)
-            throw new XenProfUserException($"-c/--callgraph is written as text only; drop --{format}");
+        if (options.Callgraph && options.Format == OpreportFormat.Xml)
+            throw new XenProfUserException("-c/--callgraph is written as text or --csv; drop --xml");
         if (domain == "all" && options.Format != OpreportFormat.Text)
             throw new XenProfUserException($"--domain=all writes one report per domain; with --{format} pick one domain (--domain=N)");
         if (domain == null) Report(SessionProfiles.Load(sessionDir, baseQuery with { Domain = null }, symbolizer));
