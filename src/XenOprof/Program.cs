@@ -17,6 +17,7 @@ public static class Program
             OpreportCommand.Create(),
             OpannotateCommand.Create(),
             FlameCommand.Create(),
+            ServeCommand.Create(),
             ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
