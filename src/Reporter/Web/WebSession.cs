@@ -122,6 +122,14 @@ public sealed class WebSession : IDisposable
                     if (self == 0) continue;
                     string fn = Key(r.ImageRow.Image, r.Symbol);
                     rows.Add(Row(r.Symbol, r.ImageRow.Name, KindName(KindOfImage(p, r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn))));
+                    inclusive.Remove(fn);
+                }
+                // Functions that only call (main, dispatch…): no self samples, but a total, as perf report --children lists them.
+                foreach (var n in b.Graph.Nodes)
+                {
+                    string fn = Key(n.Function.Image, n.Function.Symbol);
+                    if (inclusive.GetValueOrDefault(fn) is > 0 and var incl)
+                        rows.Add(Row(n.Function.Symbol, n.Function.ImageName, KindName(KindOfImage(p, n.Function.Image)), fn, 0, incl));
                 }
                 break;
             case "image":

@@ -177,7 +177,7 @@ function renderTop(top) {
   const col = state.sort, asc = state.asc === "1";
   rows = rows.slice().sort((a, b) => {
     const x = a[col], y = b[col];
-    const c = typeof x === "string" ? x.localeCompare(y) : x - y;
+    const c = typeof x === "string" ? (x < y ? -1 : x > y ? 1 : 0) : x - y; // code-unit order, as opreport sorts names
     return asc ? c : -c;
   });
   for (const th of table.tHead.rows[0].cells) {
