@@ -123,4 +123,61 @@ public sealed class ServeHttpTests(ServedSession served, ITestOutputHelper outpu
 
     private static IEnumerable<(long, string)> Arcs(JsonElement g, string name) =>
         g.GetProperty(name).EnumerateArray().Select(a => (a.GetProperty("samples").GetInt64(), a.GetProperty("name").GetString()!)).OrderBy(x => x);
+
+    /// <summary>The store changing under a running server (here a second record into the session) is seen by the next request.</summary>
+    [RootFact]
+    public async Task StoreChange_IsSeenByTheNextRequest()
+    {
+        var dir = Cli.NewSessionDir();
+        var (server, url) = (default(System.Diagnostics.Process), default(Uri));
+        try
+        {
+            Assert.Equal(0, Cli.Run("record", "--session-dir", dir, "--callgraph").ExitCode);
+            (server, url) = ServedSession.StartServer(dir);
+            using var c = Client();
+            async Task<JsonElement> Summary() => JsonDocument.Parse(await c.GetStringAsync(new Uri(url, "api/summary" + url.Query))).RootElement;
+            var before = await Summary();
+            Assert.Equal(before.GetProperty("generation").GetInt64(), (await Summary()).GetProperty("generation").GetInt64()); // unchanged store: no rebuild
+
+            Assert.Equal(0, Cli.Run("record", "--session-dir", dir, "--callgraph").ExitCode);
+            var after = await Summary();
+            long total = Cli.ParseSymbols(Cli.Run("opreport", "-l", "--session-dir", dir).Stdout).Sum(r => r.Samples);
+            output.WriteLine($"generation {before.GetProperty("generation")} -> {after.GetProperty("generation")}, samples {before.GetProperty("events")[0].GetProperty("total")} -> {total}");
+            Assert.NotEqual(before.GetProperty("generation").GetInt64(), after.GetProperty("generation").GetInt64());
+            Assert.Equal(total, after.GetProperty("events")[0].GetProperty("total").GetInt64());
+
+            // A port in use is a user error, with one line.
+            var busy = Cli.Run("serve", dir, "--port", url.Port.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(1, busy.ExitCode);
+            Assert.StartsWith("xenoprof serve: --listen 127.0.0.1 --port " + url.Port + ": cannot listen there", busy.Stderr);
+            Assert.Single(busy.Stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            if (server != null) ServedSession.Stop(server);
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    [Theory]
+    [InlineData("--listen", "localhost", "--listen localhost: expected an IP address")]
+    [InlineData("--port", "70000", "--port 70000: expected 0 to 65535")]
+    public void BadOptions_AreUserErrors(string option, string value, string message)
+    {
+        var dir = Directory.CreateTempSubdirectory("xenprof-serve-").FullName;
+        try
+        {
+            var r = Cli.Run("serve", dir, option, value);
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith("xenoprof serve: " + message, r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+            // A directory without a store is refused before anything listens.
+            var empty = Cli.Run("serve", dir);
+            Assert.Equal(1, empty.ExitCode);
+            Assert.Contains("no session store", empty.Stderr);
+            Assert.Single(empty.Stderr.Trim().Split('\n'));
+            Assert.Equal("", empty.Stdout);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

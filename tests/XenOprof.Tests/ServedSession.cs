@@ -34,10 +34,10 @@ public sealed class ServedSession : IDisposable
         return (dir, server, url);
     }
 
-    /// <summary>Starts <c>xenoprof serve DIR --port 0</c> (the build under test, or <c>XENOPROF_CLI</c>) and reads its URL.</summary>
-    public static (Process Server, Uri Url) StartServer(string dir)
+    /// <summary>Starts <c>xenoprof serve DIR --port 0</c> (<paramref name="native"/>, else <c>XENOPROF_CLI</c>, else the build under test) and reads its URL.</summary>
+    public static (Process Server, Uri Url) StartServer(string dir, string? native = null)
     {
-        string? native = Environment.GetEnvironmentVariable("XENOPROF_CLI") is { Length: > 0 } n ? n : null;
+        native ??= Environment.GetEnvironmentVariable("XENOPROF_CLI") is { Length: > 0 } n ? n : null;
         var psi = new ProcessStartInfo(native ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
         if (native == null) psi.ArgumentList.Add(Path.Combine(Cli.BinDir, "xenoprof.dll"));
         foreach (var a in new[] { "serve", dir, "--port", "0" }) psi.ArgumentList.Add(a);
@@ -53,12 +53,18 @@ public sealed class ServedSession : IDisposable
         return (p, new Uri(line.Result!));
     }
 
+    /// <summary>Stops a server this fixture or a test started.</summary>
+    public static void Stop(Process server)
+    {
+        try { server.Kill(true); server.WaitForExit(10_000); } catch (InvalidOperationException) { }
+        server.Dispose();
+    }
+
     public void Dispose()
     {
         if (!_served.IsValueCreated) return;
         var (dir, server, _) = _served.Value;
-        try { server.Kill(true); server.WaitForExit(10_000); } catch (InvalidOperationException) { }
-        server.Dispose();
+        Stop(server);
         try { Directory.Delete(dir, true); } catch (IOException) { }
     }
 }

@@ -4,7 +4,8 @@ namespace XenProf.Reporter.Web;
 
 /// <summary>
 /// The browser report's front end (<c>index.html</c>, <c>app.js</c>, <c>app.css</c>: our own plain JavaScript and CSS,
-/// embedded in this assembly at build time, so nothing is fetched from the network at run time).
+/// embedded in this assembly at build time, so nothing is fetched from the network at run time). The page reads the
+/// JSON views under <c>api/</c> (<see cref="WebSession"/>) and keeps its state in the URL's hash.
 /// </summary>
 public static class WebApp
 {

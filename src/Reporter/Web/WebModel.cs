@@ -118,14 +118,6 @@ public sealed record WebTimeline(string By, long BucketNs, long DurationNs, IRea
 /// <param name="Error">What was wrong with the request.</param>
 public sealed record WebError(string Error);
 
-/// <summary>Everything the offline page embeds: the answers for the whole session, as the server would give them.</summary>
-/// <param name="Summary">As <c>/api/summary</c>.</param>
-/// <param name="Tops">As <c>/api/top</c>, one per grouping.</param>
-/// <param name="Flame">As <c>/api/flame</c>.</param>
-/// <param name="CallGraphs">As <c>/api/callgraph</c>, per function key.</param>
-/// <param name="Timelines">As <c>/api/timeline</c>, one per grouping.</param>
-public sealed record WebBundle(WebSummary Summary, IReadOnlyList<WebTop> Tops, WebFlame Flame, IReadOnlyDictionary<string, WebCallGraph> CallGraphs, IReadOnlyList<WebTimeline> Timelines);
-
 /// <summary>Source-generated JSON for the web view models (camelCase), usable under Native AOT.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(WebSummary))]
@@ -135,5 +127,4 @@ public sealed record WebBundle(WebSummary Summary, IReadOnlyList<WebTop> Tops, W
 [JsonSerializable(typeof(WebAnnotation))]
 [JsonSerializable(typeof(WebTimeline))]
 [JsonSerializable(typeof(WebError))]
-[JsonSerializable(typeof(WebBundle))]
 public sealed partial class WebJson : JsonSerializerContext;

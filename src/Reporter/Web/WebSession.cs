@@ -198,16 +198,6 @@ public sealed class WebSession : IDisposable
         return BuildTimeline(full.Profile, ei, by, buckets);
     });
 
-    /// <summary>The answers for the whole session, for the offline page: every top grouping, the flame graph, the call graph of every function, every timeline.</summary>
-    public WebBundle Bundle(int buckets = 200)
-    {
-        var q = new WebQuery();
-        var tops = TopGroupings.Select(by => Top(q, by)).ToList();
-        var graphs = Locked(q, (b, _, ei) => b.Graph.Nodes.Where(n => n.Inclusive.Samples[ei] > 0)
-            .ToDictionary(n => Key(n.Function.Image, n.Function.Symbol), n => ToCallGraph(b.Profile, n, ei)));
-        return new WebBundle(Summary(q), tops, Flame(q), graphs, TimelineGroupings.Select(by => Timeline(q, by, buckets)).ToList());
-    }
-
     /// <summary>Releases the symbolizer and code readers.</summary>
     public void Dispose()
     {

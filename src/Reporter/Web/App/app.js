@@ -1,6 +1,5 @@
-// XenProf's browser report: one page of linked views over the JSON answers of `xenoprof serve` (/api/*), or, in the
-// offline file `flame --format html` writes, over the same answers embedded as window.XENPROF_BUNDLE. All view state is
-// in the URL's hash, so a link shows the same views.
+// XenProf's browser report: one page of linked views over the JSON answers of `xenoprof serve` (/api/*). All view
+// state is in the URL's hash, so a link shows the same views.
 "use strict";
 
 const KIND_COLOURS = {
@@ -9,7 +8,6 @@ const KIND_COLOURS = {
 };
 const SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#aec7e8", "#888"];
 const $ = (id) => document.getElementById(id);
-const offline = window.XENPROF_BUNDLE || null;
 
 // ---- state in the hash ----
 const DEFAULTS = { ev: "0", by: "symbol", sort: "self", asc: "", q: "", fn: "", from: "", to: "", tl: "domain", mode: "flame", zoom: "", search: "", asm: "" };
@@ -33,7 +31,6 @@ window.addEventListener("hashchange", () => { state = readState(); render(); });
 // ---- data ----
 const token = new URLSearchParams(location.search).get("token");
 async function api(name, params) {
-  if (offline) return fromBundle(name, params);
   const q = new URLSearchParams(params);
   if (token) q.set("token", token);
   const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
@@ -41,22 +38,10 @@ async function api(name, params) {
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
-function fromBundle(name, params) {
-  const b = offline;
-  switch (name) {
-    case "summary": return b.summary;
-    case "top": return b.tops.find((t) => t.by === params.by);
-    case "flame": return b.flame;
-    case "timeline": return b.timelines.find((t) => t.by === params.by);
-    case "callgraph": { const g = b.callGraphs[params.fn]; if (!g) throw new Error("no such function"); return g; }
-    case "annotate": throw new Error("the offline page has no disassembly: run `xenoprof serve` for it");
-  }
-  throw new Error("unknown view " + name);
-}
 function selection() {
   const p = { event: state.ev };
-  if (state.from !== "" && !offline) p.from = state.from;
-  if (state.to !== "" && !offline) p.to = state.to;
+  if (state.from !== "") p.from = state.from;
+  if (state.to !== "") p.to = state.to;
   return p;
 }
 
@@ -111,7 +96,7 @@ function renderHeader(s) {
   $("facts").innerHTML = facts.join("; ");
   const windowed = s.fromNs != null || s.toNs != null;
   $("window-label").textContent = windowed ? `window ${fmtNs(s.fromNs || 0)} – ${s.toNs != null ? fmtNs(s.toNs) : "end"} of ${fmtNs(s.durationNs)}`
-    : `whole session (${fmtNs(s.durationNs)})` + (offline ? "; offline page: time windows need `xenoprof serve`" : "");
+    : `whole session (${fmtNs(s.durationNs)})`;
   $("window-reset").hidden = !windowed;
   document.body.dataset.generation = s.generation;
 }
@@ -156,7 +141,7 @@ async function renderTimeline() {
     const n = timeline && timeline.series.length ? timeline.series[0].counts.length : 0;
     return Math.round(f * n * (timeline ? timeline.bucketNs : 0));
   };
-  svg.addEventListener("mousedown", (ev) => { if (!offline) { start = ns(ev); ev.preventDefault(); } });
+  svg.addEventListener("mousedown", (ev) => { start = ns(ev); ev.preventDefault(); });
   window.addEventListener("mouseup", (ev) => {
     if (start == null) return;
     const end = ns(ev);
@@ -295,6 +280,7 @@ async function renderFunction() {
     `<td class="image">${esc(a.image)}</td><td class="name">${esc(a.name)}</td></tr>`).join("");
   $("callers").tBodies[0].innerHTML = arcs(g.callers);
   $("callees").tBodies[0].innerHTML = arcs(g.callees);
+  $("annotate").hidden = state.asm !== "1";
   if (state.asm === "1") await renderAnnotation(); else { $("annotate").tBodies[0].innerHTML = ""; $("annotate-note").textContent = ""; }
 }
 function clearArcs() { for (const id of ["callers", "callees", "annotate"]) $(id).tBodies[0].innerHTML = ""; }
@@ -329,12 +315,10 @@ async function renderAnnotation() {
 }
 
 // A daemon may still be writing the session: look for a new generation every few seconds and redraw.
-if (!offline) {
-  setInterval(async () => {
-    try {
-      const s = await api("summary", selection());
-      if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }
-    } catch (e) { /* the next render reports errors */ }
-  }, 5000);
-}
+setInterval(async () => {
+  try {
+    const s = await api("summary", selection());
+    if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }
+  } catch (e) { /* the next render reports errors */ }
+}, 5000);
 render();
