@@ -18,6 +18,7 @@ public static class Program
             DiffCommand.Create(),
             OpannotateCommand.Create(),
             FlameCommand.Create(),
+            ServeCommand.Create(),
             ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),

@@ -24,7 +24,7 @@ public static class OpreportDebugInfo
         var lines = new SourceLines();
         foreach (var group in p.Symbols.Where(r => r.Symbol != Profile.Profile.NoSymbols && r.Start != 0).GroupBy(r => r.ImageRow))
         {
-            if (OpannotateWriter.CodeKind(group.Key.Image, symbolizer) is not { } ck || OpannotateWriter.DebugInfoFile(symbolizer, ck) is not { } debugFile)
+            if (FunctionAnnotation.CodeKind(group.Key.Image, symbolizer) is not { } ck || FunctionAnnotation.DebugInfoFile(symbolizer, ck) is not { } debugFile)
                 continue;
             var rows = group.ToList();
             var found = lines.Lookup(debugFile, rows.Select(r => r.Start).Distinct().ToList());
