@@ -25,38 +25,23 @@ public static class CallgraphCsvWriter
         header.AddRange(["image", "symbol"]);
         using var csv = CsvWriter.Create(w, new CsvWriterOptions(), leaveOpen: true);
         csv.WriteHeader(header.ToArray());
-        int n = p.Events.Count, block = 0;
         var fields = new List<string>(header.Count);
-        void Row(string relation, long[] samples, long[] of, CallGraphFunction f)
+        foreach (var r in CallgraphRows.Of(p, o))
         {
-            for (int e = 0; e < n; e++)
+            for (int e = 0; e < p.Events.Count; e++)
             {
                 fields.Clear();
-                fields.Add(block.ToString(Inv));
-                fields.Add(relation);
+                fields.Add(r.Block.ToString(Inv));
+                fields.Add(r.Relation.ToString().ToLowerInvariant());
                 fields.Add(p.Events[e].Name);
-                var (pct, err) = Profile.Profile.Share(samples[e], of[e]);
-                fields.Add(samples[e].ToString(Inv));
+                var (pct, err) = Profile.Profile.Share(r.Samples[e], r.Of[e]);
+                fields.Add(r.Samples[e].ToString(Inv));
                 fields.Add(pct.ToString("0.0000", Inv));
                 if (o.ErrorBars) fields.Add(err.ToString("0.0000", Inv));
-                fields.Add(o.LongFilenames ? f.Image.Path : f.ImageName);
-                fields.Add(f.Symbol);
+                fields.Add(o.LongFilenames ? r.Function.Image.Path : r.Function.ImageName);
+                fields.Add(r.Function.Symbol);
                 csv.WriteRecord(fields.ToArray());
             }
-        }
-        foreach (var node in CallGraph.Of(p).Nodes)
-        {
-            if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
-            block++;
-            var callerSums = new long[n];
-            foreach (var a in node.Callers)
-                for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
-            var callersOf = o.GlobalPercent ? p.Totals : callerSums;
-            var calleesOf = o.GlobalPercent ? p.Totals : node.Inclusive.Samples;
-            foreach (var a in node.Callers) Row("caller", a.Counts.Samples, callersOf, a.Function);
-            Row("primary", node.Inclusive.Samples, p.Totals, node.Function);
-            Row("self", node.Self.Samples, calleesOf, node.Function);
-            foreach (var a in node.Callees) Row("callee", a.Counts.Samples, calleesOf, a.Function);
         }
         csv.Flush();
         w.Flush();

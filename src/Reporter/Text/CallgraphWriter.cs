@@ -52,22 +52,14 @@ public static class CallgraphWriter
         w.WriteLine(head.ToString());
         w.WriteLine(Separator);
 
-        int n = p.Events.Count;
-        foreach (var node in CallGraph.Of(p).Nodes)
+        int block = 0;
+        foreach (var r in CallgraphRows.Of(p, o))
         {
-            if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
-            var callerSums = new long[n];
-            foreach (var a in node.Callers)
-                for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
-            // -%/--global-percent: callers and callees as shares of the whole profile (oprofile's cg_formatter).
-            var callersOf = o.GlobalPercent ? p.Totals : callerSums;
-            var calleesOf = o.GlobalPercent ? p.Totals : node.Inclusive.Samples;
-            foreach (var a in node.Callers) Line(w, o, "  ", a.Counts.Samples, callersOf, a.Function, "");
-            Line(w, o, "", node.Inclusive.Samples, p.Totals, node.Function, "");
-            Line(w, o, "  ", node.Self.Samples, calleesOf, node.Function, SelfMarker);
-            foreach (var a in node.Callees) Line(w, o, "  ", a.Counts.Samples, calleesOf, a.Function, "");
-            w.WriteLine(Separator);
+            if (r.Block != block && block != 0) w.WriteLine(Separator);
+            block = r.Block;
+            Line(w, o, r.Relation == CallgraphRelation.Primary ? "" : "  ", r.Samples, r.Of, r.Function, r.Relation == CallgraphRelation.Self ? SelfMarker : "");
         }
+        if (block != 0) w.WriteLine(Separator);
     }
 
     private static void Line(TextWriter w, OpreportOptions o, string indent, long[] samples, long[] of, CallGraphFunction f, string marker)
