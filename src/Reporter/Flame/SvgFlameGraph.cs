@@ -33,7 +33,7 @@ public static class SvgFlameGraph
 {
     private const double XPad = 10;
 
-    /// <summary>Merges <paramref name="stacks"/> (alphabetical order) and renders them; see <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?)"/>.</summary>
+    /// <summary>Merges <paramref name="stacks"/> (alphabetical order) and renders them; see <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?, IFlameFrameStyle?)"/>.</summary>
     /// <param name="stacks">Stacks to merge.</param>
     /// <param name="output">Destination; not flushed or closed.</param>
     /// <param name="options">Rendering options; null means <see cref="SvgFlameOptions.Default"/>.</param>
@@ -72,7 +72,7 @@ public static class SvgFlameGraph
         output.Write("\n]]></script>\n</svg>\n");
     }
 
-    /// <summary>Number of <c>g.frame</c> elements <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?)"/> draws for these options.</summary>
+    /// <summary>Number of <c>g.frame</c> elements <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?, IFlameFrameStyle?)"/> draws for these options.</summary>
     /// <param name="tree">The tree.</param>
     /// <param name="options">Rendering options; null means defaults.</param>
     /// <returns>Nodes with a non-zero count at least <see cref="SvgFlameOptions.MinWidthPx"/> wide (their ancestors are too).</returns>

@@ -43,7 +43,7 @@ public static class DiffCallgraphWriter
             long bt = baseProfile.Totals[bi], nt = newProfile.Totals[ni];
             if (!o.NoHeader) w.WriteLine($"Counted {name} events: base {bt} samples, new {nt} samples");
             w.WriteLine("base".PadRight(18) + "new".PadRight(18));
-            w.WriteLine("samples".PadRight(9) + "%".PadRight(9) + "samples".PadRight(9) + "%".PadRight(9) + "diff pp".PadRight(10) + "p-value".PadRight(10) + "  "
+            w.WriteLine("samples".PadRight(9) + "%".PadRight(9) + "samples".PadRight(9) + "%".PadRight(9) + "diff pp".PadRight(10) + "p-value".PadRight(13)
                 + "image name".PadRight(25) + "symbol name");
             w.WriteLine(CallgraphWriter.Separator);
             var keys = bg.Keys.Union(ng.Keys).ToList();
@@ -109,8 +109,8 @@ public static class DiffCallgraphWriter
         line.Append(b.ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(bp).PadRight(9));
         line.Append(n.ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(np).PadRight(9));
         line.Append(DiffWriter.Delta(np - bp).PadRight(10));
-        if (test is { } t) line.Append(DiffWriter.PValue(t.P).PadRight(10)).Append(t.Significant ? "* " : "  ");
-        else line.Append(new string(' ', 12));
+        if (test is { } t) line.Append(DiffWriter.Marked(t.P, t.Significant));
+        else line.Append(new string(' ', 13));
         line.Append(f.Image.PadRight(24)).Append(' ').Append(f.Symbol).Append(marker);
         w.WriteLine(line.ToString());
     }

@@ -50,14 +50,14 @@ public static class DiffWriter
         {
             if (d.Events.Count > 1) w.WriteLine($"==== {e.Name} ====");
             w.WriteLine("base".PadRight(18) + "new".PadRight(18));
-            w.WriteLine("samples".PadRight(9) + "%".PadRight(9) + "samples".PadRight(9) + "%".PadRight(9) + "diff pp".PadRight(10) + "p-value".PadRight(10) + "  "
+            w.WriteLine("samples".PadRight(9) + "%".PadRight(9) + "samples".PadRight(9) + "%".PadRight(9) + "diff pp".PadRight(10) + "p-value".PadRight(13)
                 + "image name".PadRight(25) + (d.Options.Symbols ? "symbol name" : ""));
             foreach (var r in Shown(e, o))
             {
                 var line = new System.Text.StringBuilder();
                 line.Append(r.BaseSamples.ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(r.BasePercent).PadRight(9));
                 line.Append(r.NewSamples.ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(r.NewPercent).PadRight(9));
-                line.Append(Delta(r.DeltaPp).PadRight(10)).Append(PValue(r.PValue).PadRight(10)).Append(r.Significant ? "* " : "  ");
+                line.Append(Delta(r.DeltaPp).PadRight(10)).Append(Marked(r.PValue, r.Significant));
                 if (r.Symbol != null) line.Append(r.Image.PadRight(24)).Append(' ').Append(r.Symbol);
                 else line.Append(r.Image);
                 w.WriteLine(line.ToString());
@@ -72,6 +72,10 @@ public static class DiffWriter
 
     /// <summary>A change in percentage points: sign always shown, 4 decimals (<c>+12.3400</c>).</summary>
     public static string Delta(double pp) => (pp >= 0 ? "+" : "") + pp.ToString("0.0000", Inv);
+
+    /// <summary>The p-value column, 13 characters wide: the p-value, then <c> *</c> when significant, then at least one
+    /// space, so the mark always follows its value by exactly one space however long the value is.</summary>
+    public static string Marked(double p, bool significant) => (PValue(p) + (significant ? " *" : "")).PadRight(12) + " ";
 
     /// <summary>A p-value: 4 significant digits (<c>0.8921</c>, <c>1.7E-24</c>), <c>1</c> for 1.</summary>
     public static string PValue(double p) => p.ToString("G4", Inv);
