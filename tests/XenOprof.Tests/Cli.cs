@@ -18,6 +18,34 @@ internal static class Cli
     /// <summary>Runs xenoprof, optionally through a wrapper (e.g. setpriv) given as the first arguments.</summary>
     public static Result RunAs(string[]? wrapper, params string[] args)
     {
+        using var p = Process.Start(StartInfo(wrapper, args))!;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(true);
+            Assert.Fail($"xenoprof {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+        p.WaitForExit();
+        return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Starts xenoprof (optionally through a wrapper such as <c>env VAR=VALUE</c>) without waiting; its output is discarded.</summary>
+    public static Process Start(string[]? wrapper, params string[] args)
+    {
+        var psi = StartInfo(wrapper, args);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = false;
+        psi.StandardOutputEncoding = null;
+        psi.RedirectStandardInput = true; // not the test host's stdin
+        return Process.Start(psi)!;
+    }
+
+    private static ProcessStartInfo StartInfo(string[]? wrapper, string[] args)
+    {
         // XENOPROF_CLI runs the suite against another build of the CLI (e.g. the native AOT one) instead of xenoprof.dll.
         string? native = Environment.GetEnvironmentVariable("XENOPROF_CLI") is { Length: > 0 } n ? n : null;
         var psi = new ProcessStartInfo(wrapper?[0] ?? native ?? "dotnet")
@@ -33,20 +61,7 @@ internal static class Cli
         if (wrapper != null) { foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w); psi.ArgumentList.Add(native ?? "dotnet"); }
         if (native == null) psi.ArgumentList.Add(Path.Combine(BinDir, "xenoprof.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            p.Kill(true);
-            Assert.Fail($"xenoprof {string.Join(' ', args)} did not finish in 2 minutes");
-        }
-        p.WaitForExit();
-        return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());
+        return psi;
     }
 
     private static readonly Lazy<string> EmptyBuildIdDir = new(() => Directory.CreateTempSubdirectory("xenoprof-test-buildid-").FullName);

@@ -23,7 +23,8 @@ namespace XenProf.Reporter.Text;
 /// manual: "the percentage becomes relative to all callees").</item>
 /// </list>
 /// Unlike oprofile, whose primary line is the function's flat (self) count, the primary line here is inclusive, and
-/// a self-recursive call is not listed among the function's own callees. <see cref="OpreportOptions.Threshold"/> applies
+/// a self-recursive call is not listed among the function's own callees. With <see cref="OpreportOptions.GlobalPercent"/>
+/// every percentage is of the event's total. <see cref="OpreportOptions.Threshold"/> applies
 /// to primaries (inclusive percent); callers and callees of a shown primary are all listed.
 /// </remarks>
 public static class CallgraphWriter
@@ -51,34 +52,26 @@ public static class CallgraphWriter
         w.WriteLine(head.ToString());
         w.WriteLine(Separator);
 
-        int n = p.Events.Count;
-        foreach (var node in CallGraph.Of(p).Nodes)
+        int block = 0;
+        foreach (var r in CallgraphRows.Of(p, o))
         {
-            if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
-            var callerSums = new long[n];
-            var callerSamples = new long[n];
-            foreach (var a in node.Callers)
-                for (int i = 0; i < n; i++) { callerSums[i] += a.Counts.Period[i]; callerSamples[i] += a.Counts.Samples[i]; }
-            foreach (var a in node.Callers) Line(w, o, p, "  ", a.Counts, callerSums, callerSamples, a.Function, "");
-            Line(w, o, p, "", node.Inclusive, p.PeriodTotals, p.Totals, node.Function, "");
-            Line(w, o, p, "  ", node.Self, node.Inclusive.Period, node.Inclusive.Samples, node.Function, SelfMarker);
-            foreach (var a in node.Callees) Line(w, o, p, "  ", a.Counts, node.Inclusive.Period, node.Inclusive.Samples, a.Function, "");
-            w.WriteLine(Separator);
+            if (r.Block != block && block != 0) w.WriteLine(Separator);
+            block = r.Block;
+            Line(w, o, p, r.Relation == CallgraphRelation.Primary ? "" : "  ", r, r.Relation == CallgraphRelation.Self ? SelfMarker : "");
         }
+        if (block != 0) w.WriteLine(Separator);
     }
 
-    // Shares are of the period; the error is on the denominator's samples scaled to effective samples as the event's are
-    // (n_eff / N of the whole event), so equal periods give the plain binomial error.
-    private static void Line(TextWriter w, OpreportOptions o, Profile.Profile p, string indent, CountRow counts, long[] ofPeriod, long[] ofSamples, CallGraphFunction f, string marker)
+    private static void Line(TextWriter w, OpreportOptions o, Profile.Profile p, string indent, CallgraphRow r, string marker)
     {
         var line = new StringBuilder(indent);
-        for (int i = 0; i < counts.Samples.Length; i++)
+        for (int i = 0; i < r.Samples.Length; i++)
         {
-            double effective = p.Totals[i] > 0 ? ofSamples[i] * p.EffectiveSamples[i] / p.Totals[i] : 0;
-            var (pct, err) = Profile.Profile.Share(counts.Period[i], ofPeriod[i], effective);
-            line.Append(counts.Samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
+            var (pct, err) = r.Share(p, i);
+            line.Append(r.Samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
             if (o.ErrorBars) line.Append(OpreportWriter.Pct(err).PadRight(9));
         }
+        var f = r.Function;
         var image = o.LongFilenames ? f.Image.Path : f.ImageName;
         line.Append(image.PadRight(24)).Append(' ').Append(f.Symbol).Append(marker);
         w.WriteLine(line.ToString());

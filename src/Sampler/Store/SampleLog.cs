@@ -173,7 +173,6 @@ internal sealed class SampleLog : IDisposable
         }
     }
 
-    /// <summary>Closes the file after flushing what is buffered.</summary>
     /// <summary>Copies the first <paramref name="bytes"/> bytes of the log at <paramref name="from"/> to a new file <paramref name="to"/> (a saved session's log).</summary>
     public static void CopyPrefix(string from, string to, long bytes)
     {
@@ -190,10 +189,18 @@ internal sealed class SampleLog : IDisposable
         dst.Flush(true);
     }
 
+    /// <summary>Closes the file after flushing what is buffered.</summary>
     public void Dispose()
     {
         if (_writer == null) return;
         Flush();
         _writer.Dispose();
+    }
+
+    /// <summary>Closes the file dropping what is still buffered (a store that can no longer commit: the file system is full).</summary>
+    public void DisposeDiscarding()
+    {
+        _buffered = 0;
+        _writer?.Dispose();
     }
 }

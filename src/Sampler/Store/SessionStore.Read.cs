@@ -82,6 +82,25 @@ public sealed partial class SessionStore
         return d;
     }
 
+    /// <summary>
+    /// The ELF images each (domain, pid) mapped, in mapping order (time, then start address): what reports take a
+    /// process's application image from (opreport <c>--separate=lib</c>). Mappings of other image kinds are left out.
+    /// </summary>
+    public IReadOnlyDictionary<(int Domain, int Pid), IReadOnlyList<ImageId>> ReadProcessImages()
+    {
+        var d = new Dictionary<(int, int), List<ImageId>>();
+        using var r = Query("SELECT m.domain, m.pid, m.image_id FROM mappings m JOIN images i ON i.id = m.image_id WHERE i.kind = $k ORDER BY m.time_ns, m.start, m.id",
+            ("$k", (int)ImageKind.Elf));
+        while (r.Read())
+        {
+            var key = (r.GetInt32(0), r.GetInt32(1));
+            if (!d.TryGetValue(key, out var list)) d[key] = list = [];
+            var id = new ImageId(r.GetInt64(2));
+            if (!list.Contains(id)) list.Add(id);
+        }
+        return d.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ImageId>)kv.Value);
+    }
+
     /// <summary>Counters by name (absent counters are 0).</summary>
     public IReadOnlyDictionary<string, long> ReadCounters()
     {

@@ -29,6 +29,7 @@ public sealed class XenoprofSampleSource
     private readonly Dictionary<int, Attributor> _attributors = new();
     private readonly Dictionary<int, long[]> _stored = new();
     private readonly Dictionary<int, long> _corruptReads = new();
+    private readonly Dictionary<int, long> _invalidEvents = new(); // per domain: samples naming an unconfigured counter index
     private readonly List<ulong> _chain = new(64);
     private ulong[] _counterCounts = [];
     private long _domainSwitches;
@@ -230,7 +231,15 @@ public sealed class XenoprofSampleSource
     {
         if (p.Sample is not { } s) { p.Open = false; p.Callers.Clear(); return; }
         int domain = set.DomainId;
-        var ev = s.Event < _events.Count ? _events[s.Event] : _events[0];
+        if (s.Event >= _events.Count)
+        {
+            // A counter index that setup never configured (xenoprof_log_event writes the overflowing counter's index):
+            // no event to file it under, so it is counted as invalid, never stored under another event.
+            _invalidEvents[domain] = _invalidEvents.GetValueOrDefault(domain) + 1;
+            p.Sample = null; p.Open = false; p.Callers.Clear();
+            return;
+        }
+        var ev = _events[s.Event];
         var mode = s.Mode switch
         {
             XenoprofMode.User => set.Passive ? SampleMode.GuestUser : SampleMode.User,
@@ -279,6 +288,7 @@ public sealed class XenoprofSampleSource
             _store.AddCounter(CounterNames.XenDomain(d, "user_samples"), (long)u);
             _store.AddCounter(CounterNames.XenDomain(d, "lost_samples"), (long)l);
             _store.AddCounter(CounterNames.XenDomain(d, "corrupt_reads"), _corruptReads.GetValueOrDefault(d));
+            if (_invalidEvents.GetValueOrDefault(d) is > 0 and var bad) _store.AddCounter(CounterNames.XenDomain(d, "invalid_event_samples"), bad);
         }
         _store.AddCounter(CounterNames.XenDomainSwitches, _domainSwitches);
         _store.AddCounter(CounterNames.Samples, Samples);
