@@ -16,8 +16,10 @@ public static class Program
             OpcontrolCommand.Create(),
             OpreportCommand.Create(),
             PushCommand.Create(),
+            DiffCommand.Create(),
             OpannotateCommand.Create(),
             FlameCommand.Create(),
+            ServeCommand.Create(),
             ImportCommand.Create(),
             ListEventsCommand.Create(),
             DaemonCommand.Create(),
@@ -26,7 +28,9 @@ public static class Program
         // oprofile's tools take --help and -? for help: -h is opcontrol's --shutdown.
         for (int i = root.Options.Count - 1; i >= 0; i--)
             if (root.Options[i] is System.CommandLine.Help.HelpOption) root.Options.RemoveAt(i);
-        root.Options.Add(new System.CommandLine.Help.HelpOption("--help", "-?"));
+        var help = new System.CommandLine.Help.HelpOption("--help", "-?");
+        XenProf.Cli.Options.HelpGroups.Install(help); // opreport's options in groups
+        root.Options.Add(help);
         // Sessions are private unless a verb's --group says otherwise: samples name commands, addresses and kernel symbols.
         SessionPrivacy.ApplyUmask(null);
         return root.Parse(args).Invoke();

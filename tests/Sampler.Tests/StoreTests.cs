@@ -77,7 +77,113 @@ public sealed class StoreTests : IDisposable
         using (var s = SessionStore.Create(DbPath)) s.SetMeta("schema_version", "3");
         SqliteConnection.ClearAllPools();
         var e = Assert.Throws<StoreException>(() => SessionStore.OpenForAppend(DbPath));
-        Assert.Contains("schema version 3, this xenoprof reads version 4; re-record or re-import", e.Message);
+        Assert.Contains("schema version 3, this xenoprof reads version 5 (and migrates 4); re-record or re-import", e.Message);
+    }
+
+    [Fact]
+    public void Each_sample_keeps_its_period_and_totals_sum_it()
+    {
+        using (var w = SessionStore.Create(DbPath))
+        {
+            var ev = w.AddEvent(Clock).Id;
+            var st = w.InternStack([w.InternFrame(w.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
+            w.AddSample(new StoredSample(1, 0, 0, 1, 1, ev, st, SampleMode.User, 1, default, 250_000));
+            w.AddSample(new StoredSample(2, 0, 0, 1, 1, ev, st, SampleMode.User, 1, default, 750_000));
+            w.AddSample(new StoredSample(3, 0, 0, 1, 1, ev, st, SampleMode.User, 1)); // the event's 1 ms
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Equal([250_000L, 750_000L, 1_000_000L], r.ReadSamples().Select(x => x.Period));
+        var t = r.ReadStackTotals().Single();
+        Assert.Equal((3L, 3L, 2_000_000L), (t.Samples, t.Weight, t.Period));
+        Assert.Equal(250_000.0 * 250_000 + 750_000.0 * 750_000 + 1e12, t.PeriodSquares);
+        var windowed = r.ReadStackTotals(fromNs: 2, toNs: 4).Single();
+        Assert.Equal((2L, 1_750_000L), (windowed.Samples, windowed.Period));
+        Assert.Empty(r.Validate());
+    }
+
+    /// <summary>
+    /// A store as schema version 4 wrote it, byte for byte: <c>stack_totals</c> without the period columns and 40-byte
+    /// sample records (time, weight, stack, pid, tid, comm, event, cpu, domain, mode, reserved).
+    /// </summary>
+    private void WriteVersion4Store(int samples)
+    {
+        using (var s = SessionStore.Create(DbPath))
+        {
+            var ev = s.AddEvent(Clock).Id;
+            s.InternStack([s.InternFrame(s.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
+            s.Commit();
+        }
+        SqliteConnection.ClearAllPools();
+        using (var db = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            db.Open();
+            using var c = db.CreateCommand();
+            c.CommandText = $"""
+                DROP TABLE stack_totals;
+                CREATE TABLE stack_totals(event_id INTEGER NOT NULL, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
+                    comm_id INTEGER NOT NULL, stack_id INTEGER NOT NULL, samples INTEGER NOT NULL, weight INTEGER NOT NULL,
+                    PRIMARY KEY(event_id, domain, pid, comm_id, stack_id)) WITHOUT ROWID;
+                INSERT INTO stack_totals VALUES (1, 0, 7, 0, 1, {samples}, {samples + 1});
+                UPDATE meta SET value = '4' WHERE key = 'schema_version';
+                UPDATE meta SET value = '{samples * 40}' WHERE key = 'sample_log_bytes';
+                """;
+            c.ExecuteNonQuery();
+        }
+        var log = new byte[samples * 40];
+        for (int i = 0; i < samples; i++)
+        {
+            var b = log.AsSpan(i * 40, 40);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b, 100 + i);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[8..], i == 0 ? 2 : 1); // the first stands for two samples
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b[16..], 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b[20..], 7);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b[24..], 7);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(b[32..], 1);
+            b[38] = (byte)SampleMode.User;
+        }
+        File.WriteAllBytes(DbPath + "-samples", log);
+    }
+
+    [Fact]
+    public void A_version_4_store_is_migrated_in_place_when_reopened_and_keeps_its_samples()
+    {
+        WriteVersion4Store(3);
+        using (var w = SessionStore.OpenOrCreate(DbPath, out var existing))
+        {
+            Assert.Equal(3, existing);
+            // Its 40-byte records stay as they were; new ones follow in the v5 layout.
+            Assert.Equal(3 * 40, new FileInfo(DbPath + "-samples").Length);
+            var ev = w.ReadEvents().Single().Id;
+            w.AddSample(new StoredSample(200, 0, 0, 7, 7, ev, new StackId(1), SampleMode.User, 1, default, 400_000));
+        }
+        SqliteConnection.ClearAllPools();
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Equal("5", r.ReadMeta()["schema_version"]);
+        Assert.Equal(3 * 40 + 48, new FileInfo(DbPath + "-samples").Length);
+        Assert.Equal(4, r.CountSamples());
+        var all = r.ReadSamples();
+        Assert.Equal([100L, 101L, 102L, 200L], all.Select(s => s.TimeNs));
+        // Old records: weight × the event's configured count (1 ms); the new one its own period.
+        Assert.Equal([2_000_000L, 1_000_000L, 1_000_000L, 400_000L], all.Select(s => s.Period));
+        var t = r.ReadStackTotals().Single();
+        Assert.Equal((4L, 5L, 4_400_000L), (t.Samples, t.Weight, t.Period));
+        Assert.Empty(r.Validate());
+    }
+
+    [Fact]
+    public void A_version_4_store_is_migrated_when_opened_for_reading()
+    {
+        WriteVersion4Store(2);
+        using (var r = SessionStore.OpenRead(DbPath))
+        {
+            Assert.Equal("5", r.ReadMeta()["schema_version"]);
+            Assert.Equal(2, r.CountSamples());
+            Assert.Equal((2L, 3L, 3_000_000L), (r.ReadStackTotals().Single().Samples, r.ReadStackTotals().Single().Weight, r.ReadStackTotals().Single().Period));
+            Assert.Empty(r.Validate());
+        }
+        SqliteConnection.ClearAllPools();
+        using var again = SessionStore.OpenRead(DbPath); // already v5: opened as it is
+        Assert.Equal(2, again.CountSamples());
     }
 
     [Fact]
@@ -130,7 +236,7 @@ public sealed class StoreTests : IDisposable
         }
         // A crash after an append but before its commit leaves bytes past the committed length.
         var log = DbPath + "-samples";
-        using (var f = new FileStream(log, FileMode.Append)) f.Write(new byte[40 * 2 + 7]);
+        using (var f = new FileStream(log, FileMode.Append)) f.Write(new byte[48 * 2 + 7]);
         using (var r = SessionStore.OpenRead(DbPath))
         {
             Assert.Equal(3, r.CountSamples());
@@ -139,12 +245,13 @@ public sealed class StoreTests : IDisposable
         }
         using (var w = SessionStore.OpenForAppend(DbPath))
         {
-            Assert.Equal(3 * 40, new FileInfo(log).Length);
+            Assert.Equal(3 * 48, new FileInfo(log).Length);
             w.AddSample(new StoredSample(3, 1, 0, 1, 2, ev, st, SampleMode.User, 5));
         }
         using var r2 = SessionStore.OpenRead(DbPath);
         Assert.Equal(4, r2.CountSamples());
-        Assert.Equal(new StoredSample(3, 1, 0, 1, 2, ev, st, SampleMode.User, 5), r2.ReadSamples().Last());
+        // No period given: five samples of the event's configured 1 ms.
+        Assert.Equal(new StoredSample(3, 1, 0, 1, 2, ev, st, SampleMode.User, 5, default, 5_000_000), r2.ReadSamples().Last());
         Assert.Equal((4L, 8L), (r2.ReadStackTotals().Single().Samples, r2.ReadStackTotals().Single().Weight));
         Assert.Empty(r2.Validate());
     }
@@ -158,13 +265,13 @@ public sealed class StoreTests : IDisposable
             var st = w.InternStack([w.InternFrame(w.InternImage("/bin/x", ImageKind.Elf, null), 1)]);
             for (int i = 0; i < 4; i++) w.AddSample(new StoredSample(i, 0, 0, 1, 1, ev, st, SampleMode.User, 1));
         }
-        using (var f = new FileStream(DbPath + "-samples", FileMode.Open)) f.SetLength(40 * 3);
+        using (var f = new FileStream(DbPath + "-samples", FileMode.Open)) f.SetLength(48 * 3);
         using var r = SessionStore.OpenRead(DbPath);
         Assert.Equal(3, r.ReadSamplesUnordered().Count());
-        Assert.Equal(40, r.SampleLogBytesMissing);
+        Assert.Equal(48, r.SampleLogBytesMissing);
         var problems = r.Validate();
-        Assert.Contains(problems, p => p.Contains("40 bytes missing from the sample log"));
-        Assert.Contains(problems, p => p.Contains("sample log holds 3 samples (weight 3) but stack_totals sums 4"));
+        Assert.Contains(problems, p => p.Contains("48 bytes missing from the sample log"));
+        Assert.Contains(problems, p => p.Contains("sample log holds 3 samples (weight 3, period 3000000) but stack_totals sums 4 (weight 4, period 4000000)"));
     }
 
     [Fact]

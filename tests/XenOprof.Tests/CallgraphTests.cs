@@ -53,6 +53,23 @@ public sealed class CallgraphTests(ITestOutputHelper output)
             Assert.Equal(blocks.Select(b => b.Primary.Samples).OrderByDescending(s => s), blocks.Select(b => b.Primary.Samples));
             var main = blocks.Single(b => b.Primary.Image == "hotloop" && b.Primary.Symbol == "main");
             Assert.True(main.Primary.Samples >= dispatch.Primary.Samples);
+
+            // -c --csv: the same rows, read back through CsvHelper, with their relation to the block's primary.
+            var csv = Cli.Run("opreport", "-c", "--csv", "--session-dir", dir);
+            Assert.True(csv.ExitCode == 0, csv.Stderr);
+            using var reader = CsvHelper.CsvReader.Create(new StringReader(csv.Stdout), new CsvHelper.CsvReaderOptions { HasHeader = true }, leaveOpen: false);
+            Assert.Equal(["block", "relation", "event", "samples", "percent", "stderr_pp", "image", "symbol"], reader.Headers.ToList());
+            var rows = new List<(int Block, string Relation, long Samples, string Image, string Symbol)>();
+            while (reader.Read())
+                rows.Add((int.Parse(reader.GetString("block"), CultureInfo.InvariantCulture), reader.GetString("relation"),
+                    long.Parse(reader.GetString("samples"), CultureInfo.InvariantCulture), reader.GetString("image"), reader.GetString("symbol")));
+            var dispatchBlock = rows.Single(r => r.Relation == "primary" && r.Image == "hotloop" && r.Symbol == "dispatch").Block;
+            var inBlock = rows.Where(r => r.Block == dispatchBlock).ToList();
+            Assert.Equal(dispatch.Primary.Samples, inBlock.Single(r => r.Relation == "primary").Samples);
+            Assert.Equal(dispatch.Self.Samples, inBlock.Single(r => r.Relation == "self").Samples);
+            Assert.Equal(dispatch.Callees.Select(c => (c.Symbol, c.Samples)), inBlock.Where(r => r.Relation == "callee").Select(r => (r.Symbol, r.Samples)));
+            Assert.Equal(dispatch.Callers.Select(c => (c.Symbol, c.Samples)), inBlock.Where(r => r.Relation == "caller").Select(r => (r.Symbol, r.Samples)));
+            Assert.Equal(blocks.Count, rows.Select(r => r.Block).Distinct().Count());
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }

@@ -35,7 +35,17 @@ internal static class Cli
     }
 
     /// <summary>Starts xenoprof with stdout and stderr redirected and returns at once (for tests that act on a running verb).</summary>
-    public static Process Start(params string[] args) => Process.Start(StartInfo(null, args))!;
+    public static Process StartRedirected(params string[] args) => Process.Start(StartInfo(null, args))!;
+
+    /// <summary>Starts xenoprof (optionally through a wrapper such as <c>env VAR=VALUE</c>) without waiting; its output is discarded.</summary>
+    public static Process Start(string[]? wrapper, params string[] args)
+    {
+        var psi = StartInfo(wrapper, args);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = false;
+        psi.StandardOutputEncoding = null;
+        psi.RedirectStandardInput = true; // not the test host's stdin
+        return Process.Start(psi)!;
+    }
 
     private static ProcessStartInfo StartInfo(string[]? wrapper, string[] args)
     {

@@ -112,7 +112,7 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         using var ch = server.Client();
         var (a, _) = Sessions.Value;
         var db = NewDatabase();
-        using (var p = Cli.Start("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", "--batch-size", "20", "-V", a))
+        using (var p = Cli.StartRedirected("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", "--batch-size", "20", "-V", a))
         {
             // Kill -9 once the third batch of samples is in: the rest of the ~100 batches are still to come.
             string? line;

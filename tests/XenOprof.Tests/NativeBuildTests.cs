@@ -75,5 +75,17 @@ public sealed class NativeBuildTests(ITestOutputHelper output) : IDisposable
         var live = Run(native, "opreport", "-l", "--session-dir", S("live"));
         Assert.Contains("hot_sixty", live.Out);
         output.WriteLine(live.Out);
+
+        // serve: Kestrel and the source-generated JSON views work without a JIT.
+        var (server, url) = ServedSession.StartServer(S("live"), native);
+        try
+        {
+            using var http = new HttpClient(new HttpClientHandler { UseCookies = false }); // else the first answer's token cookie rides along
+            var top = http.GetStringAsync(new Uri(url, "api/top" + url.Query)).GetAwaiter().GetResult();
+            Assert.Contains("\"name\":\"hot_sixty\"", top);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, http.GetAsync(new Uri(url, "api/top")).GetAwaiter().GetResult().StatusCode);
+            Assert.Contains("<script src=\"app.js\">", http.GetStringAsync(url).GetAwaiter().GetResult());
+        }
+        finally { ServedSession.Stop(server); }
     }
 }

@@ -9,8 +9,8 @@ public sealed class XenSymsFactAttribute : FactAttribute
 {
     public XenSymsFactAttribute()
     {
-        if (XenProf.Reporter.Symbols.XenSymsCache.TryFind() == null)
-            Skip = $"xen-syms not cached at {XenProf.Reporter.Symbols.XenSymsCache.ImagePath}; .ci/run fetches it";
+        if (XenProf.Sampler.Xenoprof.XenSymsCache.TryFind() == null)
+            Skip = $"xen-syms not cached at {XenProf.Sampler.Xenoprof.XenSymsCache.ImagePath}; .ci/run fetches it";
         else if (!File.ReadLines("/proc/kallsyms").Take(50).Any(l => !l.StartsWith("0000000000000000", StringComparison.Ordinal)))
             Skip = "/proc/kallsyms shows no addresses (kptr_restrict or not root)";
     }

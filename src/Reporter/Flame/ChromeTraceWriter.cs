@@ -25,8 +25,12 @@ public static class ChromeTraceWriter
     /// <summary>The trace id of <paramref name="id"/> (a pid or tid) in <paramref name="domain"/>.</summary>
     public static long TrackId(int domain, int id) => domain * DomainStride + id;
 
-    /// <summary>Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>.</summary>
-    public static void Write(FlameSource source, FlameSelection selection, Stream output)
+    /// <summary>
+    /// Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>. Each event's
+    /// <c>args</c> carry the sample's <c>samples</c> and <c>period</c> (the event's unit) and, as <c>weight</c>, the one
+    /// <paramref name="weight"/> picks (period by default). A time event's sample lasts at most its own period.
+    /// </summary>
+    public static void Write(FlameSource source, FlameSelection selection, Stream output, FoldedWeight weight = FoldedWeight.Period)
     {
         var events = source.EventsOf(selection).ToDictionary(e => e.Id);
         using var w = new Utf8JsonWriter(output);
@@ -53,15 +57,14 @@ public static class ChromeTraceWriter
                 Meta(w, "thread_name", s.Domain, s.Pid, s.Tid, $"{source.ThreadName(s.Domain, s.Tid, s.Pid)} (tid {s.Tid})");
             for (var st = s.Stack; st.Value != 0 && stacks.Add(st); st = ParentOf(source, st)) { }
 
-            var period = EventPeriod.Of(ev);
-            double capUs = period.IsTime ? (double)period.Value * s.Weight / 1000.0 : 1000.0;
+            double capUs = EventPeriod.Of(ev).IsTime ? s.Period / 1000.0 : 1000.0;
             var thread = (s.Domain, s.Tid);
             if (pending.Remove(thread, out var prev))
-                Complete(w, source, events, prev.Sample, Math.Min(prev.CapUs, (s.TimeNs - prev.Sample.TimeNs) / 1000.0));
+                Complete(w, source, events, weight, prev.Sample, Math.Min(prev.CapUs, (s.TimeNs - prev.Sample.TimeNs) / 1000.0));
             pending[thread] = (s, capUs);
             if (w.BytesPending > FlushBytes) w.Flush(); // Utf8JsonWriter keeps everything until flushed
         }
-        foreach (var (sample, cap) in pending.Values) Complete(w, source, events, sample, cap);
+        foreach (var (sample, cap) in pending.Values) Complete(w, source, events, weight, sample, cap);
         w.WriteEndArray();
 
         w.WriteStartObject("stackFrames");
@@ -89,7 +92,7 @@ public static class ChromeTraceWriter
 
     private static StackId ParentOf(FlameSource source, StackId stack) => source.ParentStack(stack);
 
-    private static void Complete(Utf8JsonWriter w, FlameSource source, Dictionary<EventId, StoredEvent> events, StoredSample s, double durUs)
+    private static void Complete(Utf8JsonWriter w, FlameSource source, Dictionary<EventId, StoredEvent> events, FoldedWeight weight, StoredSample s, double durUs)
     {
         var frames = source.StackOf(s.Stack);
         var leaf = frames[^1];
@@ -106,7 +109,9 @@ public static class ChromeTraceWriter
         w.WriteString("event", events[s.Event].Name);
         w.WriteNumber("domain", s.Domain);
         w.WriteNumber("cpu", s.Cpu);
-        w.WriteNumber("weight", s.Weight);
+        w.WriteNumber("weight", weight == FoldedWeight.Period ? s.Period : s.Weight);
+        w.WriteNumber("samples", s.Weight);
+        w.WriteNumber("period", s.Period);
         w.WriteString("image", leaf.ImageName);
         w.WriteEndObject();
         w.WriteEndObject();

@@ -50,24 +50,37 @@ public static class FlameExport
             case FlameFormat.Svg:
             {
                 using var w = new StreamWriter(output, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
-                var stacks = source.FlameStacks(sel);
+                var stacks = source.FlameStacks(sel, options.Weight);
                 if (format == FlameFormat.Folded) FoldedWriter.Write(stacks, w, options.Folded);
-                else SvgFlameGraph.Write(stacks, w, WithSubtitle(source, options.Svg, sel, stacks));
+                else SvgFlameGraph.Write(stacks, w, WithSubtitle(source, options.Svg, sel, options.Weight));
                 break;
             }
             case FlameFormat.Html: HtmlReport.Write(source, output, options); break;
-            case FlameFormat.Speedscope: SpeedscopeWriter.Write(source, sel, output); break;
-            case FlameFormat.Chrome: ChromeTraceWriter.Write(source, sel, output); break;
-            case FlameFormat.Pprof: PprofWriter.Write(source, sel, output); break;
+            case FlameFormat.Speedscope: SpeedscopeWriter.Write(source, sel, output, options.Weight); break;
+            case FlameFormat.Chrome: ChromeTraceWriter.Write(source, sel, output, options.Weight); break;
+            case FlameFormat.Pprof: PprofWriter.Write(source, sel, output, options.Weight); break;
             case FlameFormat.Png: Plots.PlotWriter.WriteTopSymbols(source, output, options); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, null);
         }
     }
 
-    internal static SvgFlameOptions WithSubtitle(FlameSource source, SvgFlameOptions svg, FlameSelection sel, IReadOnlyList<FlameStack> stacks)
+    /// <summary>
+    /// The SVG options with a subtitle naming the event, its samples and (weighed by period) their summed period, and
+    /// with frame counts named in the unit they are in (flamegraph.pl's <c>--countname</c>): <c>samples</c>, or the
+    /// event's unit (<c>ns</c>, <c>events</c>).
+    /// </summary>
+    internal static SvgFlameOptions WithSubtitle(FlameSource source, SvgFlameOptions svg, FlameSelection sel, FoldedWeight weight)
     {
-        if (svg.Subtitle != null) return svg;
         var ev = source.PickEvent(sel.Event);
-        return svg with { Subtitle = $"{ev.Name}:{ev.Count}, {stacks.Sum(s => s.Count)} samples" };
+        var total = source.Summaries(sel).Total;
+        var unit = EventPeriod.Of(ev).CountName;
+        if (weight == FoldedWeight.Period && svg.CountName == SvgFlameOptions.Default.CountName) svg = svg with { CountName = unit };
+        if (svg.Subtitle != null) return svg;
+        return svg with
+        {
+            Subtitle = weight == FoldedWeight.Period
+                ? $"{ev.Name}:{ev.Count}, {total.Samples} samples, {total.Period} {unit}"
+                : $"{ev.Name}:{ev.Count}, {total.Samples} samples",
+        };
     }
 }

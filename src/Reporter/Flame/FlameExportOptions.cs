@@ -12,6 +12,13 @@ public sealed record FlameExportOptions
     /// <summary>SVG flame graph options (also used for the graph inside the HTML page).</summary>
     public SvgFlameOptions Svg { get; init; } = SvgFlameOptions.Default;
 
+    /// <summary>
+    /// What every format weighs a sample by: its period (default, in the event's unit, as stackcollapse-perf.pl sums perf
+    /// script's period and perf report's percentages weigh) or one per sample. The folded export of a session reads
+    /// <see cref="FoldedOptions.Weight"/>; set both alike.
+    /// </summary>
+    public FoldedWeight Weight { get; init; } = FoldedWeight.Period;
+
     /// <summary>Folded-stack options.</summary>
     public FoldedOptions Folded { get; init; } = FoldedOptions.Default;
 

@@ -100,10 +100,13 @@ public sealed partial class FlameSource
     /// <summary>
     /// Flame-graph stacks of one event (the selection's, else the first): the thread's name at the sample as the root
     /// frame (<see cref="ProfileLabels.RootName"/>; spaces as <c>_</c>, as stackcollapse-perf.pl writes it), then the
-    /// resolved frames; one entry per distinct (domain, pid, name, stack), weights in samples.
+    /// resolved frames; one entry per distinct (domain, pid, name, stack), weighing each sample by <paramref name="weight"/>:
+    /// one (<see cref="FoldedWeight.Samples"/>, the default here) or its period (<see cref="FoldedWeight.Period"/>, in the
+    /// event's unit, as stackcollapse-perf.pl sums perf script's period).
     /// </summary>
-    public IReadOnlyList<FlameStack> FlameStacks(FlameSelection selection)
+    public IReadOnlyList<FlameStack> FlameStacks(FlameSelection selection, FoldedWeight weight = FoldedWeight.Samples)
     {
+        bool period = weight == FoldedWeight.Period;
         var ev = PickEvent(selection.Event);
         var sums = new Dictionary<(int, int, CommId, StackId), long>();
         if (selection is { Pid: null, Tid: null, FromNs: null, ToNs: null } || Profile.Samples.Count == 0)
@@ -112,7 +115,7 @@ public sealed partial class FlameSource
             {
                 if (t.Event != ev.Id) continue;
                 var key = (t.Domain, t.Pid, t.Comm, t.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + t.Weight;
+                sums[key] = sums.GetValueOrDefault(key) + (period ? t.Period : t.Weight);
             }
         }
         else
@@ -120,7 +123,7 @@ public sealed partial class FlameSource
             foreach (var s in Samples(selection with { Event = ev.Name }))
             {
                 var key = (s.Domain, s.Pid, s.Comm, s.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + s.Weight;
+                sums[key] = sums.GetValueOrDefault(key) + (period ? s.Period : s.Weight);
             }
         }
         var list = new List<FlameStack>(sums.Count);

@@ -20,7 +20,8 @@ public static class FoldedExport
     /// <summary>
     /// Writes the folded stacks of <paramref name="selection"/> to <paramref name="output"/> (not closed). The event is
     /// the selection's, else the one of the session's first sample in time (stackcollapse-perf.pl keeps the first event
-    /// type it reads; perf script prints in time order). Returns notes for the user (e.g. periods that were not kept).
+    /// type it reads; perf script prints in time order). Counts sum each sample's stored period, or count samples
+    /// (<see cref="FoldedOptions.Weight"/>). Returns notes for the user (none at present).
     /// </summary>
     /// <exception cref="ArgumentException">The selection names an event the session does not have, or the session has none.</exception>
     public static IReadOnlyList<string> Write(FlameSource source, FlameSelection selection, FoldedOptions options, Stream output)
@@ -29,16 +30,9 @@ public static class FoldedExport
         ArgumentNullException.ThrowIfNull(options);
         var notes = new List<string>();
         var ev = selection.Event != null ? source.PickEvent(selection.Event) : FirstSampledEvent(source, selection);
-        long perSample = 1;
-        if (options.Weight == FoldedWeight.Period)
-        {
-            var period = EventPeriod.Of(ev);
-            if (period.IsFrequency)
-                notes.Add($"{ev.Name} was sampled at a frequency and the session keeps no per-sample periods: counts are samples (record with -c N for periods, or use --weight samples)");
-            else perSample = (long)Math.Max(1UL, ev.Count);
-        }
+        bool period = options.Weight == FoldedWeight.Period;
 
-        // (domain, pid, tid or -1, comm, stack) → samples
+        // (domain, pid, tid or -1, comm, stack) → summed periods, or samples
         var sums = new Dictionary<(int, int, int, CommId, StackId), long>();
         bool byThread = options.ProcessNames == FoldedProcessName.CommPidTid;
         if (!byThread && selection is { Pid: null, Tid: null, FromNs: null, ToNs: null })
@@ -47,7 +41,7 @@ public static class FoldedExport
             {
                 if (t.Event != ev.Id) continue;
                 var key = (t.Domain, t.Pid, -1, t.Comm, t.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + t.Samples;
+                sums[key] = sums.GetValueOrDefault(key) + (period ? t.Period : t.Samples);
             }
         }
         else
@@ -55,7 +49,7 @@ public static class FoldedExport
             foreach (var s in source.Samples(selection with { Event = ev.Name }))
             {
                 var key = (s.Domain, s.Pid, byThread ? s.Tid : -1, s.Comm, s.Stack);
-                sums[key] = sums.GetValueOrDefault(key) + 1;
+                sums[key] = sums.GetValueOrDefault(key) + (period ? s.Period : 1);
             }
         }
 
@@ -88,7 +82,7 @@ public static class FoldedExport
             sb.Clear().Append(pname);
             foreach (var fr in frames) sb.Append(';').Append(fr.Replace('\n', ' ').Replace('\r', ' '));
             var k = sb.ToString();
-            folded[k] = checked(folded.GetValueOrDefault(k) + n * perSample);
+            folded[k] = checked(folded.GetValueOrDefault(k) + n);
         }
 
         var keys = folded.Keys.ToArray();

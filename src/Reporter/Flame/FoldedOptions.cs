@@ -5,9 +5,9 @@ namespace XenProf.Reporter.Flame;
 public enum FoldedWeight
 {
     /// <summary>
-    /// The samples' periods (events per sample), as stackcollapse-perf.pl sums the period perf script prints. The store
-    /// keeps one period per event, so this is samples × the event's period for a count-mode event (<c>perf record -c N</c>,
-    /// xenoprof counters); a frequency-mode event (<c>-F</c>), whose period varies per sample, is counted in samples.
+    /// The samples' periods (events per sample, in the event's unit), as stackcollapse-perf.pl sums the period perf
+    /// script prints: each sample's own period as the store keeps it (schema v5), so a frequency-mode (<c>-F</c>)
+    /// recording's varying periods are summed as perf gives them.
     /// </summary>
     Period,
     /// <summary>One per sample.</summary>

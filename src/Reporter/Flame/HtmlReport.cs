@@ -21,9 +21,10 @@ public static class HtmlReport
         options ??= FlameExportOptions.Default;
         var sel = options.Selection;
         var ev = source.PickEvent(sel.Event);
-        var (images, symbols, total) = source.Summaries(sel);
-        var stacks = source.FlameStacks(sel);
-        var svgOptions = FlameExport.WithSubtitle(source, options.Svg, sel, stacks);
+        var weight = options.Weight;
+        var (images, symbols, total) = source.Summaries(sel, weight);
+        var stacks = source.FlameStacks(sel, weight);
+        var svgOptions = FlameExport.WithSubtitle(source, options.Svg, sel, weight);
         var svg = new StringWriter(CultureInfo.InvariantCulture);
         SvgFlameGraph.Write(stacks, svg, svgOptions);
         string svgText = svg.ToString();
@@ -33,15 +34,16 @@ public static class HtmlReport
         using var w = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         string title = Enc(options.Svg.Title == SvgFlameOptions.Default.Title ? "XenProf report" : options.Svg.Title);
         w.Write($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>\n{Css}</style></head>\n<body>\n");
-        w.Write($"<h1>{title}</h1>\n<p class=\"facts\">Event <b>{Enc(ev.Name)}</b> (count {ev.Count}, unit {Enc(ev.Unit)}), <b id=\"total\">{total}</b> samples");
+        w.Write($"<h1>{title}</h1>\n<p class=\"facts\">Event <b>{Enc(ev.Name)}</b> (count {ev.Count}, unit {Enc(ev.Unit)}), <b id=\"total\">{total.Samples}</b> samples"
+            + (weight == FoldedWeight.Period ? $", period {total.Period} {EventPeriod.Of(ev).CountName}; shares are of the period, errors on n_eff = (Σperiod)²/Σperiod² = {F(total.EffectiveSamples, 1)} samples" : ""));
         foreach (var key in new[] { "hostname", "kernel", "cpu", "source", "target" })
             if (source.Meta.TryGetValue(key, out var v)) w.Write($"; {key} {Enc(v)}");
         w.Write(".</p>\n");
 
         w.Write("<h2>Images</h2>\n");
-        Table(w, "images", images, total, withSymbol: false);
+        Table(w, "images", images, total, weight, withSymbol: false);
         w.Write($"<h2>Symbols</h2>\n");
-        Table(w, "symbols", symbols.Take(MaxSymbolRows).ToList(), total, withSymbol: true);
+        Table(w, "symbols", symbols.Take(MaxSymbolRows).ToList(), total, weight, withSymbol: true);
         if (symbols.Count > MaxSymbolRows) w.Write($"<p class=\"facts\">{symbols.Count - MaxSymbolRows} more symbols not listed.</p>\n");
 
         w.Write("<h2>Flame graph</h2>\n<div id=\"flamegraph\">\n");
@@ -51,16 +53,16 @@ public static class HtmlReport
         w.Write("</body></html>\n");
     }
 
-    private static void Table(StreamWriter w, string id, IReadOnlyList<SummaryRow> rows, long total, bool withSymbol)
+    private static void Table(StreamWriter w, string id, IReadOnlyList<SummaryRow> rows, SummaryTotal total, FoldedWeight weight, bool withSymbol)
     {
         w.Write($"<table id=\"{id}\"><thead><tr><th>samples</th><th>%</th><th>± error</th><th class=\"barcol\"></th><th>image name</th>");
         if (withSymbol) w.Write("<th>symbol name</th>");
         w.Write("</tr></thead><tbody>\n");
         double scale = 1e-9;
-        foreach (var r in rows) { var (p, e) = Profile.Profile.Share(r.Samples, total); scale = Math.Max(scale, p + e); }
+        foreach (var r in rows) { var (p, e) = total.Share(r, weight); scale = Math.Max(scale, p + e); }
         foreach (var r in rows)
         {
-            var (pct, err) = Profile.Profile.Share(r.Samples, total);
+            var (pct, err) = total.Share(r, weight);
             // The bar column spans 0 to the largest share plus its error, so every error bar fits inside it.
             double bar = 100 * pct / scale, lo = 100 * Math.Max(0, pct - err) / scale, hi = 100 * Math.Min(100, pct + err) / scale;
             w.Write($"<tr><td>{r.Samples}</td><td>{F(pct, 4)}</td><td>{F(err, 4)}</td>");

@@ -10,21 +10,23 @@ namespace XenProf.Reporter.Flame;
 /// <summary>
 /// Writes a gzip-compressed pprof <c>profile.proto</c> (google/pprof proto/profile.proto), encoded by code generated
 /// from <c>Flame/Proto/profile.proto</c>. Sample types: <c>samples/count</c>, then one column per event named
-/// after it, in the event's unit (samples × <see cref="EventPeriod"/>). Stores are normalized like pprof, so images become
+/// after it, in the event's unit (<c>nanoseconds</c> or <c>count</c>, <see cref="EventPeriod"/>), holding the samples'
+/// summed periods as the store keeps them. The default sample type is the first event's period column, or
+/// <c>samples</c> when weighing by samples. Stores are normalized like pprof, so images become
 /// Mappings, frames Locations, symbols Functions; each sample carries labels for domain, pid, tid and cpu.
 /// Identical (stack, labels) samples are merged, as the format allows.
 /// </summary>
 public static class PprofWriter
 {
     /// <summary>Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>.</summary>
-    public static void Write(FlameSource source, FlameSelection selection, Stream output)
+    public static void Write(FlameSource source, FlameSelection selection, Stream output, FoldedWeight weight = FoldedWeight.Period)
     {
-        var profile = Build(source, selection);
+        var profile = Build(source, selection, weight);
         using var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
         profile.WriteTo(gz);
     }
 
-    internal static PprofProfile Build(FlameSource source, FlameSelection selection)
+    internal static PprofProfile Build(FlameSource source, FlameSelection selection, FoldedWeight weight = FoldedWeight.Period)
     {
         var events = source.EventsOf(selection);
         var col = new Dictionary<EventId, int>();
@@ -49,8 +51,7 @@ public static class PprofWriter
         var first = events[0];
         p.PeriodType = new ValueType { Type = Str(first.Name), Unit = Str(EventPeriod.Of(first).PprofUnit) };
         p.Period = EventPeriod.Of(first).Value;
-        var periods = events.Select(EventPeriod.Of).ToArray();
-        p.DefaultSampleType = Str(first.Name);
+        p.DefaultSampleType = weight == FoldedWeight.Period ? Str(first.Name) : Str("samples");
         p.Comment.Add(Str("xenoprof " + string.Join(", ", events.Select(e => $"{e.Name}:{e.Count}"))));
 
         var mappings = new Dictionary<ImageId, Mapping>();
@@ -122,7 +123,7 @@ public static class PprofWriter
                 p.Sample.Add(sample);
             }
             sample.Value[0] += s.Weight;
-            sample.Value[c] += s.Weight * periods[c - 1].Value;
+            sample.Value[c] += s.Period;
         }
         foreach (var (image, m) in mappings.OrderBy(kv => kv.Value.Id))
         {

@@ -17,14 +17,15 @@ public static class SpeedscopeWriter
 
     /// <summary>
     /// Writes the samples of one event (the selection's, else the session's first) to <paramref name="output"/>.
-    /// A sample's weight is its stored weight times <see cref="EventPeriod"/>: nanoseconds for time events
-    /// (unit <c>ns</c>), event counts otherwise (speedscope unit <c>none</c>).
+    /// A sample's weight is its stored period (<paramref name="weight"/> <see cref="FoldedWeight.Period"/>, the default):
+    /// nanoseconds for time events (unit <c>ns</c>), event counts otherwise (speedscope unit <c>none</c>); or its
+    /// sample count (<see cref="FoldedWeight.Samples"/>, unit <c>none</c>).
     /// </summary>
-    public static void Write(FlameSource source, FlameSelection selection, Stream output)
+    public static void Write(FlameSource source, FlameSelection selection, Stream output, FoldedWeight weight = FoldedWeight.Period)
     {
         var ev = source.PickEvent(selection.Event);
-        var period = EventPeriod.Of(ev);
-        var (unit, scale) = (period.SpeedscopeUnit, period.Value);
+        bool byPeriod = weight == FoldedWeight.Period;
+        var unit = byPeriod ? EventPeriod.Of(ev).SpeedscopeUnit : "none";
         var threads = new Dictionary<(int Domain, int Pid, int Tid), ThreadSamples>();
         var order = new List<ThreadSamples>();
         // The shared frame table: the frames these samples use, numbered in order of first use (in time order, each
@@ -46,7 +47,7 @@ public static class SpeedscopeWriter
                 order.Add(t);
             }
             t.Stacks.Add(s.Stack);
-            t.Weights.Add(s.Weight * scale);
+            t.Weights.Add(byPeriod ? s.Period : s.Weight);
         }
 
 

@@ -33,7 +33,7 @@ public static class SvgFlameGraph
 {
     private const double XPad = 10;
 
-    /// <summary>Merges <paramref name="stacks"/> (alphabetical order) and renders them; see <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?)"/>.</summary>
+    /// <summary>Merges <paramref name="stacks"/> (alphabetical order) and renders them; see <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?, IFlameFrameStyle?)"/>.</summary>
     /// <param name="stacks">Stacks to merge.</param>
     /// <param name="output">Destination; not flushed or closed.</param>
     /// <param name="options">Rendering options; null means <see cref="SvgFlameOptions.Default"/>.</param>
@@ -53,7 +53,8 @@ public static class SvgFlameGraph
     /// <exception cref="ArgumentOutOfRangeException">
     /// Width ≤ 20, FrameHeight &lt; 2, FontSize ≤ 0, or MinWidthPx negative or not finite.
     /// </exception>
-    public static void Write(FlameTree tree, TextWriter output, SvgFlameOptions? options = null)
+    /// <param name="style">Frame colours and tooltip notes; null means the palette by frame kind and no note.</param>
+    public static void Write(FlameTree tree, TextWriter output, SvgFlameOptions? options = null, IFlameFrameStyle? style = null)
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(output);
@@ -62,7 +63,7 @@ public static class SvgFlameGraph
 
         var layout = new Layout(tree, options);
         WriteHeader(output, options, layout);
-        WriteFrames(output, tree, options, layout);
+        WriteFrames(output, tree, options, layout, style);
         output.Write("</g>\n");
 
         // The script comes last so that every element it looks up already exists when it runs.
@@ -71,7 +72,7 @@ public static class SvgFlameGraph
         output.Write("\n]]></script>\n</svg>\n");
     }
 
-    /// <summary>Number of <c>g.frame</c> elements <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?)"/> draws for these options.</summary>
+    /// <summary>Number of <c>g.frame</c> elements <see cref="Write(FlameTree, TextWriter, SvgFlameOptions?, IFlameFrameStyle?)"/> draws for these options.</summary>
     /// <param name="tree">The tree.</param>
     /// <param name="options">Rendering options; null means defaults.</param>
     /// <returns>Nodes with a non-zero count at least <see cref="SvgFlameOptions.MinWidthPx"/> wide (their ancestors are too).</returns>
@@ -207,7 +208,7 @@ public static class SvgFlameGraph
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteFrames(TextWriter w, FlameTree tree, SvgFlameOptions o, Layout layout)
+    private static void WriteFrames(TextWriter w, FlameTree tree, SvgFlameOptions o, Layout layout, IFlameFrameStyle? style)
     {
         if (!layout.IsDrawn(tree.Root))
         {
@@ -235,7 +236,14 @@ public static class SvgFlameGraph
             SvgText.WriteEscaped(w, countName);
             w.Write(", ");
             SvgText.WritePercent(w, node.Total * 100.0 / total);
-            w.Write("%)</title><rect x=\"");
+            w.Write('%');
+            if (style?.Note(node) is { } note)
+            {
+                w.Write("; ");
+                SvgText.WriteEscaped(w, note);
+            }
+
+            w.Write(")</title><rect x=\"");
             SvgText.WriteNumber(w, x);
             w.Write("\" y=\"");
             SvgText.WriteNumber(w, y);
@@ -243,7 +251,7 @@ public static class SvgFlameGraph
             SvgText.WriteNumber(w, width);
             w.Write("\" height=\"");
             SvgText.WriteNumber(w, barHeight);
-            var (r, g, b) = FlamePalette.Color(node.Frame, node.Parent is null);
+            var (r, g, b) = style?.Fill(node) ?? FlamePalette.Color(node.Frame, node.Parent is null);
             w.Write("\" fill=\"rgb(");
             w.Write(Byte(r));
             w.Write(',');
@@ -279,4 +287,17 @@ public static class SvgFlameGraph
     private static string Byte(byte value) => ByteText[value];
 
     private static string Num(double value) => Math.Round(value, 2).ToString("0.##", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The colour hook of <see cref="SvgFlameGraph"/>: decides each drawn frame's fill and an optional note for its tooltip
+/// (a differential flame graph colours by change, <see cref="DiffFlameGraph"/>).
+/// </summary>
+public interface IFlameFrameStyle
+{
+    /// <summary>The fill of <paramref name="node"/>'s bar, or null for the default palette (by frame kind).</summary>
+    (byte R, byte G, byte B)? Fill(FlameNode node);
+
+    /// <summary>Text appended to the tooltip after the percentage, <c>name (N samples, P%; NOTE)</c>, or null for none.</summary>
+    string? Note(FlameNode node);
 }

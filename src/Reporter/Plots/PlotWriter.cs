@@ -19,13 +19,13 @@ public static class PlotWriter
     {
         options ??= FlameExportOptions.Default;
         var ev = source.PickEvent(options.Selection.Event);
-        var (_, symbols, total) = source.Summaries(options.Selection);
+        var (_, symbols, total) = source.Summaries(options.Selection, options.Weight);
         var top = symbols.Take(Math.Max(1, options.TopSymbols)).ToList();
         var plot = NewPlot();
         var bars = new List<Bar>();
         for (int i = 0; i < top.Count; i++)
         {
-            var (pct, err) = Profile.Profile.Share(top[i].Samples, total);
+            var (pct, err) = total.Share(top[i], options.Weight);
             int pos = top.Count - 1 - i; // largest at the top
             bars.Add(new Bar { Position = pos, Value = pct, Error = err, FillColor = ColorOf(top[i].Kind), Orientation = Orientation.Horizontal });
         }
@@ -36,8 +36,8 @@ public static class PlotWriter
             top.Select(r => Shorten(r.Image.StartsWith('[') ? $"{r.Symbol} {r.Image}" : $"{r.Symbol} [{r.Image}]", 60)).ToArray());
         plot.Axes.Left.TickLabelStyle.FontSize = 11;
         plot.Axes.Margins(left: 0, right: 0.05, bottom: 0.02, top: 0.02);
-        plot.Title($"Top symbols: {ev.Name}, {total} samples");
-        plot.XLabel("% of samples (± standard error)");
+        plot.Title($"Top symbols: {ev.Name}, {total.Samples} samples");
+        plot.XLabel(options.Weight == FoldedWeight.Period ? "% of the summed sample periods (± standard error on effective samples)" : "% of samples (± standard error)");
         Save(plot, output, options.PngSize);
     }
 

@@ -123,12 +123,12 @@ public sealed class CallGraph
             if (!evIndex.TryGetValue(t.Event, out var ei)) continue;
             var shape = ShapeOf(t.Stack);
             if (shape.Leaf < 0) continue;
-            foreach (var fn in shape.Functions) nodes[fn].Inclusive.Samples[ei] += t.Weight;
-            nodes[shape.Leaf].Self.Samples[ei] += t.Weight;
+            foreach (var fn in shape.Functions) nodes[fn].Inclusive.Add(ei, 0, t.Weight, t.Period);
+            nodes[shape.Leaf].Self.Add(ei, 0, t.Weight, t.Period);
             foreach (var (caller, callee) in shape.Pairs)
             {
-                ArcOf(callees[caller], callee).Counts.Samples[ei] += t.Weight;
-                ArcOf(callers[callee], caller).Counts.Samples[ei] += t.Weight;
+                ArcOf(callees[caller], callee).Counts.Add(ei, 0, t.Weight, t.Period);
+                ArcOf(callers[callee], caller).Counts.Add(ei, 0, t.Weight, t.Period);
             }
         }
 

@@ -160,11 +160,11 @@ public static class FleetProfiles
         var passive = ImageNames.PassiveDomains(meta);
         var rows = new List<StackTotal>();
         var leafSamples = new Dictionary<(ImageId, string Host, bool Named), long>();
-        string perStack = $"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count() AS n, sum(weight) AS w FROM {db}.samples{Where(sampleWhere)} "
+        string perStack = $"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count() AS n, sum(weight) AS w, sum(period) AS pe, sum(period * period / greatest(weight, 1)) AS sq FROM {db}.samples{Where(sampleWhere)} "
                           + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id";
         // Without call stacks the sums go one step further in ClickHouse: per leaf frame (the stack node's own frame).
         string sql = options.WithStacks ? perStack
-            : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w) FROM (" + perStack + ") "
+            : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w), sum(pe), sum(sq) FROM (" + perStack + ") "
               + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
               + "GROUP BY session_id, event_id, domain, pid, comm_id, frame_id";
         foreach (var r in ch.Query(sql, ct))
@@ -181,7 +181,8 @@ public static class FleetProfiles
                 stackOf[(r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
                 stacks[stack] = new StoredStack(stack, default, frameOf[(r[0], Long(r[5]))]);
             }
-            var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)]);
+            var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)],
+                Long(r[8]), double.Parse(r[9], System.Globalization.CultureInfo.InvariantCulture));
             rows.Add(row);
             var leaf = stacks[stack].Frame;
             var key = (frames[leaf].Image, hostOf[r[0]], names[leaf] != null);
@@ -190,8 +191,8 @@ public static class FleetProfiles
         rows.Sort((a, b) => (a.Event.Value, a.Domain, a.Pid, a.Comm.Value, a.Stack.Value).CompareTo((b.Event.Value, b.Domain, b.Pid, b.Comm.Value, b.Stack.Value)));
 
         var tables = new ProfileTables(events, meta, counters, rows, [], 0, images, frames, stacks, names,
-            new ProfileLabels(domains, processes, threads, comms), located);
-        return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
+            new ProfileLabels(domains, processes, threads, comms), null, () => new Dictionary<(int, int), IReadOnlyList<ImageId>>(), located);
+        return ProfileBuilder.BuildFrom(options, only == null ? null : [only.Id], tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
     }
 
     /// <summary>One warning per image whose samples have symbols on some hosts and none on others.</summary>

@@ -39,31 +39,71 @@ public interface IFrameAddressSymbolizer
 /// <summary>One sampled instruction address inside a symbol (opreport <c>-d</c>).</summary>
 public sealed class InstructionRow
 {
-    internal InstructionRow(ulong vma, int events) { Vma = vma; Counts = new CountRow(events); }
+    internal InstructionRow(ulong vma, int events, int classes) { Vma = vma; Counts = new CountRow(events, classes); }
 
     /// <summary>The address: SVMA for ELF images, absolute kernel address for the kernel and modules.</summary>
     public ulong Vma { get; }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
 }
 
-/// <summary>Counts for one row of a report: samples per event, in <see cref="Profile.Events"/> order.</summary>
+/// <summary>
+/// Counts for one row of a report, per event in <see cref="Profile.Events"/> order: how many samples fell in it and the
+/// sum of their periods (events, in the event's unit: ns for cpu-clock), and, when the report is separated into columns
+/// by thread group, thread or CPU, both per column (<see cref="Profile.Columns"/>). Shares are of the period, as perf
+/// report's percentages are (tools/perf/util/hist.c sums each entry's <c>period</c>; <c>-n</c> shows the sample count
+/// beside it).
+/// </summary>
 public sealed class CountRow
 {
-    internal CountRow(int events) => Samples = new long[events];
+    internal CountRow(int events, int classes = 0)
+    {
+        Samples = new long[events];
+        Period = new long[events];
+        if (classes > 0) { ByClass = new long[classes]; PeriodByClass = new long[classes]; }
+    }
 
     /// <summary>Samples per event (index = position in <see cref="Profile.Events"/>).</summary>
     public long[] Samples { get; }
+
+    /// <summary>Sum of the samples' periods per event, in the event's unit (index as <see cref="Samples"/>).</summary>
+    public long[] Period { get; }
+
+    /// <summary>Samples per separated column (index = <see cref="ProfileClass.Index"/>), or null when the report has one
+    /// column per event.</summary>
+    public long[]? ByClass { get; }
+
+    /// <summary>Sum of the samples' periods per separated column (index as <see cref="ByClass"/>), or null with it.</summary>
+    public long[]? PeriodByClass { get; }
+
+    /// <summary>Samples of this row in column <paramref name="column"/>.</summary>
+    public long Of(ProfileClass column) => ByClass != null ? ByClass[column.Index] : Samples[column.Event];
+
+    /// <summary>Sum of the periods of this row's samples in column <paramref name="column"/> (the event's unit).</summary>
+    public long PeriodOf(ProfileClass column) => PeriodByClass != null ? PeriodByClass[column.Index] : Period[column.Event];
+
+    internal void Add(int ev, int cls, long weight, long period)
+    {
+        Samples[ev] += weight;
+        Period[ev] += period;
+        if (ByClass != null) { ByClass[cls] += weight; PeriodByClass![cls] += period; }
+    }
 
     /// <summary>Sum over all events, used for sorting.</summary>
     public long Total => Samples.Sum();
 }
 
-/// <summary>One image's totals (opreport's default summary).</summary>
+/// <summary>One image's totals (opreport's default summary); with <see cref="Separation.Lib"/> one image inside one application.</summary>
 public sealed class ImageRow
 {
-    internal ImageRow(StoredImage image, string name, int events) { Image = image; Name = name; Counts = new CountRow(events); }
+    internal ImageRow(StoredImage image, string name, int events, int classes = 0, AppRow? app = null)
+    {
+        Image = image; Name = name; Counts = new CountRow(events, classes); App = app;
+    }
+
+    /// <summary>The application the samples are counted under (<see cref="Separation.Lib"/>), or null when applications are merged.</summary>
+    public AppRow? App { get; }
 
     /// <summary>The stored image.</summary>
     public StoredImage Image { get; }
@@ -71,14 +111,17 @@ public sealed class ImageRow
     /// <summary>Display name (basename, or <c>[kernel.kallsyms]</c>, <c>[modname]</c>…).</summary>
     public string Name { get; }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
 }
+
+/// <summary>A place in a source file: <paramref name="File"/> as the DWARF line table names it, <paramref name="Line"/> 1-based.</summary>
+public readonly record struct SourceLocation(string File, int Line);
 
 /// <summary>One symbol's totals (opreport <c>-l</c>); <see cref="Symbol"/> is <c>(no symbols)</c> for the unresolved rest of an image.</summary>
 public sealed class SymbolRow
 {
-    internal SymbolRow(ImageRow image, string symbol, int events) { ImageRow = image; Symbol = symbol; Counts = new CountRow(events); }
+    internal SymbolRow(ImageRow image, string symbol, int events, int classes = 0) { ImageRow = image; Symbol = symbol; Counts = new CountRow(events, classes); }
 
     /// <summary>The image the symbol lives in.</summary>
     public ImageRow ImageRow { get; }
@@ -92,6 +135,10 @@ public sealed class SymbolRow
     /// <summary>Function extent in bytes (0 when unknown; only set with <see cref="ProfileOptions.WithDetails"/>).</summary>
     public ulong Size { get; internal set; }
 
+    /// <summary>Source file and line of the function's start (opreport <c>-g</c>), filled by
+    /// <see cref="XenProf.Reporter.Text.OpreportDebugInfo.Attach"/>; null when not asked for or unknown.</summary>
+    public SourceLocation? Source { get; internal set; }
+
     /// <summary>Per-address counts sorted by address (only with <see cref="ProfileOptions.WithDetails"/>, else empty).</summary>
     public IReadOnlyList<InstructionRow> Details => _details == null ? [] : _sorted ??= _details.Values.OrderBy(d => d.Vma).ToList();
 
@@ -102,12 +149,81 @@ public sealed class SymbolRow
     {
         _details ??= [];
         _sorted = null;
-        if (!_details.TryGetValue(vma, out var d)) _details[vma] = d = new InstructionRow(vma, Counts.Samples.Length);
+        if (!_details.TryGetValue(vma, out var d)) _details[vma] = d = new InstructionRow(vma, Counts.Samples.Length, Counts.ByClass?.Length ?? 0);
         return d;
     }
 
-    /// <summary>Samples per event.</summary>
+    /// <summary>Samples and periods per event.</summary>
     public CountRow Counts { get; }
+}
+
+/// <summary>
+/// One application of a report separated by library (<see cref="Separation.Lib"/>; oprofile's <c>app_summary</c> in
+/// pp/opreport.cpp): the executable a process ran, with the totals of every image sampled on its behalf.
+/// </summary>
+public sealed class AppRow
+{
+    private readonly List<ImageRow> _images = [];
+
+    internal AppRow(StoredImage image, string name, int events, int classes) { Image = image; Name = name; Counts = new CountRow(events, classes); }
+
+    /// <summary>The application's image: the process's executable, or the sampled image itself when the process is not
+    /// known to have run one (kernel threads; kernel samples without <see cref="Separation.Kernel"/>).</summary>
+    public StoredImage Image { get; }
+
+    /// <summary>Display name, as <see cref="ImageRow.Name"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>Samples of the application and every image under it.</summary>
+    public CountRow Counts { get; }
+
+    /// <summary>The images sampled under this application, its own first when sampled, then by samples descending.</summary>
+    public IReadOnlyList<ImageRow> Images => _images;
+
+    /// <summary>True when an image other than the application's own was sampled under it (opreport then prints the sub-rows).</summary>
+    public bool HasDependents => _images.Any(i => i.Image.Id != Image.Id);
+
+    internal void AddImage(ImageRow row) => _images.Add(row);
+
+    internal void SortImages() => _images.Sort((a, b) =>
+        a.Image.Id == Image.Id ? -1 : b.Image.Id == Image.Id ? 1
+        : b.Counts.Total != a.Counts.Total ? b.Counts.Total.CompareTo(a.Counts.Total) : string.CompareOrdinal(a.Name, b.Name));
+}
+
+/// <summary>
+/// One column group of a report: an event, or with <see cref="Separation.Tgid"/>, <see cref="Separation.Tid"/> or
+/// <see cref="Separation.Cpu"/> one (event, thread group, thread, CPU) combination that has samples (oprofile's profile
+/// class, libpp/arrange_profiles.cpp). Columns are ordered as opreport orders its classes: by CPU, thread group,
+/// thread, then event.
+/// </summary>
+/// <param name="Index">Position in <see cref="Profile.Columns"/>.</param>
+/// <param name="Event">The event's index in <see cref="Profile.Events"/>.</param>
+/// <param name="Tgid">The thread group (process id), or null when thread groups are merged.</param>
+/// <param name="Tid">The thread id, or null when threads are merged.</param>
+/// <param name="Cpu">The CPU, or null when CPUs are merged.</param>
+/// <param name="Name">Short name for a column header: <c>EVENT:COUNT</c> for an event column, else what varies between
+/// columns as opreport names it (<c>tid:1234</c>, <c>tgid:1234</c>, <c>cpu:0</c>), space-separated when several vary.</param>
+/// <param name="LongName">The header line opreport prints for a separated column (<c>Samples on CPU 0</c>, <c>Processes
+/// with a thread ID of 1234</c>), or null for an event column (its <c>Counted …</c> line describes it).</param>
+/// <param name="Total">Samples in this column.</param>
+/// <param name="PeriodTotal">Sum of the periods of this column's samples (the event's unit): the total percentages are
+/// taken of.</param>
+/// <param name="EffectiveSamples">Kish's effective sample size of this column's samples (<see cref="Profile.EffectiveSamples"/>):
+/// what its error bars are computed on.</param>
+public sealed record ProfileClass(int Index, int Event, int? Tgid, int? Tid, int? Cpu, string Name, string? LongName, long Total,
+    long PeriodTotal, double EffectiveSamples)
+{
+    /// <summary>
+    /// The share of <paramref name="period"/> (a sum of sample periods in this column, the event's unit) and its error
+    /// (<see cref="Profile.Share(long, long, double)"/>): of this column's total, or with <paramref name="within"/> of that
+    /// row's period in this column, its effective samples scaled as the column's are (n_eff / N).
+    /// </summary>
+    public (double Percent, double Error) ShareOf(long period, CountRow? within = null)
+    {
+        if (within == null) return Profile.Share(period, PeriodTotal, EffectiveSamples);
+        double effective = Total > 0 ? within.Of(this) * EffectiveSamples / Total : 0;
+        return Profile.Share(period, within.PeriodOf(this), effective);
+    }
 }
 
 /// <summary>
@@ -131,11 +247,13 @@ public sealed class Profile
     private readonly Dictionary<StackId, Location[]> _resolved;
 
     internal Profile(ProfileOptions query, IReadOnlyList<StoredEvent> events, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, long> counters,
-        long[] totals, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
+        long[] totals, long[] periodTotals, double[] effectiveSamples, IReadOnlyList<ImageRow> images, IReadOnlyList<SymbolRow> symbols, IReadOnlyList<string> warnings,
         ProfileLabels labels, IReadOnlyList<Location> locations, IReadOnlyDictionary<StackId, StoredStack> stacks,
-        IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs)
+        IReadOnlyDictionary<FrameId, Location> byFrame, Dictionary<StackId, Location[]> resolved, IReadOnlyList<StackTotal> stackTotals, IReadOnlyList<StoredSample> samples, long firstSampleNs,
+        Separation separation, IReadOnlyList<ProfileClass> columns, IReadOnlyList<AppRow> applications)
     {
-        Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; Images = images; Symbols = symbols; Warnings = warnings;
+        Separation = separation; Columns = columns; Applications = applications;
+        Query = query; Events = events; Meta = meta; Counters = counters; Totals = totals; PeriodTotals = periodTotals; EffectiveSamples = effectiveSamples; Images = images; Symbols = symbols; Warnings = warnings;
         Labels = labels; Locations = locations; _stacks = stacks; _byFrame = byFrame; _resolved = resolved; StackTotals = stackTotals; Samples = samples; FirstSampleNs = firstSampleNs;
     }
 
@@ -154,10 +272,36 @@ public sealed class Profile
     /// <summary>Total samples per event.</summary>
     public long[] Totals { get; }
 
-    /// <summary>Images sorted by samples, descending.</summary>
+    /// <summary>Total period per event (events, the event's unit): what report percentages are shares of.</summary>
+    public long[] PeriodTotals { get; }
+
+    /// <summary>
+    /// Effective sample count per event, n_eff = (Σperiod)² / Σperiod² (Kish's effective sample size of weighted samples):
+    /// the sample count when every sample has the same period, fewer when periods differ (frequency-mode recordings).
+    /// Error bars are computed on it.
+    /// </summary>
+    public double[] EffectiveSamples { get; }
+
+    /// <summary>The period share of <paramref name="row"/> in event <paramref name="e"/>'s total and its error (see <see cref="Share(long, long, double)"/>).</summary>
+    public (double Percent, double Error) PeriodShare(CountRow row, int e) => Share(row.Period[e], PeriodTotals[e], EffectiveSamples[e]);
+
+    /// <summary>Images sorted by samples, descending; with <see cref="Separation.Lib"/> one row per (application, image).</summary>
     public IReadOnlyList<ImageRow> Images { get; }
 
-    /// <summary>Symbols sorted by samples, descending (ties by image then symbol name).</summary>
+    /// <summary>What this profile keeps apart (<see cref="ProfileOptions.Separate"/>).</summary>
+    public Separation Separation { get; }
+
+    /// <summary>
+    /// The report's column groups: one per event, or with thread-group, thread or CPU separation one per combination that
+    /// has samples (<see cref="ProfileClass"/>). <see cref="CountRow.Of"/> reads a row's samples in a column.
+    /// </summary>
+    public IReadOnlyList<ProfileClass> Columns { get; }
+
+    /// <summary>With <see cref="Separation.Lib"/>: the applications, by samples descending, each with its images; else empty.</summary>
+    public IReadOnlyList<AppRow> Applications { get; }
+
+    /// <summary>Symbols sorted by samples, descending (ties by image then symbol name); with <see cref="Separation.Lib"/>
+    /// one row per (application, image, symbol).</summary>
     public IReadOnlyList<SymbolRow> Symbols { get; }
 
     /// <summary>Symbolization warnings, each once.</summary>
@@ -219,11 +363,17 @@ public sealed class Profile
     /// Percentage of <paramref name="samples"/> in <paramref name="total"/> and its sampling error: the
     /// binomial standard error <c>sqrt(p(1−p)/N)</c>, in percentage points.
     /// </summary>
-    public static (double Percent, double Error) Share(long samples, long total)
+    public static (double Percent, double Error) Share(long samples, long total) => Share(samples, total, total);
+
+    /// <summary>
+    /// Percentage of <paramref name="part"/> in <paramref name="total"/> (periods or samples) and its sampling error: the
+    /// binomial standard error <c>sqrt(p(1−p)/n)</c> on <paramref name="effectiveSamples"/> n, in percentage points.
+    /// </summary>
+    public static (double Percent, double Error) Share(long part, long total, double effectiveSamples)
     {
         if (total <= 0) return (0, 0);
-        double p = (double)samples / total;
-        return (100 * p, 100 * Math.Sqrt(p * (1 - p) / total));
+        double p = (double)part / total;
+        return (100 * p, effectiveSamples > 0 ? 100 * Math.Sqrt(p * (1 - p) / effectiveSamples) : 0);
     }
 }
 
@@ -304,6 +454,43 @@ public sealed record ProfileOptions
     /// symbolizer implementing <see cref="IFrameAddressSymbolizer"/>.</summary>
     public bool WithDetails { get; init; }
 
-    /// <summary>True when a filter needs each sample rather than the store's per-stack totals.</summary>
-    internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null;
+    /// <summary>
+    /// What to keep apart (opcontrol <c>--separate</c> less opreport <c>--merge</c>): applications for libraries and the
+    /// kernel, and columns per thread group, thread or CPU. Default <see cref="Separation.None"/>.
+    /// </summary>
+    public Separation Separate { get; init; }
+
+    /// <summary>Only events with this sample period (<c>count:</c> of a <see cref="ProfileSpec"/>; null = any).</summary>
+    public ulong? Count { get; init; }
+
+    /// <summary>Only events with this unit mask (<c>unit-mask:</c> of a <see cref="ProfileSpec"/>; null = any).</summary>
+    public uint? UnitMask { get; init; }
+
+    /// <summary>Only these processes (thread-group ids; <c>tgid:</c>); null = any. Combined with <see cref="Pid"/> when both are set.</summary>
+    public IReadOnlyList<int>? Tgids { get; init; }
+
+    /// <summary>Only these threads (<c>tid:</c>); null = any.</summary>
+    public IReadOnlyList<int>? Tids { get; init; }
+
+    /// <summary>Only samples taken on these CPUs (<c>cpu:</c>); null = any.</summary>
+    public IReadOnlyList<int>? Cpus { get; init; }
+
+    /// <summary>Only samples whose leaf frame lies in an image matching one of these patterns (<c>image:</c>; globs,
+    /// matched as <see cref="ProfileSpec"/> describes); empty = every image. Totals are of the kept samples.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary>Drop samples whose leaf frame lies in an image matching one of these patterns (<c>image-exclude:</c>).</summary>
+    public IReadOnlyList<string> ImageExcludes { get; init; } = [];
+
+    /// <summary>Only samples whose leaf symbol is named exactly one of these (opreport <c>--include-symbols</c>, oprofile's
+    /// string_filter: exact names, as the report prints them); empty = every symbol. Totals are of the kept samples.</summary>
+    public IReadOnlyList<string> IncludeSymbols { get; init; } = [];
+
+    /// <summary>Drop samples whose leaf symbol is named exactly one of these (opreport <c>--exclude-symbols</c>; wins over
+    /// <see cref="IncludeSymbols"/>, as in oprofile); the report's percentages are then of the remaining samples.</summary>
+    public IReadOnlyList<string> ExcludeSymbols { get; init; } = [];
+
+    /// <summary>True when a filter or a separation needs each sample rather than the store's per-stack totals.</summary>
+    internal bool NeedsSamples => WithSamples || Pid != null || Tid != null || Cpu != null || FromNs != null || ToNs != null
+        || Tgids != null || Tids != null || Cpus != null || (Separate & (Separation.Tid | Separation.Cpu)) != 0;
 }

@@ -28,6 +28,26 @@ public static class SessionProfiles
         return ProfileBuilder.Build(store, SymbolCache.Wrap(store, symbolizer, frames), options);
     }
 
+    /// <summary>
+    /// What a report of the session in <paramref name="sessionDir"/> keeps apart: <paramref name="separate"/> (opreport
+    /// <c>--separate</c>) when given, else the <c>--separate</c> the session was recorded with (its <c>session.json</c>;
+    /// none when it has none, as for an imported trace), less what <paramref name="merge"/> (opreport <c>--merge</c>)
+    /// merges. As in oprofile, what the session separated stays separated unless merged. Throws
+    /// <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for a value outside <see cref="Separations"/>' lists.
+    /// </summary>
+    public static Separation SeparationFor(string sessionDir, string? separate, string? merge)
+    {
+        var dir = new SessionDirectory(sessionDir);
+        string? recorded = null;
+        if (separate == null && File.Exists(dir.ConfigPath))
+        {
+            try { recorded = dir.ReadConfig().Separate; }
+            catch (SessionException) { } // an unreadable configuration sets no default; the store is what is reported
+        }
+        var s = separate != null ? Separations.Parse(separate) : Separations.Parse(recorded, "session.json separate");
+        return Separations.Merge(s, merge);
+    }
+
     /// <summary>Symbolizer options for a session: its own kallsyms/modules snapshot when present, else /proc.</summary>
     public static SymbolizerOptions SymbolizerOptionsFor(string sessionDir)
     {
@@ -72,7 +92,8 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
         switch (image.Kind)
         {
             case ImageKind.Elf:
-                if (symbolizer.Resolve(image.Path, ObjectKind.Elf, offset, image.BuildId) is not { } r) return null;
+            case ImageKind.Vdso:
+                if (symbolizer.Resolve(image.Path, ToObjectKind(image.Kind)!.Value, offset, image.BuildId) is not { } r) return null;
                 return new FrameSymbol(r.Name, r.Start, r.Size, r.Start + r.Offset);
             case ImageKind.Kernel:
             case ImageKind.KernelModule:
@@ -100,6 +121,7 @@ public sealed class StoreFrameSymbolizer(Symbolizer symbolizer, IReadOnlyDiction
     private static ObjectKind? ToObjectKind(ImageKind kind) => kind switch
     {
         ImageKind.Elf => ObjectKind.Elf,
+        ImageKind.Vdso => ObjectKind.Vdso, // the running kernel's vDSO, as perf reads it (tools/perf/util/vdso.c)
         ImageKind.Kernel => ObjectKind.Kernel,
         ImageKind.KernelModule => ObjectKind.KernelModule,
         _ => null,

@@ -8,7 +8,7 @@ namespace XenProf.Reporter.Symbols;
 /// (<c>address type name</c>). Used for the hypervisor image and for passive domains' kernels, and to turn workload
 /// function names into address ranges.
 /// </summary>
-public sealed class ImageSymbolTable : IDisposable
+public sealed class ImageSymbolTable : XenProf.Sampler.Xenoprof.IImageFunctionLookup
 {
     private readonly ElfObjectFile? _elf;
     private readonly KernelSymbols? _map;

@@ -23,7 +23,8 @@ namespace XenProf.Reporter.Text;
 /// manual: "the percentage becomes relative to all callees").</item>
 /// </list>
 /// Unlike oprofile, whose primary line is the function's flat (self) count, the primary line here is inclusive, and
-/// a self-recursive call is not listed among the function's own callees. <see cref="OpreportOptions.Threshold"/> applies
+/// a self-recursive call is not listed among the function's own callees. With <see cref="OpreportOptions.GlobalPercent"/>
+/// every percentage is of the event's total. <see cref="OpreportOptions.Threshold"/> applies
 /// to primaries (inclusive percent); callers and callees of a shown primary are all listed.
 /// </remarks>
 public static class CallgraphWriter
@@ -51,30 +52,26 @@ public static class CallgraphWriter
         w.WriteLine(head.ToString());
         w.WriteLine(Separator);
 
-        int n = p.Events.Count;
-        foreach (var node in CallGraph.Of(p).Nodes)
+        int block = 0;
+        foreach (var r in CallgraphRows.Of(p, o))
         {
-            if (!OpreportRows.Shown(p, node.Inclusive, o.Threshold)) continue;
-            var callerSums = new long[n];
-            foreach (var a in node.Callers)
-                for (int i = 0; i < n; i++) callerSums[i] += a.Counts.Samples[i];
-            foreach (var a in node.Callers) Line(w, o, "  ", a.Counts.Samples, callerSums, a.Function, "");
-            Line(w, o, "", node.Inclusive.Samples, p.Totals, node.Function, "");
-            Line(w, o, "  ", node.Self.Samples, node.Inclusive.Samples, node.Function, SelfMarker);
-            foreach (var a in node.Callees) Line(w, o, "  ", a.Counts.Samples, node.Inclusive.Samples, a.Function, "");
-            w.WriteLine(Separator);
+            if (r.Block != block && block != 0) w.WriteLine(Separator);
+            block = r.Block;
+            Line(w, o, p, r.Relation == CallgraphRelation.Primary ? "" : "  ", r, r.Relation == CallgraphRelation.Self ? SelfMarker : "");
         }
+        if (block != 0) w.WriteLine(Separator);
     }
 
-    private static void Line(TextWriter w, OpreportOptions o, string indent, long[] samples, long[] of, CallGraphFunction f, string marker)
+    private static void Line(TextWriter w, OpreportOptions o, Profile.Profile p, string indent, CallgraphRow r, string marker)
     {
         var line = new StringBuilder(indent);
-        for (int i = 0; i < samples.Length; i++)
+        for (int i = 0; i < r.Samples.Length; i++)
         {
-            var (pct, err) = Profile.Profile.Share(samples[i], of[i]);
-            line.Append(samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
+            var (pct, err) = r.Share(p, i);
+            line.Append(r.Samples[i].ToString(Inv).PadRight(9)).Append(OpreportWriter.Pct(pct).PadRight(9));
             if (o.ErrorBars) line.Append(OpreportWriter.Pct(err).PadRight(9));
         }
+        var f = r.Function;
         var image = o.LongFilenames ? f.Image.Path : f.ImageName;
         line.Append(image.PadRight(24)).Append(' ').Append(f.Symbol).Append(marker);
         w.WriteLine(line.ToString());

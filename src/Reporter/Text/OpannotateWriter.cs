@@ -57,7 +57,7 @@ public sealed record OpannotateOptions
 /// then <c> :</c> and the objdump line; unsampled instructions get blanks of the same width. Samples whose IP is not
 /// an instruction boundary are folded onto the instruction containing it, as opannotate does. With
 /// <see cref="OpannotateOptions.SkidAdjust"/> two column groups are printed: the sampled IP, and the IP moved to the
-/// preceding instruction (<see cref="FunctionDisassembly.SkidAdjust"/>).
+/// preceding instruction (<see cref="FunctionDisassembly.SkidAdjust"/>). The data of each listing is a <see cref="FunctionAnnotation"/>.
 /// </summary>
 public static class OpannotateWriter
 {
@@ -111,17 +111,6 @@ public static class OpannotateWriter
         w.WriteLine(" */");
     }
 
-    // ELF code is read from the file the symbols came from: perf's build-id cache copy when it has the recorded build-id.
-    private static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => image.Kind switch
-    {
-        ImageKind.Elf => (ObjectKind.Elf, symbolizer.GetImage(image.Path, image.BuildId)?.Path ?? image.Path),
-        ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
-        ImageKind.Kernel => (ObjectKind.Kernel, image.Path),
-        ImageKind.KernelModule => (ObjectKind.KernelModule, image.Path),
-        ImageKind.Anonymous when StoreFrameSymbolizer.IsPerfMap(image) => (ObjectKind.Anonymous, image.Path),
-        _ => null,
-    };
-
     private static bool WriteFunction(Profile.Profile p, SymbolRow row, Symbolizer symbolizer, CodeBytes code, SourceLines sources, TextWriter w, OpannotateOptions o)
     {
         int events = p.Events.Count;
@@ -131,134 +120,68 @@ public static class OpannotateWriter
         for (int e = 0; e < events; e++)
             total.Append(CultureInfo.InvariantCulture, $" total: {row.Counts.Samples[e],6} {OpreportWriter.Pct(Profile.Profile.Share(row.Counts.Samples[e], p.Totals[e]).Percent)}");
         string attribution = o.SkidAdjust ? "; columns: sampled IP | skid-adjusted (preceding instruction); totals are the same" : "";
-        string header = $"{row.Start:x16} <{name}>: /* {name}{total} ({row.ImageRow.Name}){attribution} */";
+        w.WriteLine($"{row.Start:x16} <{name}>: /* {name}{total} ({row.ImageRow.Name}){attribution} */");
 
-        if (CodeKind(row.ImageRow.Image, symbolizer) is not { } ck)
+        var a = FunctionAnnotation.Build(p, row, symbolizer, code, sources, o);
+        if (a.Problem != null)
         {
-            w.WriteLine(header);
-            w.WriteLine($"/* {name}: no code for images of kind {row.ImageRow.Image.Kind}: {code.Why(ObjectKind.Anonymous)} */");
+            w.WriteLine($"/* {name}: {a.Problem} */");
             return false;
         }
-        int length = (int)Math.Min(row.Size, (ulong)o.MaxFunctionBytes);
-        var bytes = code.Read(ck.Path, ck.Kind, row.Start, length);
-        if (bytes == null)
-        {
-            w.WriteLine(header);
-            w.WriteLine($"/* {name}: cannot read its code: {code.Why(ck.Kind)} */");
-            return false;
-        }
-        int bitness = ck.Kind == ObjectKind.Elf && symbolizer.GetImage(ck.Path) is { } elf && elf.Machine == 3 ? 32 : 64;
-        var dis = FunctionDisassembly.Decode(bytes, row.Start, bitness);
-
-        // Per instruction index: raw and adjusted counts per event.
-        int n = dis.Instructions.Count;
-        var raw = new long[n, events];
-        var adj = new long[n, events];
-        long outside = 0;
-        foreach (var d in row.Details)
-        {
-            int i = dis.IndexOf(d.Vma);
-            if (i < 0) { outside += d.Counts.Total; continue; }
-            int j = dis.IndexOf(dis.SkidAdjust(d.Vma));
-            for (int e = 0; e < events; e++) { raw[i, e] += d.Counts.Samples[e]; adj[j, e] += d.Counts.Samples[e]; }
-        }
-
-        Dictionary<ulong, (string File, int Line)>? lineOf = null;
-        string? sourceNote = null;
-        if (o.Source)
-        {
-            var debugFile = DebugInfoFile(symbolizer, ck);
-            if (debugFile == null) sourceNote = $"no DWARF line table for {row.ImageRow.Name} (no .debug_line and no separate debug file); source lines not shown";
-            else
-            {
-                lineOf = sources.Lookup(debugFile, dis.Instructions.Select(x => x.IP).ToList());
-                if (lineOf.Count == 0) sourceNote = $"addr2line found no line information for {name} in {debugFile}";
-            }
-        }
-
         if (!o.Assembly)
         {
-            w.WriteLine(header);
-            if (sourceNote != null || lineOf == null) { w.WriteLine($"/* {sourceNote} */"); return false; }
-            WriteSourceOnly(p, dis, raw, adj, lineOf, sources, w, o, events);
+            if (a.SourceNote != null) { w.WriteLine($"/* {a.SourceNote} */"); return false; }
+            WriteSourceOnly(p, a, w, o, events);
             return true;
         }
 
-        string? Target(ulong a)
-        {
-            if (a >= row.Start && a - row.Start < row.Size) return a == row.Start ? name : $"{name}+0x{a - row.Start:x}";
-            ResolvedSymbol? r = ck.Kind == ObjectKind.Elf ? symbolizer.FindFunction(ck.Path, new Svma(a))
-                : ck.Kind == ObjectKind.Anonymous ? symbolizer.ResolveJit(ck.Path, a)
-                : symbolizer.Kernel?.Find(new KernelAddress(a)) is { } k ? new ResolvedSymbol(k.Name, k.Start.Value, k.Size, k.Offset) : null;
-            return r is not { } s ? null : s.Offset == 0 ? s.Name : $"{s.Name}+0x{s.Offset:x}";
-        }
-        var fmt = new ObjdumpText(o.Syntax, a => Target(a));
-
-        w.WriteLine(header);
-        if (sourceNote != null) w.WriteLine($"/* {sourceNote} */");
-        if (dis.InvalidCount > 0) w.WriteLine($"/* {dis.InvalidCount} byte sequences did not decode (shown as (bad)) */");
-        if (outside > 0) w.WriteLine($"/* {outside} samples fall outside the decoded bytes */");
+        if (a.SourceNote != null) w.WriteLine($"/* {a.SourceNote} */");
+        if (a.InvalidCount > 0) w.WriteLine($"/* {a.InvalidCount} byte sequences did not decode (shown as (bad)) */");
+        if (a.Outside > 0) w.WriteLine($"/* {a.Outside} samples fall outside the decoded bytes */");
         string blank = new(' ', Columns(events, o.SkidAdjust));
-        var text = new List<string>();
         (string File, int Line) lastLine = default;
-        for (int i = 0; i < n; i++)
+        foreach (var ins in a.Instructions)
         {
-            var ins = dis.Instructions[i];
-            if (lineOf != null && lineOf.TryGetValue(ins.IP, out var sl) && sl != lastLine)
+            if (ins.Source is { } sl && (sl.File, sl.Line) != lastLine)
             {
-                lastLine = sl;
+                lastLine = (sl.File, sl.Line);
                 w.WriteLine($"{blank} :{sl.File}:{sl.Line}");
-                if (sources.Text(sl.File, sl.Line) is { } src) w.WriteLine($"{blank} :{src}");
+                if (sl.Text is { } src) w.WriteLine($"{blank} :{src}");
             }
-            text.Clear();
-            fmt.Lines(ins, dis.InstructionBytes(i), text);
-            w.WriteLine(Counts(p, raw, adj, i, events, o.SkidAdjust) + " :" + text[0]);
-            for (int k = 1; k < text.Count; k++) w.WriteLine(blank + " :" + text[k]);
+            w.WriteLine(Counts(p, ins.Samples, ins.Adjusted, events, o.SkidAdjust) + " :" + ins.Text[0]);
+            for (int k = 1; k < ins.Text.Count; k++) w.WriteLine(blank + " :" + ins.Text[k]);
         }
         return true;
     }
 
-    private static void WriteSourceOnly(Profile.Profile p, FunctionDisassembly dis, long[,] raw, long[,] adj,
-        Dictionary<ulong, (string File, int Line)> lineOf, SourceLines sources, TextWriter w, OpannotateOptions o, int events)
+    private static void WriteSourceOnly(Profile.Profile p, FunctionAnnotation a, TextWriter w, OpannotateOptions o, int events)
     {
-        var byLine = new SortedDictionary<(string, int), (long[] Raw, long[] Adj)>();
-        for (int i = 0; i < dis.Instructions.Count; i++)
+        var byLine = new SortedDictionary<(string, int), (long[] Raw, long[] Adj, string? Text)>();
+        foreach (var ins in a.Instructions)
         {
-            if (!lineOf.TryGetValue(dis.Instructions[i].IP, out var sl)) continue;
-            if (!byLine.TryGetValue(sl, out var c)) byLine[sl] = c = (new long[events], new long[events]);
-            for (int e = 0; e < events; e++) { c.Raw[e] += raw[i, e]; c.Adj[e] += adj[i, e]; }
+            if (ins.Source is not { } sl) continue;
+            if (!byLine.TryGetValue((sl.File, sl.Line), out var c)) byLine[(sl.File, sl.Line)] = c = (new long[events], new long[events], sl.Text);
+            for (int e = 0; e < events; e++) { c.Raw[e] += ins.Samples[e]; c.Adj[e] += ins.Adjusted[e]; }
         }
         foreach (var ((file, line), c) in byLine)
-        {
-            var r = new long[1, events];
-            var a = new long[1, events];
-            for (int e = 0; e < events; e++) { r[0, e] = c.Raw[e]; a[0, e] = c.Adj[e]; }
-            w.WriteLine($"{Counts(p, r, a, 0, events, o.SkidAdjust)} :{file}:{line}: {sources.Text(file, line) ?? ""}".TrimEnd());
-        }
-    }
-
-    private static string? DebugInfoFile(Symbolizer symbolizer, (ObjectKind Kind, string Path) ck)
-    {
-        if (ck.Kind != ObjectKind.Elf || symbolizer.GetImage(ck.Path) is not { } f) return null;
-        if (f.FindSection(".debug_line") != null) return f.Path;
-        return f.DebugFilePath;
+            w.WriteLine($"{Counts(p, c.Raw, c.Adj, events, o.SkidAdjust)} :{file}:{line}: {c.Text ?? ""}".TrimEnd());
     }
 
     private static int Columns(int events, bool skid) => events * 15 * (skid ? 2 : 1) - 1 + (skid ? 2 : 0);
 
-    private static string Counts(Profile.Profile p, long[,] raw, long[,] adj, int i, int events, bool skid)
+    private static string Counts(Profile.Profile p, long[] raw, long[] adj, int events, bool skid)
     {
         var sb = new StringBuilder();
-        void Group(long[,] c)
+        void Group(long[] c)
         {
             bool any = false;
-            for (int e = 0; e < events; e++) any |= c[i, e] != 0;
+            for (int e = 0; e < events; e++) any |= c[e] != 0;
             for (int e = 0; e < events; e++)
             {
                 if (e > 0) sb.Append(' ');
                 if (!any) { sb.Append(' ', 14); continue; }
-                sb.Append(c[i, e].ToString(Inv).PadLeft(6)).Append(' ')
-                  .Append(OpreportWriter.Pct(Profile.Profile.Share(c[i, e], p.Totals[e]).Percent));
+                sb.Append(c[e].ToString(Inv).PadLeft(6)).Append(' ')
+                  .Append(OpreportWriter.Pct(Profile.Profile.Share(c[e], p.Totals[e]).Percent));
             }
         }
         Group(raw);

@@ -25,6 +25,7 @@ public static class OpreportOutput
     {
         switch (o.Format)
         {
+            case OpreportFormat.Csv when o.Callgraph: CallgraphCsvWriter.Write(p, w, o); break;
             case OpreportFormat.Csv: OpreportCsvWriter.Write(p, w, o); break;
             case OpreportFormat.Xml: OpreportXmlWriter.Write(p, w, o, title); break;
             default: OpreportWriter.Write(p, w, o); break;

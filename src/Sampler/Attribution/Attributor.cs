@@ -203,10 +203,11 @@ public sealed class Attributor
     /// <summary>
     /// A sample of <see cref="Domain"/> (the live and perf.data form of <see cref="Sample(in RawSample)"/>).
     /// <paramref name="callchain"/> is perf's leaf-first list with context markers (<c>enum perf_callchain_context</c> in include/uapi/linux/perf_event.h); when empty the
-    /// sample's <paramref name="ip"/> alone forms the stack.
+    /// sample's <paramref name="ip"/> alone forms the stack. <paramref name="period"/>: PERF_SAMPLE_PERIOD (events, the event's
+    /// unit), 0 when the record has none.
     /// </summary>
-    public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1) =>
-        Sample(new RawSample(Domain, mode, pid, tid, cpu, timeNs, ip, callchain, ev) { Weight = weight });
+    public void Sample(EventId ev, long timeNs, int cpu, int pid, int tid, ulong ip, ReadOnlySpan<ulong> callchain, SampleMode mode, long weight = 1, ulong period = 0) =>
+        Sample(new RawSample(Domain, mode, pid, tid, cpu, timeNs, ip, callchain, ev) { Weight = weight, Period = period });
 
     /// <summary>
     /// Attributes and stores one sample. Frames the source named (<see cref="RawSample.Names"/>) are stored with their
@@ -247,7 +248,8 @@ public sealed class Attributor
         if (!leafMapped) UnmappedSamples++;
         // Thread names are of this domain's tasks (a perf kvm guest's samples run on a host thread).
         var comm = s.Comm is { } c ? _store.InternComm(c) : s.Domain == Domain ? _threadComms.GetValueOrDefault(tid) : default;
-        _store.AddSample(new StoredSample(s.TimeNs, s.Cpu, domain, pid, tid, s.Event, stack, s.Mode, s.Weight, comm));
+        // Period 0 (the source does not say): the store takes the event's configured count per sample.
+        _store.AddSample(new StoredSample(s.TimeNs, s.Cpu, domain, pid, tid, s.Event, stack, s.Mode, s.Weight, comm, (long)Math.Min(s.Period, long.MaxValue)));
         SamplesWritten++;
     }
 

@@ -34,7 +34,7 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
 
     private struct Queued
     {
-        public ulong Time, Ip;
+        public ulong Time, Ip, Period;
         public object? Record;     // null: a sample
         public int Pid, Tid, Cpu, EventIndex, ChainStart, ChainLength;
         public SampleMode Mode;
@@ -83,6 +83,7 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
         ref var p = ref Next(sample.Time);
         p.Time = sample.Time;
         p.Ip = sample.Ip;
+        p.Period = sample.Period; // PERF_SAMPLE_PERIOD; 0 when the attr did not ask for it
         p.Record = null;
         p.Pid = (int)sample.Pid;
         p.Tid = (int)sample.Tid;
@@ -172,7 +173,7 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
             {
                 int ei = p.EventIndex;
                 var ev = ei >= 0 && ei < _events.Length ? _events[ei] : _events[0];
-                _attr.Sample(ev, (long)p.Time, p.Cpu, p.Pid, p.Tid, p.Ip, _chains.AsSpan(p.ChainStart, p.ChainLength), p.Mode);
+                _attr.Sample(ev, (long)p.Time, p.Cpu, p.Pid, p.Tid, p.Ip, _chains.AsSpan(p.ChainStart, p.ChainLength), p.Mode, period: p.Period);
                 continue;
             }
             switch (p.Record)

@@ -44,7 +44,12 @@ public readonly ref struct RawSample
     public EventId Event { get; }
     /// <summary>Names the source gave the frames, parallel to <see cref="Callchain"/>; empty for address sources.</summary>
     public ReadOnlySpan<NamedFrame> Names { get; init; }
-    /// <summary>Events this sample stands for (perf's <c>period</c>), 0 when the source does not say; the store counts samples, so it is not stored.</summary>
+    /// <summary>
+    /// Events this record stands for, in the event's unit (perf's <c>period</c>: PERF_SAMPLE_PERIOD of a live ring or a
+    /// perf.data, perf script's period field, a .nettrace's sampling interval in ns, a xenoprof counter's count), summed
+    /// over <see cref="Weight"/> samples; 0 when the source does not say, and the store then takes the event's configured
+    /// count per sample.
+    /// </summary>
     public ulong Period { get; init; }
     /// <summary>Samples this record stands for (at least 1; 1 when not set).</summary>
     public long Weight { get => _weight < 1 ? 1 : _weight; init => _weight = value; }

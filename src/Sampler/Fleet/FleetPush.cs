@@ -123,7 +123,7 @@ public static class FleetPush
         Table("stacks", store.ReadStacks().Values.OrderBy(s => s.Id.Value)
             .Select(s => (Action<TsvRows>)(t => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value))));
         Table("samples", store.ReadSamplesUnordered().Select(s => (Action<TsvRows>)(t => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
-            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value))), withHost: true);
+            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period))), withHost: true);
 
         var row = new TsvRows().Add(id).Add(host).Add(start).Add(first).Add(last).Add(sampleCount)
             .Add(meta.GetValueOrDefault("source", "")).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);

@@ -38,8 +38,9 @@ public static class FleetSchema
         // address hold the function's range and the frame's address in the image's address space (opreport -d).
         ("frames", "session_id String, batch UInt32, frame_id Int64, image_id Int64, offset UInt64, symbol String, has_symbol UInt8, located UInt8, sym_start UInt64, sym_size UInt64, address UInt64"),
         ("stacks", "session_id String, batch UInt32, stack_id Int64, parent_id Int64, frame_id Int64"),
-        // wall_ns: Unix time of the sample (ns), start_unix_ns + (time_ns - first_sample_ns) of its session.
-        ("samples", "host String, session_id String, batch UInt32, time_ns Int64, wall_ns Int64, cpu Int32, domain Int32, pid Int32, tid Int32, event_id Int64, stack_id Int64, mode UInt8, weight Int64, comm_id Int32"),
+        // wall_ns: Unix time of the sample (ns), start_unix_ns + (time_ns - first_sample_ns) of its session; period: the
+        // sum of the periods the record stands for, in the event's unit (the session store's per-sample period).
+        ("samples", "host String, session_id String, batch UInt32, time_ns Int64, wall_ns Int64, cpu Int32, domain Int32, pid Int32, tid Int32, event_id Int64, stack_id Int64, mode UInt8, weight Int64, comm_id Int32, period Int64"),
     ];
 
     /// <summary>The sessions table: one row per completely pushed session.</summary>

@@ -52,11 +52,28 @@ public static partial class TraceImport
         return any && probe.SkippedLines * 4 <= probe.Lines ? TraceFormat.PerfScript : TraceFormat.Unknown;
     }
 
+    /// <summary>
+    /// Reads perf script text <paramref name="file"/> as an import would, without storing it, for verbs that fold the text
+    /// directly: returns the warning an import gives for the lines it skips (null when every line parsed).
+    /// </summary>
+    /// <exception cref="MalformedDataException"><paramref name="strict"/> and a line does not parse: names the file and the line.</exception>
+    public static string? CheckPerfScript(string file, bool strict)
+    {
+        var reader = new PerfScriptReader(file, strict);
+        using (var input = new StreamReader(file, Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16))
+            foreach (var _ in reader.Read(input)) { }
+        return SkippedLinesWarning(reader);
+    }
+
+    private static string? SkippedLinesWarning(PerfScriptReader reader) => reader.SkippedLines == 0 ? null
+        : $"{reader.SkippedLines} lines did not parse and were skipped"
+          + (reader.SkippedSamples > 0 ? $" ({reader.SkippedSamples} samples with an out-of-range field, with their frames)" : "")
+          + $"; the first: {reader.FirstProblem!.Message}; --strict stops there";
+
     private static ImportResult ImportPerfScript(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
     {
         dir.EnsureWritable();
-        using var store = SessionStore.Create(dir.StorePath);
-        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        using var store = CreateStore(dir, file);
         var importer = new PerfScriptImporter(store);
         var reader = new PerfScriptReader(file, options.Strict);
         using (var input = File.OpenRead(file)) importer.Import(input, options.Progress, ct, reader);
@@ -69,10 +86,7 @@ public static partial class TraceImport
         WriteSourceMeta(store, file);
         NoKernelSymbols(dir);
         var warnings = new List<string>();
-        if (reader.SkippedLines > 0)
-            warnings.Add($"{reader.SkippedLines} lines did not parse and were skipped"
-                + (reader.SkippedSamples > 0 ? $" ({reader.SkippedSamples} samples with an out-of-range field, with their frames)" : "")
-                + $"; the first: {reader.FirstProblem!.Message}; --strict stops there");
+        if (SkippedLinesWarning(reader) is { } skipped) warnings.Add(skipped);
         if (importer.Samples == 0) warnings.Add("no samples: is this perf script output?");
         return new ImportResult(file, "perf script", importer.Samples, reader.Lines, new Dictionary<uint, long>(), importer.EventNames, null, 0, warnings);
     }
@@ -80,8 +94,7 @@ public static partial class TraceImport
     private static ImportResult ImportNetTrace(string file, SessionDirectory dir, ImportOptions options, CancellationToken ct)
     {
         dir.EnsureWritable();
-        using var store = SessionStore.Create(dir.StorePath);
-        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        using var store = CreateStore(dir, file);
         var importer = new NetTraceImporter(store);
         importer.Import(file, Path.Combine(dir.Path, "nettrace.etlx"), options.Progress, ct);
         store.SetMeta("source", "nettrace");
@@ -107,6 +120,25 @@ public static partial class TraceImport
         File.WriteAllText(dir.ModulesPath, "");
     }
 
+    /// <summary><c>meta</c> key of an import's progress: <see cref="ImportIncomplete"/> from its start until its last commit says <c>complete</c>.</summary>
+    public const string ImportStateKey = "import_state";
+    /// <summary>The <see cref="ImportStateKey"/> value of an import that has not finished (still running, or killed): reports say so.</summary>
+    public const string ImportIncomplete = "incomplete";
+
+    /// <summary>
+    /// A new store for importing <paramref name="file"/> into <paramref name="dir"/>, committed at once as
+    /// <see cref="ImportIncomplete"/>: an import killed half-way leaves a store that says so, never one that passes for the whole file.
+    /// </summary>
+    private static SessionStore CreateStore(SessionDirectory dir, string file)
+    {
+        var store = SessionStore.Create(dir.StorePath);
+        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        store.SetMeta(ImportStateKey, ImportIncomplete);
+        store.SetMeta("source_path", Path.GetFullPath(file));
+        store.Commit();
+        return store;
+    }
+
     /// <summary>What <see cref="EnsureCached"/> compares to tell a cached import is fresh.</summary>
     private static void WriteSourceMeta(SessionStore store, string file)
     {
@@ -114,5 +146,6 @@ public static partial class TraceImport
         store.SetMeta("source_size", fi.Length.ToString(CultureInfo.InvariantCulture));
         store.SetMeta("source_mtime_ns", (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture));
         store.SetMeta("importer_version", ImporterVersion.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta(ImportStateKey, "complete");
     }
 }

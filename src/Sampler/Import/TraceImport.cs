@@ -61,8 +61,7 @@ public static partial class TraceImport
         using var reader = PerfDataReader.Open(file);
         dir.EnsureWritable();
         var warnings = new List<string>(reader.Features.Warnings);
-        using var store = SessionStore.Create(dir.StorePath);
-        store.SyncOnCommit = false; // a cache of the file: rebuilt from it if a crash loses the end
+        using var store = CreateStore(dir, file);
         var importer = new PerfDataImporter(store, reader);
         // A file's header names its kernel before the data: put the kernel symbols in place on the other CPU meanwhile.
         Task<List<string>>? kernelTask = null;
@@ -197,7 +196,8 @@ public static partial class TraceImport
             if (strict && (m.ContainsKey("import_error") || s.ReadCounters().Any(c => c.Value > 0 && c.Key is CounterNames.SkippedLines
                     or CounterNames.SkippedSamples or CounterNames.MalformedRecords or CounterNames.BytesSkipped)))
                 return false;
-            return m.GetValueOrDefault("source_size") == fi.Length.ToString(CultureInfo.InvariantCulture)
+            return m.GetValueOrDefault(ImportStateKey) != ImportIncomplete
+                && m.GetValueOrDefault("source_size") == fi.Length.ToString(CultureInfo.InvariantCulture)
                 && m.GetValueOrDefault("source_mtime_ns") == (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture)
                 && m.GetValueOrDefault("importer_version") == ImporterVersion.ToString(CultureInfo.InvariantCulture);
         }

@@ -8,6 +8,9 @@ namespace XenProf.Sampler.Session;
 /// its rings every <see cref="DrainInterval"/> while profiling, commits the store every second, and obeys
 /// the control socket: <c>start</c>, <c>stop</c>, <c>dump</c>, <c>status</c>, <c>reset</c>, <c>save NAME</c>, <c>shutdown</c>.
 /// Lifecycle: started (events open, not counting) → start ⇄ stop → shutdown.
+/// When the session's file system fills up, profiling stops and the daemon keeps serving: <c>dump</c>, <c>start</c>,
+/// <c>reset</c> and <c>save</c> answer with the one-line "no space left on DIR" error, <c>status</c> shows it, and the
+/// store keeps everything committed before.
 /// </summary>
 public sealed class Daemon
 {
@@ -18,6 +21,7 @@ public sealed class Daemon
     private readonly IDaemonProfiler _profiler;
     private readonly object _lock = new();
     private readonly DateTime _started = DateTime.UtcNow;
+    private Store.StoreException? _full;
 
     private Daemon(SessionDirectory dir, IDaemonProfiler profiler) { _dir = dir; _profiler = profiler; }
 
@@ -38,8 +42,7 @@ public sealed class Daemon
         using var server = new ControlServer(dir.SocketPath, req =>
         {
             var r = daemon.Handle(req);
-            log.WriteLine($"{DateTime.UtcNow:O} {req}: {(r.Ok ? "ok" : "error")} {r.Reply.Split('\n')[0]}");
-            log.Flush();
+            Log(log, $"{DateTime.UtcNow:O} {req}: {(r.Ok ? "ok" : "error")} {r.Reply.Split('\n')[0]}");
             return r;
         });
         log.WriteLine($"{DateTime.UtcNow:O} daemon pid {Environment.ProcessId} ready: events {string.Join(",", profiler.EventNames)}, socket {dir.SocketPath}");
@@ -51,66 +54,103 @@ public sealed class Daemon
             if (daemon._profiler.IsEnabled) profiler.Wait(DrainInterval); else Thread.Sleep(DrainInterval);
             lock (daemon._lock)
             {
-                if (profiler.IsEnabled)
+                if (profiler.IsEnabled && daemon._full == null)
                 {
-                    profiler.Drain();
-                    if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
+                    try
+                    {
+                        profiler.Drain();
+                        if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
+                    }
+                    catch (Store.StoreException e) when (e.IsNoSpace) { daemon.Stop(e, log); }
                 }
             }
         }
         cts.Cancel();
-        lock (daemon._lock) profiler.Dispose();
+        lock (daemon._lock)
+            try { profiler.Dispose(); }
+            catch (Store.StoreException e) when (e.IsNoSpace) { daemon._full ??= e; }
         try { File.Delete(dir.PidPath); } catch (IOException) { }
-        log.WriteLine($"{DateTime.UtcNow:O} daemon stopped: {profiler.Samples} samples, {profiler.LostSamples} lost");
-        log.Flush();
-        return 0;
+        Log(log, $"{DateTime.UtcNow:O} daemon stopped: {profiler.Samples} samples, {profiler.LostSamples} lost"
+            + (daemon._full != null ? $"; {daemon._full.Message}" : ""));
+        return daemon._full != null ? 1 : 0;
+    }
+
+    /// <summary>Writes a line to the daemon's log; a log on a full file system loses the line rather than the daemon.</summary>
+    private static void Log(TextWriter log, string line)
+    {
+        try { log.WriteLine(line); log.Flush(); }
+        catch (IOException) { }
+    }
+
+    /// <summary>The file system is full: stop counting (what the rings still hold is dropped) and remember why.</summary>
+    private void Stop(Store.StoreException e, TextWriter? log)
+    {
+        _full ??= e;
+        if (_profiler.IsEnabled)
+            try { _profiler.Disable(); }
+            catch (Store.StoreException again) when (again.IsNoSpace) { }
+        if (log != null) Log(log, $"{DateTime.UtcNow:O} profiling stopped: {_full.Message}");
     }
 
     private (bool Ok, string Reply) Handle(string request)
     {
         lock (_lock)
         {
-            switch (request)
+            try { return HandleLocked(request); }
+            catch (Store.StoreException e) when (e.IsNoSpace)
             {
-                case "start":
-                    if (_profiler.IsEnabled) return (true, "profiling was already running");
-                    _profiler.Enable();
-                    return (true, "profiling started");
-                case "stop":
-                    if (!_profiler.IsEnabled) return (true, "profiling was not running");
-                    _profiler.Disable();
-                    return (true, $"profiling stopped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
-                case "dump":
-                    _profiler.Dump();
-                    return (true, $"dumped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
-                case "reset":
-                    _profiler.Reset();
-                    return (true, "samples cleared");
-                case var save when save.StartsWith("save ", StringComparison.Ordinal):
-                    try
-                    {
-                        _profiler.Dump();
-                        return (true, SessionArchive.Save(_dir, _profiler.Store, save[5..]));
-                    }
-                    catch (Exception e) when (e is SessionException or Store.StoreException or IOException or UnauthorizedAccessException)
-                    {
-                        return (false, e.Message);
-                    }
-                case "status":
-                    return (true, string.Join("\n",
-                        $"Daemon running: pid {Environment.ProcessId}",
-                        $"Profiling: {(_profiler.IsEnabled ? "running" : "paused")}",
-                        $"Session-dir: {_dir.Path}",
-                        $"Events: {string.Join(", ", _profiler.EventNames)}",
-                        $"Samples: {_profiler.Samples}",
-                        $"Lost samples: {_profiler.LostSamples}",
-                        $"Up since: {_started:O}"));
-                case "shutdown":
-                    if (_profiler.IsEnabled) _profiler.Disable(); else _profiler.Dump();
-                    return (true, $"daemon shut down: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
-                default:
-                    return (false, $"unknown request '{request}'");
+                Stop(e, null);
+                return (false, $"profiling stopped: {e.Message}");
             }
+        }
+    }
+
+    private (bool Ok, string Reply) HandleLocked(string request)
+    {
+        if (_full != null && (request is "start" or "dump" or "reset" || request.StartsWith("save ", StringComparison.Ordinal)))
+            return (false, $"profiling stopped: {_full.Message}");
+        switch (request)
+        {
+            case "start":
+                if (_profiler.IsEnabled) return (true, "profiling was already running");
+                _profiler.Enable();
+                return (true, "profiling started");
+            case "stop":
+                if (!_profiler.IsEnabled) return (true, "profiling was not running");
+                _profiler.Disable();
+                return (true, $"profiling stopped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+            case "dump":
+                _profiler.Dump();
+                return (true, $"dumped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+            case "reset":
+                _profiler.Reset();
+                return (true, "samples cleared");
+            case var save when save.StartsWith("save ", StringComparison.Ordinal):
+                try
+                {
+                    _profiler.Dump();
+                    return (true, SessionArchive.Save(_dir, _profiler.Store, save[5..]));
+                }
+                catch (Exception e) when (e is SessionException or Store.StoreException or IOException or UnauthorizedAccessException)
+                {
+                    return (false, e.Message);
+                }
+            case "status":
+                return (true, string.Join("\n",
+                    $"Daemon running: pid {Environment.ProcessId}",
+                    $"Profiling: {(_profiler.IsEnabled ? "running" : "paused")}",
+                    $"Session-dir: {_dir.Path}",
+                    $"Events: {string.Join(", ", _profiler.EventNames)}",
+                    $"Samples: {_profiler.Samples}",
+                    $"Lost samples: {_profiler.LostSamples}",
+                    $"Up since: {_started:O}")
+                    + (_full != null ? $"\nStopped: {_full.Message}" : ""));
+            case "shutdown":
+                if (_full != null) return (true, $"daemon shut down: {_profiler.Samples} samples, {_profiler.LostSamples} lost; {_full.Message}");
+                if (_profiler.IsEnabled) _profiler.Disable(); else _profiler.Dump();
+                return (true, $"daemon shut down: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
+            default:
+                return (false, $"unknown request '{request}'");
         }
     }
 }

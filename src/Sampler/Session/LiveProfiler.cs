@@ -102,7 +102,7 @@ public sealed class LiveProfiler : IDaemonProfiler
             {
                 NameJitMaps = target.JitMaps,
                 BuildIdOf = path => Attributor.ClassifyMapping(path) != ImageKind.Elf ? null
-                    : buildIds.TryGetValue(path, out var id) ? id : buildIds[path] = ElfBuildId.TryRead(path),
+                    : buildIds.TryGetValue(path, out var id) ? id : buildIds[path] = XenProf.Hypervisor.Binary.Elf.ElfFile.TryReadBuildId(path),
             };
             if (target.Pid is { } pid) attributor.SynthesizeFromProc(pid);
             else attributor.SynthesizeAllFromProc();

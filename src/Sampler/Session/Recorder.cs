@@ -49,16 +49,20 @@ public static class Recorder
         DotnetRecording? dotnet = null;
         var target = config.SystemWide ? ProfilerTarget.SystemWide with { JitMaps = options.Dotnet } : new ProfilerTarget { Pid = child.Pid, EnableOnExec = true, JitMaps = options.Dotnet };
         var profiler = LiveProfiler.Open(dir, config, target, append: false, options.Log);
+        dir.WriteConfig(config); // after Open moved the previous run away: reports take their defaults (--separate) from it
         try
         {
             if (config.SystemWide) profiler.Enable(); else profiler.MarkEnabledOnExec();
             child.Continue();
             if (options.Dotnet) dotnet = DotnetRecording.Start(dir, child.Pid, options.DotnetConnectTimeout, ct);
+            // Committed every second, as the daemon does: a crash or a full file system keeps all but the last second.
+            var lastCommit = System.Diagnostics.Stopwatch.StartNew();
             while (!child.HasExited)
             {
                 if (ct.IsCancellationRequested) { child.Dispose(); break; }
                 profiler.Wait(TimeSpan.FromMilliseconds(100));
                 profiler.Drain();
+                if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
                 progress?.Invoke(profiler.Samples, profiler.LostSamples);
             }
             child.WaitForExit(TimeSpan.FromSeconds(5));

@@ -84,7 +84,7 @@ public sealed class SessionDirectory
     }
 
     /// <summary>
-    /// Moves the session's samples (the store, its log and the kernel symbol snapshots) to saved session
+    /// Moves the session's samples (the store, its log and the kernel symbol snapshots; a copy of the configuration) to saved session
     /// <paramref name="name"/>, replacing an earlier archive of that name. <c>record</c> keeps the previous run
     /// this way, as operf moves <c>current</c> to <c>previous</c>. Returns the samples moved (0: nothing was there).
     /// </summary>
@@ -97,6 +97,7 @@ public sealed class SessionDirectory
         saved.EnsureWritable();
         foreach (var (src, dst) in SampleFiles().Zip(saved.SampleFiles()).Concat([(KallsymsPath, saved.KallsymsPath), (ModulesPath, saved.ModulesPath)]))
             if (File.Exists(src)) File.Move(src, dst, overwrite: true);
+        if (File.Exists(ConfigPath)) File.Copy(ConfigPath, saved.ConfigPath, overwrite: true); // the run's report defaults go with it
         return n;
     }
 
@@ -140,13 +141,35 @@ public sealed class SessionDirectory
                 using var to = new FileStream(dst, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
                 from.CopyTo(to, 1 << 16);
             }
+            catch (IOException e) when (NoSpace.Is(e))
+            {
+                // A cut-off symbol table would name kernel frames wrongly: no table at all leaves them unnamed.
+                try { File.Delete(dst); } catch (IOException) { }
+                throw NoSpace.Error(Path, System.IO.Path.GetFileName(dst), e);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
-    /// <summary>Writes <paramref name="config"/> to <see cref="ConfigPath"/>.</summary>
-    public void WriteConfig(SessionConfig config) =>
-        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, SessionConfigJson.Default.SessionConfig));
+    /// <summary>
+    /// Writes <paramref name="config"/> to <see cref="ConfigPath"/> through a temporary file renamed over it, so a full
+    /// file system or a crash leaves the previous configuration, never a truncated one. Throws <see cref="StoreException"/>
+    /// ("no space left on DIR") when the file system is full.
+    /// </summary>
+    public void WriteConfig(SessionConfig config)
+    {
+        var tmp = ConfigPath + ".tmp";
+        try
+        {
+            File.WriteAllText(tmp, JsonSerializer.Serialize(config, SessionConfigJson.Default.SessionConfig));
+            File.Move(tmp, ConfigPath, overwrite: true);
+        }
+        catch (IOException e) when (NoSpace.Is(e))
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw NoSpace.Error(Path, System.IO.Path.GetFileName(ConfigPath), e);
+        }
+    }
 
     /// <summary>Reads the configuration; throws <see cref="SessionException"/> when missing or unreadable.</summary>
     public SessionConfig ReadConfig()
@@ -177,6 +200,13 @@ public sealed record SessionConfig
 
     /// <summary>Group that may read the session (<c>--group</c>), or null: private to its owner.</summary>
     public string? Group { get; set; }
+
+    /// <summary>
+    /// opcontrol/record <c>--separate</c> as given (<c>none,lib,kernel,thread,cpu,all</c>), or null: what opreport keeps
+    /// apart unless its own <c>--separate</c>/<c>--merge</c> say otherwise. Every sample keeps its pid, tid and CPU
+    /// whatever this says; it only sets the report's default.
+    /// </summary>
+    public string? Separate { get; set; }
 
     /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
     public string? Hypervisor { get; set; }

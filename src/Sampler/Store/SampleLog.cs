@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 namespace XenProf.Sampler.Store;
 
 /// <summary>
-/// The per-sample half of a session store (schema v3): an append-only file of fixed 40-byte little-endian records
-/// next to the database (<c>samples.db-samples</c>), one per sample, in the order they were written:
+/// The per-sample half of a session store: an append-only file of fixed-size little-endian records next to the
+/// database (<c>samples.db-samples</c>), one per sample, in the order they were written. Schema v5 records are 48 bytes:
 /// <code>
 ///  0  i64 time_ns     source clock, ns
 ///  8  i64 weight      samples this record stands for (≥ 1)
@@ -17,7 +17,11 @@ namespace XenProf.Sampler.Store;
 /// 36  u16 domain      Xen domain id (0 = dom0 / native)
 /// 38  u8  mode        <see cref="SampleMode"/>
 /// 39  u8  reserved    0
+/// 40  i64 period      events the record stands for, in the event's unit (perf's sample period summed over weight)
 /// </code>
+/// Schema v3/v4 records are the first 40 bytes alone. A v4 store migrated in place keeps its records as they are:
+/// the log then starts with <c>meta.sample_log_v4_bytes</c> bytes of 40-byte records (their period is their weight
+/// times their event's configured count) followed by 48-byte ones, so no byte of a recorded session is rewritten.
 /// The database holds how many bytes of it are committed (<c>meta.sample_log_bytes</c>), updated in the same
 /// transaction as the stacks and totals the records refer to: readers never read past it, so a crash between
 /// the append and the commit leaves a tail that is ignored (and cut off when the store is reopened for
@@ -25,8 +29,11 @@ namespace XenProf.Sampler.Store;
 /// </summary>
 internal sealed class SampleLog : IDisposable
 {
-    /// <summary>Size of one record in bytes.</summary>
-    public const int RecordSize = 40;
+    /// <summary>Size of one record in bytes (schema v5).</summary>
+    public const int RecordSize = 48;
+
+    /// <summary>Size of a schema v3/v4 record in bytes (no period).</summary>
+    public const int LegacyRecordSize = 40;
     private const int BufferRecords = 8192;
 
     private readonly FileStream? _writer;
@@ -90,7 +97,7 @@ internal sealed class SampleLog : IDisposable
         Length = 0;
     }
 
-    /// <summary>Writes one record's 40 bytes.</summary>
+    /// <summary>Writes one record's 48 bytes.</summary>
     private static void Encode(in StoredSample s, Span<byte> b)
     {
         BinaryPrimitives.WriteInt64LittleEndian(b, s.TimeNs);
@@ -104,9 +111,10 @@ internal sealed class SampleLog : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(b[36..], checked((ushort)s.Domain));
         b[38] = (byte)s.Mode;
         b[39] = 0;
+        BinaryPrimitives.WriteInt64LittleEndian(b[40..], s.Period);
     }
 
-    /// <summary>Decodes one record.</summary>
+    /// <summary>Decodes one record: a v5 record of <see cref="RecordSize"/> bytes, or a v4 one of <see cref="LegacyRecordSize"/> with period 0.</summary>
     public static StoredSample Decode(ReadOnlySpan<byte> b) => new(
         BinaryPrimitives.ReadInt64LittleEndian(b),
         BinaryPrimitives.ReadUInt16LittleEndian(b[34..]),
@@ -117,14 +125,25 @@ internal sealed class SampleLog : IDisposable
         new StackId(BinaryPrimitives.ReadUInt32LittleEndian(b[16..])),
         (SampleMode)b[38],
         BinaryPrimitives.ReadInt64LittleEndian(b[8..]),
-        new CommId((int)BinaryPrimitives.ReadUInt32LittleEndian(b[28..])));
+        new CommId((int)BinaryPrimitives.ReadUInt32LittleEndian(b[28..])),
+        b.Length >= RecordSize ? BinaryPrimitives.ReadInt64LittleEndian(b[40..]) : 0);
+
+    /// <summary>Number of records in the first <paramref name="committedBytes"/> bytes of a log whose first <paramref name="legacyBytes"/> are v4 records.</summary>
+    public static long Count(long committedBytes, long legacyBytes)
+    {
+        long legacy = Math.Min(legacyBytes, committedBytes);
+        return legacy / LegacyRecordSize + (committedBytes - legacy) / RecordSize;
+    }
 
     /// <summary>
     /// Streams the first <paramref name="committedBytes"/> bytes of the log at <paramref name="dbPath"/> in storage
-    /// order. A log shorter than the database says (a store copied without it, or cut by a crash of the machine
-    /// before the file reached the disk) ends the stream early; <paramref name="onShort"/> is told how many bytes are missing.
+    /// order; the first <paramref name="legacyBytes"/> are v4 records, whose period <paramref name="legacyPeriod"/> gives
+    /// (from the sample's event and weight). A log shorter than the database says (a store copied without it, or cut
+    /// by a crash of the machine before the file reached the disk) ends the stream early; <paramref name="onShort"/> is
+    /// told how many bytes are missing.
     /// </summary>
-    public static IEnumerable<StoredSample> Read(string dbPath, long committedBytes, Action<long>? onShort = null)
+    public static IEnumerable<StoredSample> Read(string dbPath, long committedBytes, long legacyBytes = 0,
+        Func<EventId, long, long>? legacyPeriod = null, Action<long>? onShort = null)
     {
         if (committedBytes <= 0) yield break;
         var path = PathFor(dbPath);
@@ -134,20 +153,26 @@ internal sealed class SampleLog : IDisposable
         using (fs)
         {
             var buf = new byte[BufferRecords * RecordSize];
-            long left = committedBytes;
+            long legacyLeft = Math.Min(legacyBytes, committedBytes), left = committedBytes;
             while (left > 0)
             {
-                int want = (int)Math.Min(buf.Length, left);
+                int size = legacyLeft > 0 ? LegacyRecordSize : RecordSize;
+                long span = legacyLeft > 0 ? legacyLeft : left;
+                int want = (int)Math.Min(BufferRecords * size, span);
                 int got = fs.ReadAtLeast(buf.AsSpan(0, want), want, throwOnEndOfStream: false);
-                got -= got % RecordSize;
-                for (int i = 0; i < got; i += RecordSize) yield return Decode(buf.AsSpan(i, RecordSize));
+                got -= got % size;
+                for (int i = 0; i < got; i += size)
+                {
+                    var s = Decode(buf.AsSpan(i, size));
+                    yield return size == RecordSize ? s : s with { Period = legacyPeriod?.Invoke(s.Event, s.Weight) ?? s.Weight };
+                }
                 left -= got;
+                if (legacyLeft > 0) legacyLeft -= got;
                 if (got < want) { onShort?.Invoke(left); yield break; }
             }
         }
     }
 
-    /// <summary>Closes the file after flushing what is buffered.</summary>
     /// <summary>Copies the first <paramref name="bytes"/> bytes of the log at <paramref name="from"/> to a new file <paramref name="to"/> (a saved session's log).</summary>
     public static void CopyPrefix(string from, string to, long bytes)
     {
@@ -164,10 +189,18 @@ internal sealed class SampleLog : IDisposable
         dst.Flush(true);
     }
 
+    /// <summary>Closes the file after flushing what is buffered.</summary>
     public void Dispose()
     {
         if (_writer == null) return;
         Flush();
         _writer.Dispose();
+    }
+
+    /// <summary>Closes the file dropping what is still buffered (a store that can no longer commit: the file system is full).</summary>
+    public void DisposeDiscarding()
+    {
+        _buffered = 0;
+        _writer?.Dispose();
     }
 }

@@ -82,6 +82,25 @@ public sealed partial class SessionStore
         return d;
     }
 
+    /// <summary>
+    /// The ELF images each (domain, pid) mapped, in mapping order (time, then start address): what reports take a
+    /// process's application image from (opreport <c>--separate=lib</c>). Mappings of other image kinds are left out.
+    /// </summary>
+    public IReadOnlyDictionary<(int Domain, int Pid), IReadOnlyList<ImageId>> ReadProcessImages()
+    {
+        var d = new Dictionary<(int, int), List<ImageId>>();
+        using var r = Query("SELECT m.domain, m.pid, m.image_id FROM mappings m JOIN images i ON i.id = m.image_id WHERE i.kind = $k ORDER BY m.time_ns, m.start, m.id",
+            ("$k", (int)ImageKind.Elf));
+        while (r.Read())
+        {
+            var key = (r.GetInt32(0), r.GetInt32(1));
+            if (!d.TryGetValue(key, out var list)) d[key] = list = [];
+            var id = new ImageId(r.GetInt64(2));
+            if (!list.Contains(id)) list.Add(id);
+        }
+        return d.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ImageId>)kv.Value);
+    }
+
     /// <summary>Counters by name (absent counters are 0).</summary>
     public IReadOnlyDictionary<string, long> ReadCounters()
     {
@@ -108,6 +127,13 @@ public sealed partial class SessionStore
         return v != null && long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
     }
 
+    /// <summary>Bytes of v4 (40-byte) records the sample log of a migrated store starts with; 0 for a store created at version 5.</summary>
+    private long LegacyLogBytes()
+    {
+        var v = ScalarString($"SELECT value FROM meta WHERE key='{StoreSchema.LegacyLogBytesKey}'");
+        return v != null && long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
     /// <summary>
     /// Bytes the database says the sample log holds but the file lacks (a store copied without its
     /// <c>samples.db-samples</c>, or cut short by a machine crash); 0 when whole. Set by the last full read.
@@ -124,27 +150,29 @@ public sealed partial class SessionStore
         if (fromNs == null && toNs == null)
         {
             FlushForRead();
-            var sql = "SELECT event_id, domain, pid, stack_id, samples, weight, comm_id FROM stack_totals"
+            var sql = "SELECT event_id, domain, pid, stack_id, samples, weight, comm_id, period, period_sq FROM stack_totals"
                       + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, comm_id, stack_id";
             using var r = Query(sql, ("$dom", domain));
             while (r.Read())
                 yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5),
-                    new CommId(r.GetInt32(6)));
+                    new CommId(r.GetInt32(6)), r.GetInt64(7), r.GetDouble(8));
             yield break;
         }
-        var sums = new Dictionary<TotalKey, (long Samples, long Weight)>();
+        var sums = new Dictionary<TotalKey, PendingTotal>();
         foreach (var s in ReadSamplesUnordered(domain, fromNs, toNs))
         {
             ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value), out _);
             t.Samples++;
             t.Weight += s.Weight;
+            t.Period += s.Period;
+            t.PeriodSquares += StackTotal.SquaresOf(s.Weight, s.Period);
         }
         foreach (var (k, v) in sums.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Stack))
-            yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight, new CommId(k.Comm));
+            yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight, new CommId(k.Comm), v.Period, v.PeriodSquares);
     }
 
     /// <summary>Number of samples (sample log records) committed.</summary>
-    public long CountSamples() => CommittedLogBytes() / SampleLog.RecordSize;
+    public long CountSamples() => SampleLog.Count(CommittedLogBytes(), LegacyLogBytes());
 
     /// <summary>
     /// Every sample in time order (ties in storage order), optionally of one domain. For time-ordered exports
@@ -239,22 +267,25 @@ public sealed partial class SessionStore
         var events = ReadEvents().Select(e => e.Id.Value).ToHashSet();
         var stacks = new HashSet<long>();
         using (var r = Query("SELECT id FROM stacks")) while (r.Read()) stacks.Add(r.GetInt64(0));
-        long badEvent = 0, badStack = 0, badWeight = 0, records = 0, weight = 0;
+        long badEvent = 0, badStack = 0, badWeight = 0, badPeriod = 0, records = 0, weight = 0, period = 0;
         foreach (var s in ReadSamplesUnordered())
         {
             records++;
             weight += s.Weight;
+            period += s.Period;
             if (!events.Contains(s.Event.Value)) badEvent++;
             if (!stacks.Contains(s.Stack.Value)) badStack++;
             if (s.Weight < 1) badWeight++;
+            if (s.Period < 1) badPeriod++;
         }
         Add(badEvent, "samples with an unknown event");
         Add(badStack, "samples with an unknown or empty stack");
         Add(badWeight, "samples with a weight below 1");
+        Add(badPeriod, "samples with a period below 1");
         Add(SampleLogBytesMissing, $"bytes missing from the sample log {SampleLog.PathFor(Path)}");
-        using (var r = Query("SELECT COALESCE(SUM(samples), 0), COALESCE(SUM(weight), 0) FROM stack_totals"))
-            if (r.Read() && (r.GetInt64(0) != records || r.GetInt64(1) != weight) && problems.Count < 20)
-                problems.Add($"sample log holds {records} samples (weight {weight}) but stack_totals sums {r.GetInt64(0)} (weight {r.GetInt64(1)})");
+        using (var r = Query("SELECT COALESCE(SUM(samples), 0), COALESCE(SUM(weight), 0), COALESCE(SUM(period), 0) FROM stack_totals"))
+            if (r.Read() && (r.GetInt64(0) != records || r.GetInt64(1) != weight || r.GetInt64(2) != period) && problems.Count < 20)
+                problems.Add($"sample log holds {records} samples (weight {weight}, period {period}) but stack_totals sums {r.GetInt64(0)} (weight {r.GetInt64(1)}, period {r.GetInt64(2)})");
         return problems;
     }
 

@@ -24,7 +24,7 @@ public sealed partial class SessionStore
                 p[0].Value = s.Image.Value; p[1].Value = unchecked((long)s.Offset); p[2].Value = (object?)s.Name ?? DBNull.Value;
                 p[3].Value = s.Located ? 1 : 0; p[4].Value = unchecked((long)s.Start); p[5].Value = unchecked((long)s.Size);
                 p[6].Value = unchecked((long)s.Address);
-                c.ExecuteNonQuery();
+                Write(c);
             }
         }
         SetMeta(SymbolCacheWarningsKey, string.Join('\n', warnings));

@@ -10,9 +10,10 @@ public sealed partial class SessionStore
     /// </summary>
     public IEnumerable<StoredSample> ReadSamplesUnordered(int? domain = null, long? fromNs = null, long? toNs = null)
     {
-        long committed = CommittedLogBytes();
+        long committed = CommittedLogBytes(), legacy = LegacyLogBytes();
         SampleLogBytesMissing = 0;
-        foreach (var s in SampleLog.Read(Path, committed, missing => SampleLogBytesMissing = missing))
+        Func<EventId, long, long>? legacyPeriod = legacy > 0 ? (ev, weight) => weight * ConfiguredPeriod(ev) : null;
+        foreach (var s in SampleLog.Read(Path, committed, legacy, legacyPeriod, missing => SampleLogBytesMissing = missing))
         {
             if (domain != null && s.Domain != domain) continue;
             if (fromNs != null && s.TimeNs < fromNs) continue;

@@ -25,7 +25,9 @@ public sealed partial class SessionStore
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = "SELECT last_insert_rowid()";
-        return e with { Id = new EventId((long)c.ExecuteScalar()!) };
+        var added = e with { Id = new EventId((long)c.ExecuteScalar()!) };
+        _eventPeriods[added.Id.Value] = (long)Math.Clamp(added.Count, 1UL, long.MaxValue);
+        return added;
     }
 
     /// <summary>Adds or updates a domain row (<paramref name="domid"/> as Xen numbers it; 0 = dom0 / native host).</summary>
@@ -66,6 +68,7 @@ public sealed partial class SessionStore
     public ImageId InternImage(string path, ImageKind kind, string? buildId, int domain = 0)
     {
         RequireWritable();
+        EnsureInterned();
         if (_imageIds.TryGetValue((domain, path, buildId), out var id)) return id;
         id = new ImageId(_nextImage++);
         Exec("INSERT INTO images(id, domain, path, build_id, kind) VALUES ($i,$d,$p,$b,$k)", ("$i", id.Value), ("$d", domain), ("$p", path), ("$b", buildId), ("$k", (int)kind));
@@ -80,12 +83,15 @@ public sealed partial class SessionStore
     public int SetMissingBuildId(string path, string buildId)
     {
         RequireWritable();
+        EnsureInterned();
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = "UPDATE images SET build_id=$b WHERE path=$p AND build_id IS NULL";
         c.Parameters.AddWithValue("$b", buildId);
         c.Parameters.AddWithValue("$p", path);
-        int n = c.ExecuteNonQuery();
+        int n;
+        try { n = c.ExecuteNonQuery(); }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
         if (n > 0)
             foreach (var key in _imageIds.Keys.Where(k => k.Path == path && k.BuildId == null).ToList())
                 if (_imageIds.Remove(key, out var id)) _imageIds[(key.Domain, path, buildId)] = id;
@@ -96,9 +102,10 @@ public sealed partial class SessionStore
     public FrameId InternFrame(ImageId image, ulong offset)
     {
         RequireWritable();
-        if (_frameIds.TryGetValue((image.Value, offset), out var id)) return id;
-        id = InsertFrame(image, offset);
-        _frameIds[(image.Value, offset)] = id;
+        EnsureInterned();
+        if (_frameIds.TryGet((ulong)image.Value, offset, out var known)) return new FrameId(known);
+        var id = InsertFrame(image, offset);
+        _frameIds.Set((ulong)image.Value, offset, id.Value);
         return id;
     }
 
@@ -109,7 +116,7 @@ public sealed partial class SessionStore
         _insFrame.Parameters[0].Value = id.Value;
         _insFrame.Parameters[1].Value = image.Value;
         _insFrame.Parameters[2].Value = unchecked((long)offset);
-        _insFrame.ExecuteNonQuery();
+        Write(_insFrame);
         return id;
     }
 
@@ -124,6 +131,7 @@ public sealed partial class SessionStore
     public FrameId InternNamedFrame(ImageId image, string? name, ulong? address = null)
     {
         RequireWritable();
+        EnsureInterned();
         if (name is { Length: 0 }) throw new ArgumentException("a frame name is null (unknown) or not empty", nameof(name));
         if (_namedFrameIds.TryGetValue((image.Value, name, address), out var id)) return id;
         ulong offset;
@@ -137,7 +145,7 @@ public sealed partial class SessionStore
         _insFrameName ??= Prepare("INSERT INTO frame_names(frame_id, name) VALUES ($f,$n)", "$f", "$n");
         _insFrameName.Parameters[0].Value = id.Value;
         _insFrameName.Parameters[1].Value = (object?)name ?? DBNull.Value;
-        _insFrameName.ExecuteNonQuery();
+        Write(_insFrameName);
         _namedFrameIds[(image.Value, name, address)] = id;
         return id;
     }
@@ -146,14 +154,15 @@ public sealed partial class SessionStore
     public StackId InternStack(StackId parent, FrameId frame)
     {
         RequireWritable();
-        if (_stackIds.TryGetValue((parent.Value, frame.Value), out var id)) return id;
-        id = new StackId(_nextStack++);
+        EnsureInterned();
+        if (_stackIds.TryGet((ulong)parent.Value, (ulong)frame.Value, out var known)) return new StackId(known);
+        var id = new StackId(_nextStack++);
         _insStack ??= Prepare("INSERT INTO stacks(id, parent_id, frame_id) VALUES ($i,$p,$f)", "$i", "$p", "$f");
         _insStack.Parameters[0].Value = id.Value;
         _insStack.Parameters[1].Value = parent.Value;
         _insStack.Parameters[2].Value = frame.Value;
-        _insStack.ExecuteNonQuery();
-        _stackIds[(parent.Value, frame.Value)] = id;
+        Write(_insStack);
+        _stackIds.Set((ulong)parent.Value, (ulong)frame.Value, id.Value);
         return id;
     }
 
@@ -165,47 +174,72 @@ public sealed partial class SessionStore
         return s;
     }
 
-    /// <summary>Writes one sample: appended to the sample log and summed into its (event, domain, pid, thread name, stack) total.</summary>
+    /// <summary>
+    /// Writes one sample: appended to the sample log and summed into its (event, domain, pid, thread name, stack) total.
+    /// A <see cref="StoredSample.Period"/> of 0 is stored as the weight times the event's configured period
+    /// (<see cref="StoredEvent.Count"/>, at least 1). Throws <see cref="ArgumentOutOfRangeException"/> for a weight below 1
+    /// or a negative period.
+    /// </summary>
     public void AddSample(in StoredSample s)
     {
         RequireWritable();
         if (s.Weight < 1) throw new ArgumentOutOfRangeException(nameof(s), s.Weight, "a sample's weight is at least 1");
-        _log!.Append(s);
+        if (s.Period < 0) throw new ArgumentOutOfRangeException(nameof(s), s.Period, "a sample's period is not negative");
+        var stored = s.Period == 0 ? s with { Period = checked(s.Weight * ConfiguredPeriod(s.Event)) } : s;
+        ThrowIfFull();
+        try { _log!.Append(stored); }
+        catch (IOException e) when (NoSpace.Is(e)) { throw Full(e); }
         _pendingLog = true;
         var key = new TotalKey(s.Event.Value, s.Stack.Value, s.Domain, s.Pid, s.Comm.Value);
         ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pendingTotals, key, out _);
         t.Samples++;
         t.Weight += s.Weight;
+        t.Period += stored.Period;
+        t.PeriodSquares += StackTotal.SquaresOf(s.Weight, stored.Period);
+    }
+
+    /// <summary>The configured period of event <paramref name="ev"/> (its <c>count</c>, at least 1; 1 for an unknown event): what one sample of it stands for when the source gives no period.</summary>
+    public long ConfiguredPeriod(EventId ev)
+    {
+        if (_eventPeriods.TryGetValue(ev.Value, out var p)) return p;
+        foreach (var e in ReadEvents()) _eventPeriods[e.Id.Value] = (long)Math.Clamp(e.Count, 1UL, long.MaxValue);
+        return _eventPeriods.TryGetValue(ev.Value, out p) ? p : 1;
     }
 
     private SqliteCommand? _insTotal;
 
     /// <summary>
     /// Writes what <see cref="AddSample"/> buffered into the open transaction: the totals, and the sample log's new
-    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>).
+    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>). Returns false when
+    /// there was nothing to write.
     /// </summary>
-    private void FlushPending(bool durable)
+    private bool FlushPending(bool durable)
     {
-        if (!_pendingLog) return;
-        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight) VALUES ($e,$d,$p,$c,$s,$n,$w) "
-                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight",
-            "$e", "$d", "$p", "$c", "$s", "$n", "$w");
+        if (!_pendingLog) return false;
+        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight, period, period_sq) VALUES ($e,$d,$p,$c,$s,$n,$w,$pe,$sq) "
+                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight, "
+                              + "period=period+excluded.period, period_sq=period_sq+excluded.period_sq",
+            "$e", "$d", "$p", "$c", "$s", "$n", "$w", "$pe", "$sq");
         var p = _insTotal.Parameters;
         foreach (var (k, v) in _pendingTotals)
         {
             p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Comm; p[4].Value = k.Stack; p[5].Value = v.Samples; p[6].Value = v.Weight;
-            _insTotal.ExecuteNonQuery();
+            p[7].Value = v.Period; p[8].Value = v.PeriodSquares;
+            Write(_insTotal);
         }
         _pendingTotals.Clear();
-        _log!.Flush(durable);
+        try { _log!.Flush(durable); }
+        catch (IOException e) when (NoSpace.Is(e)) { throw Full(e); }
         SetMeta(SampleLogBytesKey, _log.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _pendingLog = false;
+        return true;
     }
 
     /// <summary>Returns the id of thread name <paramref name="comm"/> (<c>comms</c> table), adding it on first use.</summary>
     public CommId InternComm(string comm)
     {
         RequireWritable();
+        EnsureInterned();
         if (_commIds.TryGetValue(comm, out var id)) return id;
         id = new CommId(_commIds.Count + 1);
         Exec("INSERT INTO comms(id, name) VALUES ($i,$n)", ("$i", id.Value), ("$n", comm));
@@ -227,7 +261,7 @@ public sealed partial class SessionStore
         RequireWritable();
         _pendingTotals.Clear();
         _pendingLog = false;
-        Exec("DELETE FROM stack_totals; DELETE FROM counters;");
+        Exec("DELETE FROM stack_totals; DELETE FROM counters; DELETE FROM meta WHERE key = '" + StoreSchema.LegacyLogBytesKey + "';");
         SetMeta(SampleLogBytesKey, "0");
         Commit(); // readers see an empty log before its bytes go
         _log!.Clear();

@@ -6,7 +6,7 @@ namespace XenProf.Sampler.Store;
 /// The session store: one SQLite database (<see cref="StoreSchema"/>) opened for writing by the daemon or an
 /// importer, or for reading by reporters. Writes go into an open transaction that <see cref="Commit"/> makes
 /// durable (WAL, <c>synchronous=NORMAL</c>): after a crash the store holds everything up to the last commit.
-/// Images, frames and stacks are interned in memory; a sample costs one 40-byte append to the sample log
+/// Images, frames and stacks are interned in memory; a sample costs one 48-byte append to the sample log
 /// (<see cref="SampleLog"/>) and an in-memory sum, written to <c>stack_totals</c> at the next commit.
 /// Errors: <see cref="StoreException"/> for a file that is not a session store or has another schema version;
 /// <see cref="SqliteException"/> for I/O failures.
@@ -16,14 +16,24 @@ public sealed partial class SessionStore : IDisposable
     private readonly SqliteConnection _db;
     private SqliteTransaction? _tx;
     private readonly Dictionary<(int Domain, string Path, string? BuildId), ImageId> _imageIds = new();
-    private readonly Dictionary<(long, ulong), FrameId> _frameIds = new();
-    private readonly Dictionary<(long, long), StackId> _stackIds = new();
+    private readonly IdTable _frameIds = new();   // (image, offset) → frame id
+    private readonly IdTable _stackIds = new();   // (parent, frame) → stack id
     private readonly Dictionary<(long, string?, ulong?), FrameId> _namedFrameIds = new();
     private readonly Dictionary<long, ulong> _nextOrdinal = new();
     private long _nextImage = 1, _nextFrame = 1, _nextStack = 1;
+    // False on a store opened for appending until something is interned: a writer that only adds a symbol cache or
+    // meta rows (the import's symbol pass) never reads the stacks and frames back into memory.
+    private bool _interned = true;
     private SqliteCommand? _insFrame, _insStack, _insFrameName;
     private SampleLog? _log;
-    private readonly Dictionary<TotalKey, (long Samples, long Weight)> _pendingTotals = new();
+    private readonly Dictionary<TotalKey, PendingTotal> _pendingTotals = new();
+    private readonly Dictionary<long, long> _eventPeriods = new();
+
+    private struct PendingTotal
+    {
+        public long Samples, Weight, Period;
+        public double PeriodSquares;
+    }
     private bool _pendingLog;
 
     private readonly record struct TotalKey(long Event, long Stack, int Domain, int Pid, int Comm)
@@ -77,13 +87,16 @@ public sealed partial class SessionStore : IDisposable
         return store;
     }
 
-    /// <summary>Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded.</summary>
+    /// <summary>
+    /// Opens an existing store for appending (a daemon restarted on the same session). Interned ids are reloaded when
+    /// first needed. A version 4 store is migrated in place first (<see cref="StoreSchema"/>), its samples kept.
+    /// </summary>
     public static SessionStore OpenForAppend(string path)
     {
         var store = OpenConnection(path, writable: true);
-        store.CheckVersion();
+        if (store.CheckVersion() == StoreSchema.MigratableVersion) store.MigrateFrom4();
         store.Exec("PRAGMA synchronous=NORMAL;");
-        store.LoadInterned();
+        store._interned = false;
         store._log = SampleLog.OpenForAppend(path, store.CommittedLogBytes());
         store.BeginWrite();
         return store;
@@ -123,17 +136,48 @@ public sealed partial class SessionStore : IDisposable
             _log!.Flush();
             SampleLog.CopyPrefix(SampleLog.PathFor(Path), SampleLog.PathFor(path), bytes);
         }
+        catch (Exception e) when (NoSpace.Is(e))
+        {
+            // The copy is what failed, not this store: drop the half-written copy and say so.
+            foreach (var f in new[] { path, SampleLog.PathFor(path) }) try { File.Delete(f); } catch (IOException) { }
+            throw NoSpace.Error(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, System.IO.Path.GetFileName(path), e);
+        }
         finally { BeginWrite(); }
     }
 
-    /// <summary>Opens an existing store read-only. Throws <see cref="StoreException"/> when the file is missing or not a store.</summary>
+    /// <summary>
+    /// Opens an existing store read-only. A version 4 store is first migrated in place (which needs write access to it
+    /// once). Throws <see cref="StoreException"/> when the file is missing, not a store, of another version, or a
+    /// version 4 store that cannot be written.
+    /// </summary>
     public static SessionStore OpenRead(string path)
     {
         if (!File.Exists(path))
             throw new StoreException($"{path}: no session store here (no samples were recorded into this session directory)");
         var store = OpenConnection(path, writable: false);
+        if (store.CheckVersion() != StoreSchema.MigratableVersion) return store;
+        store.Dispose();
+        try
+        {
+            using var writer = OpenConnection(path, writable: true);
+            if (writer.CheckVersion() == StoreSchema.MigratableVersion) writer.MigrateFrom4();
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"{path}: session store schema version {StoreSchema.MigratableVersion} must be upgraded in place to version {StoreSchema.Version} once, "
+                                     + $"which needs write access to it ({e.Message}); open it once as its owner");
+        }
+        store = OpenConnection(path, writable: false);
         store.CheckVersion();
         return store;
+    }
+
+    /// <summary>Migrates a version 4 store to version 5 in one transaction (see <see cref="StoreSchema.MigrateFrom4Sql"/>); the sample log is not touched.</summary>
+    private void MigrateFrom4()
+    {
+        using var tx = _db.BeginTransaction();
+        using (var c = _db.CreateCommand()) { c.Transaction = tx; c.CommandText = StoreSchema.MigrateFrom4Sql; c.ExecuteNonQuery(); }
+        tx.Commit();
     }
 
     private static SessionStore OpenConnection(string path, bool writable)
@@ -150,13 +194,23 @@ public sealed partial class SessionStore : IDisposable
         return new SessionStore(db, path, writable);
     }
 
-    private void CheckVersion()
+    /// <summary>Returns the store's schema version: <see cref="StoreSchema.Version"/> or <see cref="StoreSchema.MigratableVersion"/>; throws <see cref="StoreException"/> for any other.</summary>
+    private int CheckVersion()
     {
         string? v;
         try { v = ScalarString("SELECT value FROM meta WHERE key='schema_version'"); }
         catch (SqliteException e) { throw new StoreException($"{Path}: not a XenProf session store ({e.Message})"); }
-        if (v != StoreSchema.Version.ToString())
-            throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version}; re-record or re-import");
+        if (v == StoreSchema.Version.ToString()) return StoreSchema.Version;
+        if (v == StoreSchema.MigratableVersion.ToString()) return StoreSchema.MigratableVersion;
+        throw new StoreException($"{Path}: session store schema version {v ?? "(none)"}, this xenoprof reads version {StoreSchema.Version} (and migrates {StoreSchema.MigratableVersion}); re-record or re-import");
+    }
+
+    /// <summary>Reads the interned images, frames, names, comms and stacks back, once, before the first intern of a store opened for appending.</summary>
+    private void EnsureInterned()
+    {
+        if (_interned) return;
+        _interned = true;
+        LoadInterned();
     }
 
     private void LoadInterned()
@@ -164,7 +218,7 @@ public sealed partial class SessionStore : IDisposable
         using (var r = Query("SELECT id, domain, path, build_id FROM images"))
             while (r.Read()) { var id = r.GetInt64(0); _imageIds[(r.GetInt32(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3))] = new ImageId(id); _nextImage = Math.Max(_nextImage, id + 1); }
         using (var r = Query("SELECT id, image_id, offset FROM frames"))
-            while (r.Read()) { var id = r.GetInt64(0); _frameIds[(r.GetInt64(1), (ulong)r.GetInt64(2))] = new FrameId(id); _nextFrame = Math.Max(_nextFrame, id + 1); }
+            while (r.Read()) { var id = r.GetInt64(0); _frameIds.Set((ulong)r.GetInt64(1), (ulong)r.GetInt64(2), id); _nextFrame = Math.Max(_nextFrame, id + 1); }
         using (var r = Query("SELECT f.id, f.image_id, f.offset, n.name, i.kind FROM frame_names n JOIN frames f ON f.id = n.frame_id JOIN images i ON i.id = f.image_id"))
             while (r.Read())
             {
@@ -179,15 +233,20 @@ public sealed partial class SessionStore : IDisposable
         using (var r = Query("SELECT id, name FROM comms"))
             while (r.Read()) _commIds[r.GetString(1)] = new CommId(r.GetInt32(0));
         using (var r = Query("SELECT id, parent_id, frame_id FROM stacks"))
-            while (r.Read()) { var id = r.GetInt64(0); _stackIds[(r.GetInt64(1), r.GetInt64(2))] = new StackId(id); _nextStack = Math.Max(_nextStack, id + 1); }
+            while (r.Read()) { var id = r.GetInt64(0); _stackIds.Set((ulong)r.GetInt64(1), (ulong)r.GetInt64(2), id); _nextStack = Math.Max(_nextStack, id + 1); }
     }
 
     /// <summary>Commits everything written since the last commit and starts a new transaction.</summary>
     public void Commit()
     {
         RequireWritable();
-        FlushPending(SyncOnCommit);
-        _tx?.Commit();
+        ThrowIfFull();
+        try
+        {
+            if (FlushPending(SyncOnCommit)) CommitPause.BeforeCommit();
+            _tx?.Commit();
+        }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
         _tx?.Dispose();
         _tx = null;
         BeginWrite();
@@ -204,30 +263,73 @@ public sealed partial class SessionStore : IDisposable
         if (!IsWritable) throw new InvalidOperationException("session store opened read-only");
     }
 
-    /// <summary>Commits pending writes (when writable) and closes the database.</summary>
+    /// <summary>
+    /// The first full-file-system error of this writer (<see cref="NoSpace"/>). From then on every write throws it again:
+    /// the open transaction cannot be trusted, so nothing more is committed; the store keeps its last commit.
+    /// </summary>
+    private StoreException? _full;
+
+    private StoreException Full(Exception e) =>
+        _full ??= NoSpace.Error(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!,
+            System.IO.Path.GetFileName(e is IOException ? SampleLog.PathFor(Path) : Path), e);
+
+    private void ThrowIfFull()
+    {
+        if (_full != null) throw _full;
+    }
+
+    /// <summary>Runs a write statement; a full file system becomes <see cref="Full"/>'s error.</summary>
+    private void Write(SqliteCommand c)
+    {
+        try { c.ExecuteNonQuery(); }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
+    }
+
+    /// <summary>
+    /// Commits pending writes (when writable) and closes the database. After a full file system stopped a write, the
+    /// open transaction is rolled back instead and the store keeps its last commit; throws <see cref="StoreException"/>
+    /// when this last commit itself finds the file system full (after closing everything).
+    /// </summary>
     public void Dispose()
     {
+        StoreException? failed = null;
         if (IsWritable && _tx != null)
         {
-            FlushPending(SyncOnCommit);
-            _tx.Commit();
+            if (_full == null)
+            {
+                try
+                {
+                    FlushPending(SyncOnCommit);
+                    _tx.Commit();
+                }
+                catch (Exception e) when (NoSpace.Is(e)) { failed = Full(e); }
+            }
+            if (_full != null)
+                try { _tx.Rollback(); } catch (Exception e) when (e is SqliteException or InvalidOperationException) { /* SQLite rolled it back itself */ }
             _tx.Dispose();
             _tx = null;
             // Fold the WAL back into the main file so a finished session is one self-contained file.
-            try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); } catch (SqliteException) { /* readers still attached: WAL stays */ }
+            if (_full == null)
+                try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); }
+                catch (Exception e) when (e is SqliteException or StoreException) { /* readers still attached, or no room to fold it: the WAL stays */ }
         }
         _insTotal?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
-        _log?.Dispose();
+        if (_full != null) _log?.DisposeDiscarding();
+        else
+            try { _log?.Dispose(); }
+            catch (IOException e) when (NoSpace.Is(e)) { failed = Full(e); _log?.DisposeDiscarding(); }
         _db.Dispose();
+        if (failed != null) throw failed;
     }
 
     private void Exec(string sql, params (string, object?)[] args)
     {
+        if (IsWritable) ThrowIfFull();
         using var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = sql;
         foreach (var (n, v) in args) c.Parameters.AddWithValue(n, v ?? DBNull.Value);
-        c.ExecuteNonQuery();
+        Write(c);
     }
 
     private SqliteDataReader Query(string sql, params (string, object?)[] args)
@@ -248,5 +350,18 @@ public sealed partial class SessionStore : IDisposable
     }
 }
 
-/// <summary>A session store that cannot be used: missing, not a store, or of another schema version. The message is for the user.</summary>
-public sealed class StoreException(string message) : XenProf.Hypervisor.Binary.XenProfUserException(message);
+/// <summary>
+/// A session store that cannot be used: missing, not a store, of another schema version, or on a full file system
+/// (<see cref="IsNoSpace"/>, made by <see cref="NoSpace.Error"/>). The message is for the user.
+/// </summary>
+public sealed class StoreException : XenProf.Hypervisor.Binary.XenProfUserException
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public StoreException(string message) : base(message) { }
+
+    /// <summary>A full file system stopped a write; <paramref name="cause"/> is SQLite's or the OS's error.</summary>
+    public StoreException(string message, Exception cause) : base(message, cause) { IsNoSpace = NoSpace.Is(cause); }
+
+    /// <summary>True when the store could not be written because its file system is full.</summary>
+    public bool IsNoSpace { get; }
+}

@@ -31,19 +31,30 @@ public sealed record StoredProcess(int Domain, int Pid, int ParentPid, string Co
 /// <summary>
 /// One sample to store; <paramref name="Weight"/> in samples (normally 1), <paramref name="TimeNs"/> in the source's clock (ns).
 /// <paramref name="Comm"/>: the sampled thread's name at the sample's time (<see cref="SessionStore.InternComm"/>), or 0
-/// when the source does not know it (reports then use the process's name).
+/// when the source does not know it (reports then use the process's name). <paramref name="Period"/>: the events the record
+/// stands for, in the event's unit (perf's <c>period</c>, PERF_SAMPLE_PERIOD in include/uapi/linux/perf_event.h: ns for
+/// cpu-clock/task-clock), summed over its <paramref name="Weight"/> samples; 0 when writing means "the event's configured
+/// period × weight", which <see cref="SessionStore.AddSample"/> fills in (schema v5; a v4 store's samples read back so).
 /// </summary>
 public readonly record struct StoredSample(
-    long TimeNs, int Cpu, int Domain, int Pid, int Tid, EventId Event, StackId Stack, SampleMode Mode, long Weight, CommId Comm = default);
+    long TimeNs, int Cpu, int Domain, int Pid, int Tid, EventId Event, StackId Stack, SampleMode Mode, long Weight, CommId Comm = default, long Period = 0);
 
 /// <summary>A thread name in the store's <c>comms</c> table; 0 = unknown.</summary>
 public readonly record struct CommId(int Value);
 
 /// <summary>
 /// Sample totals grouped by (event, domain, pid, thread name, stack): what reports and flame graphs read.
-/// <paramref name="Samples"/> counts rows, <paramref name="Weight"/> sums their weights.
+/// <paramref name="Samples"/> counts rows, <paramref name="Weight"/> sums their weights (samples), <paramref name="Period"/>
+/// sums their periods (events, in the event's unit; schema v5) and <paramref name="PeriodSquares"/> sums each sample's
+/// period squared (a record of weight k and period P counts as k samples of P/k: P²/k), for the effective sample count
+/// (Σperiod)²/Σperiod² of weighted error bars.
 /// </summary>
-public readonly record struct StackTotal(EventId Event, int Domain, int Pid, StackId Stack, long Samples, long Weight, CommId Comm = default);
+public readonly record struct StackTotal(EventId Event, int Domain, int Pid, StackId Stack, long Samples, long Weight, CommId Comm = default,
+    long Period = 0, double PeriodSquares = 0)
+{
+    /// <summary>What one stored record of weight <paramref name="weight"/> and period <paramref name="period"/> adds to <see cref="PeriodSquares"/>.</summary>
+    public static double SquaresOf(long weight, long period) => (double)period * period / Math.Max(1, weight);
+}
 
 /// <summary>Well-known counter names in the <c>counters</c> table.</summary>
 public static class CounterNames

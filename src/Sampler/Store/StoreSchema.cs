@@ -29,11 +29,13 @@ namespace XenProf.Sampler.Store;
 /// stacks(id, parent_id, frame_id)        -- prefix tree, root (outermost caller) first: parent_id is
 ///                                        -- the caller's stack, 0 at the root
 /// comms(id, name)                        -- (v3) thread names as samples saw them (perf's comm at the sample's time)
-/// stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight)
+/// stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight, period, period_sq)
 ///                                        -- (v3) per-sample records summed by key: what reports read; samples
-///                                        -- counts records, weight sums their weights
-/// samples.db-samples                     -- (v3) the samples themselves, one fixed 40-byte record each (time_ns,
-///                                        -- weight, stack_id, pid, tid, event_id, cpu, domain, mode) in a file
+///                                        -- counts records, weight sums their weights; (v5) period sums their
+///                                        -- periods (events, in the event's unit), period_sq each sample's period
+///                                        -- squared (REAL), for weighted error bars
+/// samples.db-samples                     -- (v3) the samples themselves, one fixed 48-byte record each (time_ns,
+///                                        -- weight, stack_id, pid, tid, event_id, cpu, domain, mode, period) in a file
 ///                                        -- beside the database (<see cref="SampleLog"/>) with the thread's comm_id;
 ///                                        -- meta.sample_log_bytes
 ///                                        -- is its committed length. stack_id names the leaf (sampled) frame's
@@ -51,13 +53,24 @@ namespace XenProf.Sampler.Store;
 /// <see cref="ImageKind.Managed"/>; 3 — samples move from a table (one SQLite row each, the import bottleneck)
 /// to the sample log, with <c>stack_totals</c> kept in step for reports; 4 — images carry their <c>domain</c>
 /// and are keyed by (domain, path, build_id): a passive domain's samples carry their domain, and their images their
-/// domain, real kind and file, instead of dom0's domain and <c>domainN-kernel</c>-style names. Readers refuse other versions (stores are caches of a recording or an import:
-/// re-record or re-import).
+/// domain, real kind and file, instead of dom0's domain and <c>domainN-kernel</c>-style names; 5 — every sample keeps its
+/// period (perf's PERF_SAMPLE_PERIOD: a frequency-mode recording's periods differ sample to sample) and
+/// <c>stack_totals</c> sums it (<c>period</c>, <c>period_sq</c>). A version 4 store is migrated in place when opened
+/// (<see cref="SessionStore.OpenForAppend"/>, <see cref="SessionStore.OpenRead"/>): the two columns are added and filled
+/// from each event's configured count, and its 40-byte sample records stay where they are, read with that period
+/// (<c>meta.sample_log_v4_bytes</c> says how many bytes of them the log starts with). Readers refuse other versions
+/// (re-record or re-import).
 /// </summary>
 public static class StoreSchema
 {
-    /// <summary>Schema version written to <c>meta.schema_version</c>; readers refuse other versions.</summary>
-    public const int Version = 4;
+    /// <summary>Schema version written to <c>meta.schema_version</c>; readers migrate <see cref="MigratableVersion"/> and refuse other versions.</summary>
+    public const int Version = 5;
+
+    /// <summary>The older version a store is migrated from in place when opened.</summary>
+    public const int MigratableVersion = 4;
+
+    /// <summary><c>meta</c> key (v5): bytes of 40-byte v4 sample records at the start of a migrated store's sample log (absent: none).</summary>
+    public const string LegacyLogBytesKey = "sample_log_v4_bytes";
 
     /// <summary>
     /// <c>meta</c> key: the domains reported inside dom0's report, ids separated by commas (<c>1,3</c>): Xen's passive
@@ -91,10 +104,26 @@ public static class StoreSchema
         CREATE TABLE IF NOT EXISTS comms(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS stack_totals(event_id INTEGER NOT NULL, domain INTEGER NOT NULL, pid INTEGER NOT NULL,
             comm_id INTEGER NOT NULL, stack_id INTEGER NOT NULL, samples INTEGER NOT NULL, weight INTEGER NOT NULL,
-            PRIMARY KEY(event_id, domain, pid, comm_id, stack_id)) WITHOUT ROWID;
+            period INTEGER NOT NULL DEFAULT 0, period_sq REAL NOT NULL DEFAULT 0, PRIMARY KEY(event_id, domain, pid, comm_id, stack_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS symbol_cache(image_id INTEGER NOT NULL, offset INTEGER NOT NULL, name TEXT,
             located INTEGER NOT NULL, start INTEGER NOT NULL, size INTEGER NOT NULL, address INTEGER NOT NULL,
             PRIMARY KEY(image_id, offset)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """;
+
+    /// <summary>
+    /// Version 4 → 5, in one transaction: the period columns of <c>stack_totals</c>, filled as weight × the event's
+    /// configured count (at least 1), and the sample log's v4 prefix recorded as the whole of its committed length.
+    /// </summary>
+    internal const string MigrateFrom4Sql = """
+        ALTER TABLE stack_totals ADD COLUMN period INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stack_totals ADD COLUMN period_sq REAL NOT NULL DEFAULT 0;
+        UPDATE stack_totals SET
+            period = weight * COALESCE((SELECT MAX(1, count) FROM events WHERE events.id = stack_totals.event_id), 1),
+            period_sq = weight * CAST(COALESCE((SELECT MAX(1, count) FROM events WHERE events.id = stack_totals.event_id), 1) AS REAL)
+                * COALESCE((SELECT MAX(1, count) FROM events WHERE events.id = stack_totals.event_id), 1);
+        INSERT OR REPLACE INTO meta(key, value)
+            VALUES ('sample_log_v4_bytes', COALESCE((SELECT value FROM meta WHERE key = 'sample_log_bytes'), '0'));
+        UPDATE meta SET value = '5' WHERE key = 'schema_version';
         """;
 }

@@ -23,7 +23,7 @@ public sealed record XenSessionOptions
     public int CallgraphDepth { get; set; }
     /// <summary>Event specs <c>NAME:COUNT[:UNITMASK[:KERNEL[:USER]]]</c>; at most 8 (one per counter).</summary>
     public List<string> Events { get; set; } = new();
-    /// <summary>opcontrol <c>--separate</c> value as given (recorded in the session's meta; reports do not split by it yet).</summary>
+    /// <summary>opcontrol <c>--separate</c> value as given (also recorded in the session's meta); the report default itself is read from <see cref="XenProf.Sampler.Session.SessionConfig.Separate"/>.</summary>
     public string? Separate { get; set; }
     /// <summary>Entries asked per active-domain VCPU buffer (the Linux driver asks 16).</summary>
     public int ActiveBufferSamples { get; set; } = Hypervisor.Xenoprof.XenoprofAbi.ActiveBufferSamples;

@@ -29,7 +29,9 @@ public sealed class XenoprofSampleSource
     private readonly Dictionary<int, Attributor> _attributors = new();
     private readonly Dictionary<int, long[]> _stored = new();
     private readonly Dictionary<int, long> _corruptReads = new();
+    private readonly Dictionary<int, long> _invalidEvents = new(); // per domain: samples naming an unconfigured counter index
     private readonly List<ulong> _chain = new(64);
+    private ulong[] _counterCounts = [];
     private long _domainSwitches;
 
     private sealed class Pending
@@ -112,6 +114,7 @@ public sealed class XenoprofSampleSource
         }
         if (_options.CallgraphDepth > 0) _primary.SetBacktrace(_options.CallgraphDepth);
         _primary.Simple(XenoprofOp.ReserveCounters);
+        _counterCounts = counters.Select(c => c.Count).ToArray();
         for (int i = 0; i < counters.Count; i++)
         {
             var c = counters[i];
@@ -228,7 +231,15 @@ public sealed class XenoprofSampleSource
     {
         if (p.Sample is not { } s) { p.Open = false; p.Callers.Clear(); return; }
         int domain = set.DomainId;
-        var ev = s.Event < _events.Count ? _events[s.Event] : _events[0];
+        if (s.Event >= _events.Count)
+        {
+            // A counter index that setup never configured (xenoprof_log_event writes the overflowing counter's index):
+            // no event to file it under, so it is counted as invalid, never stored under another event.
+            _invalidEvents[domain] = _invalidEvents.GetValueOrDefault(domain) + 1;
+            p.Sample = null; p.Open = false; p.Callers.Clear();
+            return;
+        }
+        var ev = _events[s.Event];
         var mode = s.Mode switch
         {
             XenoprofMode.User => set.Passive ? SampleMode.GuestUser : SampleMode.User,
@@ -242,7 +253,9 @@ public sealed class XenoprofSampleSource
         // No task is known: pid 0, or for an active domain's user code the process whose mapping holds the pc.
         // Passive domains' buffers are dom0's to drain, so dom0's attributor sees them from outside.
         var attributor = set.Passive ? AttributorOf(_primary.CallerDomain) : AttributorOf(domain);
-        attributor.Sample(new RawSample(domain, mode, 0, 0, vcpu, timeNs, s.Eip, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chain), ev));
+        // A xenoprof sample stands for one overflow of its counter: the count the counter was set up with.
+        ulong period = s.Event < _counterCounts.Length ? _counterCounts[s.Event] : 0;
+        attributor.Sample(new RawSample(domain, mode, 0, 0, vcpu, timeNs, s.Eip, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chain), ev) { Period = period });
         if (!_stored.TryGetValue(domain, out var counts)) _stored[domain] = counts = new long[3];
         counts[Math.Min((int)s.Mode, 2)]++;
         p.Sample = null; p.Open = false; p.Callers.Clear();
@@ -275,6 +288,7 @@ public sealed class XenoprofSampleSource
             _store.AddCounter(CounterNames.XenDomain(d, "user_samples"), (long)u);
             _store.AddCounter(CounterNames.XenDomain(d, "lost_samples"), (long)l);
             _store.AddCounter(CounterNames.XenDomain(d, "corrupt_reads"), _corruptReads.GetValueOrDefault(d));
+            if (_invalidEvents.GetValueOrDefault(d) is > 0 and var bad) _store.AddCounter(CounterNames.XenDomain(d, "invalid_event_samples"), bad);
         }
         _store.AddCounter(CounterNames.XenDomainSwitches, _domainSwitches);
         _store.AddCounter(CounterNames.Samples, Samples);

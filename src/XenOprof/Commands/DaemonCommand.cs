@@ -20,7 +20,7 @@ internal static class DaemonCommand
             var path = pr.GetValue(dir)!;
             var session = CommonOptions.Session(path, new SessionDirectory(path).ReadConfig().Group);
             return Daemon.Run(session, ct, Console.Out, config => config.Hypervisor != null
-                ? XenProf.Reporter.Xen.XenDaemonProfilers.Open(session, config, Console.Out)
+                ? XenProf.Sampler.Xenoprof.XenDaemonProfilers.Open(session, config, XenProf.Reporter.Symbols.ImageSymbolTable.Open, Console.Out)
                 : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide, append: true, Console.Out));
         }));
         return cmd;

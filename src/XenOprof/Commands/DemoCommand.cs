@@ -1,5 +1,5 @@
 using System.CommandLine;
-using XenProf.Reporter.Xen;
+using XenProf.Cli.Demo;
 
 namespace XenProf.Cli.Commands;
 

@@ -8,6 +8,20 @@ namespace XenProf.Cli.Commands;
 internal static class DirectTrace
 {
     /// <summary>
+    /// One side of a differential report, or any place a source is named explicitly: a session directory (one holding a
+    /// session store), <c>session:NAME</c> (saved in <paramref name="sessionDir"/>) or a trace file, as <see cref="SessionFor"/>
+    /// reads them. Returns the session directory to read.
+    /// </summary>
+    /// <exception cref="UserErrorException">A directory without a session store.</exception>
+    public static string SourceFor(string verb, string source, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false)
+    {
+        if (!Directory.Exists(source)) return SessionFor(verb, source, sessionDir, kallsyms, ct, strict);
+        if (!File.Exists(new Sampler.Session.SessionDirectory(source).StorePath))
+            throw new UserErrorException($"{source}: a directory without a session store; expected a session directory (xenoprof record --session-dir DIR), session:NAME or a trace file");
+        return source;
+    }
+
+    /// <summary>
     /// <paramref name="sessionDir"/> when no file is given; its saved session NAME for <c>session:NAME</c> (oprofile's
     /// profile specification, made by <c>opcontrol --save=NAME</c>); else the cached session of <paramref name="file"/>, imported if stale
     /// (<paramref name="strict"/>: also when its import skipped input, and then stopping at the first bad record).

@@ -33,15 +33,17 @@ internal static class FlameCommand
         var addrs = new Option<bool>("--addrs") { Description = "Folded: unknown frames as [dso <address>] (stackcollapse-perf.pl --addrs)" };
         var inline = new Option<bool>("--inline") { Description = "Folded, perf script input: expand inlined functions with addr2line (stackcollapse-perf.pl --inline)" };
         var context = new Option<bool>("--context") { Description = "With --inline: function:file:line (stackcollapse-perf.pl --context)" };
-        var weight = new Option<string>("--weight") { Description = "Folded: what counts sum, period (default, as stackcollapse-perf.pl) or samples", DefaultValueFactory = _ => "period" };
+        var weight = new Option<string>("--weight") { Description = "What every format weighs a sample by: period (default; the sample's period as perf gives it, as stackcollapse-perf.pl sums it) or samples", DefaultValueFactory = _ => "period" };
         weight.AcceptOnlyFromAmong("period", "samples");
+        var diffBase = new Option<string?>("--diff-base") { Description = "Differential flame graph (svg or folded): the base profile (a session directory, session:NAME or a trace file), compared with the new one (the trace argument or --session-dir); colours red for growth, blue for shrink, widths from the new profile, as FlameGraph's difffolded.pl + flamegraph.pl" };
+        var normalize = new Option<bool>("--normalize") { Description = "With --diff-base: scale the base counts to the new total (difffolded.pl -n)" };
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
         {
-            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, diffBase, normalize, demangle, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
         {
@@ -55,17 +57,25 @@ internal static class FlameCommand
                 throw new UserErrorException($"--pid and --tid take a number or nothing, not '{stray[^1]}'");
             trace ??= stray.FirstOrDefault();
             var fmt = FormatOf(pr.GetValue(output)!, pr.GetValue(format));
+            if (pr.GetValue(diffBase) is { } baseSpec)
+                return FlameDiff.Execute(DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+                    trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+                    pr.GetValue(output)!, fmt, filters, Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)), folded.All, pr.GetValue(normalize), Console.Error);
             // perf script text folds straight through the stackcollapse-perf.pl rules, byte for byte; no import.
             if (fmt == FlameFormat.Folded && trace != null && filters is { Domain: null, Pid: null, Tid: null, FromSeconds: null, ToSeconds: null }
                 && File.Exists(trace) && TraceImport.Sniff(trace) == TraceFormat.PerfScript)
-                return FoldPerfScript(trace, pr.GetValue(output)!, filters.Event, folded, Console.Error);
+                return FoldPerfScript(trace, pr.GetValue(output)!, filters.Event, folded, Console.Error, pr.GetValue(strict));
             if (folded.Inline) Console.Error.WriteLine("xenoprof flame: warning: --inline applies to folding perf script text without filters; ignored");
             return Execute(DirectTrace.SessionFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)), pr.GetValue(output)!, pr.GetValue(format), filters,
-                new SvgFlameOptions { Title = pr.GetValue(title) ?? "Flame Graph", Width = pr.GetValue(width), MinWidthPx = pr.GetValue(minWidth), Inverted = pr.GetValue(inverted) },
+                Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)),
                 folded, Console.Error);
         })));
         return cmd;
     }
+
+    private static SvgFlameOptions Svg(string? title, int width, double minWidth, bool inverted) =>
+        width <= 20 ? throw new UserErrorException("--width must be more than 20 pixels")
+        : new SvgFlameOptions { Title = title ?? "Flame Graph", Width = width, MinWidthPx = minWidth, Inverted = inverted };
 
     /// <summary>
     /// <c>--pid</c>/<c>--tid</c>: a number filters; alone it is stackcollapse-perf.pl's flag. A next token that is not a
@@ -98,9 +108,14 @@ internal static class FlameCommand
         ? FlameExport.Parse(format) ?? throw new UserErrorException($"unknown format '{format}'; use folded, svg, html, speedscope, chrome, pprof or png")
         : FlameExport.FromFileName(output) ?? throw new UserErrorException($"cannot tell the format from '{Path.GetFileName(output)}'; use --format");
 
-    /// <summary>Folds perf script text <paramref name="trace"/> into <paramref name="output"/> as stackcollapse-perf.pl does with the same flags.</summary>
-    public static int FoldPerfScript(string trace, string output, string? eventFilter, FoldedCommandOptions folded, TextWriter stderr)
+    /// <summary>
+    /// Folds perf script text <paramref name="trace"/> into <paramref name="output"/> as stackcollapse-perf.pl does with the
+    /// same flags. Lines an import would skip are counted in a warning first; <paramref name="strict"/> stops at the first
+    /// of them (a <see cref="Hypervisor.Binary.MalformedDataException"/> naming the file and line) before anything is written.
+    /// </summary>
+    public static int FoldPerfScript(string trace, string output, string? eventFilter, FoldedCommandOptions folded, TextWriter stderr, bool strict = false)
     {
+        if (TraceImport.CheckPerfScript(trace, strict) is { } skipped) stderr.WriteLine($"xenoprof flame: warning: {skipped}");
         var options = new CollapseOptions
         {
             Pid = folded.PidNames, Tid = folded.TidNames, Kernel = folded.Kernel || folded.All, Jit = folded.Jit || folded.All, Addrs = folded.Addrs,
@@ -130,7 +145,7 @@ internal static class FlameCommand
             ProcessNames = folded.TidNames ? FoldedProcessName.CommPidTid : folded.PidNames ? FoldedProcessName.CommPid : FoldedProcessName.Comm,
             Weight = folded.CountSamples ? FoldedWeight.Samples : FoldedWeight.Period,
         };
-        var options = new FlameExportOptions { Selection = source.Selection, Svg = svg, Folded = foldedOptions };
+        var options = new FlameExportOptions { Selection = source.Selection, Svg = svg, Folded = foldedOptions, Weight = foldedOptions.Weight };
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         using (var f = File.Create(output))

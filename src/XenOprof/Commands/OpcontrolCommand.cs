@@ -27,15 +27,16 @@ internal static class OpcontrolCommand
         var stop = new Option<bool>("--stop", "-t") { Description = "Stop profiling (the daemon keeps running)" };
         var shutdown = new Option<bool>("--shutdown", "-h") { Description = "Stop profiling and end the daemon" };
         var status = new Option<bool>("--status") { Description = "Show the daemon's state" };
+        var separate = CommonOptions.Separate("What opreport keeps apart by default (samples always keep pid, tid and cpu): lib (libraries per application), kernel (kernel and modules too; implies lib), thread, cpu, all or none (the default); opreport --merge/--separate override it");
         var cmd = new Command("opcontrol", "Control a background profiling session (opcontrol-style)")
         {
-            dir, group, ev, callgraph, reset, save, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
+            dir, group, ev, callgraph, separate, reset, save, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
         };
         var xen = new XenOptions();
         xen.AddTo(cmd);
         cmd.SetAction(pr => Run.Guarded("opcontrol", pr.GetValue(Run.Verbose), ct => Execute(
             CommonOptions.Session(pr.GetValue(dir)!, pr.GetValue(group)),
-            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true, Group = pr.GetValue(group) }),
+            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true, Group = pr.GetValue(group), Separate = CommonOptions.CheckSeparate(pr.GetValue(separate)) }),
             new Actions(pr.GetValue(reset), pr.GetValue(startDaemon), pr.GetValue(start), pr.GetValue(dump), pr.GetValue(stop), pr.GetValue(shutdown), pr.GetValue(status)) { Save = pr.GetValue(save) },
             Console.Out)));
         return cmd;

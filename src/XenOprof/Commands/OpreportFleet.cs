@@ -7,16 +7,9 @@ using XenProf.Sampler.Fleet;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
+/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID[,ID]] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
 internal sealed class OpreportFleet
 {
-    /// <summary>Selectors after the first positional argument (which opreport's file argument takes).</summary>
-    public Argument<string[]> Selectors { get; } = new("selectors")
-    {
-        Description = "With --clickhouse: host:NAME[,NAME] and session:ID[,ID] select the pushed sessions to merge (default: all)",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
-
     /// <summary><c>--clickhouse</c>.</summary>
     public Option<string?> Url { get; } = FleetOptions.ClickHouse();
 
@@ -29,16 +22,17 @@ internal sealed class OpreportFleet
     /// <summary><c>--to</c>.</summary>
     public Option<string?> To { get; } = new("--to") { Description = "With --clickhouse: only samples taken before this wall-clock time (ISO 8601)" };
 
-    /// <summary>The fleet query when <c>--clickhouse</c> is given (<paramref name="first"/> is the file argument, read as a selector); null otherwise.
-    /// Fleet options or selectors without <c>--clickhouse</c> are a user error.</summary>
-    public (string Url, FleetSelection Selection)? Requested(ParseResult pr, string? first)
+    /// <summary>The fleet query when <c>--clickhouse</c> is given, from the positional <paramref name="specs"/> read as
+    /// selectors (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>); null otherwise. <c>--from</c>/<c>--to</c> without
+    /// <c>--clickhouse</c>, and any other positional term with it, are a user error.</summary>
+    public (string Url, FleetSelection Selection)? Requested(ParseResult pr, IReadOnlyList<string> specs)
     {
-        var specs = (first != null ? [first] : Array.Empty<string>()).Concat(pr.GetValue(Selectors) ?? []).ToList();
         var url = pr.GetValue(Url);
         if (url == null)
         {
             if (pr.GetValue(From) != null || pr.GetValue(To) != null) throw new UserErrorException("--from/--to select wall-clock windows of pushed sessions: give --clickhouse URL");
-            if (specs.Count > 1) throw new UserErrorException($"{specs[1]}: opreport takes one trace file or session; host:/session: selectors need --clickhouse URL");
+            if (specs.FirstOrDefault(s => s.StartsWith("host:", StringComparison.Ordinal)) is { } host)
+                throw new UserErrorException($"{host}: host: selectors pick pushed sessions; give --clickhouse URL");
             return null;
         }
         var hosts = new List<string>();

@@ -17,16 +17,17 @@ internal static class RecordCommand
         var callgraph = new Option<bool>("--callgraph", "-g") { Description = "Record kernel and user callchains (frame pointers)" };
         var systemWide = new Option<bool>("--system-wide", "-a") { Description = "Sample every CPU and process while the command runs" };
         var group = CommonOptions.Group();
+        var separate = CommonOptions.Separate("What opreport keeps apart by default (samples always keep pid, tid and cpu): lib, kernel (implies lib), thread, cpu, all or none (the default); opreport --merge/--separate override it");
         var dotnet = new Option<bool>("--dotnet") { Description = "The command is a .NET program: also record its managed stacks through EventPipe (method names) and turn its JIT perf map on" };
         var command = new Argument<string[]>("command")
         {
             Description = $"Command and arguments to profile, after --. Default: the built-in workload ({BuiltInWorkload}: three functions taking 60/30/10 % of its time)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var cmd = new Command("record", "Profile a command from start to exit (like operf)") { dir, group, ev, callgraph, systemWide, dotnet, command, Run.Verbose };
+        var cmd = new Command("record", "Profile a command from start to exit (like operf)") { dir, group, ev, callgraph, systemWide, separate, dotnet, command, Run.Verbose };
         cmd.SetAction(pr => Run.Guarded("record", pr.GetValue(Run.Verbose), ct => Execute(
             CommonOptions.Session(pr.GetValue(dir)!, pr.GetValue(group)),
-            new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph) ? 127 : 0, SystemWide = pr.GetValue(systemWide) },
+            new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph) ? 127 : 0, SystemWide = pr.GetValue(systemWide), Separate = CommonOptions.CheckSeparate(pr.GetValue(separate)) },
             pr.GetValue(command) ?? [], Console.Error, ct, new RecordOptions { Dotnet = pr.GetValue(dotnet), Log = Console.Error })));
         return cmd;
     }

@@ -22,6 +22,14 @@ internal static class Run
             Console.Error.WriteLine($"xenoprof {verb}: {e.Message}");
             return (int)ExitCode.UserError;
         }
+        catch (Exception e) when (Sampler.Store.NoSpace.Is(e))
+        {
+            // A full file system is the user's to fix, wherever it was met (a report's output file, a copied symbol table…).
+            var io = e as IOException ?? e.InnerException as IOException;
+            var dir = io != null ? Sampler.Store.NoSpace.DirectoryOf(io) : null;
+            Console.Error.WriteLine($"xenoprof {verb}: no space left on {dir ?? "the device"}: {e.Message}");
+            return (int)ExitCode.UserError;
+        }
         catch (Exception e)
         {
             Console.Error.WriteLine($"xenoprof {verb}: internal error: {e.Message}");

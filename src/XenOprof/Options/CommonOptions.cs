@@ -68,6 +68,21 @@ internal static class CommonOptions
         return run();
     }
 
+    /// <summary><c>--separate=none|lib|kernel|thread|cpu|all</c> (comma-separated), as opcontrol(1) spells it; <c>-p</c> too unless <paramref name="shortAlias"/> is false.</summary>
+    public static Option<string?> Separate(string description, bool shortAlias = true)
+    {
+        var o = new Option<string?>("--separate") { Description = description, HelpName = "none|lib|kernel|thread|cpu|all" };
+        if (shortAlias) o.Aliases.Add("-p"); // opcontrol's -p; opreport's -p is oprofile's --image-path
+        return o;
+    }
+
+    /// <summary>Checks a <c>--separate</c> value (a user error names it and the values allowed) and returns it unchanged.</summary>
+    public static string? CheckSeparate(string? value)
+    {
+        if (value != null) XenProf.Reporter.Profile.Separations.Parse(value);
+        return value;
+    }
+
     /// <summary><c>--strict</c>: an import stops at the first record that does not parse instead of skipping and counting it.</summary>
     public static Option<bool> Strict() => new("--strict")
     {

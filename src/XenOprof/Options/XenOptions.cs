@@ -1,5 +1,4 @@
 using System.CommandLine;
-using XenProf.Reporter.Xen;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Xenoprof;
 
@@ -15,20 +14,16 @@ internal sealed class XenOptions
     private readonly Option<string?> _passive = new("--passive-domains") { Description = "Domains profiled from dom0 (list); reported as domainN-kernel/-xen/-apps" };
     private readonly Option<string?> _passiveImages = new("--passive-images") { Description = "One kernel image per passive domain, same order (vmlinux, System.map or kallsyms copy)" };
     private readonly Option<string?> _hypervisor = new("--hypervisor") { Description = "Xen sample source: emulated:SCENARIO.json or privcmd (a real dom0)" };
-    private readonly Option<string?> _separate = new("--separate", "-p") { Description = "none|lib|kernel|thread|cpu|all (Xen sessions record it in the session meta; reports do not split by it yet)" };
 
     /// <summary>Adds the options to <paramref name="cmd"/>.</summary>
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { _xen, _vmlinux, _noVmlinux, _active, _passive, _passiveImages, _hypervisor, _separate }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { _xen, _vmlinux, _noVmlinux, _active, _passive, _passiveImages, _hypervisor }) cmd.Options.Add(o);
     }
 
     /// <summary>Adds the Xen setup to <paramref name="config"/> when <c>--hypervisor</c> or any Xen option is given; throws a <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for bad values.</summary>
     public SessionConfig Apply(ParseResult pr, SessionConfig config)
     {
-        var sep = pr.GetValue(_separate);
-        if (sep != null && sep.Split(',').Any(s => s is not ("none" or "lib" or "kernel" or "thread" or "cpu" or "all")))
-            throw new UserErrorException($"--separate={sep}: expected none, lib, kernel, thread, cpu or all");
         var hv = pr.GetValue(_hypervisor);
         bool anyXen = pr.GetValue(_xen) != null || pr.GetValue(_active) != null || pr.GetValue(_passive) != null || pr.GetValue(_passiveImages) != null;
         if (hv == null)
@@ -46,7 +41,7 @@ internal sealed class XenOptions
             PassiveImages = (pr.GetValue(_passiveImages) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath).ToList(),
             CallgraphDepth = config.CallgraphDepth,
             Events = config.Events,
-            Separate = sep,
+            Separate = config.Separate,
         };
         options.Validate();
         return config with { Hypervisor = XenDaemonProfilers.Normalize(hv), Xen = options };

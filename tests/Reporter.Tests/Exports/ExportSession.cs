@@ -75,7 +75,7 @@ internal sealed class ExportSession : IDisposable
             var (stack, dom, pid, tid, mode) = stacks[cycle[i % cycle.Length]];
             var ev = i % 5 == 4 ? Inst : Clock;
             t += 250_000 + (i % 7) * 10_000;
-            var s = new StoredSample(t, i % 2, dom, pid, tid, ev.Id, stack, mode, 1);
+            var s = new StoredSample(t, i % 2, dom, pid, tid, ev.Id, stack, mode, 1, default, (long)ev.Count);
             store.AddSample(s);
             Samples.Add(s);
         }

@@ -42,8 +42,11 @@ public sealed class ExportTests : IDisposable
         Assert.Contains("guest1;[domain1-apps] ", plain);
         Assert.Contains("swapper;k_20_[k];xen_0_[h] ", annotated);
         Assert.Contains("domain2-kernel:domain2-kernel_f1000_[g] ", annotated);
+        // Counts are the summed periods by default, the sample counts with Weight = Samples.
         long clock = _s.Samples.Count(x => x.Event == _s.Clock.Id);
-        Assert.Equal(clock, plain.Split('\n', StringSplitOptions.RemoveEmptyEntries).Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..])));
+        static long Sum(string folded) => folded.Split('\n', StringSplitOptions.RemoveEmptyEntries).Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..]));
+        Assert.Equal(clock * (long)ExportSession.ClockPeriod, Sum(plain));
+        Assert.Equal(clock, Sum(File.ReadAllText(Write(FlameFormat.Folded, "samples.folded", new FlameExportOptions { Weight = FoldedWeight.Samples }))));
     }
 
     [Theory]
@@ -246,14 +249,15 @@ public sealed class ExportTests : IDisposable
     }
 
     [Theory]
-    [InlineData("ns", 1_000_000UL, "CPU clock", 1_000_000L, true, false)]
-    [InlineData("ns", 999UL, "perf.data event, sampled at 999 Hz", 1_001_001L, true, true)]
-    [InlineData("cycles", 4000UL, "perf.data event, sampled at 4000 Hz", 1L, false, true)]
-    [InlineData("instructions", 100_000UL, "", 100_000L, false, false)]
-    public void Event_period_weighs_count_and_frequency_mode(string unit, ulong count, string description, long value, bool time, bool freq)
+    [InlineData("ns", 1_000_000UL, 1_000_000L, true, "nanoseconds", "ns")]
+    [InlineData("ns", 0UL, 1L, true, "nanoseconds", "ns")]
+    [InlineData("instructions", 100_000UL, 100_000L, false, "count", "events")]
+    public void Event_period_names_the_unit_periods_are_in(string unit, ulong count, long value, bool time, string pprof, string countName)
     {
-        var p = EventPeriod.Of(new StoredEvent("E", 1, 0, count, 0, true, true, unit, description));
-        Assert.Equal(new EventPeriod(value, time, freq), p);
+        var p = EventPeriod.Of(new StoredEvent("E", 1, 0, count, 0, true, true, unit, ""));
+        Assert.Equal(new EventPeriod(value, time), p);
+        Assert.Equal(pprof, p.PprofUnit);
+        Assert.Equal(countName, p.CountName);
     }
 
     [Fact]

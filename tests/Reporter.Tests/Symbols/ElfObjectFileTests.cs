@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary.Elf;
 using Xunit;
 using XenProf.Reporter.Symbols;
 using Xunit.Abstractions;

@@ -1,3 +1,4 @@
+using XenProf.Hypervisor.Binary.Elf;
 using System.Text.RegularExpressions;
 using Xunit;
 using XenProf.Reporter.Profile;

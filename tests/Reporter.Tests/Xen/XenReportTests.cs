@@ -106,7 +106,7 @@ public sealed class XenReportTests : IDisposable
     public void SummitReportMatchesGolden()
     {
         var scenario = Scenario.Load(RepoFile("samples/scenarios/xen-summit-2006.json")) with { DurationMs = 200 };
-        var resolved = ScenarioResolver.Resolve(scenario);
+        var resolved = ScenarioResolver.Resolve(scenario, ImageSymbolTable.Open);
         var xenSyms = XenSymsCache.TryFind()!;
         var text = new StringWriter();
         var (active, _) = Run(resolved, new XenSessionOptions { XenImage = xenSyms, ActiveDomains = [1, 3], CallgraphDepth = 2 }, "g-active");
@@ -148,7 +148,7 @@ public sealed class XenReportTests : IDisposable
     public void SummitScenarioReportsXenNamesAndPassiveImagesAndReconciles()
     {
         var scenario = Scenario.Load(RepoFile("samples/scenarios/xen-summit-2006.json")) with { DurationMs = 200 };
-        var resolved = ScenarioResolver.Resolve(scenario);
+        var resolved = ScenarioResolver.Resolve(scenario, ImageSymbolTable.Open);
         var xenSyms = XenSymsCache.TryFind()!;
 
         var (active, ar) = Run(resolved, new XenSessionOptions { XenImage = xenSyms, ActiveDomains = [1, 3], CallgraphDepth = 2 }, "active");

@@ -1,7 +1,7 @@
+using XenProf.Hypervisor.Binary.Elf;
+
 namespace XenProf.Reporter.Symbols.SymbolsInternal;
 
-/// <summary>One string table a symbol name can point into: <c>[Offset, Offset+Size)</c> of a mapped file.</summary>
-internal readonly record struct StringTableRef(MappedBytes Bytes, long Offset, long Size);
 
 /// <summary>A symbol as read from <c>.symtab</c>/<c>.dynsym</c>, before sorting and de-duplication.</summary>
 internal struct RawSymbol
@@ -50,7 +50,7 @@ internal sealed class SymbolTable
     private readonly byte[] _sources;
     private readonly bool[] _functions;
     private readonly string?[] _names;
-    private readonly StringTableRef[] _strtabs;
+    private readonly ElfStringTable[] _strtabs;
 
     public static readonly SymbolTable Empty = new([], [], null, null);
 
@@ -69,7 +69,7 @@ internal sealed class SymbolTable
     /// <param name="synthesized">Named ranges added after the fix-ups, as perf adds its <c>name@plt</c> symbols
     /// (<c>dso__synthesize_plt_symbols</c>, run after <c>dso__load_sym</c>): they neither end zero-size symbols nor
     /// take part in alias choice, and being nested inside such an extended symbol they are what a lookup finds.</param>
-    public SymbolTable(IReadOnlyList<RawSymbol[]> passes, StringTableRef[] strtabs, Func<string, string>? nameForm,
+    public SymbolTable(IReadOnlyList<RawSymbol[]> passes, ElfStringTable[] strtabs, Func<string, string>? nameForm,
         IReadOnlyList<(ulong Start, ulong Size, string Name)>? synthesized)
     {
         _strtabs = strtabs;

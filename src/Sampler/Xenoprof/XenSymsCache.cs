@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace XenProf.Reporter.Symbols;
+namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>
 /// The real hypervisor image: Debian's Xen 4.17 <c>xen-syms</c> from package <c>xen-hypervisor-4.17-amd64-dbg</c>,

@@ -1,10 +1,8 @@
 using XenProf.Hypervisor.Binary;
 using XenProf.Hypervisor.Xenoprof;
-using XenProf.Reporter.Symbols;
 using XenProf.Sampler.Session;
-using XenProf.Sampler.Xenoprof;
 
-namespace XenProf.Reporter.Xen;
+namespace XenProf.Sampler.Xenoprof;
 
 /// <summary>Builds the opcontrol daemon's profiler for a Xen session (<c>--hypervisor=emulated:SCENARIO</c> or <c>privcmd</c>).</summary>
 public static class XenDaemonProfilers
@@ -30,17 +28,18 @@ public static class XenDaemonProfilers
 
     /// <summary>
     /// The profiler for <paramref name="config"/>: the scenario is resolved against the real images and run on an
-    /// <see cref="EmulatedHypervisor"/> whose buffers live in the session directory. <c>privcmd</c> profiles the real Xen
+    /// <see cref="EmulatedHypervisor"/> whose buffers live in the session directory; <paramref name="open"/> reads each
+    /// image's functions by name (<see cref="ScenarioResolver"/>). <c>privcmd</c> profiles the real Xen
     /// through <c>/dev/xen/privcmd</c> (<see cref="PrivcmdDaemonProfiler"/>; a clear <see cref="XenUnavailableException"/> where it is absent).
     /// </summary>
-    public static IDaemonProfiler Open(SessionDirectory dir, SessionConfig config, TextWriter? log)
+    public static IDaemonProfiler Open(SessionDirectory dir, SessionConfig config, ImageFunctionOpener open, TextWriter? log)
     {
         var spec = config.Hypervisor ?? throw new ArgumentException("not a Xen session");
         var options = config.Xen ?? new XenSessionOptions();
         if (spec == "privcmd")
             return PrivcmdDaemonProfiler.Open(dir, options with { Events = options.Events.Count > 0 ? options.Events : config.Events, CallgraphDepth = Math.Max(options.CallgraphDepth, config.CallgraphDepth) }, log);
         var scenario = Scenario.Load(spec[EmulatedPrefix.Length..]);
-        var resolved = ScenarioResolver.Resolve(scenario, log: log);
+        var resolved = ScenarioResolver.Resolve(scenario, open, log: log);
         if (options.XenImage == null && resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal)) is { } xs)
             options = options with { XenImage = xs };
         var xen = new EmulatedHypervisor(resolved, Path.Combine(dir.Path, "xenoprof-buffers.bin"));

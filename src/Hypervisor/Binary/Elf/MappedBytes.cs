@@ -1,13 +1,13 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 
-namespace XenProf.Reporter.Symbols.SymbolsInternal;
+namespace XenProf.Hypervisor.Binary.Elf;
 
 /// <summary>
 /// Read-only bytes of a whole file without copying it: a memory-mapped view for a real file, or a pinned array
 /// in tests. Slices are handed out as spans; callers check bounds against <see cref="Length"/> first.
 /// </summary>
-internal sealed unsafe class MappedBytes : IDisposable
+public sealed unsafe class MappedBytes : IDisposable
 {
     private MemoryMappedFile? _file;
     private MemoryMappedViewAccessor? _view;
@@ -80,6 +80,7 @@ internal sealed unsafe class MappedBytes : IDisposable
         return nul < 0 ? s.Length : nul;
     }
 
+    /// <summary>Unmaps the file (or unpins the array); spans handed out before are invalid afterwards.</summary>
     public void Dispose()
     {
         if (_view != null)

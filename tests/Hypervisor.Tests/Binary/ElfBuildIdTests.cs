@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using XenProf.Sampler.Attribution;
+using XenProf.Hypervisor.Binary.Elf;
 using Xunit;
 
-namespace XenProf.Sampler.Tests;
+namespace XenProf.Hypervisor.Tests.Binary;
 
 public sealed class ElfBuildIdTests
 {
@@ -18,7 +18,7 @@ public sealed class ElfBuildIdTests
         catch (System.ComponentModel.Win32Exception) { return; } // binutils missing: CI installs it
         var line = text.Split('\n').FirstOrDefault(l => l.Contains("Build ID:"));
         Assert.NotNull(line);
-        Assert.Equal(line!.Split("Build ID:")[1].Trim(), ElfBuildId.TryRead(path));
+        Assert.Equal(line!.Split("Build ID:")[1].Trim(), ElfFile.TryReadBuildId(path));
     }
 
     [Fact]
@@ -26,8 +26,8 @@ public sealed class ElfBuildIdTests
     {
         var f = Path.GetTempFileName();
         File.WriteAllText(f, "#!/bin/sh\necho not elf, long enough to fill an ELF header's sixty-four bytes......\n");
-        Assert.Null(ElfBuildId.TryRead(f));
+        Assert.Null(ElfFile.TryReadBuildId(f));
         File.Delete(f);
-        Assert.Null(ElfBuildId.TryRead("/nonexistent/xenprof"));
+        Assert.Null(ElfFile.TryReadBuildId("/nonexistent/xenprof"));
     }
 }

@@ -1,6 +1,20 @@
+using XenProf.Hypervisor.Binary.Elf;
 using XenProf.Hypervisor.Xenoprof;
 
-namespace XenProf.Reporter.Symbols;
+namespace XenProf.Sampler.Xenoprof;
+
+/// <summary>A function-by-name index of one image file (an ELF image, or a kallsyms/System.map text map), as the
+/// reporter's symbol tables provide it: the daemon resolves scenario functions through it without depending on the
+/// reporter.</summary>
+public interface IImageFunctionLookup : IDisposable
+{
+    /// <summary>[start, end) of function <paramref name="name"/> in the image's absolute (ELF: SVMA) addresses, or null when the image has no such function.</summary>
+    (ulong Start, ulong End)? Lookup(string name);
+}
+
+/// <summary>Opens the function index of the image file at a path; throws <see cref="IOException"/>,
+/// <see cref="UnauthorizedAccessException"/> or <see cref="XenProf.Hypervisor.Binary.MalformedDataException"/> when it cannot be read.</summary>
+public delegate IImageFunctionLookup ImageFunctionOpener(string path);
 
 /// <summary>
 /// Turns a <see cref="Scenario"/>'s function names into address ranges of the real images (Xen's <c>xenoprof_log_event</c> records
@@ -15,13 +29,14 @@ public static class ScenarioResolver
     public const ulong PieBase = 0x5555_0000_0000;
 
     /// <summary>
-    /// Resolves <paramref name="scenario"/>. Throws <see cref="ScenarioException"/> for a function missing from its
-    /// image or an unreadable image, <see cref="XenSymsUnavailableException"/> when xen-syms cannot be fetched.
+    /// Resolves <paramref name="scenario"/>, opening each image's functions with <paramref name="open"/>. Throws
+    /// <see cref="ScenarioException"/> for a function missing from its image or an unreadable image,
+    /// <see cref="XenSymsUnavailableException"/> when xen-syms cannot be fetched.
     /// </summary>
-    public static ResolvedScenario Resolve(Scenario scenario, string? kallsymsPath = null, TextWriter? log = null)
+    public static ResolvedScenario Resolve(Scenario scenario, ImageFunctionOpener open, string? kallsymsPath = null, TextWriter? log = null)
     {
         var paths = new Dictionary<string, string>();
-        var tables = new Dictionary<string, ImageSymbolTable>();
+        var tables = new Dictionary<string, IImageFunctionLookup>();
         try
         {
             foreach (var (alias, img) in scenario.Images)
@@ -33,7 +48,7 @@ public static class ScenarioResolver
                     _ => img.Path,
                 };
                 paths[alias] = path;
-                try { tables[alias] = ImageSymbolTable.Open(path); }
+                try { tables[alias] = open(path); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or XenProf.Hypervisor.Binary.MalformedDataException)
                 {
                     throw new ScenarioException($"{scenario.Name}: image '{alias}' ({path}) cannot be read: {e.Message}");
@@ -80,14 +95,14 @@ public static class ScenarioResolver
 
     private static ulong LowestExecVaddr(string path)
     {
-        using var f = ElfObjectFile.Open(path);
+        using var f = ElfFile.Open(path);
         var seg = f.LoadSegments.Where(s => (s.Flags & 1) != 0).OrderBy(s => s.Vaddr).FirstOrDefault();
         return seg.Vaddr; // run-time address = load bias + SVMA; the mapping starts at bias + this
     }
 
     private static GuestProcess PlaceProcess(int pid, string comm, string path, int index, int domain)
     {
-        using var f = ElfObjectFile.Open(path);
+        using var f = ElfFile.Open(path);
         var seg = f.LoadSegments.Where(s => (s.Flags & 1) != 0).OrderBy(s => s.Vaddr).FirstOrDefault();
         if (seg.MemSize == 0) throw new ScenarioException($"{path}: no executable segment");
         ulong bias = f.ElfType == 3 ? PieBase + (ulong)index * 0x1000_0000 + (ulong)domain * 0x1_0000_0000 : 0;

@@ -6,10 +6,12 @@ using XenProf.Reporter.Text;
 using XenProf.Sampler.Session;
 using XenProf.Sampler.Xenoprof;
 
-namespace XenProf.Reporter.Xen;
+using XenProf.Reporter.Xen;
+
+namespace XenProf.Cli.Demo;
 
 /// <summary>Options of <see cref="XenDemo.Run"/>.</summary>
-public sealed record XenDemoOptions
+internal sealed record XenDemoOptions
 {
     /// <summary>Scenario file.</summary>
     public required string Scenario { get; init; }
@@ -30,7 +32,7 @@ public sealed record XenDemoOptions
 /// the passive image). For each: opreport and opreport -l per domain, a flame graph per domain, and the check that
 /// every domain's reported samples per mode equal what the emulated Xen wrote into its buffers.
 /// </summary>
-public static class XenDemo
+internal static class XenDemo
 {
     /// <summary>
     /// Runs the demo, printing reports to <paramref name="output"/> and progress (fetching xen-syms, session runs and
@@ -40,7 +42,7 @@ public static class XenDemo
     {
         progress ??= TextWriter.Null;
         var scenario = Scenario.Load(options.Scenario);
-        var resolved = ScenarioResolver.Resolve(scenario, log: progress);
+        var resolved = ScenarioResolver.Resolve(scenario, ImageSymbolTable.Open, log: progress);
         var xenSyms = resolved.ImagePaths.Values.FirstOrDefault(p => p.Contains("xen-syms", StringComparison.Ordinal));
         var kernel = resolved.ImagePaths.Where(kv => scenario.Images[kv.Key].Kind == ScenarioImageKind.Kernel).Select(kv => kv.Value).FirstOrDefault();
         var guests = scenario.Domains.Where(d => d.Id != 0 && d.Profiled).Select(d => d.Id).ToList();
@@ -102,7 +104,7 @@ public static class XenDemo
         return ok;
     }
 
-    private static bool Reconcile(Profile.Profile report, int domain, bool passive, XenRunResult result, TextWriter output)
+    private static bool Reconcile(XenProf.Reporter.Profile.Profile report, int domain, bool passive, XenRunResult result, TextWriter output)
     {
         var h = result.Written.GetValueOrDefault(domain);
         var written = new XenModeTotals((long)h.XenSamples, (long)h.KernelSamples, (long)h.UserSamples);

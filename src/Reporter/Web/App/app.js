@@ -1,0 +1,324 @@
+// XenProf's browser report: one page of linked views over the JSON answers of `xenoprof serve` (/api/*). All view
+// state is in the URL's hash, so a link shows the same views.
+"use strict";
+
+const KIND_COLOURS = {
+  hypervisor: [200, 60, 60], kernel: [230, 140, 40], user: [235, 200, 70], jit: [90, 180, 90],
+  guest: [150, 100, 200], process: [170, 170, 180], unknown: [190, 190, 190],
+};
+const SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#aec7e8", "#888"];
+const $ = (id) => document.getElementById(id);
+
+// ---- state in the hash ----
+const DEFAULTS = { ev: "0", by: "symbol", sort: "self", asc: "", q: "", fn: "", from: "", to: "", tl: "domain", mode: "flame", zoom: "", search: "", asm: "" };
+function readState() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  const s = {};
+  for (const k in DEFAULTS) s[k] = p.get(k) ?? DEFAULTS[k];
+  return s;
+}
+let state = readState();
+function setState(change) {
+  state = { ...state, ...change };
+  const p = new URLSearchParams();
+  for (const k in DEFAULTS) if (state[k] !== DEFAULTS[k]) p.set(k, state[k]);
+  const hash = "#" + p.toString();
+  if (location.hash !== hash) history.replaceState(null, "", hash === "#" ? location.pathname + location.search : hash);
+  render();
+}
+window.addEventListener("hashchange", () => { state = readState(); render(); });
+
+// ---- data ----
+const token = new URLSearchParams(location.search).get("token");
+async function api(name, params) {
+  const q = new URLSearchParams(params);
+  if (token) q.set("token", token);
+  const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+function selection() {
+  const p = { event: state.ev };
+  if (state.from !== "") p.from = state.from;
+  if (state.to !== "") p.to = state.to;
+  return p;
+}
+
+// ---- formatting ----
+const fmtPct = (v) => v.toFixed(2);
+function fmtNs(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(3) + " s" : (ns / 1e6).toFixed(1) + " ms"; }
+function esc(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
+function colour(kind, name) {
+  const base = KIND_COLOURS[kind] || KIND_COLOURS.unknown;
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+  const d = (Math.abs(h) % 40) - 20;
+  return `rgb(${Math.min(255, base[0] + d)},${Math.min(255, base[1] + d)},${Math.min(255, base[2] + d / 2)})`;
+}
+function regex(text) { try { return text ? new RegExp(text, "i") : null; } catch (e) { return e; } }
+
+// ---- rendering ----
+let cache = { key: "", summary: null, top: null, flame: null };
+let renderSeq = 0;
+async function render() {
+  const seq = ++renderSeq;
+  const key = JSON.stringify(selection());
+  try {
+    $("status").textContent = "loading…";
+    if (cache.key !== key || !cache.summary) {
+      cache = { key, summary: await api("summary", selection()), top: {}, flame: null };
+    }
+    if (seq !== renderSeq) return;
+    renderHeader(cache.summary);
+    await renderTimeline();
+    if (!cache.top[state.by]) cache.top[state.by] = await api("top", { ...selection(), by: state.by });
+    renderTop(cache.top[state.by]);
+    if (!cache.flame) cache.flame = await api("flame", selection());
+    renderFlame(cache.flame);
+    await renderFunction();
+    if (seq === renderSeq) $("status").textContent = "";
+  } catch (e) {
+    $("status").textContent = "error: " + e.message;
+  }
+}
+
+function renderHeader(s) {
+  const sel = $("event");
+  if (sel.options.length !== s.events.length) {
+    sel.innerHTML = s.events.map((e, i) => `<option value="${i}">${esc(e.name)} (count ${e.count} ${esc(e.unit)})</option>`).join("");
+  }
+  sel.value = state.ev;
+  const ev = s.events[s.event];
+  const facts = [`<b id="total">${ev ? ev.total : 0}</b> samples`];
+  for (const k of ["hostname", "kernel", "cpu"]) if (s.meta[k]) facts.push(esc(k + " " + s.meta[k]));
+  if (!s.hasStacks) facts.push("no callchains: record with --callgraph for the call graph");
+  $("facts").innerHTML = facts.join("; ");
+  const windowed = s.fromNs != null || s.toNs != null;
+  $("window-label").textContent = windowed ? `window ${fmtNs(s.fromNs || 0)} – ${s.toNs != null ? fmtNs(s.toNs) : "end"} of ${fmtNs(s.durationNs)}`
+    : `whole session (${fmtNs(s.durationNs)})`;
+  $("window-reset").hidden = !windowed;
+  document.body.dataset.generation = s.generation;
+}
+
+// Timeline: stacked bars per bucket; dragging selects [from, to).
+let timeline = null;
+async function renderTimeline() {
+  $("tl-by").value = state.tl;
+  timeline = await api("timeline", { event: state.ev, by: state.tl, buckets: 200 });
+  const svg = $("timeline");
+  const n = timeline.series.length ? timeline.series[0].counts.length : 0;
+  const sums = new Array(n).fill(0);
+  timeline.series.forEach((s) => s.counts.forEach((c, i) => (sums[i] += c)));
+  const max = Math.max(1, ...sums);
+  const w = 1000 / Math.max(1, n);
+  let out = "";
+  const base = new Array(n).fill(0);
+  timeline.series.forEach((s, si) => {
+    const col = SERIES_COLOURS[si % SERIES_COLOURS.length];
+    s.counts.forEach((c, i) => {
+      if (!c) return;
+      const h = (c / max) * 116;
+      out += `<rect x="${(i * w).toFixed(2)}" y="${(120 - base[i] - h).toFixed(2)}" width="${(w + 0.2).toFixed(2)}" height="${h.toFixed(2)}" fill="${col}"/>`;
+      base[i] += h;
+    });
+  });
+  const span = n * timeline.bucketNs;
+  if (state.from !== "" || state.to !== "") {
+    const x0 = ((+state.from || 0) / span) * 1000, x1 = state.to !== "" ? (+state.to / span) * 1000 : 1000;
+    out += `<rect id="brush" x="${x0}" y="0" width="${Math.max(1, x1 - x0)}" height="120" fill="rgba(0,90,255,.15)" stroke="#05f"/>`;
+  }
+  svg.innerHTML = out;
+  $("timeline-legend").innerHTML = timeline.series.map((s, si) =>
+    `<span><i style="background:${SERIES_COLOURS[si % SERIES_COLOURS.length]}"></i>${esc(s.name)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
+}
+(function brush() {
+  const svg = $("timeline");
+  let start = null;
+  const ns = (ev) => {
+    const r = svg.getBoundingClientRect();
+    const f = Math.min(1, Math.max(0, (ev.clientX - r.left) / r.width));
+    const n = timeline && timeline.series.length ? timeline.series[0].counts.length : 0;
+    return Math.round(f * n * (timeline ? timeline.bucketNs : 0));
+  };
+  svg.addEventListener("mousedown", (ev) => { start = ns(ev); ev.preventDefault(); });
+  window.addEventListener("mouseup", (ev) => {
+    if (start == null) return;
+    const end = ns(ev);
+    const a = Math.min(start, end), b = Math.max(start, end);
+    start = null;
+    if (b - a < 1) return;
+    setState({ from: String(a), to: String(b), zoom: "" });
+  });
+})();
+
+function renderTop(top) {
+  const table = $("top");
+  const rx = regex(state.q);
+  $("filter-error").textContent = rx instanceof Error ? "bad regex" : "";
+  $("filter").value = state.q;
+  $("top-by").value = state.by;
+  let rows = top.rows.filter((r) => !rx || rx instanceof Error || rx.test(r.name) || rx.test(r.image));
+  const col = state.sort, asc = state.asc === "1";
+  rows = rows.slice().sort((a, b) => {
+    const x = a[col], y = b[col];
+    const c = typeof x === "string" ? (x < y ? -1 : x > y ? 1 : 0) : x - y; // code-unit order, as opreport sorts names
+    return asc ? c : -c;
+  });
+  for (const th of table.tHead.rows[0].cells) {
+    th.classList.toggle("sorted", th.dataset.col === col);
+    th.classList.toggle("asc", th.dataset.col === col && asc);
+  }
+  const scale = Math.max(1e-9, ...rows.map((r) => r.selfPct + r.selfErr));
+  const shown = rows.slice(0, 500);
+  table.tBodies[0].innerHTML = shown.map((r) =>
+    `<tr data-fn="${r.fn ? esc(r.fn) : ""}" class="${r.fn && r.fn === state.fn ? "selected" : ""}">` +
+    `<td class="self">${r.self}</td><td>${fmtPct(r.selfPct)}</td><td>${fmtPct(r.selfErr)}</td>` +
+    `<td class="total">${r.total}</td><td>${fmtPct(r.totalPct)}</td><td>${fmtPct(r.totalErr)}</td>` +
+    `<td class="bar"><div class="barbox" title="${fmtPct(r.selfPct)} ± ${fmtPct(r.selfErr)} %"><div class="v" style="width:${(100 * r.selfPct / scale).toFixed(2)}%"></div>` +
+    `<div class="e" style="left:${(100 * Math.max(0, r.selfPct - r.selfErr) / scale).toFixed(2)}%;width:${(100 * 2 * r.selfErr / scale).toFixed(2)}%"></div></div></td>` +
+    `<td class="image">${esc(r.image)}</td><td class="name" title="${esc(r.name)}">${esc(r.name)}</td></tr>`).join("");
+  $("top-more").textContent = rows.length > shown.length ? `${rows.length - shown.length} more rows not shown (filter to narrow)` : `${rows.length} rows, ${top.total} samples`;
+}
+$("top").tHead.addEventListener("click", (ev) => {
+  const col = ev.target.dataset && ev.target.dataset.col;
+  if (!col) return;
+  setState(state.sort === col ? { asc: state.asc === "1" ? "" : "1" } : { sort: col, asc: col === "name" || col === "image" ? "1" : "" });
+});
+$("top").tBodies[0].addEventListener("click", (ev) => {
+  const tr = ev.target.closest("tr");
+  if (tr && tr.dataset.fn) setState({ fn: tr.dataset.fn, asm: "" });
+});
+$("filter").addEventListener("input", (ev) => setState({ q: ev.target.value }));
+$("top-by").addEventListener("change", (ev) => setState({ by: ev.target.value }));
+$("event").addEventListener("change", (ev) => setState({ ev: ev.target.value, zoom: "" }));
+$("tl-by").addEventListener("change", (ev) => setState({ tl: ev.target.value }));
+$("window-reset").addEventListener("click", () => setState({ from: "", to: "", zoom: "" }));
+
+// Flame graph / icicle: absolutely positioned divs; zoom is the path of frame names from the root.
+function renderFlame(flame) {
+  const nodes = flame.nodes;
+  const children = nodes.map(() => []);
+  const path = new Array(nodes.length);
+  nodes.forEach((n, i) => {
+    if (n.parent >= 0) children[n.parent].push(i);
+    path[i] = n.parent >= 0 ? path[n.parent] + ";" + n.name : n.name;
+  });
+  let zoom = nodes.length ? 0 : -1;
+  if (state.zoom) { const z = path.indexOf(state.zoom); if (z >= 0) zoom = z; }
+  $("flame-mode").value = state.mode;
+  $("search").value = state.search;
+  $("unzoom").hidden = zoom <= 0;
+  const host = $("flame");
+  if (zoom < 0) { host.innerHTML = "<p>no samples</p>"; return; }
+  const rx = regex(state.search);
+  const total = nodes[zoom].total || 1;
+  const ancestors = new Set();
+  for (let a = nodes[zoom].parent; a >= 0; a = nodes[a].parent) ancestors.add(a);
+  const items = [];
+  let maxDepth = 0;
+  const ancestorList = [...ancestors].reverse();
+  ancestorList.forEach((a, d) => items.push({ i: a, x: 0, w: 1, d, dim: true }));
+  const baseDepth = ancestorList.length;
+  (function walk(i, x, d) {
+    const w = nodes[i].total / total;
+    if (w < 0.001) return;
+    items.push({ i, x, w, d });
+    maxDepth = Math.max(maxDepth, d);
+    let cx = x;
+    for (const c of children[i]) { walk(c, cx, d + 1); cx += nodes[c].total / total; }
+  })(zoom, 0, baseDepth);
+  const rowH = 16, height = (maxDepth + 1) * rowH;
+  host.style.height = height + "px";
+  let matched = 0;
+  const matchedSet = new Set();
+  if (rx && !(rx instanceof Error)) {
+    (function mark(i, under) {
+      const m = rx.test(nodes[i].name);
+      if (m) matchedSet.add(i);
+      if (m && !under) matched += nodes[i].total;
+      for (const c of children[i]) mark(c, under || m);
+    })(zoom, false);
+  }
+  host.innerHTML = items.map((it) => {
+    const n = nodes[it.i];
+    const top = state.mode === "icicle" ? it.d * rowH : height - (it.d + 1) * rowH;
+    const cls = "f" + (it.dim ? " dim" : "") + (matchedSet.has(it.i) ? " match" : "");
+    return `<div class="${cls}" data-i="${it.i}" style="left:${(it.x * 100).toFixed(4)}%;width:${(it.w * 100).toFixed(4)}%;top:${top}px;background:${colour(n.kind, n.name)}"` +
+      ` title="${esc(n.name)} (${n.kind}): ${n.total} samples, ${fmtPct(100 * n.total / (flame.total || 1))} %">${esc(n.name)}</div>`;
+  }).join("");
+  $("match").textContent = rx && !(rx instanceof Error) ? `matched ${fmtPct(100 * matched / total)} %` : rx instanceof Error ? "bad regex" : "";
+  host.onclick = (ev) => {
+    const el = ev.target.closest(".f");
+    if (!el) return;
+    const i = +el.dataset.i;
+    const change = { zoom: i === 0 ? "" : path[i] };
+    if (nodes[i].fn) { change.fn = nodes[i].fn; change.asm = ""; }
+    setState(change);
+  };
+  host.onmousemove = (ev) => {
+    const el = ev.target.closest(".f");
+    $("flame-info").textContent = el ? el.title : "";
+  };
+}
+$("flame-mode").addEventListener("change", (ev) => setState({ mode: ev.target.value }));
+$("search").addEventListener("input", (ev) => setState({ search: ev.target.value }));
+$("unzoom").addEventListener("click", () => setState({ zoom: "" }));
+
+// The selected function: callers and callees (opreport -c) and its annotated disassembly (opannotate).
+async function renderFunction() {
+  const pane = $("fn-pane");
+  if (!state.fn) { pane.hidden = true; return; }
+  pane.hidden = false;
+  let g;
+  try { g = await api("callgraph", { ...selection(), fn: state.fn }); }
+  catch (e) { $("fn-title").textContent = state.fn; $("fn-facts").textContent = e.message; clearArcs(); return; }
+  $("fn-title").textContent = `${g.name} (${g.image})`;
+  $("fn-facts").innerHTML = `inclusive <b id="fn-inclusive">${g.inclusive}</b> samples (${fmtPct(100 * g.inclusive / (g.total || 1))} %), ` +
+    `self <b id="fn-self">${g.self}</b> (${fmtPct(100 * g.self / (g.total || 1))} %)`;
+  const arcs = (list) => list.map((a) => `<tr data-fn="${esc(a.fn)}"><td class="samples">${a.samples}</td><td>${fmtPct(a.pct)}</td>` +
+    `<td class="image">${esc(a.image)}</td><td class="name">${esc(a.name)}</td></tr>`).join("");
+  $("callers").tBodies[0].innerHTML = arcs(g.callers);
+  $("callees").tBodies[0].innerHTML = arcs(g.callees);
+  $("annotate").hidden = state.asm !== "1";
+  if (state.asm === "1") await renderAnnotation(); else { $("annotate").tBodies[0].innerHTML = ""; $("annotate-note").textContent = ""; }
+}
+function clearArcs() { for (const id of ["callers", "callees", "annotate"]) $(id).tBodies[0].innerHTML = ""; }
+for (const id of ["callers", "callees"]) {
+  $(id).tBodies[0].addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr");
+    if (tr && tr.dataset.fn) setState({ fn: tr.dataset.fn, asm: "" });
+  });
+}
+$("annotate-load").addEventListener("click", () => setState({ asm: "1" }));
+
+async function renderAnnotation() {
+  let a;
+  try { a = await api("annotate", { ...selection(), fn: state.fn }); }
+  catch (e) { $("annotate-note").textContent = e.message; $("annotate").tBodies[0].innerHTML = ""; return; }
+  const notes = [`${a.name} at 0x${a.start}, ${a.size} bytes, ${a.samples} samples`];
+  if (a.problem) notes.push(a.problem);
+  if (a.sourceNote) notes.push(a.sourceNote);
+  $("annotate-note").textContent = notes.join("; ");
+  let last = "", out = "";
+  const max = Math.max(1, ...a.instructions.map((i) => i.samples));
+  for (const ins of a.instructions) {
+    if (ins.file && ins.file + ":" + ins.line !== last) {
+      last = ins.file + ":" + ins.line;
+      out += `<tr class="src"><td colspan="3"></td><td>${esc(last)}${ins.source != null ? "  " + esc(ins.source) : ""}</td></tr>`;
+    }
+    const hot = ins.samples > 0 && ins.samples >= max / 4 ? " hot" : "";
+    out += `<tr class="ins${hot}" data-address="${ins.address}"><td class="samples">${ins.samples || ""}</td>` +
+      `<td>${ins.samples ? fmtPct(100 * ins.samples / (a.total || 1)) : ""}</td><td class="adjusted">${ins.adjusted || ""}</td><td>${esc(ins.text.join("\n"))}</td></tr>`;
+  }
+  $("annotate").tBodies[0].innerHTML = out;
+}
+
+// A daemon may still be writing the session: look for a new generation every few seconds and redraw.
+setInterval(async () => {
+  try {
+    const s = await api("summary", selection());
+    if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }
+  } catch (e) { /* the next render reports errors */ }
+}, 5000);
+render();

@@ -1,0 +1,130 @@
+using System.Text.Json.Serialization;
+
+namespace XenProf.Reporter.Web;
+
+// The JSON view models of the browser report. Every one is computed from the profile model (aggregated counts, never
+// raw samples) by WebSession, serialized through the source-generated WebJson context (no reflection, so the Native
+// AOT build serves them too). Counts are sample weights as opreport counts them; times are ns after the session's
+// first sample; percentages are of the selected event's total, with the binomial standard error in percentage points.
+
+/// <summary>One event of the session.</summary>
+/// <param name="Name">Event name (<c>CPU_CLOCK</c>…).</param>
+/// <param name="Count">Sampling period, in the event's unit.</param>
+/// <param name="Unit">What the count counts (ns, cycles…).</param>
+/// <param name="Total">Samples of this event in the selection.</param>
+public sealed record WebEvent(string Name, ulong Count, string Unit, long Total);
+
+/// <summary><c>/api/summary</c>: what the session holds and which selection the other answers cover.</summary>
+/// <param name="Events">Events in store order; the <c>event</c> parameter is an index into it.</param>
+/// <param name="Event">The selected event's index.</param>
+/// <param name="Meta">Session facts (hostname, kernel, cpu…).</param>
+/// <param name="Counters">Lost, throttled, unknown-record counters.</param>
+/// <param name="DurationNs">Time from the session's first to its last sample (ns).</param>
+/// <param name="FromNs">Start of the selected window (ns after the first sample), or null for the whole session.</param>
+/// <param name="ToNs">End of the selected window (exclusive), or null.</param>
+/// <param name="Generation">Changes whenever the store changed and the profile was rebuilt.</param>
+/// <param name="HasStacks">Whether samples carry callchains (call graph and flame graph beyond the leaf).</param>
+/// <param name="Warnings">Symbolization warnings.</param>
+public sealed record WebSummary(IReadOnlyList<WebEvent> Events, int Event, IReadOnlyDictionary<string, string> Meta, IReadOnlyDictionary<string, long> Counters,
+    long DurationNs, long? FromNs, long? ToNs, long Generation, bool HasStacks, IReadOnlyList<string> Warnings);
+
+/// <summary>One row of the top table.</summary>
+/// <param name="Name">Symbol, image, domain, process or thread name.</param>
+/// <param name="Image">The image (symbol rows), else empty.</param>
+/// <param name="Kind">Frame kind of the row's code (<c>user</c>, <c>kernel</c>, <c>hypervisor</c>, <c>jit</c>, <c>guest</c>, <c>unknown</c>), or empty for label rows.</param>
+/// <param name="Fn">Function key for <c>/api/callgraph</c> and <c>/api/annotate</c> (symbol rows), else null.</param>
+/// <param name="Self">Samples in which the row is the leaf (or that carry the label).</param>
+/// <param name="SelfPct">Self as % of the total.</param>
+/// <param name="SelfErr">Binomial standard error of <paramref name="SelfPct"/>, percentage points.</param>
+/// <param name="Total">Samples with the row anywhere on the stack (equal to self for labels).</param>
+/// <param name="TotalPct">Total as % of the total.</param>
+/// <param name="TotalErr">Binomial standard error of <paramref name="TotalPct"/>.</param>
+public sealed record WebTopRow(string Name, string Image, string Kind, string? Fn, long Self, double SelfPct, double SelfErr, long Total, double TotalPct, double TotalErr);
+
+/// <summary><c>/api/top</c>: the top table grouped by <paramref name="By"/>.</summary>
+/// <param name="By"><c>symbol</c>, <c>image</c>, <c>domain</c>, <c>process</c> or <c>thread</c>.</param>
+/// <param name="Total">The event's total samples in the selection.</param>
+/// <param name="Rows">Rows, most self samples first (as opreport orders them).</param>
+public sealed record WebTop(string By, long Total, IReadOnlyList<WebTopRow> Rows);
+
+/// <summary>One node of the flame graph, in depth-first pre-order (a node before its children).</summary>
+/// <param name="Name">Frame name (the root is <c>all</c>, depth 1 the process names).</param>
+/// <param name="Kind">Frame kind (<c>process</c>, <c>user</c>, <c>kernel</c>, <c>hypervisor</c>, <c>jit</c>, <c>guest</c>, <c>unknown</c>).</param>
+/// <param name="Fn">Function key of the frame (null for the root and process frames).</param>
+/// <param name="Parent">Index of the parent node (-1 for the root).</param>
+/// <param name="Total">Inclusive samples.</param>
+/// <param name="Self">Samples ending here.</param>
+public sealed record WebFlameNode(string Name, string Kind, string? Fn, int Parent, long Total, long Self);
+
+/// <summary><c>/api/flame</c>: the stacks of the selected event merged into a tree (children by samples, descending).</summary>
+/// <param name="Total">Samples of the root.</param>
+/// <param name="Nodes">The nodes, root first.</param>
+public sealed record WebFlame(long Total, IReadOnlyList<WebFlameNode> Nodes);
+
+/// <summary>A caller or callee of the selected function, with the samples of the arc.</summary>
+/// <param name="Name">Symbol name.</param>
+/// <param name="Image">Image display name.</param>
+/// <param name="Fn">Function key.</param>
+/// <param name="Samples">Samples of the direct call (opreport <c>-c</c>'s count).</param>
+/// <param name="Pct">Of the event's total.</param>
+public sealed record WebArc(string Name, string Image, string Fn, long Samples, double Pct);
+
+/// <summary><c>/api/callgraph</c>: one block of <c>opreport -c</c>.</summary>
+/// <param name="Name">The function.</param>
+/// <param name="Image">Its image.</param>
+/// <param name="Fn">Its key.</param>
+/// <param name="Inclusive">Samples with it on the stack.</param>
+/// <param name="Self">Its own (leaf) samples.</param>
+/// <param name="Total">The event's total.</param>
+/// <param name="Callers">Direct callers, most samples first.</param>
+/// <param name="Callees">Direct callees, most samples first.</param>
+public sealed record WebCallGraph(string Name, string Image, string Fn, long Inclusive, long Self, long Total, IReadOnlyList<WebArc> Callers, IReadOnlyList<WebArc> Callees);
+
+/// <summary>One annotated instruction.</summary>
+/// <param name="Address">Address, hex without 0x (as objdump prints it).</param>
+/// <param name="Text">objdump-style lines.</param>
+/// <param name="Samples">Samples of the selected event at this instruction.</param>
+/// <param name="Adjusted">Skid-adjusted samples.</param>
+/// <param name="File">Source file, or null.</param>
+/// <param name="Line">Source line (0 when unknown).</param>
+/// <param name="Source">Source text, or null.</param>
+public sealed record WebInstruction(string Address, IReadOnlyList<string> Text, long Samples, long Adjusted, string? File, int Line, string? Source);
+
+/// <summary><c>/api/annotate</c>: opannotate's data for one function.</summary>
+/// <param name="Name">The function.</param>
+/// <param name="Image">Its image.</param>
+/// <param name="Start">Start address, hex.</param>
+/// <param name="Size">Size in bytes.</param>
+/// <param name="Samples">Its samples of the selected event.</param>
+/// <param name="Total">The event's total.</param>
+/// <param name="Problem">Why there is no disassembly, or null.</param>
+/// <param name="SourceNote">Why there are no source lines, or null.</param>
+/// <param name="Instructions">The instructions.</param>
+public sealed record WebAnnotation(string Name, string Image, string Start, ulong Size, long Samples, long Total, string? Problem, string? SourceNote, IReadOnlyList<WebInstruction> Instructions);
+
+/// <summary>One series of the timeline.</summary>
+/// <param name="Name">Domain, CPU or thread name.</param>
+/// <param name="Counts">Samples per bucket.</param>
+public sealed record WebSeries(string Name, long[] Counts);
+
+/// <summary><c>/api/timeline</c>: samples of the selected event over the whole session (never time-filtered, so a brushed window can be widened again).</summary>
+/// <param name="By"><c>domain</c>, <c>cpu</c> or <c>thread</c>.</param>
+/// <param name="BucketNs">Width of a bucket (ns); bucket i covers [i × BucketNs, (i+1) × BucketNs) after the first sample.</param>
+/// <param name="DurationNs">Session duration.</param>
+/// <param name="Series">Series, most samples first.</param>
+public sealed record WebTimeline(string By, long BucketNs, long DurationNs, IReadOnlyList<WebSeries> Series);
+
+/// <summary>An error answer: one line.</summary>
+/// <param name="Error">What was wrong with the request.</param>
+public sealed record WebError(string Error);
+
+/// <summary>Source-generated JSON for the web view models (camelCase), usable under Native AOT.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(WebSummary))]
+[JsonSerializable(typeof(WebTop))]
+[JsonSerializable(typeof(WebFlame))]
+[JsonSerializable(typeof(WebCallGraph))]
+[JsonSerializable(typeof(WebAnnotation))]
+[JsonSerializable(typeof(WebTimeline))]
+[JsonSerializable(typeof(WebError))]
+public sealed partial class WebJson : JsonSerializerContext;

@@ -1,0 +1,360 @@
+using System.Globalization;
+using XenProf.Reporter.Profile;
+using XenProf.Reporter.Symbols;
+using XenProf.Reporter.Text;
+using XenProf.Sampler.Session;
+using XenProf.Sampler.Store;
+
+namespace XenProf.Reporter.Web;
+
+/// <summary>
+/// A request the web report cannot answer: a bad parameter (<see cref="Status"/> 400) or a function the profile does not
+/// have (404). The message is one line for the user.
+/// </summary>
+public sealed class WebQueryException(string message, int status = 400) : XenProf.Hypervisor.Binary.XenProfUserException(message)
+{
+    /// <summary>The HTTP status the answer carries: 400 or 404.</summary>
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// Which samples a web answer covers: an event (index into the session's events) and a time window in ns after the
+/// session's first sample (<see cref="ProfileOptions.FromNs"/>/<see cref="ProfileOptions.ToNs"/> with relative times).
+/// </summary>
+/// <param name="Event">Event index (0 = the first event).</param>
+/// <param name="FromNs">Window start, inclusive, or null.</param>
+/// <param name="ToNs">Window end, exclusive, or null.</param>
+public readonly record struct WebQuery(int Event = 0, long? FromNs = null, long? ToNs = null)
+{
+    /// <summary>
+    /// Reads <c>event</c>, <c>from</c> and <c>to</c> (non-negative integers, ns) through <paramref name="get"/> (a query
+    /// string lookup). Throws <see cref="WebQueryException"/> naming the parameter for anything else.
+    /// </summary>
+    public static WebQuery Parse(Func<string, string?> get)
+    {
+        long? from = Number(get, "from"), to = Number(get, "to");
+        if (from != null && to != null && to <= from) throw new WebQueryException($"to={to}: must be greater than from={from}");
+        long? ev = Number(get, "event");
+        if (ev > int.MaxValue) throw new WebQueryException($"event={ev}: no such event");
+        return new WebQuery((int)(ev ?? 0), from, to);
+    }
+
+    /// <summary>The non-negative integer parameter <paramref name="name"/>, or null when absent or empty.</summary>
+    public static long? Number(Func<string, string?> get, string name)
+    {
+        var v = get(name);
+        if (string.IsNullOrEmpty(v)) return null;
+        return long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+            : throw new WebQueryException($"{name}={Clip(v)}: expected a non-negative integer");
+    }
+
+    internal static string Clip(string v) => v.Length > 40 ? v[..40] + "…" : v;
+}
+
+/// <summary>
+/// The data behind the browser report of one session directory: builds the profile (with stacks, samples and
+/// per-instruction details) once per time window and answers the views from it, as JSON view models. Each call first
+/// checks whether the store's files changed (a daemon still writing, an <c>opcontrol --dump</c>) and then rebuilds, so a
+/// reload shows the new samples. Thread-safe: calls are serialized.
+/// </summary>
+public sealed class WebSession : IDisposable
+{
+    /// <summary>Groupings of the top table.</summary>
+    public static readonly IReadOnlyList<string> TopGroupings = ["symbol", "image", "domain", "process", "thread"];
+
+    /// <summary>Groupings of the timeline.</summary>
+    public static readonly IReadOnlyList<string> TimelineGroupings = ["domain", "cpu", "thread"];
+
+    private const int MaxSeries = 12;
+    private const int MaxCachedWindows = 8;
+    private readonly object _lock = new();
+    private readonly SessionDirectory _dir;
+    private readonly Dictionary<(long?, long?), Built> _cache = [];
+    private string _stamp = "";
+    private long _generation;
+    private Symbolizer? _symbolizer;
+    private CodeBytes? _code;
+
+    private sealed record Built(Profile.Profile Profile, CallGraph Graph);
+
+    /// <summary>
+    /// Opens the session in <paramref name="sessionDir"/>. Throws <see cref="StoreException"/> when it holds no
+    /// session store (the profile is built on first use).
+    /// </summary>
+    public WebSession(string sessionDir)
+    {
+        _dir = new SessionDirectory(sessionDir);
+        if (!File.Exists(_dir.StorePath)) throw new StoreException($"{_dir.Path}: no session store ({XenProf.Sampler.Store.StoreSchema.FileName}); record one with 'xenoprof record' or name a trace file");
+    }
+
+    /// <summary>The session directory.</summary>
+    public string Path => _dir.Path;
+
+    /// <summary><c>/api/summary</c>.</summary>
+    public WebSummary Summary(WebQuery q) => Locked(q, (b, full, ei) =>
+    {
+        var p = b.Profile;
+        var events = p.Events.Select((e, i) => new WebEvent(e.Name, e.Count, e.Unit, p.Totals[i])).ToList();
+        bool stacks = p.StackTotals.Any(t => p.StackOf(t.Stack).Count > 1);
+        return new WebSummary(events, ei, p.Meta, p.Counters, Duration(full), q.FromNs, q.ToNs, _generation, stacks, p.Warnings);
+    });
+
+    /// <summary><c>/api/top</c>: rows grouped by <paramref name="by"/> (one of <see cref="TopGroupings"/>).</summary>
+    public WebTop Top(WebQuery q, string by) => Locked(q, (b, _, ei) =>
+    {
+        if (!TopGroupings.Contains(by)) throw new WebQueryException($"by={WebQuery.Clip(by)}: expected one of {string.Join(", ", TopGroupings)}");
+        var p = b.Profile;
+        long total = p.Totals[ei];
+        WebTopRow Row(string name, string image, string kind, string? fn, long self, long incl)
+        {
+            var (sp, se) = Profile.Profile.Share(self, total);
+            var (tp, te) = Profile.Profile.Share(incl, total);
+            return new WebTopRow(name, image, kind, fn, self, sp, se, incl, tp, te);
+        }
+        var rows = new List<WebTopRow>();
+        switch (by)
+        {
+            case "symbol":
+                var inclusive = b.Graph.Nodes.ToDictionary(n => Key(n.Function.Image, n.Function.Symbol), n => n.Inclusive.Samples[ei]);
+                foreach (var r in p.Symbols)
+                {
+                    long self = r.Counts.Samples[ei];
+                    if (self == 0) continue;
+                    string fn = Key(r.ImageRow.Image, r.Symbol);
+                    rows.Add(Row(r.Symbol, r.ImageRow.Name, KindName(KindOfImage(p, r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn))));
+                    inclusive.Remove(fn);
+                }
+                // Functions that only call (main, dispatch…): no self samples, but a total, as perf report --children lists them.
+                foreach (var n in b.Graph.Nodes)
+                {
+                    string fn = Key(n.Function.Image, n.Function.Symbol);
+                    if (inclusive.GetValueOrDefault(fn) is > 0 and var incl)
+                        rows.Add(Row(n.Function.Symbol, n.Function.ImageName, KindName(KindOfImage(p, n.Function.Image)), fn, 0, incl));
+                }
+                break;
+            case "image":
+                var imageIncl = new Dictionary<ImageId, long>();
+                var evId = p.Events[ei].Id;
+                foreach (var t in p.StackTotals)
+                {
+                    if (t.Event != evId) continue;
+                    foreach (var id in p.StackOf(t.Stack).Select(l => l.Image.Id).Distinct())
+                        imageIncl[id] = imageIncl.GetValueOrDefault(id) + t.Weight;
+                }
+                foreach (var r in p.Images)
+                {
+                    long self = r.Counts.Samples[ei];
+                    if (self == 0) continue;
+                    rows.Add(Row(r.Name, "", KindName(KindOfImage(p, r.Image)), null, self, Math.Max(self, imageIncl.GetValueOrDefault(r.Image.Id))));
+                }
+                break;
+            default:
+                var evSel = p.Events[ei].Id;
+                var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var s in p.Samples)
+                {
+                    if (s.Event != evSel) continue;
+                    string name = LabelName(p, by, s);
+                    sums[name] = sums.GetValueOrDefault(name) + s.Weight;
+                }
+                rows.AddRange(sums.Select(kv => Row(kv.Key, "", "", null, kv.Value, kv.Value)));
+                break;
+        }
+        return new WebTop(by, total, rows.OrderByDescending(r => r.Self).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal).ToList());
+    });
+
+    /// <summary><c>/api/flame</c>: the selected event's stacks as a tree, process frames below the root (as the flame exports root them).</summary>
+    public WebFlame Flame(WebQuery q) => Locked(q, (b, _, ei) => BuildFlame(b.Profile, ei));
+
+    /// <summary><c>/api/callgraph</c> for function key <paramref name="fn"/> (a <see cref="WebTopRow.Fn"/>); 404 when the profile has no such function.</summary>
+    public WebCallGraph CallGraph(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
+    {
+        var node = b.Graph.Nodes.FirstOrDefault(n => Key(n.Function.Image, n.Function.Symbol) == fn)
+            ?? throw new WebQueryException($"fn={WebQuery.Clip(fn)}: no such function in the selected samples", 404);
+        return ToCallGraph(b.Profile, node, ei);
+    });
+
+    /// <summary><c>/api/annotate</c>: opannotate's data for function <paramref name="fn"/> (its disassembly with per-instruction counts, and source lines).</summary>
+    public WebAnnotation Annotate(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
+    {
+        var p = b.Profile;
+        var row = p.Symbols.FirstOrDefault(r => Key(r.ImageRow.Image, r.Symbol) == fn)
+            ?? throw new WebQueryException($"fn={WebQuery.Clip(fn)}: no such function in the selected samples", 404);
+        string start = row.Start.ToString("x", CultureInfo.InvariantCulture);
+        if (row.Symbol == Profile.Profile.NoSymbols || row.Size == 0)
+            return new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], "no symbol covers these samples, so there is no function to disassemble", null, []);
+        _code ??= new CodeBytes(_symbolizer!);
+        var a = FunctionAnnotation.Build(p, row, _symbolizer!, _code, new OpannotateOptions { Source = true });
+        var ins = a.Instructions.Select(i => new WebInstruction(i.Address.ToString("x", CultureInfo.InvariantCulture), i.Text, i.Samples[ei], i.Adjusted[ei],
+            i.Source?.File, i.Source?.Line ?? 0, i.Source?.Text)).ToList();
+        return new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], a.Problem, a.SourceNote, ins);
+    });
+
+    /// <summary><c>/api/timeline</c>: the whole session's samples of the selected event in <paramref name="buckets"/> buckets, per <paramref name="by"/> (one of <see cref="TimelineGroupings"/>).</summary>
+    public WebTimeline Timeline(WebQuery q, string by, int buckets) => Locked(q with { FromNs = null, ToNs = null }, (_, full, ei) =>
+    {
+        if (!TimelineGroupings.Contains(by)) throw new WebQueryException($"by={WebQuery.Clip(by)}: expected one of {string.Join(", ", TimelineGroupings)}");
+        if (buckets is < 1 or > 2000) throw new WebQueryException($"buckets={buckets}: expected 1 to 2000");
+        return BuildTimeline(full.Profile, ei, by, buckets);
+    });
+
+    /// <summary>Releases the symbolizer and code readers.</summary>
+    public void Dispose()
+    {
+        lock (_lock) Reset();
+    }
+
+    private T Locked<T>(WebQuery q, Func<Built, Built, int, T> answer)
+    {
+        lock (_lock)
+        {
+            Refresh();
+            var full = Get(null, null);
+            if (q.Event < 0 || q.Event >= full.Profile.Events.Count)
+                throw new WebQueryException($"event={q.Event}: the session has {full.Profile.Events.Count} event(s), numbered from 0");
+            return answer(Get(q.FromNs, q.ToNs), full, q.Event);
+        }
+    }
+
+    // Rebuilds when any of the store's files (database, WAL, sample log) changed size or time since the last build; the
+    // shared-memory index (-shm) changes whenever a reader opens the store, so it is not looked at.
+    private void Refresh()
+    {
+        var dir = new DirectoryInfo(_dir.Path);
+        var stamp = string.Join(";", dir.EnumerateFiles(StoreSchema.FileName + "*").Where(f => !f.Name.EndsWith("-shm", StringComparison.Ordinal))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
+        if (stamp == _stamp) return;
+        Reset();
+        _stamp = stamp;
+        _generation++;
+    }
+
+    private void Reset()
+    {
+        _cache.Clear();
+        _code?.Dispose();
+        _code = null;
+        _symbolizer?.Dispose();
+        _symbolizer = null;
+    }
+
+    private Built Get(long? from, long? to)
+    {
+        if (_cache.TryGetValue((from, to), out var b)) return b;
+        if (_cache.Count >= MaxCachedWindows)
+            foreach (var k in _cache.Keys.Where(k => k != (null, null)).ToList()) _cache.Remove(k);
+        _symbolizer ??= new Symbolizer(SessionProfiles.SymbolizerOptionsFor(_dir.Path));
+        var p = SessionProfiles.Load(_dir.Path, new ProfileOptions
+        {
+            FromNs = from, ToNs = to, RelativeTimes = true, WithStacks = true, WithSamples = true, WithDetails = true,
+        }, _symbolizer);
+        return _cache[(from, to)] = new Built(p, Profile.CallGraph.Of(p));
+    }
+
+    private static long Duration(Built full) =>
+        full.Profile.Samples.Count == 0 ? 0 : full.Profile.Samples[^1].TimeNs - full.Profile.FirstSampleNs;
+
+    /// <summary>The key of function (<paramref name="image"/>, <paramref name="symbol"/>): <c>IMAGEID:SYMBOL</c>.</summary>
+    public static string Key(StoredImage image, string symbol) => image.Id.Value.ToString(CultureInfo.InvariantCulture) + ":" + symbol;
+
+    private static string KindName(FrameKind k) => k.ToString().ToLowerInvariant();
+
+    private static FrameKind KindOfImage(Profile.Profile p, StoredImage image) =>
+        p.Locations.FirstOrDefault(l => l.Image.Id == image.Id)?.Kind ?? FrameKind.Unknown;
+
+    private static string LabelName(Profile.Profile p, string by, StoredSample s)
+    {
+        var l = p.Labels;
+        string dom = s.Domain == 0 ? "" : l.DomainName(s.Domain) + "/";
+        return by switch
+        {
+            "domain" => l.DomainName(s.Domain),
+            "process" => $"{dom}{l.ProcessName(s.Domain, s.Pid)} ({s.Pid})",
+            "cpu" => "cpu" + s.Cpu.ToString(CultureInfo.InvariantCulture),
+            _ => $"{dom}{l.ThreadName(s.Domain, s.Tid, s.Pid)} ({s.Tid})",
+        };
+    }
+
+    private static WebCallGraph ToCallGraph(Profile.Profile p, CallGraphNode node, int ei)
+    {
+        long total = p.Totals[ei];
+        List<WebArc> Arcs(IEnumerable<CallGraphArc> arcs) => arcs.Where(a => a.Counts.Samples[ei] > 0)
+            .Select(a => new WebArc(a.Function.Symbol, a.Function.ImageName, Key(a.Function.Image, a.Function.Symbol), a.Counts.Samples[ei], Profile.Profile.Share(a.Counts.Samples[ei], total).Percent))
+            .OrderByDescending(a => a.Samples).ThenBy(a => a.Image, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ToList();
+        var f = node.Function;
+        return new WebCallGraph(f.Symbol, f.ImageName, Key(f.Image, f.Symbol), node.Inclusive.Samples[ei], node.Self.Samples[ei], total, Arcs(node.Callers), Arcs(node.Callees));
+    }
+
+    private sealed class FlameBuild(string name, string kind, string? fn)
+    {
+        public readonly string Name = name, Kind = kind;
+        public readonly string? Fn = fn;
+        public long Total, Self;
+        public Dictionary<(string, string, string?), FlameBuild>? Children;
+
+        public FlameBuild Child(string name, string kind, string? fn)
+        {
+            Children ??= [];
+            return Children.TryGetValue((name, kind, fn), out var c) ? c : Children[(name, kind, fn)] = new FlameBuild(name, kind, fn);
+        }
+    }
+
+    private static WebFlame BuildFlame(Profile.Profile p, int ei)
+    {
+        var evId = p.Events[ei].Id;
+        var root = new FlameBuild("all", "unknown", null);
+        foreach (var t in p.StackTotals)
+        {
+            if (t.Event != evId) continue;
+            var node = root;
+            node.Total += t.Weight;
+            node = node.Child(p.Labels.RootName(t.Domain, t.Pid, t.Comm).Replace(' ', '_'), "process", null);
+            node.Total += t.Weight;
+            foreach (var l in p.StackOf(t.Stack))
+            {
+                node = node.Child(l.Name, KindName(l.Kind), Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols));
+                node.Total += t.Weight;
+            }
+            node.Self += t.Weight;
+        }
+        var nodes = new List<WebFlameNode>();
+        var pending = new Stack<(FlameBuild Node, int Parent)>();
+        pending.Push((root, -1));
+        while (pending.Count > 0)
+        {
+            var (n, parent) = pending.Pop();
+            int index = nodes.Count;
+            nodes.Add(new WebFlameNode(n.Name, n.Kind, n.Fn, parent, n.Total, n.Self));
+            if (n.Children == null) continue;
+            // Pushed in reverse so the largest child comes out first.
+            foreach (var c in n.Children.Values.OrderBy(c => c.Total).ThenByDescending(c => c.Name, StringComparer.Ordinal)) pending.Push((c, index));
+        }
+        return new WebFlame(root.Total, nodes);
+    }
+
+    private static WebTimeline BuildTimeline(Profile.Profile p, int ei, string by, int buckets)
+    {
+        var evId = p.Events[ei].Id;
+        long t0 = p.FirstSampleNs;
+        long duration = p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - t0;
+        long width = Math.Max(1, (duration + buckets) / buckets);
+        var series = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var s in p.Samples)
+        {
+            if (s.Event != evId) continue;
+            string name = LabelName(p, by, s);
+            if (!series.TryGetValue(name, out var c)) series[name] = c = new long[buckets];
+            c[Math.Clamp((int)((s.TimeNs - t0) / width), 0, buckets - 1)] += s.Weight;
+        }
+        var ordered = series.OrderByDescending(kv => kv.Value.Sum()).ThenBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        var result = ordered.Take(MaxSeries).Select(kv => new WebSeries(kv.Key, kv.Value)).ToList();
+        if (ordered.Count > MaxSeries)
+        {
+            var other = new long[buckets];
+            foreach (var (_, c) in ordered.Skip(MaxSeries)) for (int i = 0; i < buckets; i++) other[i] += c[i];
+            result.Add(new WebSeries($"{ordered.Count - MaxSeries} others", other));
+        }
+        return new WebTimeline(by, width, duration, result);
+    }
+}

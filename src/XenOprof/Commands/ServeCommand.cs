@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Net;
+using XenProf.Cli.Options;
+using XenProf.Cli.Serve;
+using XenProf.Reporter.Web;
+
+namespace XenProf.Cli.Commands;
+
+/// <summary><c>xenoprof serve</c>: the session as an interactive report in the browser, as <c>pprof -http</c> serves one.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dir = CommonOptions.SessionDir();
+        var target = new Argument<string?>("session-or-trace")
+        {
+            Description = "A session directory, or a trace (perf.data, perf script text, .nettrace; imported once into FILE.xenoprof/), or session:NAME; default: --session-dir",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var port = new Option<int>("--port") { Description = "TCP port (default 0: a free port, printed)" };
+        var listen = new Option<string>("--listen") { Description = "Address to listen on (default 127.0.0.1, this machine only); another address exposes the profile to the network, token-protected", DefaultValueFactory = _ => "127.0.0.1" };
+        var open = new Option<bool>("--open") { Description = "Open the report in the default browser (xdg-open)" };
+        var kallsyms = CommonOptions.Kallsyms();
+        var cmd = new Command("serve", "Serve the session as an interactive report (top table, flame graph, call graph, disassembly, timeline) on http://127.0.0.1")
+        {
+            target, dir, port, listen, open, kallsyms, Run.Verbose,
+        };
+        cmd.SetAction(pr => Run.Guarded("serve", pr.GetValue(Run.Verbose), ct =>
+        {
+            string? t = pr.GetValue(target);
+            string sessionDir = t != null && Directory.Exists(t) ? t : DirectTrace.SessionFor("serve", t, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct);
+            if (!IPAddress.TryParse(pr.GetValue(listen), out var address))
+                throw new UserErrorException($"--listen {pr.GetValue(listen)}: expected an IP address (127.0.0.1, 0.0.0.0, ::1…)");
+            if (pr.GetValue(port) is < 0 or > 65535) throw new UserErrorException($"--port {pr.GetValue(port)}: expected 0 to 65535");
+            return Execute(sessionDir, address, pr.GetValue(port), pr.GetValue(open), Console.Out, Console.Error, ct);
+        }));
+        return cmd;
+    }
+
+    /// <summary>Serves <paramref name="sessionDir"/> until <paramref name="ct"/> is cancelled (Ctrl-C, SIGTERM); prints the URL to <paramref name="stdout"/>.</summary>
+    public static int Execute(string sessionDir, IPAddress address, int port, bool open, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        using var session = new WebSession(sessionDir);
+        session.Summary(new WebQuery()); // build once now: a broken store fails here, not in the browser
+        var server = WebServer.StartAsync(session, address, port, ct).GetAwaiter().GetResult();
+        try
+        {
+            if (!IPAddress.IsLoopback(address))
+                stderr.WriteLine($"xenoprof serve: warning: listening on {address}, not only this machine: anyone who can reach it and has the URL's token can read this profile");
+            stdout.WriteLine(server.Url);
+            stdout.Flush();
+            stderr.WriteLine($"xenoprof serve: serving {session.Path}; Ctrl-C stops");
+            if (open) OpenBrowser(server.Url, stderr);
+            ct.WaitHandle.WaitOne();
+        }
+        finally { server.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        return 0;
+    }
+
+    private static void OpenBrowser(Uri url, TextWriter stderr)
+    {
+        try { System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("xdg-open", url.ToString()) { UseShellExecute = false })?.Dispose(); }
+        catch (System.ComponentModel.Win32Exception e) { stderr.WriteLine($"xenoprof serve: warning: --open: cannot start xdg-open ({e.Message}); open the URL yourself"); }
+    }
+}

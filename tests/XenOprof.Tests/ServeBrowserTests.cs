@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace XenProf.XenOprof.Tests;
+
+/// <summary>
+/// The served report in a real browser (Debian's chromium driven by Playwright, never a downloaded one) on a real
+/// recording of the built-in workload: the top table sorts, a selected function's callers and callees are
+/// <c>opreport -c</c>'s, its disassembly carries <c>opannotate</c>'s per-instruction counts, and brushing a time range
+/// changes every total. Screenshots go to <c>serve-screenshots/</c> in the test output folder.
+/// </summary>
+[Collection(PerfCollection.Name)]
+public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper output) : IClassFixture<ServedSession>
+{
+    private static readonly string Shots = Path.Combine(AppContext.BaseDirectory, "serve-screenshots");
+
+    private async Task<(IPlaywright, IBrowser, IPage)> Open(string hash = "")
+    {
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        var pw = await Playwright.CreateAsync();
+        var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumRootFactAttribute.ChromiumPath, Headless = true, Args = ["--no-sandbox", "--disable-gpu"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BypassCSP = true, ViewportSize = new ViewportSize { Width = 1400, Height = 1200 } });
+        page.Console += (_, m) => output.WriteLine("console: " + m.Text);
+        page.PageError += (_, e) => output.WriteLine("page error: " + e);
+        await page.GotoAsync(served.Url + hash);
+        await page.WaitForSelectorAsync("#top tbody tr");
+        await page.WaitForFunctionAsync("document.getElementById('status').textContent === ''");
+        return (pw, browser, page);
+    }
+
+    private static async Task Shot(IPage page, string name)
+    {
+        Directory.CreateDirectory(Shots);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Shots, name + ".png"), FullPage = true });
+    }
+
+    private static async Task<List<(long Self, string Name)>> TopRows(IPage page) =>
+        (await page.EvalOnSelectorAllAsync<string[][]>("#top tbody tr", "rows => rows.map(r => [r.querySelector('.self').textContent, r.querySelector('.name').textContent])"))
+            .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
+
+    private static async Task Settled(IPage page) =>
+        await page.WaitForFunctionAsync("document.getElementById('status').textContent === ''");
+
+    [ChromiumRootFact]
+    public async Task TopTable_SortsByAnyColumn_AndFilters()
+    {
+        var (pw, browser, page) = await Open();
+        using var _ = pw;
+        await using var __ = browser;
+        var bySelf = await TopRows(page);
+        Assert.Equal(bySelf.Select(r => r.Self).OrderByDescending(x => x), bySelf.Select(r => r.Self));
+        Assert.Equal("hot_sixty", bySelf[0].Name);
+
+        await page.ClickAsync("#top th[data-col=name]");
+        await Settled(page);
+        var byName = await TopRows(page);
+        Assert.Equal(byName.Select(r => r.Name).Order(StringComparer.Ordinal), byName.Select(r => r.Name));
+        Assert.Contains("sort=name", page.Url);
+
+        await page.ClickAsync("#top th[data-col=self]");
+        await page.ClickAsync("#top th[data-col=self]"); // second click: ascending
+        await Settled(page);
+        var ascending = await TopRows(page);
+        Assert.Equal(ascending.Select(r => r.Self).Order(), ascending.Select(r => r.Self));
+
+        await page.FillAsync("#filter", "^hot_");
+        await Settled(page);
+        Assert.Equal(["hot_sixty", "hot_ten", "hot_thirty"], (await TopRows(page)).Select(r => r.Name).Order(StringComparer.Ordinal));
+        await Shot(page, "top-filtered");
+
+        // The state is in the URL: a fresh page on the same link shows the same table.
+        var (pw2, browser2, again) = await Open(new Uri(page.Url).Fragment);
+        using var ___ = pw2;
+        await using var ____ = browser2;
+        Assert.Equal((await TopRows(page)).Select(r => r.Name), (await TopRows(again)).Select(r => r.Name));
+    }
+
+    [ChromiumRootFact]
+    public async Task SelectedFunction_ShowsOpreportCallersAndCallees_AndOpannotateCounts()
+    {
+        var (pw, browser, page) = await Open();
+        using var _ = pw;
+        await using var __ = browser;
+        await page.ClickAsync("#top tbody tr:has(td.name:text-is('dispatch'))");
+        await page.WaitForSelectorAsync("#fn-pane:not([hidden]) #callers tbody tr");
+        await Settled(page);
+        var blocks = CallgraphTests.ParseBlocks(Cli.Run("opreport", "-c", "--session-dir", served.Dir).Stdout);
+        var block = blocks.Single(b => b.Primary.Image == "hotloop" && b.Primary.Symbol == "dispatch");
+        Assert.Equal(block.Primary.Samples.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-inclusive"));
+        Assert.Equal(block.Self.Samples.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-self"));
+        async Task<List<(long, string)>> Arcs(string table) =>
+            (await page.EvalOnSelectorAllAsync<string[][]>($"#{table} tbody tr", "rows => rows.map(r => [r.querySelector('.samples').textContent, r.querySelector('.name').textContent])"))
+                .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).OrderBy(x => x).ToList();
+        Assert.Equal(block.Callers.Select(l => (l.Samples, l.Symbol)).OrderBy(x => x), await Arcs("callers"));
+        Assert.Equal(block.Callees.Select(l => (l.Samples, l.Symbol)).OrderBy(x => x), await Arcs("callees"));
+
+        // Following a callee: hot_sixty, then its disassembly.
+        await page.ClickAsync("#callees tbody tr:has(td.name:text-is('hot_sixty'))");
+        await page.WaitForFunctionAsync("document.getElementById('fn-title').textContent.startsWith('hot_sixty')");
+        await page.ClickAsync("#annotate-load");
+        await page.WaitForSelectorAsync("#annotate tbody tr.ins");
+        await Settled(page);
+        await Shot(page, "function-hot_sixty");
+        var shown = (await page.EvalOnSelectorAllAsync<string[][]>("#annotate tbody tr.ins", "rows => rows.map(r => [r.dataset.address, r.querySelector('.samples').textContent])"))
+            .Where(r => r[1].Length > 0).ToDictionary(r => ulong.Parse(r[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), r => long.Parse(r[1], CultureInfo.InvariantCulture));
+
+        var ann = Cli.Run("opannotate", "--session-dir", served.Dir, "--include-symbols", "hot_sixty");
+        Assert.Equal(0, ann.ExitCode);
+        // opannotate's instruction lines: "   315 15.5941 :    1253:\t48 c1 e2 0d ..." (counts only on sampled ones).
+        var expected = new Dictionary<ulong, long>();
+        bool inside = false;
+        foreach (var line in ann.Stdout.Split('\n'))
+        {
+            if (Regex.IsMatch(line, @"^[0-9a-f]{16} <")) { inside = line.Contains("<hot_sixty>:", StringComparison.Ordinal); continue; }
+            var m = Regex.Match(line, @"^\s*(\d+)\s+[\d.]+ :\s*([0-9a-f]+):");
+            if (inside && m.Success) expected[ulong.Parse(m.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)] = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+        output.WriteLine($"opannotate: {expected.Count} sampled instructions, browser: {shown.Count}");
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.OrderBy(kv => kv.Key), shown.OrderBy(kv => kv.Key));
+    }
+
+    [ChromiumRootFact]
+    public async Task BrushingATimeRange_FiltersEveryView()
+    {
+        var (pw, browser, page) = await Open("#fn=" + Uri.EscapeDataString(await FunctionKey("hot_sixty")));
+        using var _ = pw;
+        await using var __ = browser;
+        await page.WaitForSelectorAsync("#fn-pane:not([hidden]) #callers tbody tr");
+        long total = long.Parse((await page.TextContentAsync("#total"))!, CultureInfo.InvariantCulture);
+        long topFirst = (await TopRows(page))[0].Self;
+        string inclusive = (await page.TextContentAsync("#fn-inclusive"))!;
+        string flameWidth = await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title");
+
+        var box = (await page.QuerySelectorAsync("#timeline"))!;
+        var b = (await box.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(b.X + b.Width * 0.10f, b.Y + b.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(b.X + b.Width * 0.40f, b.Y + b.Height / 2, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('window')");
+        await Settled(page);
+        await page.WaitForSelectorAsync("#timeline #brush");
+        await Shot(page, "brushed");
+
+        long windowTotal = long.Parse((await page.TextContentAsync("#total"))!, CultureInfo.InvariantCulture);
+        output.WriteLine($"whole session {total} samples, brushed window {windowTotal}");
+        Assert.InRange(windowTotal, 1, total - 1);
+        Assert.Matches("from=\\d+&to=\\d+", page.Url);
+        Assert.True((await TopRows(page))[0].Self < topFirst, "the top table follows the window");
+        Assert.NotEqual(inclusive, await page.TextContentAsync("#fn-inclusive"));
+        Assert.NotEqual(flameWidth, await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title"));
+        Assert.Contains($"{windowTotal} samples", await page.TextContentAsync("#top-more"));
+
+        await page.ClickAsync("#window-reset");
+        await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('whole')");
+        await Settled(page);
+        Assert.Equal(total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
+    }
+
+    private async Task<string> FunctionKey(string name)
+    {
+        using var c = new HttpClient();
+        var top = System.Text.Json.JsonDocument.Parse(await c.GetStringAsync(new Uri(served.Root, "api/top?token=" + served.Token))).RootElement;
+        return top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!;
+    }
+}
