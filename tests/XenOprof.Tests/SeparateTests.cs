@@ -225,8 +225,8 @@ public sealed class SeparateTests(ITestOutputHelper output) : IDisposable
     [InlineData("all", "tid", Separation.Lib | Separation.Kernel | Separation.Tgid | Separation.Cpu)]
     [InlineData("all", "tgid", Separation.Lib | Separation.Kernel | Separation.Cpu)]
     [InlineData("all", "lib,cpu", Separation.Thread)]
-    [InlineData("cpu,none,lib", "unitmask", Separation.Lib)]
-    [InlineData("all", "all", Separation.None)]
+    [InlineData("cpu,none,lib", "unitmask", Separation.Lib | Separation.MergedUnitMasks)]
+    [InlineData("all", "all", Separation.MergedUnitMasks)]
     public void SeparateLessMerge_FollowsOprofilesRules(string separate, string? merge, Separation expected) =>
         Assert.Equal(expected, Separations.Merge(Separations.Parse(separate), merge));
 

@@ -94,6 +94,7 @@ public static class ProfileBuilder
         var passive = ImageNames.PassiveDomains(meta);
         var (images, frames, stacks, storedNames, labels) = (tables.Images, tables.Frames, tables.Stacks, tables.FrameNames, tables.Labels);
         var sep = query.Separate;
+        if (sep.HasFlag(Separation.MergedUnitMasks)) (allEvents, rows, samples, split) = MergeUnitMasks(allEvents, rows, samples, split);
 
         // perf's dummy event (software, PERF_COUNT_SW_DUMMY = 9) only carries side-band records; like perf report,
         // leave it out unless it has samples.
@@ -237,6 +238,42 @@ public static class ProfileBuilder
         return new Profile(query, events, meta, tables.Counters, totals, periodTotals, effective, imgList, symList, symbolizer.Warnings,
             labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample,
             sep, columns, appList);
+    }
+
+    /// <summary>
+    /// opreport <c>--merge=unitmask</c>: events that differ only in their unit mask (same name, type, count, and
+    /// kernel/user filter) become one event, the first of them in store order with the OR of their unit masks, and every
+    /// row and sample of the others is counted under it.
+    /// </summary>
+    private static (IReadOnlyList<StoredEvent>, List<StackTotal>, List<StoredSample>, Dictionary<(EventId, int, int, CommId, StackId, int, int), (long Weight, long Period, double Squares)>?)
+        MergeUnitMasks(IReadOnlyList<StoredEvent> events, List<StackTotal> rows, List<StoredSample> samples,
+            Dictionary<(EventId, int, int, CommId, StackId, int, int), (long Weight, long Period, double Squares)>? split)
+    {
+        var groups = events.GroupBy(e => (e.Name, e.PerfType, e.Count, e.Kernel, e.User)).Where(g => g.Count() > 1).ToList();
+        if (groups.Count == 0) return (events, rows, samples, split);
+        var into = new Dictionary<EventId, EventId>();
+        var merged = new Dictionary<EventId, StoredEvent>();
+        foreach (var g in groups)
+        {
+            var first = g.First();
+            merged[first.Id] = first with { UnitMask = g.Aggregate(0u, (m, e) => m | e.UnitMask) };
+            foreach (var e in g.Skip(1)) into[e.Id] = first.Id;
+        }
+        EventId Of(EventId e) => into.TryGetValue(e, out var to) ? to : e;
+        var list = events.Where(e => !into.ContainsKey(e.Id)).Select(e => merged.TryGetValue(e.Id, out var m) ? m : e).ToList();
+        var newRows = rows.Select(r => r with { Event = Of(r.Event) }).ToList();
+        var newSamples = samples.Select(s => s with { Event = Of(s.Event) }).ToList();
+        Dictionary<(EventId, int, int, CommId, StackId, int, int), (long Weight, long Period, double Squares)>? newSplit = null;
+        if (split != null)
+        {
+            newSplit = [];
+            foreach (var (k, v) in split)
+            {
+                ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(newSplit, k with { Item1 = Of(k.Item1) }, out _);
+                t.Weight += v.Weight; t.Period += v.Period; t.Squares += v.Squares;
+            }
+        }
+        return (list, newRows, newSamples, newSplit);
     }
 
     /// <summary>Kish's effective sample size (Σperiod)² / Σperiod² of <paramref name="samples"/> samples whose periods sum to

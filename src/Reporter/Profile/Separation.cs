@@ -35,6 +35,10 @@ public enum Separation
 
     /// <summary><c>--separate=all</c>.</summary>
     All = Lib | Kernel | Thread | Cpu,
+
+    /// <summary>Not a separation but its opposite, set by opreport <c>--merge=unitmask</c> (or <c>all</c>): events that
+    /// differ only in their unit mask are counted as one event. Never part of <see cref="All"/>.</summary>
+    MergedUnitMasks = 64,
 }
 
 /// <summary>Parses <c>--separate</c> and <c>--merge</c> values with oprofile's spelling and rules.</summary>
@@ -72,8 +76,8 @@ public static class Separations
     /// Removes what an opreport <c>--merge</c> list (<c>lib,cpu,tid,tgid,unitmask,all</c>) merges from
     /// <paramref name="separate"/>, by oprofile's rules (pp/common_option.cpp <c>handle_merge_option</c>): <c>tgid</c>
     /// merges threads too; <c>lib</c> (or <c>library</c>) merges applications back, kernel included; <c>all</c> merges
-    /// everything. <c>unitmask</c> is accepted and changes nothing: every event column here is one event spec, whose unit
-    /// mask is part of it. Throws <see cref="XenProfUserException"/> for any other value.
+    /// everything, unit masks included. <c>unitmask</c> sets <see cref="Separation.MergedUnitMasks"/>: events that
+    /// differ only in their unit mask are counted as one. Throws <see cref="XenProfUserException"/> for any other value.
     /// </summary>
     public static Separation Merge(Separation separate, string? value, string option = "--merge")
     {
@@ -85,15 +89,18 @@ public static class Separations
                 "tid" => ~Separation.Tid,
                 "tgid" => ~Separation.Thread,
                 "unitmask" => ~Separation.None,
-                "all" => Separation.None,
+                "all" => Separation.MergedUnitMasks,
                 _ => throw new XenProfUserException($"{option}={value}: unknown value '{part}'; expected {MergeValues} (comma-separated)"),
             };
+        foreach (var part in Split(value))
+            if (part is "unitmask" or "all") separate |= Separation.MergedUnitMasks;
         return separate;
     }
 
     /// <summary>The <c>--separate</c> spelling of <paramref name="s"/> (<c>none</c>, or e.g. <c>lib,cpu</c>).</summary>
     public static string Format(Separation s)
     {
+        s &= ~Separation.MergedUnitMasks;
         if (s == Separation.None) return "none";
         var parts = new List<string>();
         if (s.HasFlag(Separation.Lib) && !s.HasFlag(Separation.Kernel)) parts.Add("lib");
