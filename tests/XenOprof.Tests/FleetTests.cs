@@ -23,6 +23,27 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         return (a, b);
     });
 
+    /// <summary>The shift workload (Data/diff/shift.c) recorded with callchains at 70 and at 30, once per test run: f loses
+    /// what g gains, h stays (see <see cref="DiffTests"/>).</summary>
+    private static readonly Lazy<(string F70, string F30)> Shift = new(() =>
+    {
+        var bin = Directory.CreateTempSubdirectory("xenoprof-shift-").FullName;
+        var shift = Path.Combine(bin, "shift");
+        using (var gcc = System.Diagnostics.Process.Start("gcc", ["-O2", "-fno-omit-frame-pointer", "-o", shift, Path.Combine(Cli.BinDir, "Data", "diff", "shift.c")]))
+        {
+            gcc.WaitForExit();
+            Assert.Equal(0, gcc.ExitCode);
+        }
+        string f70 = Cli.NewSessionDir(), f30 = Cli.NewSessionDir();
+        foreach (var (dir, arg) in new[] { (f70, "70"), (f30, "30") })
+        {
+            var r = Cli.Run("record", "--session-dir", dir, "--callgraph", "--", shift, arg);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var d in new[] { f70, f30, bin }) try { Directory.Delete(d, true); } catch (IOException) { } };
+        return (f70, f30);
+    });
+
     private static string NewDatabase() => "t" + Guid.NewGuid().ToString("N")[..12];
 
     private Cli.Result Xenoprof(params string[] args)
@@ -88,6 +109,51 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         // The other report forms run on the merged profile too.
         foreach (var form in new[] { "-d", "-c", "--csv", "--xml" })
             Assert.Equal(0, Xenoprof("opreport", form, "--clickhouse", server.Url, "--database", db).ExitCode);
+    }
+
+    [ClickHouseRootFact]
+    public void HostVersusHost_DiffFlagsWhatMovedAndMatchesTheLocalDiff()
+    {
+        var (f70, f30) = Shift.Value;
+        var db = NewDatabase();
+        Push(db, f70, "f70");
+        Push(db, f30, "f30");
+        string[] fleet = ["--clickhouse", server.Url, "--database", db];
+
+        var r = Xenoprof(["opreport", "-l", "--csv", .. fleet, "{", "host:f70", "}", "{", "host:f30", "}"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rows = DiffTests.ReadCsv(r.Stdout).Rows;
+        DiffTests.Row Of(string symbol) => rows.Single(x => x.Image == "shift" && x.Symbol == symbol);
+        var (f, g, h) = (Of("f"), Of("g"), Of("h"));
+        Assert.True(f.Significant && f.DeltaPp < -20, $"f: {f}");
+        Assert.True(g.Significant && g.DeltaPp > 20, $"g: {g}");
+        Assert.False(h.Significant, $"h: {h}");
+        Assert.Equal(["f", "g"], rows.Where(x => x.Significant).Select(x => x.Symbol!).Order());
+
+        // Row by row what the local diff of the two session directories says.
+        var local = Xenoprof("opreport", "-l", "--csv", "{", f70, "}", "{", f30, "}");
+        Assert.True(local.ExitCode == 0, local.Stderr);
+        Assert.Equal(DiffTests.ReadCsv(local.Stdout).Rows.OrderBy(x => (x.Image, x.Symbol)), rows.OrderBy(x => (x.Image, x.Symbol)));
+
+        // The text report through diff --clickhouse, and -c with the change on f's and g's primary lines.
+        var text = Xenoprof(["diff", "-l", .. fleet, "host:f70", "host:f30"]);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("base { host:f70 }, new { host:f30 }", text.Stdout);
+        Assert.Matches(@"\* +shift +f\n", text.Stdout.Replace("\r", ""));
+        var cg = Xenoprof(["opreport", "-c", .. fleet, "{host:f70}", "{host:f30}"]);
+        Assert.True(cg.ExitCode == 0, cg.Stderr);
+        string Primary(string symbol) => cg.Stdout.Split('\n').Single(l => !l.StartsWith(' ') && System.Text.RegularExpressions.Regex.IsMatch(l, @" shift +" + symbol + "$"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +-[\d.]+ +\S+ \* ", Primary("f"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +\+[\d.]+ +\S+ \* ", Primary("g"));
+        Assert.DoesNotMatch(@" \* ", Primary("h"));
+
+        // A selector that matches nothing, and a local source inside a fleet group, are one-line user errors.
+        var none = Xenoprof(["diff", .. fleet, "host:f70", "host:nobody"]);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no pushed session matches host:nobody", none.Stderr);
+        var mixed = Xenoprof(["opreport", .. fleet, "{", f70, "}", "{", "host:f30", "}"]);
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Single(mixed.Stderr.Trim().Split('\n'));
     }
 
     [ClickHouseRootFact]

@@ -22,10 +22,10 @@ internal sealed class OpreportFleet
     /// <summary><c>--to</c>.</summary>
     public Option<string?> To { get; } = new("--to") { Description = "With --clickhouse: only samples taken before this wall-clock time (ISO 8601)" };
 
-    /// <summary>The fleet query when <c>--clickhouse</c> is given, from the positional <paramref name="specs"/> read as
-    /// selectors (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>); null otherwise. <c>--from</c>/<c>--to</c> without
-    /// <c>--clickhouse</c>, and any other positional term with it, are a user error.</summary>
-    public (string Url, FleetSelection Selection)? Requested(ParseResult pr, IReadOnlyList<string> specs)
+    /// <summary>The fleet database to read when <c>--clickhouse</c> is given (its URL, <c>--database</c>, <c>--from</c>,
+    /// <c>--to</c>); null otherwise. <c>--from</c>/<c>--to</c> without <c>--clickhouse</c>, or a <c>host:</c> term among
+    /// <paramref name="specs"/> without it, are a user error.</summary>
+    public FleetTarget? Target(ParseResult pr, IReadOnlyList<string> specs)
     {
         var url = pr.GetValue(Url);
         if (url == null)
@@ -35,19 +35,22 @@ internal sealed class OpreportFleet
                 throw new UserErrorException($"{host}: host: selectors pick pushed sessions; give --clickhouse URL");
             return null;
         }
+        return new FleetTarget(url, pr.GetValue(Database)!, Time("--from", pr.GetValue(From)), Time("--to", pr.GetValue(To)));
+    }
+
+    /// <summary>The sessions <paramref name="terms"/> select (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>) in
+    /// <paramref name="target"/>'s database and window; any other term is a user error.</summary>
+    public static FleetSelection Select(FleetTarget target, IEnumerable<string> terms)
+    {
         var hosts = new List<string>();
         var sessions = new List<string>();
-        foreach (var s in specs)
+        foreach (var s in terms)
         {
             if (s.StartsWith("host:", StringComparison.Ordinal)) hosts.AddRange(Names(s, "host:"));
             else if (s.StartsWith("session:", StringComparison.Ordinal)) sessions.AddRange(Names(s, "session:"));
             else throw new UserErrorException($"{s}: with --clickhouse expected host:NAME[,NAME] or session:ID[,ID]");
         }
-        return (url, new FleetSelection
-        {
-            Database = pr.GetValue(Database)!, Hosts = hosts, Sessions = sessions,
-            From = Time("--from", pr.GetValue(From)), To = Time("--to", pr.GetValue(To)),
-        });
+        return new FleetSelection { Database = target.Database, Hosts = hosts, Sessions = sessions, From = target.From, To = target.To };
     }
 
     private static IEnumerable<string> Names(string spec, string prefix)
@@ -62,19 +65,37 @@ internal sealed class OpreportFleet
         : throw new UserErrorException($"{option} {value}: expected a wall-clock time such as 2026-12-06T22:00:00Z");
 
     /// <summary>Builds the merged profile in ClickHouse and writes the report; warnings (symbols known on some hosts only) go to stderr.</summary>
-    public static int Execute((string Url, FleetSelection Selection) query, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
+    public static int Execute(FleetTarget target, IReadOnlyList<string> terms, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
     {
+        var selection = Select(target, terms);
         if (options.Callgraph && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
         int? only = domain == null ? null
             : int.TryParse(domain, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d
             : throw new UserErrorException($"--domain={domain}: with --clickhouse expected a domain id");
-        using var ch = new ClickHouseHttp(query.Url);
-        var profile = FleetProfiles.Load(ch, query.Selection,
+        using var ch = new ClickHouseHttp(target.Url);
+        var profile = FleetProfiles.Load(ch, selection,
             new ProfileOptions { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph }, ct);
         OpreportOutput.Write(profile, stdout, options, title);
         stdout.Flush();
         foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
         return 0;
     }
+
+    /// <summary>
+    /// The differential report of two selections of pushed sessions (<c>opreport { host:a } { host:b }</c>, <c>diff
+    /// --clickhouse URL host:a host:b</c>): each group's terms build one merged profile, compared and written as the
+    /// local differential report is (<see cref="DiffCommand.Write"/>).
+    /// </summary>
+    public static int ExecuteDiff(FleetTarget target, ProfileGroup baseGroup, ProfileGroup newGroup, DiffRequest request, string verb, TextWriter stdout, CancellationToken ct)
+    {
+        DiffCommand.Check(request);
+        var (b, n) = (Select(target, baseGroup.Terms.Prepend(baseGroup.Source)), Select(target, newGroup.Terms.Prepend(newGroup.Source)));
+        using var ch = new ClickHouseHttp(target.Url);
+        var query = new ProfileOptions { WithStacks = request.Callgraph };
+        return DiffCommand.Write(FleetProfiles.Load(ch, b, query, ct), FleetProfiles.Load(ch, n, query, ct), baseGroup, newGroup, request, verb, stdout);
+    }
 }
+
+/// <summary>The fleet database a verb reads: <c>--clickhouse</c> URL, <c>--database</c> and the <c>--from</c>/<c>--to</c> window.</summary>
+internal sealed record FleetTarget(string Url, string Database, DateTimeOffset? From, DateTimeOffset? To);
