@@ -56,9 +56,9 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
     private static Dictionary<(string Image, string Symbol), long> Rows(string report) =>
         Cli.ParseSymbols(report).GroupBy(r => (r.Image, r.Symbol)).ToDictionary(g => g.Key, g => g.Sum(r => r.Samples));
 
-    private Dictionary<(string, string), long> Local(string dir)
+    private Dictionary<(string, string), long> Local(string dir, params string[] terms)
     {
-        var r = Xenoprof("opreport", "-l", "--session-dir", dir);
+        var r = Xenoprof(["opreport", "-l", "--session-dir", dir, .. terms]);
         Assert.Equal(0, r.ExitCode);
         return Rows(r.Stdout);
     }
@@ -154,6 +154,46 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         var mixed = Xenoprof(["opreport", .. fleet, "{", f70, "}", "{", "host:f30", "}"]);
         Assert.Equal(1, mixed.ExitCode);
         Assert.Single(mixed.Stderr.Trim().Split('\n'));
+    }
+
+    [ClickHouseRootFact]
+    public void ProfileSpecificationTerms_SelectWhatTheLocalReportSelects()
+    {
+        using var ch = server.Client();
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        string Top(string column) => ch.Query($"SELECT {column} FROM {db}.samples WHERE host = 'host-a' GROUP BY {column} ORDER BY count() DESC LIMIT 1")[0][0];
+        var ev = ch.Query($"SELECT name, count FROM {db}.events LIMIT 1")[0];
+        string[][] cases =
+        [
+            ["tgid:" + Top("pid")], ["tid:" + Top("tid")], ["cpu:" + Top("cpu")], ["cpu:0,1", "image:hotloop"], ["image-exclude:hotloop"],
+            ["event:" + ev[0], "count:" + ev[1]], ["domain:0"], ["-e", "hot_sixty,hot_ten"], ["-i", "hot_thirty"],
+        ];
+        foreach (var terms in cases)
+        {
+            var local = Local(a, terms);
+            Assert.NotEmpty(local);
+            AssertSameRows(local, Fleet(db, ["host:host-a", .. terms]));
+        }
+        // Over both hosts: the sum of what each local report keeps.
+        string[] both = ["cpu:" + Top("cpu"), "image:hotloop"];
+        var (la, lb) = (Local(a, both), Local(b, both));
+        AssertSameRows(la.Keys.Union(lb.Keys).ToDictionary(k => k, k => la.GetValueOrDefault(k) + lb.GetValueOrDefault(k)), Fleet(db, both));
+        // In a differential report each group's terms apply to its side.
+        var diff = Xenoprof("opreport", "-l", "--csv", "--clickhouse", server.Url, "--database", db, "{", "host:host-a", "image:hotloop", "}", "{", "host:host-b", "}");
+        Assert.True(diff.ExitCode == 0, diff.Stderr);
+        Assert.All(DiffTests.ReadCsv(diff.Stdout).Rows.Where(r => r.BaseSamples > 0), r => Assert.Equal("hotloop", r.Image));
+
+        // An event no session has, or a wrong sample period, is a one-line user error naming what the sessions have.
+        foreach (var term in new[] { "event:NO_SUCH_EVENT", "count:1" })
+        {
+            var r = Xenoprof("opreport", "-l", "--clickhouse", server.Url, "--database", db, term);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"{term} matches no event of the selected sessions (they have event:{ev[0]} count:{ev[1]}", r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+        }
     }
 
     [ClickHouseRootFact]

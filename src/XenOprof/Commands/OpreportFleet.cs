@@ -7,7 +7,7 @@ using XenProf.Sampler.Fleet;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID[,ID]] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
+/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID[,ID]] [tag:value…] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
 internal sealed class OpreportFleet
 {
     /// <summary><c>--clickhouse</c>.</summary>
@@ -38,19 +38,27 @@ internal sealed class OpreportFleet
         return new FleetTarget(url, pr.GetValue(Database)!, Time("--from", pr.GetValue(From)), Time("--to", pr.GetValue(To)));
     }
 
-    /// <summary>The sessions <paramref name="terms"/> select (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>) in
-    /// <paramref name="target"/>'s database and window; any other term is a user error.</summary>
-    public static FleetSelection Select(FleetTarget target, IEnumerable<string> terms)
+    /// <summary>
+    /// The sessions <paramref name="terms"/> select (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>, here a pushed
+    /// session's id) in <paramref name="target"/>'s database and window, and <paramref name="query"/> narrowed by the
+    /// other terms, a profile specification (<see cref="ProfileSpec"/>: <c>event:</c>, <c>tgid:</c>, <c>image:</c>…).
+    /// Anything else, or a term that contradicts <paramref name="query"/>, is a user error.
+    /// </summary>
+    public static (FleetSelection Selection, ProfileOptions Query) Select(FleetTarget target, IEnumerable<string> terms, ProfileOptions query)
     {
         var hosts = new List<string>();
         var sessions = new List<string>();
+        var rest = new List<string>();
         foreach (var s in terms)
         {
             if (s.StartsWith("host:", StringComparison.Ordinal)) hosts.AddRange(Names(s, "host:"));
             else if (s.StartsWith("session:", StringComparison.Ordinal)) sessions.AddRange(Names(s, "session:"));
-            else throw new UserErrorException($"{s}: with --clickhouse expected host:NAME[,NAME] or session:ID[,ID]");
+            else rest.Add(s);
         }
-        return new FleetSelection { Database = target.Database, Hosts = hosts, Sessions = sessions, From = target.From, To = target.To };
+        var spec = ProfileSpec.Parse(rest);
+        if (spec.Rest.Count > 0)
+            throw new UserErrorException($"{spec.Rest[0]}: with --clickhouse expected host:NAME[,NAME], session:ID[,ID] or profile specification terms tag:value");
+        return (new FleetSelection { Database = target.Database, Hosts = hosts, Sessions = sessions, From = target.From, To = target.To }, spec.ApplyTo(query));
     }
 
     private static IEnumerable<string> Names(string spec, string prefix)
@@ -65,17 +73,16 @@ internal sealed class OpreportFleet
         : throw new UserErrorException($"{option} {value}: expected a wall-clock time such as 2026-12-06T22:00:00Z");
 
     /// <summary>Builds the merged profile in ClickHouse and writes the report; warnings (symbols known on some hosts only) go to stderr.</summary>
-    public static int Execute(FleetTarget target, IReadOnlyList<string> terms, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
+    public static int Execute(FleetTarget target, IReadOnlyList<string> terms, ProfileOptions symbols, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
     {
-        var selection = Select(target, terms);
         if (options.Callgraph && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
         int? only = domain == null ? null
             : int.TryParse(domain, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d
             : throw new UserErrorException($"--domain={domain}: with --clickhouse expected a domain id");
         using var ch = new ClickHouseHttp(target.Url);
-        var profile = FleetProfiles.Load(ch, selection,
-            new ProfileOptions { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph }, ct);
+        var (selection, query) = Select(target, terms, symbols with { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph });
+        var profile = FleetProfiles.Load(ch, selection, query, ct);
         OpreportOutput.Write(profile, stdout, options, title);
         stdout.Flush();
         foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
@@ -90,10 +97,10 @@ internal sealed class OpreportFleet
     public static int ExecuteDiff(FleetTarget target, ProfileGroup baseGroup, ProfileGroup newGroup, DiffRequest request, string verb, TextWriter stdout, CancellationToken ct)
     {
         DiffCommand.Check(request);
-        var (b, n) = (Select(target, baseGroup.Terms.Prepend(baseGroup.Source)), Select(target, newGroup.Terms.Prepend(newGroup.Source)));
-        using var ch = new ClickHouseHttp(target.Url);
         var query = new ProfileOptions { WithStacks = request.Callgraph };
-        return DiffCommand.Write(FleetProfiles.Load(ch, b, query, ct), FleetProfiles.Load(ch, n, query, ct), baseGroup, newGroup, request, verb, stdout);
+        var (b, n) = (Select(target, baseGroup.Terms.Prepend(baseGroup.Source), query), Select(target, newGroup.Terms.Prepend(newGroup.Source), query));
+        using var ch = new ClickHouseHttp(target.Url);
+        return DiffCommand.Write(FleetProfiles.Load(ch, b.Selection, b.Query, ct), FleetProfiles.Load(ch, n.Selection, n.Query, ct), baseGroup, newGroup, request, verb, stdout);
     }
 }
 
