@@ -196,6 +196,47 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         }
     }
 
+    private Dictionary<string, long> Folded(params string[] args)
+    {
+        var file = Path.Combine(Path.GetTempPath(), "xenoprof-fleet-" + Guid.NewGuid().ToString("N")[..8] + ".folded");
+        try
+        {
+            var r = Xenoprof(["flame", "-o", file, .. args]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return File.ReadAllLines(file).Select(l => (Stack: l[..l.LastIndexOf(' ')], Count: long.Parse(l[(l.LastIndexOf(' ') + 1)..])))
+                .ToDictionary(x => x.Stack, x => x.Count);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [ClickHouseRootFact]
+    public void FlameOverHosts_FoldedIsTheSumOfTheLocalFoldedOutputs()
+    {
+        using var ch = server.Client();
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        string[] fleet = ["--clickhouse", server.Url, "--database", db];
+        var (la, lb) = (Folded("--session-dir", a), Folded("--session-dir", b));
+        var sum = la.Keys.Union(lb.Keys).ToDictionary(k => k, k => la.GetValueOrDefault(k) + lb.GetValueOrDefault(k));
+        Assert.Contains(sum.Keys, k => k.EndsWith(";hot_sixty", StringComparison.Ordinal));
+        Assert.Equal(sum.OrderBy(kv => kv.Key, StringComparer.Ordinal), Folded(fleet).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(la.OrderBy(kv => kv.Key, StringComparer.Ordinal), Folded([.. fleet, "host:host-a"]).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        // --pid is a WHERE clause of the sums, as the local flame graph keeps that process's samples; --weight samples counts.
+        var pid = ch.Query($"SELECT pid FROM {db}.samples WHERE host = 'host-a' GROUP BY pid ORDER BY count() DESC LIMIT 1")[0][0];
+        Assert.Equal(Folded("--session-dir", a, "--pid", pid, "--weight", "samples").OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            Folded([.. fleet, "host:host-a", "--pid", pid, "--weight", "samples"]).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        var svg = Path.Combine(Path.GetTempPath(), "xenoprof-fleet-" + Guid.NewGuid().ToString("N")[..8] + ".svg");
+        Assert.Equal(0, Xenoprof(["flame", .. fleet, "-o", svg]).ExitCode);
+        Assert.Contains("hot_sixty", File.ReadAllText(svg));
+        File.Delete(svg);
+        var html = Xenoprof(["flame", .. fleet, "-o", Path.Combine(Path.GetTempPath(), "never.html")]);
+        Assert.Equal(1, html.ExitCode);
+        Assert.Contains("--clickhouse writes folded stacks or an SVG", html.Stderr);
+    }
+
     [ClickHouseRootFact]
     public void SecondPush_AddsNothing()
     {

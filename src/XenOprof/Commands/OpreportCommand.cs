@@ -56,6 +56,8 @@ internal static class OpreportCommand
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
                 ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
             });
+            if (fleetTarget != null && (pr.GetValue(separate) ?? pr.GetValue(merge)) != null)
+                throw new UserErrorException("--separate/--merge: with --clickhouse the report is merged; select threads or CPUs with tid:N or cpu:N");
             if (fleetTarget != null)
                 return OpreportFleet.Execute(fleetTarget, specs, new() { IncludeSymbols = OpreportShapeOptions.Names(pr, shape.Include), ExcludeSymbols = OpreportShapeOptions.Names(pr, shape.Exclude) },
                     options, OpreportReport.Title(options, string.Join(' ', specs)), Console.Out, pr.GetValue(domain), ct);
