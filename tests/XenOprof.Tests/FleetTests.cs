@@ -106,6 +106,11 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         Assert.Empty(Fleet(db, "--to", "2000-01-01T00:00:00Z"));
         AssertSameRows(sum, Fleet(db, "--from", "2000-01-01T00:00:00Z"));
 
+        // A database pushed before symbol_totals existed (schema version 1) is reported from its samples, to the same rows.
+        ch.Execute($"DROP TABLE {db}.symbol_totals");
+        AssertSameRows(sum, Fleet(db));
+        AssertSameRows(localA, Fleet(db, "host:host-a"));
+
         // The other report forms run on the merged profile too.
         foreach (var form in new[] { "-d", "-c", "--csv", "--xml" })
             Assert.Equal(0, Xenoprof("opreport", form, "--clickhouse", server.Url, "--database", db).ExitCode);

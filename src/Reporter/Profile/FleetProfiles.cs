@@ -78,12 +78,20 @@ public static class FleetProfiles
         var sampleWhere = new List<string> { $"host IN ({List(sessions.Select(s => s.Host).Distinct())})", inSessions };
         if (selection.From is { } from) sampleWhere.Add($"wall_ns >= {UnixNs(from)}");
         if (selection.To is { } to) sampleWhere.Add($"wall_ns < {UnixNs(to)}");
-        if (options.Pid is { } pid) sampleWhere.Add($"pid = {Numbers([pid])}");
+        // The filters the push-time sums per leaf symbol can answer too (symbol_totals: event, domain, pid) go to both.
+        var totalsWhere = new List<string> { inSessions };
+        void Filter(string condition) { sampleWhere.Add(condition); totalsWhere.Add(condition); }
+        if (options.Pid is { } pid) Filter($"pid = {Numbers([pid])}");
+        if (options.Tgids != null) Filter($"pid IN ({Numbers(options.Tgids)})");
         if (options.Tid is { } tid) sampleWhere.Add($"tid = {Numbers([tid])}");
         if (options.Cpu is { } cpu) sampleWhere.Add($"cpu = {Numbers([cpu])}");
-        if (options.Tgids != null) sampleWhere.Add($"pid IN ({Numbers(options.Tgids)})");
         if (options.Tids != null) sampleWhere.Add($"tid IN ({Numbers(options.Tids)})");
         if (options.Cpus != null) sampleWhere.Add($"cpu IN ({Numbers(options.Cpus)})");
+        // A flat report (no stacks, no per-instruction detail, no filter on a sample's time, thread or CPU) of sessions
+        // pushed with symbol_totals (schema version 2) reads those sums and no frame; any other reads the samples.
+        bool flat = !options.WithStacks && !options.WithDetails && sampleWhere.Count == totalsWhere.Count + 1
+            && ch.Query($"SELECT count() FROM system.tables WHERE database = {ClickHouseHttp.Quote(db)} AND name = 'symbol_totals'", ct)[0][0] == "1"
+            && ch.Query($"SELECT uniqExact(session_id) FROM {db}.symbol_totals WHERE {inSessions}", ct)[0][0] == sessions.Count.ToString(CultureInfo.InvariantCulture);
 
         // Events merge by name across sessions; event:, count: and unit-mask: pick each session's own matching events.
         var events = new List<StoredEvent>();
@@ -109,7 +117,7 @@ public static class FleetProfiles
                 throw new XenProfUserException($"{EventTerms(options)} matches no event of the selected sessions (they have "
                     + string.Join(", ", asked.Select(e => $"event:{e.Name} count:{e.Count} unit-mask:{e.UnitMask}")) + ")");
             only = picked.Select(p => p.Merged).ToHashSet();
-            sampleWhere.Add($"(session_id, event_id) IN ({string.Join(", ", picked.Select(p => $"({ClickHouseHttp.Quote(p.Session)}, {p.Event})"))})");
+            Filter($"(session_id, event_id) IN ({string.Join(", ", picked.Select(p => $"({ClickHouseHttp.Quote(p.Session)}, {p.Event})"))})");
         }
 
         // Meta: what every selected session agrees on, the host names joined.
@@ -141,7 +149,7 @@ public static class FleetProfiles
         var frameOf = new Dictionary<(string, long), FrameId>();
         var names = new Dictionary<FrameId, string?>();
         var located = new Dictionary<FrameId, FrameSymbol?>();
-        foreach (var r in ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
+        foreach (var r in flat ? [] : ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
         {
             var id = new FrameId(frames.Count + 1);
             frames[id] = new StoredFrame(id, imageOf[(r[0], Long(r[2]))], ULong(r[3]));
@@ -186,18 +194,37 @@ public static class FleetProfiles
         // The rows, summed in ClickHouse. A domain's report holds its own samples, dom0's also the passive domains'.
         var passive = ImageNames.PassiveDomains(meta);
         if (options.Domain is { } dom)
-            sampleWhere.Add(passive.Contains(dom) ? "0" : dom == 0 ? $"domain IN ({Numbers(passive.Prepend(0))})" : $"domain = {Numbers([dom])}");
+            Filter(passive.Contains(dom) ? "0" : dom == 0 ? $"domain IN ({Numbers(passive.Prepend(0))})" : $"domain = {Numbers([dom])}");
         var rows = new List<StackTotal>();
         var leafSamples = new Dictionary<(ImageId, string Host, bool Named), long>();
         string perStack = $"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count() AS n, sum(weight) AS w, sum(period) AS pe, sum(period * period / greatest(weight, 1)) AS sq FROM {db}.samples{Where(sampleWhere)} "
                           + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id";
         // Without call stacks the sums go one step further in ClickHouse: per leaf frame (the stack node's own frame).
-        string sql = options.WithStacks ? perStack
+        // A flat report's rows name a leaf (image, symbol) where the others name a frame: one frame (and a stack of it) per
+        // distinct leaf symbol of the merged images stands for all the frames it named.
+        var flatFrames = new Dictionary<(ImageId, string?), long>();
+        long FlatFrame(string session, long image, bool named, string symbol)
+        {
+            var key = (imageOf[(session, image)], named ? symbol : null);
+            if (!flatFrames.TryGetValue(key, out var id))
+            {
+                flatFrames[key] = id = flatFrames.Count + 1;
+                var frame = new FrameId(frames.Count + 1);
+                frames[frame] = new StoredFrame(frame, key.Item1, 0);
+                names[frame] = key.Item2;
+                frameOf[("", id)] = frame;
+            }
+            return id;
+        }
+        string sql = flat ? $"SELECT session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol, samples, weight, period, period_squares FROM {db}.symbol_totals{Where(totalsWhere)}"
+            : options.WithStacks ? perStack
             : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w), sum(pe), sum(sq) FROM (" + perStack + ") "
               + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
               + "GROUP BY session_id, event_id, domain, pid, comm_id, frame_id";
-        foreach (var r in ch.Query(sql, ct))
+        foreach (var q in ch.Query(sql, ct))
         {
+            // A flat row as the others are: its frame in the leaf frame's column, samples onwards after it.
+            var r = flat ? [q[0], q[1], q[2], q[3], q[4], FlatFrame(q[0], Long(q[5]), q[6] == "1", q[7]).ToString(CultureInfo.InvariantCulture), q[8], q[9], q[10], q[11]] : q;
             var ev = eventOf[(r[0], Long(r[1]))];
             int domain = Int(r[2]);
             if (only != null && !only.Contains(ev)) continue;
@@ -205,10 +232,10 @@ public static class FleetProfiles
             int comm = Int(r[4]);
             StackId stack;
             if (options.WithStacks) stack = stackOf[(r[0], Long(r[5]))];
-            else if (!stackOf.TryGetValue((r[0], Long(r[5])), out stack))
+            else if (!stackOf.TryGetValue((flat ? "" : r[0], Long(r[5])), out stack))
             {
-                stackOf[(r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
-                stacks[stack] = new StoredStack(stack, default, frameOf[(r[0], Long(r[5]))]);
+                stackOf[(flat ? "" : r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
+                stacks[stack] = new StoredStack(stack, default, frameOf[(flat ? "" : r[0], Long(r[5]))]);
             }
             var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)],
                 Long(r[8]), double.Parse(r[9], System.Globalization.CultureInfo.InvariantCulture));
