@@ -51,7 +51,7 @@ rm -rf "$out/fleet-a" "$out/fleet-b"
 "$xen" import "$data" --session-dir "$out/fleet-a" 2>/dev/null
 "$xen" import "$data" --session-dir "$out/fleet-b" 2>/dev/null
 samples=$("$xen" opreport --session-dir "$out/fleet-a" 2>/dev/null | awk '/^Samples:/{print $2}' | tr -d ,)
-echo "sessions: 2 imports of $data ($(du -m "$data" | cut -f1) MB), $samples samples each"
+echo "sessions: 2 imports of $data ($(du -mL "$data" | cut -f1) MB), $samples samples each"
 
 measure() { # name, command...
   local name=$1; shift
