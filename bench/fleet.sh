@@ -4,14 +4,15 @@
 #   bench/fleet.sh [RUNS]          (as root; needs perf, clickhouse-server and the .NET SDK)
 # Uses bench/out/big.data (recorded as bench/perf-import.sh records it when missing), imports it twice (two sessions,
 # pushed as hosts big-a and big-b), starts clickhouse-server as the clickhouse user on free ports with its data under a
-# temporary directory, and stops it at the end. Prints each step's median wall time and peak RSS of xenoprof.
+# temporary directory, and stops it at the end. Prints each step's median wall time and peak RSS of xenoprof, and the
+# first push's rate in samples per second. XENOPROF_BIN=PATH times that build instead of publishing one.
 set -euo pipefail
 export PERF_BUILDID_DIR=$(mktemp -d)
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 out=bench/out; mkdir -p "$out"
 data=$out/big.data
-xen=$(bash bench/publish.sh)
+xen=${XENOPROF_BIN:-$(bash bench/publish.sh)}
 hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
 if [ ! -f "$data" ]; then
   ( while :; do "$hot" >/dev/null; done ) & b1=$!
@@ -49,7 +50,8 @@ echo "server: clickhouse-server $(curl -s "$url?query=SELECT%20version()") at $u
 rm -rf "$out/fleet-a" "$out/fleet-b"
 "$xen" import "$data" --session-dir "$out/fleet-a" 2>/dev/null
 "$xen" import "$data" --session-dir "$out/fleet-b" 2>/dev/null
-echo "sessions: 2 imports of $data ($(du -m "$data" | cut -f1) MB), $("$xen" opreport --session-dir "$out/fleet-a" 2>/dev/null | awk '/^Samples:/{print $2}' | tr -d ,) samples each"
+samples=$("$xen" opreport --session-dir "$out/fleet-a" 2>/dev/null | awk '/^Samples:/{print $2}' | tr -d ,)
+echo "sessions: 2 imports of $data ($(du -mL "$data" | cut -f1) MB), $samples samples each"
 
 measure() { # name, command...
   local name=$1; shift
@@ -66,13 +68,16 @@ for ((i = 0; i < runs; i++)); do
   measure report-local "$xen" opreport -l --session-dir "$out/fleet-a"
   measure report-1host "$xen" opreport -l --clickhouse "$url" --database $db host:big-a
   measure report-2hosts "$xen" opreport -l --clickhouse "$url" --database $db
+  measure report-2h-cpu "$xen" opreport -l --clickhouse "$url" --database $db cpu:$(seq -s, 0 255)   # every CPU, summed from the samples
 done
 "$xen" opreport -l --clickhouse "$url" --database bench0 2>/dev/null | sed -n '4p;5,9p'
 printf "%-14s %10s %14s\n" step median_s peak_rss_MB
-for name in push-first push-again report-local report-1host report-2hosts; do
+for name in push-first push-again report-local report-1host report-2hosts report-2h-cpu; do
   med=$(awk -v n=$name '$1==n{print $2}' "$out/fleet-times.txt" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
   rss=$(awk -v n=$name '$1==n{if($3>m)m=$3} END{printf "%.0f", m/1024}' "$out/fleet-times.txt")
   printf "%-14s %10s %14s\n" "$name" "$med" "$rss"
 done
+awk -v n="$samples" '$1=="push-first"{print $2}' "$out/fleet-times.txt" | sort -n \
+  | awk -v n="$samples" '{a[NR]=$1} END{m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "push rate: %.0f samples/s (first push, median)\n", n/m}'
 echo "clickhouse data dir: $(du -sm "$ch/data" | cut -f1) MB for $runs databases"
 rm -f "$out/t.$$" "$out/err.$$"

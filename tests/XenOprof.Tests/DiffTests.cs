@@ -24,10 +24,10 @@ public sealed class DiffTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] SymbolHeader =
         ["event", "base_samples", "base_percent", "new_samples", "new_percent", "delta_pp", "p_value", "significant", "image", "symbol"];
 
-    private sealed record Row(string Event, long BaseSamples, double BasePercent, long NewSamples, double NewPercent, double DeltaPp, double PValue,
+    internal sealed record Row(string Event, long BaseSamples, double BasePercent, long NewSamples, double NewPercent, double DeltaPp, double PValue,
         bool Significant, string Image, string? Symbol);
 
-    private static (List<string> Header, List<Row> Rows) ReadCsv(string csv)
+    internal static (List<string> Header, List<Row> Rows) ReadCsv(string csv)
     {
         using var r = CsvReader.Create(new StringReader(csv), new CsvReaderOptions { HasHeader = true }, leaveOpen: false);
         var header = r.Headers.ToList();

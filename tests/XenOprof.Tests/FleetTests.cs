@@ -23,6 +23,27 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         return (a, b);
     });
 
+    /// <summary>The shift workload (Data/diff/shift.c) recorded with callchains at 70 and at 30, once per test run: f loses
+    /// what g gains, h stays (see <see cref="DiffTests"/>).</summary>
+    private static readonly Lazy<(string F70, string F30)> Shift = new(() =>
+    {
+        var bin = Directory.CreateTempSubdirectory("xenoprof-shift-").FullName;
+        var shift = Path.Combine(bin, "shift");
+        using (var gcc = System.Diagnostics.Process.Start("gcc", ["-O2", "-fno-omit-frame-pointer", "-o", shift, Path.Combine(Cli.BinDir, "Data", "diff", "shift.c")]))
+        {
+            gcc.WaitForExit();
+            Assert.Equal(0, gcc.ExitCode);
+        }
+        string f70 = Cli.NewSessionDir(), f30 = Cli.NewSessionDir();
+        foreach (var (dir, arg) in new[] { (f70, "70"), (f30, "30") })
+        {
+            var r = Cli.Run("record", "--session-dir", dir, "--callgraph", "--", shift, arg);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var d in new[] { f70, f30, bin }) try { Directory.Delete(d, true); } catch (IOException) { } };
+        return (f70, f30);
+    });
+
     private static string NewDatabase() => "t" + Guid.NewGuid().ToString("N")[..12];
 
     private Cli.Result Xenoprof(params string[] args)
@@ -35,9 +56,9 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
     private static Dictionary<(string Image, string Symbol), long> Rows(string report) =>
         Cli.ParseSymbols(report).GroupBy(r => (r.Image, r.Symbol)).ToDictionary(g => g.Key, g => g.Sum(r => r.Samples));
 
-    private Dictionary<(string, string), long> Local(string dir)
+    private Dictionary<(string, string), long> Local(string dir, params string[] terms)
     {
-        var r = Xenoprof("opreport", "-l", "--session-dir", dir);
+        var r = Xenoprof(["opreport", "-l", "--session-dir", dir, .. terms]);
         Assert.Equal(0, r.ExitCode);
         return Rows(r.Stdout);
     }
@@ -85,9 +106,140 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         Assert.Empty(Fleet(db, "--to", "2000-01-01T00:00:00Z"));
         AssertSameRows(sum, Fleet(db, "--from", "2000-01-01T00:00:00Z"));
 
+        // A database pushed before symbol_totals existed (schema version 1) is reported from its samples, to the same rows.
+        ch.Execute($"DROP TABLE {db}.symbol_totals");
+        AssertSameRows(sum, Fleet(db));
+        AssertSameRows(localA, Fleet(db, "host:host-a"));
+
         // The other report forms run on the merged profile too.
         foreach (var form in new[] { "-d", "-c", "--csv", "--xml" })
             Assert.Equal(0, Xenoprof("opreport", form, "--clickhouse", server.Url, "--database", db).ExitCode);
+    }
+
+    [ClickHouseRootFact]
+    public void HostVersusHost_DiffFlagsWhatMovedAndMatchesTheLocalDiff()
+    {
+        var (f70, f30) = Shift.Value;
+        var db = NewDatabase();
+        Push(db, f70, "f70");
+        Push(db, f30, "f30");
+        string[] fleet = ["--clickhouse", server.Url, "--database", db];
+
+        var r = Xenoprof(["opreport", "-l", "--csv", .. fleet, "{", "host:f70", "}", "{", "host:f30", "}"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rows = DiffTests.ReadCsv(r.Stdout).Rows;
+        DiffTests.Row Of(string symbol) => rows.Single(x => x.Image == "shift" && x.Symbol == symbol);
+        var (f, g, h) = (Of("f"), Of("g"), Of("h"));
+        Assert.True(f.Significant && f.DeltaPp < -20, $"f: {f}");
+        Assert.True(g.Significant && g.DeltaPp > 20, $"g: {g}");
+        Assert.False(h.Significant, $"h: {h}");
+        Assert.Equal(["f", "g"], rows.Where(x => x.Significant).Select(x => x.Symbol!).Order());
+
+        // Row by row what the local diff of the two session directories says.
+        var local = Xenoprof("opreport", "-l", "--csv", "{", f70, "}", "{", f30, "}");
+        Assert.True(local.ExitCode == 0, local.Stderr);
+        Assert.Equal(DiffTests.ReadCsv(local.Stdout).Rows.OrderBy(x => (x.Image, x.Symbol)), rows.OrderBy(x => (x.Image, x.Symbol)));
+
+        // The text report through diff --clickhouse, and -c with the change on f's and g's primary lines.
+        var text = Xenoprof(["diff", "-l", .. fleet, "host:f70", "host:f30"]);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("base { host:f70 }, new { host:f30 }", text.Stdout);
+        Assert.Matches(@"\* +shift +f\n", text.Stdout.Replace("\r", ""));
+        var cg = Xenoprof(["opreport", "-c", .. fleet, "{host:f70}", "{host:f30}"]);
+        Assert.True(cg.ExitCode == 0, cg.Stderr);
+        string Primary(string symbol) => cg.Stdout.Split('\n').Single(l => !l.StartsWith(' ') && System.Text.RegularExpressions.Regex.IsMatch(l, @" shift +" + symbol + "$"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +-[\d.]+ +\S+ \* ", Primary("f"));
+        Assert.Matches(@"^\d+ +[\d.]+ +\d+ +[\d.]+ +\+[\d.]+ +\S+ \* ", Primary("g"));
+        Assert.DoesNotMatch(@" \* ", Primary("h"));
+
+        // A selector that matches nothing, and a local source inside a fleet group, are one-line user errors.
+        var none = Xenoprof(["diff", .. fleet, "host:f70", "host:nobody"]);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no pushed session matches host:nobody", none.Stderr);
+        var mixed = Xenoprof(["opreport", .. fleet, "{", f70, "}", "{", "host:f30", "}"]);
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Single(mixed.Stderr.Trim().Split('\n'));
+    }
+
+    [ClickHouseRootFact]
+    public void ProfileSpecificationTerms_SelectWhatTheLocalReportSelects()
+    {
+        using var ch = server.Client();
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        string Top(string column) => ch.Query($"SELECT {column} FROM {db}.samples WHERE host = 'host-a' GROUP BY {column} ORDER BY count() DESC LIMIT 1")[0][0];
+        var ev = ch.Query($"SELECT name, count FROM {db}.events LIMIT 1")[0];
+        string[][] cases =
+        [
+            ["tgid:" + Top("pid")], ["tid:" + Top("tid")], ["cpu:" + Top("cpu")], ["cpu:0,1", "image:hotloop"], ["image-exclude:hotloop"],
+            ["event:" + ev[0], "count:" + ev[1]], ["domain:0"], ["-e", "hot_sixty,hot_ten"], ["-i", "hot_thirty"],
+        ];
+        foreach (var terms in cases)
+        {
+            var local = Local(a, terms);
+            Assert.NotEmpty(local);
+            AssertSameRows(local, Fleet(db, ["host:host-a", .. terms]));
+        }
+        // Over both hosts: the sum of what each local report keeps.
+        string[] both = ["cpu:" + Top("cpu"), "image:hotloop"];
+        var (la, lb) = (Local(a, both), Local(b, both));
+        AssertSameRows(la.Keys.Union(lb.Keys).ToDictionary(k => k, k => la.GetValueOrDefault(k) + lb.GetValueOrDefault(k)), Fleet(db, both));
+        // In a differential report each group's terms apply to its side.
+        var diff = Xenoprof("opreport", "-l", "--csv", "--clickhouse", server.Url, "--database", db, "{", "host:host-a", "image:hotloop", "}", "{", "host:host-b", "}");
+        Assert.True(diff.ExitCode == 0, diff.Stderr);
+        Assert.All(DiffTests.ReadCsv(diff.Stdout).Rows.Where(r => r.BaseSamples > 0), r => Assert.Equal("hotloop", r.Image));
+
+        // An event no session has, or a wrong sample period, is a one-line user error naming what the sessions have.
+        foreach (var term in new[] { "event:NO_SUCH_EVENT", "count:1" })
+        {
+            var r = Xenoprof("opreport", "-l", "--clickhouse", server.Url, "--database", db, term);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"{term} matches no event of the selected sessions (they have event:{ev[0]} count:{ev[1]}", r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+        }
+    }
+
+    private Dictionary<string, long> Folded(params string[] args)
+    {
+        var file = Path.Combine(Path.GetTempPath(), "xenoprof-fleet-" + Guid.NewGuid().ToString("N")[..8] + ".folded");
+        try
+        {
+            var r = Xenoprof(["flame", "-o", file, .. args]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return File.ReadAllLines(file).Select(l => (Stack: l[..l.LastIndexOf(' ')], Count: long.Parse(l[(l.LastIndexOf(' ') + 1)..])))
+                .ToDictionary(x => x.Stack, x => x.Count);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [ClickHouseRootFact]
+    public void FlameOverHosts_FoldedIsTheSumOfTheLocalFoldedOutputs()
+    {
+        using var ch = server.Client();
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        string[] fleet = ["--clickhouse", server.Url, "--database", db];
+        var (la, lb) = (Folded("--session-dir", a), Folded("--session-dir", b));
+        var sum = la.Keys.Union(lb.Keys).ToDictionary(k => k, k => la.GetValueOrDefault(k) + lb.GetValueOrDefault(k));
+        Assert.Contains(sum.Keys, k => k.EndsWith(";hot_sixty", StringComparison.Ordinal));
+        Assert.Equal(sum.OrderBy(kv => kv.Key, StringComparer.Ordinal), Folded(fleet).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(la.OrderBy(kv => kv.Key, StringComparer.Ordinal), Folded([.. fleet, "host:host-a"]).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        // --pid is a WHERE clause of the sums, as the local flame graph keeps that process's samples; --weight samples counts.
+        var pid = ch.Query($"SELECT pid FROM {db}.samples WHERE host = 'host-a' GROUP BY pid ORDER BY count() DESC LIMIT 1")[0][0];
+        Assert.Equal(Folded("--session-dir", a, "--pid", pid, "--weight", "samples").OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            Folded([.. fleet, "host:host-a", "--pid", pid, "--weight", "samples"]).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        var svg = Path.Combine(Path.GetTempPath(), "xenoprof-fleet-" + Guid.NewGuid().ToString("N")[..8] + ".svg");
+        Assert.Equal(0, Xenoprof(["flame", .. fleet, "-o", svg]).ExitCode);
+        Assert.Contains("hot_sixty", File.ReadAllText(svg));
+        File.Delete(svg);
+        var html = Xenoprof(["flame", .. fleet, "-o", Path.Combine(Path.GetTempPath(), "never.html")]);
+        Assert.Equal(1, html.ExitCode);
+        Assert.Contains("--clickhouse writes folded stacks or an SVG", html.Stderr);
     }
 
     [ClickHouseRootFact]

@@ -39,16 +39,26 @@ public sealed record FleetSelection
 public static class FleetProfiles
 {
     /// <summary>
-    /// Builds the profile of the sessions <paramref name="selection"/> picks. <see cref="ProfileOptions.Domain"/>,
-    /// <see cref="ProfileOptions.Event"/>, <see cref="ProfileOptions.WithStacks"/> and <see cref="ProfileOptions.WithDetails"/>
-    /// apply; per-sample filters and <see cref="ProfileOptions.WithSamples"/> are not offered for the fleet database.
+    /// Builds the profile of the sessions <paramref name="selection"/> picks. The filters on the samples table are
+    /// WHERE clauses of the sums in ClickHouse: the events <see cref="ProfileOptions.Event"/>, <see cref="ProfileOptions.Count"/>
+    /// and <see cref="ProfileOptions.UnitMask"/> choose (matched in each session's own event table, as a local report
+    /// matches them), <see cref="ProfileOptions.Domain"/> (with the passive domains dom0 reports),
+    /// <see cref="ProfileOptions.Pid"/>/<see cref="ProfileOptions.Tgids"/>, <see cref="ProfileOptions.Tid"/>/<see cref="ProfileOptions.Tids"/>
+    /// and <see cref="ProfileOptions.Cpu"/>/<see cref="ProfileOptions.Cpus"/>. The image and symbol filters
+    /// (<see cref="ProfileOptions.Images"/>, <see cref="ProfileOptions.IncludeSymbols"/>…) judge each row's leaf in the
+    /// builder, as for a session store; <see cref="ProfileOptions.WithStacks"/> and <see cref="ProfileOptions.WithDetails"/>
+    /// apply. Session-clock windows (<see cref="ProfileOptions.FromNs"/>), separation by thread or CPU and
+    /// <see cref="ProfileOptions.WithSamples"/> are not offered for the fleet database (its window is
+    /// <see cref="FleetSelection.From"/>/<see cref="FleetSelection.To"/>, wall clock).
     /// Throws <see cref="ClickHouseException"/> when the server fails and <see cref="XenProfUserException"/> when no
-    /// session matches or the event is unknown.
+    /// session matches, no event matches or a filter is not offered.
     /// </summary>
     public static Profile Load(ClickHouseHttp ch, FleetSelection selection, ProfileOptions options, CancellationToken ct = default)
     {
-        if (options.WithSamples || options.Pid != null || options.Tid != null || options.Cpu != null || options.FromNs != null || options.ToNs != null)
-            throw new XenProfUserException("--clickhouse: reports by pid, tid, cpu, session-clock time or per sample are not offered for the fleet database; use --from/--to for wall-clock windows");
+        if (options.WithSamples || options.FromNs != null || options.ToNs != null || options.RelativeTimes)
+            throw new XenProfUserException("--clickhouse: reports by session-clock time or per sample are not offered for the fleet database; use --from/--to for wall-clock windows");
+        if ((options.Separate & (Separation.Tid | Separation.Cpu)) != 0)
+            throw new XenProfUserException("--clickhouse: --separate=thread/cpu columns are not offered for the fleet database; select with tid:N or cpu:N instead");
         var db = FleetSchema.CheckDatabaseName(selection.Database);
         FleetSchema.CheckReadable(ch, db, ct);
 
@@ -68,22 +78,47 @@ public static class FleetProfiles
         var sampleWhere = new List<string> { $"host IN ({List(sessions.Select(s => s.Host).Distinct())})", inSessions };
         if (selection.From is { } from) sampleWhere.Add($"wall_ns >= {UnixNs(from)}");
         if (selection.To is { } to) sampleWhere.Add($"wall_ns < {UnixNs(to)}");
+        // The filters the push-time sums per leaf symbol can answer too (symbol_totals: event, domain, pid) go to both.
+        var totalsWhere = new List<string> { inSessions };
+        void Filter(string condition) { sampleWhere.Add(condition); totalsWhere.Add(condition); }
+        if (options.Pid is { } pid) Filter($"pid = {Numbers([pid])}");
+        if (options.Tgids != null) Filter($"pid IN ({Numbers(options.Tgids)})");
+        if (options.Tid is { } tid) sampleWhere.Add($"tid = {Numbers([tid])}");
+        if (options.Cpu is { } cpu) sampleWhere.Add($"cpu = {Numbers([cpu])}");
+        if (options.Tids != null) sampleWhere.Add($"tid IN ({Numbers(options.Tids)})");
+        if (options.Cpus != null) sampleWhere.Add($"cpu IN ({Numbers(options.Cpus)})");
+        // A flat report (no stacks, no per-instruction detail, no filter on a sample's time, thread or CPU) of sessions
+        // pushed with symbol_totals (schema version 2) reads those sums and no frame; any other reads the samples.
+        bool flat = !options.WithStacks && !options.WithDetails && sampleWhere.Count == totalsWhere.Count + 1
+            && ch.Query($"SELECT count() FROM system.tables WHERE database = {ClickHouseHttp.Quote(db)} AND name = 'symbol_totals'", ct)[0][0] == "1"
+            && ch.Query($"SELECT uniqExact(session_id) FROM {db}.symbol_totals WHERE {inSessions}", ct)[0][0] == sessions.Count.ToString(CultureInfo.InvariantCulture);
 
-        // Events merge by name across sessions.
+        // Events merge by name across sessions; event:, count: and unit-mask: pick each session's own matching events.
         var events = new List<StoredEvent>();
         var eventOf = new Dictionary<(string, long), EventId>();
+        var picked = new List<(string Session, long Event, EventId Merged)>();
+        var asked = new List<StoredEvent>();
         foreach (var r in ch.Query($"SELECT session_id, event_id, name, perf_type, perf_config, count, unit_mask, kernel, user, unit, description FROM {db}.events WHERE {inSessions} ORDER BY session_id, event_id", ct))
         {
+            var stored = new StoredEvent(r[2], uint.Parse(r[3], CultureInfo.InvariantCulture), ulong.Parse(r[4], CultureInfo.InvariantCulture), ulong.Parse(r[5], CultureInfo.InvariantCulture),
+                uint.Parse(r[6], CultureInfo.InvariantCulture), r[7] == "1", r[8] == "1", r[9], r[10]);
             var e = events.FirstOrDefault(x => x.Name == r[2]);
-            if (e == null)
-                events.Add(e = new StoredEvent(r[2], uint.Parse(r[3], CultureInfo.InvariantCulture), ulong.Parse(r[4], CultureInfo.InvariantCulture), ulong.Parse(r[5], CultureInfo.InvariantCulture),
-                    uint.Parse(r[6], CultureInfo.InvariantCulture), r[7] == "1", r[8] == "1", r[9], r[10]) { Id = new EventId(events.Count + 1) });
+            if (e == null) events.Add(e = stored with { Id = new EventId(events.Count + 1) });
             eventOf[(r[0], Long(r[1]))] = e.Id;
+            if (!asked.Any(a => a.Name == stored.Name && a.Count == stored.Count && a.UnitMask == stored.UnitMask)) asked.Add(stored);
+            if ((options.Event == null || string.Equals(stored.Name, options.Event, StringComparison.OrdinalIgnoreCase))
+                && (options.Count == null || stored.Count == options.Count) && (options.UnitMask == null || stored.UnitMask == options.UnitMask))
+                picked.Add((r[0], Long(r[1]), e.Id));
         }
-        StoredEvent? only = null;
-        if (options.Event != null)
-            only = events.FirstOrDefault(e => string.Equals(e.Name, options.Event, StringComparison.OrdinalIgnoreCase))
-                ?? throw new XenProfUserException($"event {options.Event} is not in the selected sessions (they have {string.Join(", ", events.Select(e => e.Name))})");
+        HashSet<EventId>? only = null;
+        if (options.Event != null || options.Count != null || options.UnitMask != null)
+        {
+            if (picked.Count == 0)
+                throw new XenProfUserException($"{EventTerms(options)} matches no event of the selected sessions (they have "
+                    + string.Join(", ", asked.Select(e => $"event:{e.Name} count:{e.Count} unit-mask:{e.UnitMask}")) + ")");
+            only = picked.Select(p => p.Merged).ToHashSet();
+            Filter($"(session_id, event_id) IN ({string.Join(", ", picked.Select(p => $"({ClickHouseHttp.Quote(p.Session)}, {p.Event})"))})");
+        }
 
         // Meta: what every selected session agrees on, the host names joined.
         var metas = ch.Query($"SELECT session_id, key, value FROM {db}.meta WHERE {inSessions}", ct).GroupBy(r => r[0])
@@ -114,7 +149,7 @@ public static class FleetProfiles
         var frameOf = new Dictionary<(string, long), FrameId>();
         var names = new Dictionary<FrameId, string?>();
         var located = new Dictionary<FrameId, FrameSymbol?>();
-        foreach (var r in ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
+        foreach (var r in flat ? [] : ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
         {
             var id = new FrameId(frames.Count + 1);
             frames[id] = new StoredFrame(id, imageOf[(r[0], Long(r[2]))], ULong(r[3]));
@@ -156,30 +191,51 @@ public static class FleetProfiles
         var threads = new Dictionary<(int, int), (int, string)>();
         foreach (var r in ch.Query($"SELECT domain, tid, pid, comm FROM {db}.threads WHERE {inSessions}", ct)) threads.TryAdd((Int(r[0]), Int(r[1])), (Int(r[2]), r[3]));
 
-        // The rows, summed in ClickHouse.
+        // The rows, summed in ClickHouse. A domain's report holds its own samples, dom0's also the passive domains'.
         var passive = ImageNames.PassiveDomains(meta);
+        if (options.Domain is { } dom)
+            Filter(passive.Contains(dom) ? "0" : dom == 0 ? $"domain IN ({Numbers(passive.Prepend(0))})" : $"domain = {Numbers([dom])}");
         var rows = new List<StackTotal>();
         var leafSamples = new Dictionary<(ImageId, string Host, bool Named), long>();
         string perStack = $"SELECT session_id, event_id, domain, pid, comm_id, stack_id, count() AS n, sum(weight) AS w, sum(period) AS pe, sum(period * period / greatest(weight, 1)) AS sq FROM {db}.samples{Where(sampleWhere)} "
                           + "GROUP BY session_id, event_id, domain, pid, comm_id, stack_id";
         // Without call stacks the sums go one step further in ClickHouse: per leaf frame (the stack node's own frame).
-        string sql = options.WithStacks ? perStack
+        // A flat report's rows name a leaf (image, symbol) where the others name a frame: one frame (and a stack of it) per
+        // distinct leaf symbol of the merged images stands for all the frames it named.
+        var flatFrames = new Dictionary<(ImageId, string?), long>();
+        long FlatFrame(string session, long image, bool named, string symbol)
+        {
+            var key = (imageOf[(session, image)], named ? symbol : null);
+            if (!flatFrames.TryGetValue(key, out var id))
+            {
+                flatFrames[key] = id = flatFrames.Count + 1;
+                var frame = new FrameId(frames.Count + 1);
+                frames[frame] = new StoredFrame(frame, key.Item1, 0);
+                names[frame] = key.Item2;
+                frameOf[("", id)] = frame;
+            }
+            return id;
+        }
+        string sql = flat ? $"SELECT session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol, samples, weight, period, period_squares FROM {db}.symbol_totals{Where(totalsWhere)}"
+            : options.WithStacks ? perStack
             : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w), sum(pe), sum(sq) FROM (" + perStack + ") "
               + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
               + "GROUP BY session_id, event_id, domain, pid, comm_id, frame_id";
-        foreach (var r in ch.Query(sql, ct))
+        foreach (var q in ch.Query(sql, ct))
         {
+            // A flat row as the others are: its frame in the leaf frame's column, samples onwards after it.
+            var r = flat ? [q[0], q[1], q[2], q[3], q[4], FlatFrame(q[0], Long(q[5]), q[6] == "1", q[7]).ToString(CultureInfo.InvariantCulture), q[8], q[9], q[10], q[11]] : q;
             var ev = eventOf[(r[0], Long(r[1]))];
             int domain = Int(r[2]);
-            if (only != null && ev != only.Id) continue;
+            if (only != null && !only.Contains(ev)) continue;
             if (options.Domain != null && ImageNames.ReportDomain(domain, passive) != options.Domain) continue;
             int comm = Int(r[4]);
             StackId stack;
             if (options.WithStacks) stack = stackOf[(r[0], Long(r[5]))];
-            else if (!stackOf.TryGetValue((r[0], Long(r[5])), out stack))
+            else if (!stackOf.TryGetValue((flat ? "" : r[0], Long(r[5])), out stack))
             {
-                stackOf[(r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
-                stacks[stack] = new StoredStack(stack, default, frameOf[(r[0], Long(r[5]))]);
+                stackOf[(flat ? "" : r[0], Long(r[5]))] = stack = new StackId(stackOf.Count + 1);
+                stacks[stack] = new StoredStack(stack, default, frameOf[(flat ? "" : r[0], Long(r[5]))]);
             }
             var row = new StackTotal(ev, domain, Int(r[3]), stack, Long(r[6]), Long(r[7]), comm == 0 ? default : commOf[(r[0], comm)],
                 Long(r[8]), double.Parse(r[9], System.Globalization.CultureInfo.InvariantCulture));
@@ -192,7 +248,7 @@ public static class FleetProfiles
 
         var tables = new ProfileTables(events, meta, counters, rows, [], 0, images, frames, stacks, names,
             new ProfileLabels(domains, processes, threads, comms), null, () => new Dictionary<(int, int), IReadOnlyList<ImageId>>(), located);
-        return ProfileBuilder.BuildFrom(options, only == null ? null : [only.Id], tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
+        return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
     }
 
     /// <summary>One warning per image whose samples have symbols on some hosts and none on others.</summary>
@@ -222,6 +278,14 @@ public static class FleetProfiles
         return parts.Count > 0 ? string.Join(" ", parts) : "(all)";
     }
 
+    private static string EventTerms(ProfileOptions o) => string.Join(' ', new[]
+    {
+        o.Event == null ? null : "event:" + o.Event,
+        o.Count == null ? null : "count:" + o.Count.Value.ToString(CultureInfo.InvariantCulture),
+        o.UnitMask == null ? null : "unit-mask:" + o.UnitMask.Value.ToString(CultureInfo.InvariantCulture),
+    }.Where(x => x != null));
+
+    private static string Numbers(IEnumerable<int> values) => string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
     private static string Where(List<string> conditions) => conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
     private static string List(IEnumerable<string> values) => string.Join(", ", values.Select(ClickHouseHttp.Quote));
     private static long UnixNs(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;

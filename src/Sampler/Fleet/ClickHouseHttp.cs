@@ -195,6 +195,9 @@ public sealed class TsvRows
     /// <summary>Appends an unsigned integer field.</summary>
     public TsvRows Add(ulong value) { Separate(); _writer.Write(value.ToString(CultureInfo.InvariantCulture)); return this; }
 
+    /// <summary>Appends a floating-point field (round-trip precision).</summary>
+    public TsvRows Add(double value) { Separate(); _writer.Write(value.ToString("R", CultureInfo.InvariantCulture)); return this; }
+
     /// <summary>Ends the current row.</summary>
     public void EndRow() { _writer.Write('\n'); _lineStart = true; Count++; }
 

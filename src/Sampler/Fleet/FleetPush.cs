@@ -112,16 +112,37 @@ public static class FleetPush
             .Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm))));
         Table("comms", store.ReadComms().OrderBy(kv => kv.Key.Value).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Value).Add(kv.Value))));
         var images = store.ReadImages();
+        var frames = store.ReadFrames();
+        var named = new Dictionary<FrameId, CachedSymbol>();
+        CachedSymbol Name(StoredFrame f)
+        {
+            if (!named.TryGetValue(f.Id, out var s)) named[f.Id] = s = nameFrame(images[f.Image], f);
+            return s;
+        }
         Table("images", images.Values.OrderBy(i => i.Id.Value)
             .Select(i => (Action<TsvRows>)(t => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain))));
-        Table("frames", store.ReadFrames().Values.OrderBy(f => f.Id.Value).Select(f => (Action<TsvRows>)(t =>
+        Table("frames", frames.Values.OrderBy(f => f.Id.Value).Select(f => (Action<TsvRows>)(t =>
         {
-            var s = nameFrame(images[f.Image], f);
+            var s = Name(f);
             t.Add(f.Id.Value).Add(f.Image.Value).Add(f.Offset).Add(s.Name ?? "").Add(s.Name != null ? 1 : 0)
                 .Add(s.Located ? 1 : 0).Add(s.Start).Add(s.Size).Add(s.Address);
         })));
-        Table("stacks", store.ReadStacks().Values.OrderBy(s => s.Id.Value)
+        var stacks = store.ReadStacks();
+        Table("stacks", stacks.Values.OrderBy(s => s.Id.Value)
             .Select(s => (Action<TsvRows>)(t => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value))));
+        // The store's per-stack totals summed once more per leaf image and symbol: a flat report reads these instead of the samples.
+        var flat = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
+        foreach (var st in store.ReadStackTotals())
+        {
+            var leaf = frames[stacks[st.Stack].Frame];
+            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat,
+                (st.Event.Value, st.Domain, st.Pid, st.Comm.Value, leaf.Image.Value, Name(leaf).Name), out _);
+            sum = (sum.Samples + st.Samples, sum.Weight + st.Weight, sum.Period + st.Period, sum.Squares + st.PeriodSquares);
+        }
+        Table("symbol_totals", flat.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Image)
+            .ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Event).Add(kv.Key.Domain).Add(kv.Key.Pid).Add(kv.Key.Comm)
+                .Add(kv.Key.Image).Add(kv.Key.Symbol ?? "").Add(kv.Key.Symbol != null ? 1 : 0).Add(kv.Value.Samples).Add(kv.Value.Weight).Add(kv.Value.Period)
+                .Add(kv.Value.Squares))));
         Table("samples", store.ReadSamplesUnordered().Select(s => (Action<TsvRows>)(t => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
             .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period))), withHost: true);
 

@@ -14,11 +14,16 @@ namespace XenProf.Sampler.Fleet;
 /// <c>samples</c> is ordered by (host, session_id, event_id, stack_id), the report queries' GROUP BY; the other tables
 /// by (session_id, batch, their id). Schema changes bump <see cref="Version"/>, kept in <c>schema_version</c>.
 /// </para>
+/// <para>
+/// Version 2 added <c>symbol_totals</c>: the session's samples summed at push time per (event, domain, pid, thread
+/// name, leaf image, leaf symbol), what a flat report (image or symbol summary) needs, a few thousand rows where the
+/// samples are a million. Sessions pushed under version 1 have none; reports read their samples instead.
+/// </para>
 /// </summary>
 public static class FleetSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Default database name.</summary>
     public const string DefaultDatabase = "xenprof";
@@ -38,6 +43,10 @@ public static class FleetSchema
         // address hold the function's range and the frame's address in the image's address space (opreport -d).
         ("frames", "session_id String, batch UInt32, frame_id Int64, image_id Int64, offset UInt64, symbol String, has_symbol UInt8, located UInt8, sym_start UInt64, sym_size UInt64, address UInt64"),
         ("stacks", "session_id String, batch UInt32, stack_id Int64, parent_id Int64, frame_id Int64"),
+        // Per (event, domain, pid, thread name, leaf image, leaf symbol as named on the recording host; has_symbol = 0:
+        // none): the sums of samples, weights, periods and squared periods (period² / weight per record) of the samples
+        // whose stack ends there. Version 2.
+        ("symbol_totals", "session_id String, batch UInt32, event_id Int64, domain Int32, pid Int32, comm_id Int32, image_id Int64, symbol String, has_symbol UInt8, samples UInt64, weight Int64, period Int64, period_squares Float64"),
         // wall_ns: Unix time of the sample (ns), start_unix_ns + (time_ns - first_sample_ns) of its session; period: the
         // sum of the periods the record stands for, in the event's unit (the session store's per-sample period).
         ("samples", "host String, session_id String, batch UInt32, time_ns Int64, wall_ns Int64, cpu Int32, domain Int32, pid Int32, tid Int32, event_id Int64, stack_id Int64, mode UInt8, weight Int64, comm_id Int32, period Int64"),
@@ -58,19 +67,21 @@ public static class FleetSchema
         ch.Execute($"CREATE DATABASE IF NOT EXISTS {database}", ct);
         ch.Execute($"CREATE TABLE IF NOT EXISTS {database}.schema_version (version UInt32, created_unix_ns Int64) ENGINE = TinyLog", ct);
         var versions = ch.Query($"SELECT max(version), count() FROM {database}.schema_version", ct);
-        if (versions[0][1] == "0")
-        {
-            var row = new TsvRows().Add(Version).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
-            row.EndRow();
-            ch.Insert(database + ".schema_version", "version, created_unix_ns", row.ToArray(), ct);
-        }
-        else CheckVersion(database, int.Parse(versions[0][0], CultureInfo.InvariantCulture), ch);
+        int stored = versions[0][1] == "0" ? 0 : int.Parse(versions[0][0], CultureInfo.InvariantCulture);
+        CheckVersion(database, stored, ch);
         foreach (var (table, columns) in Tables)
         {
             string order = table == "samples" ? "host, session_id, event_id, stack_id" : "session_id, batch";
             ch.Execute($"CREATE TABLE IF NOT EXISTS {database}.{table} ({columns}) ENGINE = MergeTree() ORDER BY ({order})", ct);
         }
         ch.Execute($"CREATE TABLE IF NOT EXISTS {database}.sessions ({SessionsColumns}) ENGINE = MergeTree() ORDER BY (host, session_id)", ct);
+        // A version 1 database becomes version 2 by the table just created; its sessions keep being read from their samples.
+        if (stored < Version)
+        {
+            var row = new TsvRows().Add(Version).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
+            row.EndRow();
+            ch.Insert(database + ".schema_version", "version, created_unix_ns", row.ToArray(), ct);
+        }
     }
 
     /// <summary>

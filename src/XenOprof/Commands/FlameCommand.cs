@@ -41,9 +41,10 @@ internal static class FlameCommand
         var file = CommonOptions.TraceFile();
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
-        var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots")
+        var (url, database) = (FleetOptions.ClickHouse(), FleetOptions.Database());
+        var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots; with --clickhouse URL [host:NAME[,NAME] | session:ID], folded or SVG of pushed sessions")
         {
-            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, diffBase, normalize, demangle, Run.Verbose,
+            file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, diffBase, normalize, demangle, url, database, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("flame", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
         {
@@ -57,6 +58,10 @@ internal static class FlameCommand
                 throw new UserErrorException($"--pid and --tid take a number or nothing, not '{stray[^1]}'");
             trace ??= stray.FirstOrDefault();
             var fmt = FormatOf(pr.GetValue(output)!, pr.GetValue(format));
+            if (pr.GetValue(url) is { } chUrl)
+                return pr.GetValue(diffBase) != null ? throw new UserErrorException("--diff-base compares local profiles; with --clickhouse use opreport { host:A } { host:B }")
+                    : FlameFleet.Execute(new FleetTarget(chUrl, pr.GetValue(database)!, null, null), trace, pr.GetValue(output)!, fmt, filters,
+                        Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)), folded, Console.Error, ct);
             if (pr.GetValue(diffBase) is { } baseSpec)
                 return FlameDiff.Execute(DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
                     trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),

@@ -41,19 +41,26 @@ internal static class OpreportCommand
         HelpGroups.Set(cmd, OpreportShapeOptions.HelpSections);
         cmd.SetAction(pr => Run.Guarded("opreport", pr.GetValue(Run.Verbose), ct => CommonOptions.WithDemangle(pr.GetValue(demangle), () =>
         {
-            var fleetQuery = fleet.Requested(pr, pr.GetValue(shape.Spec) ?? []);
-            if (fleetQuery == null && ProfileGroups.Parse(pr.GetValue(shape.Spec) ?? []) is { } groups)
-                return DiffCommand.Execute(groups.Base, groups.New, pr.GetValue(dir)!, NotForDiff(pr.GetValue(details), pr.GetValue(showAddress), pr.GetValue(xml), pr.GetValue(domain))
-                    ?? new DiffRequest(pr.GetValue(symbols), pr.GetValue(threshold), pr.GetValue(longNames), pr.GetValue(noHeader), pr.GetValue(csv), pr.GetValue(alpha),
-                        !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict), pr.GetValue(callgraph)), "opreport", Console.Out, ct);
+            var specs = pr.GetValue(shape.Spec) ?? [];
+            var fleetTarget = fleet.Target(pr, specs);
+            DiffRequest Diff() => NotForDiff(pr.GetValue(details), pr.GetValue(showAddress), pr.GetValue(xml), pr.GetValue(domain))
+                ?? new DiffRequest(pr.GetValue(symbols), pr.GetValue(threshold), pr.GetValue(longNames), pr.GetValue(noHeader), pr.GetValue(csv), pr.GetValue(alpha),
+                    !pr.GetValue(noRecovery), pr.GetValue(kallsyms), pr.GetValue(strict), pr.GetValue(callgraph));
+            if (fleetTarget != null && ProfileGroups.Split(specs) is { } fleetGroups)
+                return OpreportFleet.ExecuteDiff(fleetTarget, fleetGroups.Base, fleetGroups.New, Diff(), "opreport", Console.Out, ct);
+            if (fleetTarget == null && ProfileGroups.Parse(specs) is { } groups)
+                return DiffCommand.Execute(groups.Base, groups.New, pr.GetValue(dir)!, Diff(), "opreport", Console.Out, ct);
             var options = shape.Apply(pr, new OpreportOptions
             {
                 Symbols = pr.GetValue(symbols), ErrorBars = !pr.GetValue(noErr), Threshold = pr.GetValue(threshold),
                 LongFilenames = pr.GetValue(longNames), NoHeader = pr.GetValue(noHeader), Details = pr.GetValue(details), Callgraph = pr.GetValue(callgraph),
                 ShowAddress = pr.GetValue(showAddress), Format = FormatOf(pr.GetValue(csv), pr.GetValue(xml)),
             });
-            if (fleetQuery is { } fq)
-                return OpreportFleet.Execute(fq, options, OpreportReport.Title(options, ""), Console.Out, pr.GetValue(domain), ct);
+            if (fleetTarget != null && (pr.GetValue(separate) ?? pr.GetValue(merge)) != null)
+                throw new UserErrorException("--separate/--merge: with --clickhouse the report is merged; select threads or CPUs with tid:N or cpu:N");
+            if (fleetTarget != null)
+                return OpreportFleet.Execute(fleetTarget, specs, new() { IncludeSymbols = OpreportShapeOptions.Names(pr, shape.Include), ExcludeSymbols = OpreportShapeOptions.Names(pr, shape.Exclude) },
+                    options, OpreportReport.Title(options, string.Join(' ', specs)), Console.Out, pr.GetValue(domain), ct);
             var (spec, file, domainArg, query) = shape.ParseSpec(pr, pr.GetValue(domain));
             OpreportReport.Write(DirectTrace.SessionFor("opreport", file, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
                 options, Console.Out, Console.Error, domainArg, !pr.GetValue(noRecovery), query, spec.ToString(), pr.GetValue(separate), pr.GetValue(merge));

@@ -7,7 +7,7 @@ using XenProf.Sampler.Fleet;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID[,ID]] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
+/// <summary><c>opreport --clickhouse URL [host:NAME[,NAME]] [session:ID[,ID]] [tag:value…] [--from T] [--to T]</c>: one report over many hosts' pushed sessions.</summary>
 internal sealed class OpreportFleet
 {
     /// <summary><c>--clickhouse</c>.</summary>
@@ -22,10 +22,10 @@ internal sealed class OpreportFleet
     /// <summary><c>--to</c>.</summary>
     public Option<string?> To { get; } = new("--to") { Description = "With --clickhouse: only samples taken before this wall-clock time (ISO 8601)" };
 
-    /// <summary>The fleet query when <c>--clickhouse</c> is given, from the positional <paramref name="specs"/> read as
-    /// selectors (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>); null otherwise. <c>--from</c>/<c>--to</c> without
-    /// <c>--clickhouse</c>, and any other positional term with it, are a user error.</summary>
-    public (string Url, FleetSelection Selection)? Requested(ParseResult pr, IReadOnlyList<string> specs)
+    /// <summary>The fleet database to read when <c>--clickhouse</c> is given (its URL, <c>--database</c>, <c>--from</c>,
+    /// <c>--to</c>); null otherwise. <c>--from</c>/<c>--to</c> without <c>--clickhouse</c>, or a <c>host:</c> term among
+    /// <paramref name="specs"/> without it, are a user error.</summary>
+    public FleetTarget? Target(ParseResult pr, IReadOnlyList<string> specs)
     {
         var url = pr.GetValue(Url);
         if (url == null)
@@ -35,19 +35,30 @@ internal sealed class OpreportFleet
                 throw new UserErrorException($"{host}: host: selectors pick pushed sessions; give --clickhouse URL");
             return null;
         }
+        return new FleetTarget(url, pr.GetValue(Database)!, Time("--from", pr.GetValue(From)), Time("--to", pr.GetValue(To)));
+    }
+
+    /// <summary>
+    /// The sessions <paramref name="terms"/> select (<c>host:NAME[,NAME]</c>, <c>session:ID[,ID]</c>, here a pushed
+    /// session's id) in <paramref name="target"/>'s database and window, and <paramref name="query"/> narrowed by the
+    /// other terms, a profile specification (<see cref="ProfileSpec"/>: <c>event:</c>, <c>tgid:</c>, <c>image:</c>…).
+    /// Anything else, or a term that contradicts <paramref name="query"/>, is a user error.
+    /// </summary>
+    public static (FleetSelection Selection, ProfileOptions Query) Select(FleetTarget target, IEnumerable<string> terms, ProfileOptions query)
+    {
         var hosts = new List<string>();
         var sessions = new List<string>();
-        foreach (var s in specs)
+        var rest = new List<string>();
+        foreach (var s in terms)
         {
             if (s.StartsWith("host:", StringComparison.Ordinal)) hosts.AddRange(Names(s, "host:"));
             else if (s.StartsWith("session:", StringComparison.Ordinal)) sessions.AddRange(Names(s, "session:"));
-            else throw new UserErrorException($"{s}: with --clickhouse expected host:NAME[,NAME] or session:ID[,ID]");
+            else rest.Add(s);
         }
-        return (url, new FleetSelection
-        {
-            Database = pr.GetValue(Database)!, Hosts = hosts, Sessions = sessions,
-            From = Time("--from", pr.GetValue(From)), To = Time("--to", pr.GetValue(To)),
-        });
+        var spec = ProfileSpec.Parse(rest);
+        if (spec.Rest.Count > 0)
+            throw new UserErrorException($"{spec.Rest[0]}: with --clickhouse expected host:NAME[,NAME], session:ID[,ID] or profile specification terms tag:value");
+        return (new FleetSelection { Database = target.Database, Hosts = hosts, Sessions = sessions, From = target.From, To = target.To }, spec.ApplyTo(query));
     }
 
     private static IEnumerable<string> Names(string spec, string prefix)
@@ -62,19 +73,36 @@ internal sealed class OpreportFleet
         : throw new UserErrorException($"{option} {value}: expected a wall-clock time such as 2026-12-06T22:00:00Z");
 
     /// <summary>Builds the merged profile in ClickHouse and writes the report; warnings (symbols known on some hosts only) go to stderr.</summary>
-    public static int Execute((string Url, FleetSelection Selection) query, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
+    public static int Execute(FleetTarget target, IReadOnlyList<string> terms, ProfileOptions symbols, OpreportOptions options, string title, TextWriter stdout, string? domain, CancellationToken ct)
     {
         if (options.Callgraph && options.Format != OpreportFormat.Text)
             throw new UserErrorException($"-c/--callgraph is written as text only; drop --{options.Format.ToString().ToLowerInvariant()}");
         int? only = domain == null ? null
             : int.TryParse(domain, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d
             : throw new UserErrorException($"--domain={domain}: with --clickhouse expected a domain id");
-        using var ch = new ClickHouseHttp(query.Url);
-        var profile = FleetProfiles.Load(ch, query.Selection,
-            new ProfileOptions { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph }, ct);
+        using var ch = new ClickHouseHttp(target.Url);
+        var (selection, query) = Select(target, terms, symbols with { Domain = only, WithDetails = options.Details || options.ShowAddress, WithStacks = options.Callgraph });
+        var profile = FleetProfiles.Load(ch, selection, query, ct);
         OpreportOutput.Write(profile, stdout, options, title);
         stdout.Flush();
         foreach (var warning in profile.Warnings) Console.Error.WriteLine("xenoprof opreport: warning: " + warning);
         return 0;
     }
+
+    /// <summary>
+    /// The differential report of two selections of pushed sessions (<c>opreport { host:a } { host:b }</c>, <c>diff
+    /// --clickhouse URL host:a host:b</c>): each group's terms build one merged profile, compared and written as the
+    /// local differential report is (<see cref="DiffCommand.Write"/>).
+    /// </summary>
+    public static int ExecuteDiff(FleetTarget target, ProfileGroup baseGroup, ProfileGroup newGroup, DiffRequest request, string verb, TextWriter stdout, CancellationToken ct)
+    {
+        DiffCommand.Check(request);
+        var query = new ProfileOptions { WithStacks = request.Callgraph };
+        var (b, n) = (Select(target, baseGroup.Terms.Prepend(baseGroup.Source), query), Select(target, newGroup.Terms.Prepend(newGroup.Source), query));
+        using var ch = new ClickHouseHttp(target.Url);
+        return DiffCommand.Write(FleetProfiles.Load(ch, b.Selection, b.Query, ct), FleetProfiles.Load(ch, n.Selection, n.Query, ct), baseGroup, newGroup, request, verb, stdout);
+    }
 }
+
+/// <summary>The fleet database a verb reads: <c>--clickhouse</c> URL, <c>--database</c> and the <c>--from</c>/<c>--to</c> window.</summary>
+internal sealed record FleetTarget(string Url, string Database, DateTimeOffset? From, DateTimeOffset? To);

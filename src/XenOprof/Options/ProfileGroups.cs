@@ -34,6 +34,19 @@ internal static class ProfileGroups
     /// <exception cref="UserErrorException">Braces that do not make exactly two non-empty groups, or tokens outside them.</exception>
     public static (ProfileGroup Base, ProfileGroup New)? Parse(IReadOnlyList<string> tokens)
     {
+        if (Split(tokens) is not { } result) return null;
+        QueryOf(result.Base);
+        QueryOf(result.New);
+        return result;
+    }
+
+    /// <summary>
+    /// The two groups of <paramref name="tokens"/> as typed, their terms not yet checked (a fleet report reads them as
+    /// its own selectors), or null when they hold no brace.
+    /// </summary>
+    /// <exception cref="UserErrorException">Braces that do not make exactly two non-empty groups, or tokens outside them.</exception>
+    public static (ProfileGroup Base, ProfileGroup New)? Split(IReadOnlyList<string> tokens)
+    {
         if (!tokens.Any(t => t.Contains('{') || t.Contains('}'))) return null;
         var split = new List<string>();
         foreach (var t in tokens)
@@ -65,10 +78,7 @@ internal static class ProfileGroups
         }
         if (open != null) throw Usage("a '{' without its '}'");
         if (groups.Count != 2) throw Usage($"{groups.Count} group{(groups.Count == 1 ? "" : "s")}");
-        var result = (Group(groups[0]), Group(groups[1]));
-        QueryOf(result.Item1);
-        QueryOf(result.Item2);
-        return result;
+        return (Group(groups[0]), Group(groups[1]));
     }
 
     /// <summary>
