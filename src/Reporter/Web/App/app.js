@@ -29,8 +29,24 @@ function setState(change) {
 window.addEventListener("hashchange", () => { state = readState(); render(); });
 
 // ---- data ----
+// Served, the views come from /api/*. In the offline file (`flame --format html`) they were computed in advance and
+// embedded in the #xenprof-data block: one answer per view, keyed "EVENT:BY" (top, timeline), "EVENT:FN" (callgraph,
+// annotate) or "EVENT:" (summary, flame). Time windows are not embedded: each one is a new profile.
+const EMBEDDED = (() => { const e = document.getElementById("xenprof-data"); return e ? JSON.parse(e.textContent) : null; })();
+const OFFLINE_WINDOW = "time windows need xenoprof serve: this offline file covers the whole session";
+function embedded(name, params) {
+  if (params.from !== undefined || params.to !== undefined) throw new Error(OFFLINE_WINDOW);
+  const v = (EMBEDDED.views[name] || {})[params.event + ":" + (params.by ?? params.fn ?? "")];
+  if (v !== undefined) return v;
+  if (params.fn !== undefined) {
+    throw new Error(`not embedded in the offline file: it holds the call graph and disassembly of the ${EMBEDDED.maxFunctions} functions ` +
+      "with the most samples; xenoprof serve shows every function");
+  }
+  throw new Error(`${name}: not embedded in the offline file`);
+}
 const token = new URLSearchParams(location.search).get("token");
 async function api(name, params) {
+  if (EMBEDDED) return embedded(name, params);
   const q = new URLSearchParams(params);
   if (token) q.set("token", token);
   const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
@@ -148,6 +164,7 @@ async function renderTimeline() {
     const a = Math.min(start, end), b = Math.max(start, end);
     start = null;
     if (b - a < 1) return;
+    if (EMBEDDED) { $("status").textContent = OFFLINE_WINDOW; return; }
     setState({ from: String(a), to: String(b), zoom: "" });
   });
 })();
@@ -314,8 +331,12 @@ async function renderAnnotation() {
   $("annotate").tBodies[0].innerHTML = out;
 }
 
-// A daemon may still be writing the session: look for a new generation every few seconds and redraw.
-setInterval(async () => {
+// Served, a daemon may still be writing the session: look for a new generation every few seconds and redraw.
+if (EMBEDDED) {
+  document.body.classList.add("offline");
+  $("timeline-hint").textContent = OFFLINE_WINDOW;
+  if (state.from !== "" || state.to !== "") setState({ from: "", to: "" });
+} else setInterval(async () => {
   try {
     const s = await api("summary", selection());
     if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }
