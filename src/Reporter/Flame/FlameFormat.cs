@@ -9,7 +9,7 @@ public enum FlameFormat
     Svg,
     /// <summary>
     /// The browser report of <c>serve</c> as one self-contained offline HTML file. It is written from a session directory by
-    /// <see cref="Web.OfflineReport.Write"/>, not from a <see cref="FlameSource"/>, so <see cref="FlameExport.Write"/> refuses it.
+    /// <see cref="Web.OfflineReport"/>, not from a <see cref="FlameSource"/>, so <see cref="FlameExport.Write"/> refuses it.
     /// </summary>
     Html,
     /// <summary>speedscope's JSON file format (jlfwong/speedscope src/lib/file-format-spec.ts).</summary>

@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace XenProf.Reporter.Web;
 
-/// <summary>What <see cref="OfflineReport.Write"/> put in the file.</summary>
+/// <summary>What <see cref="OfflineReport"/> put in the file.</summary>
 /// <param name="Events">Events embedded (every event of the session).</param>
 /// <param name="Functions">Functions per event whose call graph and disassembly are embedded (at most <see cref="OfflineReportOptions.MaxFunctions"/>).</param>
 /// <param name="Bytes">Size of the file written, bytes.</param>
@@ -53,8 +53,18 @@ public static class OfflineReport
     /// </summary>
     public static OfflineReportStats Write(string sessionDir, Stream output, OfflineReportOptions? options = null)
     {
-        options ??= OfflineReportOptions.Default;
         using var session = new WebSession(sessionDir);
+        return Write(session, output, options);
+    }
+
+    /// <summary>
+    /// Writes the offline report of <paramref name="session"/> to <paramref name="output"/>. A differential session
+    /// embeds the differential table (<c>/api/diff</c> per symbol and image) in place of the top table, and its flame
+    /// graph carries the changes.
+    /// </summary>
+    public static OfflineReportStats Write(WebSession session, Stream output, OfflineReportOptions? options = null)
+    {
+        options ??= OfflineReportOptions.Default;
         var data = new MemoryStream();
         int events, functions = 0;
         using (var j = new Utf8JsonWriter(data))
@@ -75,17 +85,24 @@ public static class OfflineReport
                 var q = new WebQuery(e);
                 string ev = e.ToString(CultureInfo.InvariantCulture);
                 Add("summary", ev + ":", session.Summary(q), WebJson.Default.WebSummary);
-                WebTop? symbols = null;
-                foreach (var by in WebSession.TopGroupings)
+                var symbols = session.Top(q, "symbol");
+                if (session.IsDiff)
                 {
-                    var top = session.Top(q, by);
-                    if (by == "symbol") symbols = top;
-                    Add("top", ev + ":" + by, top, WebJson.Default.WebTop);
+                    foreach (var by in new[] { "symbol", "image" })
+                    {
+                        try { Add("diff", ev + ":" + by, session.Diff(q, by), WebJson.Default.WebDiffTop); }
+                        catch (WebQueryException x) when (x.Status == 404) { } // the base lacks this event: the page says so
+                    }
+                }
+                else
+                {
+                    foreach (var by in WebSession.TopGroupings)
+                        Add("top", ev + ":" + by, by == "symbol" ? symbols : session.Top(q, by), WebJson.Default.WebTop);
                 }
                 Add("flame", ev + ":", session.Flame(q), WebJson.Default.WebFlame);
                 foreach (var by in WebSession.TimelineGroupings)
                     Add("timeline", ev + ":" + by, session.Timeline(q, by, TimelineBuckets), WebJson.Default.WebTimeline);
-                var chosen = symbols!.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
+                var chosen = symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
                     .Take(options.MaxFunctions).Select(r => r.Fn!).ToList();
                 functions = Math.Max(functions, chosen.Count);
                 foreach (var fn in chosen)

@@ -36,7 +36,7 @@ internal static class FlameCommand
         var context = new Option<bool>("--context") { Description = "With --inline: function:file:line (stackcollapse-perf.pl --context)" };
         var weight = new Option<string>("--weight") { Description = "What every format but html (which counts samples, as serve) weighs a sample by: period (default; the sample's period as perf gives it, as stackcollapse-perf.pl sums it) or samples", DefaultValueFactory = _ => "period" };
         weight.AcceptOnlyFromAmong("period", "samples");
-        var diffBase = new Option<string?>("--diff-base") { Description = "Differential flame graph (svg or folded): the base profile (a session directory, session:NAME or a trace file), compared with the new one (the trace argument or --session-dir); colours red for growth, blue for shrink, widths from the new profile, as FlameGraph's difffolded.pl + flamegraph.pl" };
+        var diffBase = new Option<string?>("--diff-base") { Description = "Differential flame graph (svg or folded; html: the browser report's differential table and flame graph): the base profile (a session directory, session:NAME or a trace file), compared with the new one (the trace argument or --session-dir); colours red for growth, blue for shrink, widths from the new profile, as FlameGraph's difffolded.pl + flamegraph.pl" };
         var normalize = new Option<bool>("--normalize") { Description = "With --diff-base: scale the base counts to the new total (difffolded.pl -n)" };
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
@@ -59,9 +59,14 @@ internal static class FlameCommand
             trace ??= stray.FirstOrDefault();
             var fmt = FormatOf(pr.GetValue(output)!, pr.GetValue(format));
             if (pr.GetValue(diffBase) is { } baseSpec)
-                return FlameDiff.Execute(DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-                    trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-                    pr.GetValue(output)!, fmt, filters, Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)), folded.All, pr.GetValue(normalize), Console.Error);
+            {
+                string baseDir = DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict));
+                string newDir = trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict));
+                return fmt == FlameFormat.Html
+                    ? WriteOffline(() => new WebSession(baseDir, newDir, baseSpec, trace ?? newDir), pr.GetValue(output)!, filters, pr.GetValue(title), Console.Error)
+                    : FlameDiff.Execute(baseDir, newDir, pr.GetValue(output)!, fmt, filters, Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)),
+                        folded.All, pr.GetValue(normalize), Console.Error);
+            }
             // perf script text folds straight through the stackcollapse-perf.pl rules, byte for byte; no import.
             if (fmt == FlameFormat.Folded && trace != null && filters is { Domain: null, Pid: null, Tid: null, FromSeconds: null, ToSeconds: null }
                 && File.Exists(trace) && TraceImport.Sniff(trace) == TraceFormat.PerfScript)
@@ -137,7 +142,7 @@ internal static class FlameCommand
         if (svg.Width <= 20) throw new UserErrorException("--width must be more than 20 pixels");
         if (!Directory.Exists(sessionDir)) throw new UserErrorException($"no session directory {sessionDir}; record one first (xenoprof record -- CMD)");
 
-        if (fmt == FlameFormat.Html) return WriteOffline(sessionDir, output, filters, svg.Title == SvgFlameOptions.Default.Title ? null : svg.Title, stderr);
+        if (fmt == FlameFormat.Html) return WriteOffline(() => new WebSession(sessionDir), output, filters, svg.Title == SvgFlameOptions.Default.Title ? null : svg.Title, stderr);
 
         // Time-ordered formats, timelines and folded (its first sampled event, per-thread roots) need every sample; SVG reads the per-stack totals.
         bool withSamples = fmt is not FlameFormat.Svg;
@@ -172,7 +177,7 @@ internal static class FlameCommand
     /// samples as <c>serve</c> counts them. The selection flags have no offline form (the page chooses events itself, and
     /// a time window or a domain is a new profile), so they are refused rather than ignored.
     /// </summary>
-    private static int WriteOffline(string sessionDir, string output, FlameCommandFilters filters, string? title, TextWriter stderr)
+    private static int WriteOffline(Func<WebSession> open, string output, FlameCommandFilters filters, string? title, TextWriter stderr)
     {
         string? flag = filters.Domain != null ? "--domain" : filters.Event != null ? "--event" : filters.Pid != null ? "--pid" : filters.Tid != null ? "--tid"
             : filters.FromSeconds != null || filters.ToSeconds != null ? "--from/--to" : null;
@@ -180,7 +185,8 @@ internal static class FlameCommand
             throw new UserErrorException($"{flag}: the html report holds the whole session and every event, chosen in the page; for a time window or a domain use xenoprof serve, or another --format");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         OfflineReportStats stats;
-        using (var f = File.Create(output)) stats = OfflineReport.Write(sessionDir, f, new OfflineReportOptions { Title = title });
+        using (var session = open())
+        using (var f = File.Create(output)) stats = OfflineReport.Write(session, f, new OfflineReportOptions { Title = title });
         stderr.WriteLine($"xenoprof flame: wrote {Path.GetFullPath(output)} ({stats.Bytes} bytes; call graph and disassembly of the {stats.Functions} functions with the most samples)");
         return 0;
     }
