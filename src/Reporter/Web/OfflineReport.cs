@@ -27,6 +27,15 @@ public sealed record OfflineReportOptions
     /// other function shows that its data is not in the file.
     /// </summary>
     public int MaxFunctions { get; init; } = 200;
+
+    /// <summary>
+    /// The flame graph's frames embedded are those with at least this share of all samples (a fraction, default
+    /// 1/100,000: 15 samples of 1.5 M). A frame's total is at least its children's, so what is kept is a tree. The page
+    /// draws a frame only when it is at least 1/1000 of the frame zoomed into, so nothing is missing until a zoom below
+    /// 1 % of the graph; a busy system-wide recording has about a million frames of one or two samples, which would
+    /// make the file hundreds of MB. 0 keeps every frame.
+    /// </summary>
+    public double MinFlameShare { get; init; } = 1e-5;
 }
 
 /// <summary>
@@ -34,7 +43,8 @@ public sealed record OfflineReportOptions
 /// page (<see cref="WebApp"/>), its script and style inlined, and the JSON answers it would fetch computed in advance by
 /// <see cref="WebSession"/> and embedded in a <c>&lt;script type="application/json" id="xenprof-data"&gt;</c> block, which
 /// the page's data layer reads when it finds it. Embedded, for every event: the summary, the top table per grouping,
-/// the flame graph, the timeline per grouping (200 buckets), and the call graph and disassembly of the
+/// the flame graph (frames of at least <see cref="OfflineReportOptions.MinFlameShare"/> of the samples), the timeline per
+/// grouping (200 buckets), and the call graph and disassembly of the
 /// <see cref="OfflineReportOptions.MaxFunctions"/> functions with the most samples. Time windows need the server (each one
 /// is a new profile), so the offline page covers the whole session and says so where a window would be chosen. A
 /// Content-Security-Policy meta tag allows only the page's own inline script (by its SHA-256) and no network at all.
@@ -99,7 +109,7 @@ public static class OfflineReport
                     foreach (var by in WebSession.TopGroupings)
                         Add("top", ev + ":" + by, by == "symbol" ? symbols : session.Top(q, by), WebJson.Default.WebTop);
                 }
-                Add("flame", ev + ":", session.Flame(q), WebJson.Default.WebFlame);
+                Add("flame", ev + ":", Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
                 foreach (var by in WebSession.TimelineGroupings)
                     Add("timeline", ev + ":" + by, session.Timeline(q, by, TimelineBuckets), WebJson.Default.WebTimeline);
                 var chosen = symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
@@ -146,6 +156,24 @@ public static class OfflineReport
         output.Write(utf8.GetBytes($"</script>\n<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
         output.Flush();
         return new OfflineReportStats(events, functions, output.CanSeek ? output.Position - start : 0);
+    }
+
+    // Keeps the nodes (pre-order, parents first) with a total of at least share × the root's, re-indexing parents.
+    private static WebFlame Prune(WebFlame flame, double share)
+    {
+        if (share <= 0 || flame.Nodes.Count == 0) return flame;
+        long min = Math.Max(1, (long)Math.Ceiling(flame.Total * share));
+        var index = new int[flame.Nodes.Count];
+        var kept = new List<WebFlameNode>();
+        for (int i = 0; i < flame.Nodes.Count; i++)
+        {
+            var n = flame.Nodes[i];
+            index[i] = -1;
+            if (i > 0 && (n.Total < min || index[n.Parent] < 0)) continue;
+            index[i] = kept.Count;
+            kept.Add(n with { Parent = n.Parent < 0 ? -1 : index[n.Parent] });
+        }
+        return flame with { Nodes = kept };
     }
 
     private static string Text(string asset) => Encoding.UTF8.GetString(WebApp.Asset(asset)!.Value.Bytes);

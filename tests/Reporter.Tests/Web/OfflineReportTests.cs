@@ -91,6 +91,23 @@ public sealed class OfflineReportTests : IDisposable
     }
 
     [Fact]
+    public void MinFlameShare_keeps_the_frames_with_that_share_as_a_tree()
+    {
+        var (_, data, _) = Write(new OfflineReportOptions { MinFlameShare = 0.1 });
+        using var web = new WebSession(_s.Dir);
+        var full = web.Flame(new WebQuery(0));
+        var kept = data.GetProperty("views").GetProperty("flame").GetProperty("0:").GetProperty("nodes").EnumerateArray().ToList();
+        Assert.Equal(full.Nodes.Count(n => n.Total * 10 >= full.Total), kept.Count);
+        Assert.True(kept.Count < full.Nodes.Count, "nothing was pruned");
+        for (int i = 1; i < kept.Count; i++)
+        {
+            int parent = kept[i].GetProperty("parent").GetInt32();
+            Assert.InRange(parent, 0, i - 1); // pre-order: the parent is kept, and before its child
+            Assert.True(kept[parent].GetProperty("total").GetInt64() >= kept[i].GetProperty("total").GetInt64());
+        }
+    }
+
+    [Fact]
     public void Title_is_html_encoded()
     {
         var (html, _, _) = Write(new OfflineReportOptions { Title = "a <b> & c" });
