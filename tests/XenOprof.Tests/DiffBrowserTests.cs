@@ -20,7 +20,16 @@ public sealed class DiffBrowserTests(DiffBrowserTests.Recordings rec, ITestOutpu
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     [ChromiumRootFact]
-    public Task Served_MarksTheShiftedFunctions() => Check(rec.Url.ToString(), "diff-served");
+    public async Task Served_MarksTheShiftedFunctions()
+    {
+        await Check(rec.Url.ToString(), "diff-served");
+        // Each side has its own time axis: a window is refused with the reason.
+        using var c = new HttpClient();
+        var token = System.Web.HttpUtility.ParseQueryString(rec.Url.Query)["token"];
+        var r = await c.GetAsync(new Uri(rec.Url, $"/api/diff?from=0&to=1000000&token={token}"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("time windows are not available", await r.Content.ReadAsStringAsync());
+    }
 
     [ChromiumRootFact]
     public Task Offline_MarksTheShiftedFunctions() => Check(new Uri(rec.File).ToString(), "diff-offline");
