@@ -55,6 +55,18 @@ public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelpe
         return Task.FromResult(top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!);
     }
 
+    [RootFact]
+    public void Html_RefusesSelectionsTheFileCannotHold()
+    {
+        foreach (var (args, flag) in new[] { (new[] { "--domain", "0" }, "--domain"), (["--from", "0.5", "--to", "1"], "--from/--to"), (["--event", "CPU_CLOCK"], "--event") })
+        {
+            var r = Cli.Run(["flame", "--session-dir", offline.Dir, "--format", "html", "-o", Path.Combine(Path.GetTempPath(), "never.html"), .. args]);
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith($"xenoprof flame: {flag}: the html report holds the whole session", r.Stderr.Trim());
+            Assert.DoesNotContain(" at ", r.Stderr);
+        }
+    }
+
     [ChromiumRootFact]
     public async Task AFunctionNotEmbedded_SaysSo()
     {
