@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Xunit;
@@ -13,11 +14,129 @@ namespace XenProf.XenOprof.Tests;
 /// changes every total. Screenshots go to <c>serve-screenshots/</c> in the test output folder.
 /// </summary>
 [Collection(PerfCollection.Name)]
-public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper output) : IClassFixture<ServedSession>
+public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper output) : ReportBrowserTests(output), IClassFixture<ServedSession>
+{
+    protected override string Url => served.Url.ToString();
+
+    protected override string SessionDir => served.Dir;
+
+    protected override string ShotPrefix => "";
+
+    protected override bool Offline => false;
+
+    protected override async Task<string> FunctionKey(string name)
+    {
+        using var c = new HttpClient();
+        var top = JsonDocument.Parse(await c.GetStringAsync(new Uri(served.Root, "api/top?token=" + served.Token))).RootElement;
+        return top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!;
+    }
+}
+
+/// <summary>
+/// The same checks on the offline file (<c>flame --format html</c>) of a recording of the built-in workload, opened as a
+/// file:// URL with no server: the same page reading its embedded answers. Brushing a time range is refused offline with
+/// a message, and a function outside the embedded ones says it is not in the file. Screenshots: <c>offline-*.png</c>.
+/// </summary>
+[Collection(PerfCollection.Name)]
+public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelper output) : ReportBrowserTests(output), IClassFixture<OfflineSession>
+{
+    protected override string Url => new Uri(offline.File).ToString();
+
+    protected override string SessionDir => offline.Dir;
+
+    protected override string ShotPrefix => "offline-";
+
+    protected override bool Offline => true;
+
+    protected override Task<string> FunctionKey(string name)
+    {
+        var m = Regex.Match(File.ReadAllText(offline.File), "<script type=\"application/json\" id=\"xenprof-data\">(.*?)</script>", RegexOptions.Singleline);
+        var top = JsonDocument.Parse(m.Groups[1].Value).RootElement.GetProperty("views").GetProperty("top").GetProperty("0:symbol");
+        return Task.FromResult(top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!);
+    }
+
+    [RootFact]
+    public void Html_RefusesSelectionsTheFileCannotHold()
+    {
+        foreach (var (args, flag) in new[] { (new[] { "--domain", "0" }, "--domain"), (["--from", "0.5", "--to", "1"], "--from/--to"), (["--event", "CPU_CLOCK"], "--event") })
+        {
+            var r = Cli.Run(["flame", "--session-dir", offline.Dir, "--format", "html", "-o", Path.Combine(Path.GetTempPath(), "never.html"), .. args]);
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith($"xenoprof flame: {flag}: the html report holds the whole session", r.Stderr.Trim());
+            Assert.DoesNotContain(" at ", r.Stderr);
+        }
+    }
+
+    [ChromiumRootFact]
+    public async Task AFunctionNotEmbedded_SaysSo()
+    {
+        var (pw, browser, page) = await Open("#fn=" + Uri.EscapeDataString("999999:not_a_function"));
+        using var _ = pw;
+        await using var __ = browser;
+        Assert.Contains("not embedded in the offline file", await page.TextContentAsync("#fn-facts"));
+    }
+}
+
+/// <summary>
+/// A recording of the built-in workload with callchains and its offline report, written by
+/// <c>xenoprof flame --format html</c> (both deleted with the fixture).
+/// </summary>
+public sealed class OfflineSession : IDisposable
+{
+    private readonly Lazy<(string Dir, string File)> _made = new(() =>
+    {
+        var dir = Cli.NewSessionDir();
+        var rec = Cli.Run("record", "--session-dir", dir, "--callgraph");
+        Assert.True(rec.ExitCode == 0, "record failed: " + rec.Stderr);
+        string file = Path.Combine(dir + "-report", "report.html");
+        var r = Cli.Run("flame", "--session-dir", dir, "--format", "html", "-o", file);
+        Assert.True(r.ExitCode == 0, "flame --format html failed: " + r.Stderr);
+        return (dir, file);
+    });
+
+    /// <summary>The session directory.</summary>
+    public string Dir => _made.Value.Dir;
+
+    /// <summary>The offline report.</summary>
+    public string File => _made.Value.File;
+
+    public void Dispose()
+    {
+        if (!_made.IsValueCreated) return;
+        foreach (var d in new[] { _made.Value.Dir, Path.GetDirectoryName(_made.Value.File)! })
+            try { Directory.Delete(d, true); } catch (IOException) { }
+    }
+}
+
+/// <summary>
+/// The browser checks of the report, run on the served page and on the offline file alike: the top table sorts, a
+/// selected function's callers and callees are <c>opreport -c</c>'s, its disassembly carries <c>opannotate</c>'s
+/// per-instruction counts, and brushing a time range changes every total (served) or is refused with a message
+/// (offline). Screenshots of each view go to <c>serve-screenshots/</c> in the test output folder.
+/// </summary>
+public abstract class ReportBrowserTests(ITestOutputHelper output)
 {
     private static readonly string Shots = Path.Combine(AppContext.BaseDirectory, "serve-screenshots");
 
-    private async Task<(IPlaywright, IBrowser, IPage)> Open(string hash = "")
+    /// <summary>The page's URL (served with its token, or file://).</summary>
+    protected abstract string Url { get; }
+
+    /// <summary>The session the page shows.</summary>
+    protected abstract string SessionDir { get; }
+
+    /// <summary>Prefix of this page's screenshot names.</summary>
+    protected abstract string ShotPrefix { get; }
+
+    /// <summary>Whether this is the offline file.</summary>
+    protected abstract bool Offline { get; }
+
+    /// <summary>The function key of symbol <paramref name="name"/>, as the top table's rows carry it.</summary>
+    protected abstract Task<string> FunctionKey(string name);
+
+    /// <summary>Requests the offline page made to anything but its own file and data: URLs (there must be none).</summary>
+    protected List<string> Requests { get; } = [];
+
+    protected async Task<(IPlaywright, IBrowser, IPage)> Open(string hash = "")
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var pw = await Playwright.CreateAsync();
@@ -25,19 +144,21 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         {
             ExecutablePath = ChromiumRootFactAttribute.ChromiumPath, Headless = true, Args = ["--no-sandbox", "--disable-gpu"],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BypassCSP = true, ViewportSize = new ViewportSize { Width = 1400, Height = 1200 } });
+        // The offline file is checked under its own CSP meta tag: its script must run, and nothing may load from elsewhere.
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BypassCSP = !Offline, ViewportSize = new ViewportSize { Width = 1400, Height = 1200 } });
         page.Console += (_, m) => output.WriteLine("console: " + m.Text);
         page.PageError += (_, e) => output.WriteLine("page error: " + e);
-        await page.GotoAsync(served.Url + hash);
+        if (Offline) page.Request += (_, r) => { if (!r.Url.StartsWith("file:", StringComparison.Ordinal) && !r.Url.StartsWith("data:", StringComparison.Ordinal)) lock (Requests) Requests.Add(r.Url); };
+        await page.GotoAsync(Url + hash);
         await page.WaitForSelectorAsync("#top tbody tr");
         await page.WaitForFunctionAsync("document.getElementById('status').textContent === ''");
         return (pw, browser, page);
     }
 
-    private static async Task Shot(IPage page, string name)
+    private async Task Shot(IPage page, string name)
     {
         Directory.CreateDirectory(Shots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Shots, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Shots, ShotPrefix + name + ".png"), FullPage = true });
     }
 
     private static async Task<List<(long Self, string Name)>> TopRows(IPage page) =>
@@ -73,6 +194,10 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         await Settled(page);
         Assert.Equal(["hot_sixty", "hot_ten", "hot_thirty"], (await TopRows(page)).Select(r => r.Name).Order(StringComparer.Ordinal));
         await Shot(page, "top-filtered");
+        await page.SelectOptionAsync("#flame-mode", "icicle");
+        await Settled(page);
+        await Shot(page, "icicle");
+        Assert.Empty(Requests);
 
         // The state is in the URL: a fresh page on the same link shows the same table.
         var (pw2, browser2, again) = await Open(new Uri(page.Url).Fragment);
@@ -90,7 +215,7 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         await page.ClickAsync("#top tbody tr:has(td.name:text-is('dispatch'))");
         await page.WaitForSelectorAsync("#fn-pane:not([hidden]) #callers tbody tr");
         await Settled(page);
-        var blocks = CallgraphTests.ParseBlocks(Cli.Run("opreport", "-c", "--session-dir", served.Dir).Stdout);
+        var blocks = CallgraphTests.ParseBlocks(Cli.Run("opreport", "-c", "--session-dir", SessionDir).Stdout);
         var block = blocks.Single(b => b.Primary.Image == "hotloop" && b.Primary.Symbol == "dispatch");
         Assert.Equal(block.Primary.Samples.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-inclusive"));
         Assert.Equal(block.Self.Samples.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-self"));
@@ -110,7 +235,7 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         var shown = (await page.EvalOnSelectorAllAsync<string[][]>("#annotate tbody tr.ins", "rows => rows.map(r => [r.dataset.address, r.querySelector('.samples').textContent])"))
             .Where(r => r[1].Length > 0).ToDictionary(r => ulong.Parse(r[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), r => long.Parse(r[1], CultureInfo.InvariantCulture));
 
-        var ann = Cli.Run("opannotate", "--session-dir", served.Dir, "--include-symbols", "hot_sixty");
+        var ann = Cli.Run("opannotate", "--session-dir", SessionDir, "--include-symbols", "hot_sixty");
         Assert.Equal(0, ann.ExitCode);
         // opannotate's instruction lines: "   315 15.5941 :    1253:\t48 c1 e2 0d ..." (counts only on sampled ones).
         var expected = new Dictionary<ulong, long>();
@@ -127,7 +252,7 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
     }
 
     [ChromiumRootFact]
-    public async Task BrushingATimeRange_FiltersEveryView()
+    public async Task BrushingATimeRange_FiltersEveryView_OrOfflineSaysItNeedsTheServer()
     {
         var (pw, browser, page) = await Open("#fn=" + Uri.EscapeDataString(await FunctionKey("hot_sixty")));
         using var _ = pw;
@@ -144,6 +269,18 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         await page.Mouse.DownAsync();
         await page.Mouse.MoveAsync(b.X + b.Width * 0.40f, b.Y + b.Height / 2, new MouseMoveOptions { Steps = 5 });
         await page.Mouse.UpAsync();
+        if (Offline)
+        {
+            // Each window is a new profile, which only the server builds: the offline page says so and keeps the whole session.
+            await page.WaitForFunctionAsync("document.getElementById('status').textContent.startsWith('time windows need xenoprof serve')");
+            await Shot(page, "brushed");
+            Assert.Equal(total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
+            Assert.DoesNotContain("from=", page.Url);
+            Assert.StartsWith("whole session", await page.TextContentAsync("#window-label"));
+            Assert.Equal(inclusive, await page.TextContentAsync("#fn-inclusive"));
+            Assert.StartsWith("time windows need xenoprof serve", await page.TextContentAsync("#timeline-hint"));
+            return;
+        }
         await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('window')");
         await Settled(page);
         await page.WaitForSelectorAsync("#timeline #brush");
@@ -162,12 +299,5 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
         await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('whole')");
         await Settled(page);
         Assert.Equal(total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
-    }
-
-    private async Task<string> FunctionKey(string name)
-    {
-        using var c = new HttpClient();
-        var top = System.Text.Json.JsonDocument.Parse(await c.GetStringAsync(new Uri(served.Root, "api/top?token=" + served.Token))).RootElement;
-        return top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!;
     }
 }

@@ -82,6 +82,9 @@ public sealed class ServeHttpTests(ServedSession served, ITestOutputHelper outpu
         }
         var (missing, _) = await Get(c, "api/callgraph?fn=999%3Anope&" + t);
         Assert.Equal(HttpStatusCode.NotFound, missing);
+        var (notDiff, why) = await Get(c, "api/diff?" + t); // only serve { A } { B } has a differential table
+        Assert.Equal(HttpStatusCode.NotFound, notDiff);
+        Assert.Contains("not differential", why);
     }
 
     [RootFact]

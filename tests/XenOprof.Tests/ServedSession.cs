@@ -35,12 +35,15 @@ public sealed class ServedSession : IDisposable
     }
 
     /// <summary>Starts <c>xenoprof serve DIR --port 0</c> (<paramref name="native"/>, else <c>XENOPROF_CLI</c>, else the build under test) and reads its URL.</summary>
-    public static (Process Server, Uri Url) StartServer(string dir, string? native = null)
+    public static (Process Server, Uri Url) StartServer(string dir, string? native = null) => StartServer([dir], native);
+
+    /// <summary>Starts <c>xenoprof serve ARGS… --port 0</c> (a differential report: <c>{ A } { B }</c>) and reads its URL.</summary>
+    public static (Process Server, Uri Url) StartServer(string[] args, string? native = null)
     {
         native ??= Environment.GetEnvironmentVariable("XENOPROF_CLI") is { Length: > 0 } n ? n : null;
         var psi = new ProcessStartInfo(native ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
         if (native == null) psi.ArgumentList.Add(Path.Combine(Cli.BinDir, "xenoprof.dll"));
-        foreach (var a in new[] { "serve", dir, "--port", "0" }) psi.ArgumentList.Add(a);
+        foreach (var a in (string[])["serve", .. args, "--port", "0"]) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, _) => { };
         p.BeginErrorReadLine();

@@ -36,7 +36,7 @@ public static class FlameExport
         };
     }
 
-    /// <summary>Writes <paramref name="format"/> of the selected samples of <paramref name="source"/> to <paramref name="output"/>.</summary>
+    /// <summary>Writes <paramref name="format"/> of the selected samples of <paramref name="source"/> to <paramref name="output"/>. Throws <see cref="ArgumentException"/> for <see cref="FlameFormat.Html"/>, which <see cref="Web.OfflineReport"/> writes from the session directory.</summary>
     public static void Write(FlameSource source, FlameFormat format, Stream output, FlameExportOptions? options = null)
     {
         options ??= FlameExportOptions.Default;
@@ -55,7 +55,7 @@ public static class FlameExport
                 else SvgFlameGraph.Write(stacks, w, WithSubtitle(source, options.Svg, sel, options.Weight));
                 break;
             }
-            case FlameFormat.Html: HtmlReport.Write(source, output, options); break;
+            case FlameFormat.Html: throw new ArgumentException("html is the browser report of a session directory: write it with Web.OfflineReport.Write", nameof(format));
             case FlameFormat.Speedscope: SpeedscopeWriter.Write(source, sel, output, options.Weight); break;
             case FlameFormat.Chrome: ChromeTraceWriter.Write(source, sel, output, options.Weight); break;
             case FlameFormat.Pprof: PprofWriter.Write(source, sel, output, options.Weight); break;

@@ -7,7 +7,10 @@ public enum FlameFormat
     Folded,
     /// <summary>An interactive SVG flame graph.</summary>
     Svg,
-    /// <summary>One self-contained HTML page: opreport tables, flame graph, per-domain timeline.</summary>
+    /// <summary>
+    /// The browser report of <c>serve</c> as one self-contained offline HTML file. It is written from a session directory by
+    /// <see cref="Web.OfflineReport"/>, not from a <see cref="FlameSource"/>, so <see cref="FlameExport.Write"/> refuses it.
+    /// </summary>
     Html,
     /// <summary>speedscope's JSON file format (jlfwong/speedscope src/lib/file-format-spec.ts).</summary>
     Speedscope,

@@ -25,8 +25,39 @@ public sealed record WebEvent(string Name, ulong Count, string Unit, long Total)
 /// <param name="Generation">Changes whenever the store changed and the profile was rebuilt.</param>
 /// <param name="HasStacks">Whether samples carry callchains (call graph and flame graph beyond the leaf).</param>
 /// <param name="Warnings">Symbolization warnings.</param>
+/// <param name="Diff">In a differential report (<c>serve { BASE } { NEW }</c>), the base profile against which the
+/// session (the new profile) is compared; null otherwise.</param>
 public sealed record WebSummary(IReadOnlyList<WebEvent> Events, int Event, IReadOnlyDictionary<string, string> Meta, IReadOnlyDictionary<string, long> Counters,
-    long DurationNs, long? FromNs, long? ToNs, long Generation, bool HasStacks, IReadOnlyList<string> Warnings);
+    long DurationNs, long? FromNs, long? ToNs, long Generation, bool HasStacks, IReadOnlyList<string> Warnings,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebDiffBase? Diff = null);
+
+/// <summary>The base side of a differential report.</summary>
+/// <param name="Base">How the base was named (its directory or trace file).</param>
+/// <param name="New">How the new profile was named.</param>
+/// <param name="BaseTotal">Base samples of the selected event (matched by name, as <c>opreport { A } { B }</c> matches events), or 0 when the base lacks it.</param>
+/// <param name="Alpha">Family-wise significance level of the marks (Holm's procedure over each event's rows).</param>
+public sealed record WebDiffBase(string Base, string New, long BaseTotal, double Alpha);
+
+/// <summary>One row of the differential top table: <c>opreport -l { BASE } { NEW }</c>'s row (<see cref="Profile.DiffRow"/>).</summary>
+/// <param name="Name">Symbol (symbol rows) or image name.</param>
+/// <param name="Image">The image (symbol rows), else empty.</param>
+/// <param name="Fn">The function's key in the new profile (for the call graph and disassembly, which show the new profile), or null (image rows, functions only the base has).</param>
+/// <param name="BaseSamples">Samples in the base profile.</param>
+/// <param name="BasePct">Of the base total, %.</param>
+/// <param name="NewSamples">Samples in the new profile.</param>
+/// <param name="NewPct">Of the new total, %.</param>
+/// <param name="DeltaPp"><c>NewPct − BasePct</c>, percentage points.</param>
+/// <param name="PValue">Two-sided p-value of the pooled two-proportion z-test, uncorrected.</param>
+/// <param name="Significant">Rejected by Holm's procedure over the event's rows at <see cref="WebDiffTop.Alpha"/>.</param>
+public sealed record WebDiffRow(string Name, string Image, string? Fn, long BaseSamples, double BasePct, long NewSamples, double NewPct, double DeltaPp, double PValue, bool Significant);
+
+/// <summary><c>/api/diff</c>: the differential top table (<see cref="Profile.ProfileDiff"/>), largest change first.</summary>
+/// <param name="By"><c>symbol</c> or <c>image</c>.</param>
+/// <param name="BaseTotal">Base samples of the event.</param>
+/// <param name="NewTotal">New samples of the event.</param>
+/// <param name="Alpha">Significance level of the marks.</param>
+/// <param name="Rows">Rows of either side, largest |delta| first.</param>
+public sealed record WebDiffTop(string By, long BaseTotal, long NewTotal, double Alpha, IReadOnlyList<WebDiffRow> Rows);
 
 /// <summary>One row of the top table.</summary>
 /// <param name="Name">Symbol, image, domain, process or thread name.</param>
@@ -54,12 +85,18 @@ public sealed record WebTop(string By, long Total, IReadOnlyList<WebTopRow> Rows
 /// <param name="Parent">Index of the parent node (-1 for the root).</param>
 /// <param name="Total">Inclusive samples.</param>
 /// <param name="Self">Samples ending here.</param>
-public sealed record WebFlameNode(string Name, string Kind, string? Fn, int Parent, long Total, long Self);
+/// <param name="Delta">In a differential report: the new profile's self samples here minus the base profile's at the
+/// same frames (its own change, as FlameGraph's difffolded.pl gives each stack's); null otherwise.</param>
+public sealed record WebFlameNode(string Name, string Kind, string? Fn, int Parent, long Total, long Self,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Delta = null);
 
 /// <summary><c>/api/flame</c>: the stacks of the selected event merged into a tree (children by samples, descending).</summary>
 /// <param name="Total">Samples of the root.</param>
 /// <param name="Nodes">The nodes, root first.</param>
-public sealed record WebFlame(long Total, IReadOnlyList<WebFlameNode> Nodes);
+/// <param name="MaxDelta">In a differential report: the largest |delta| of any stack of either profile (at least 1),
+/// which the colours scale by; null otherwise. Widths stay the new profile's, and stacks only the base has are not drawn.</param>
+public sealed record WebFlame(long Total, IReadOnlyList<WebFlameNode> Nodes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxDelta = null);
 
 /// <summary>A caller or callee of the selected function, with the samples of the arc.</summary>
 /// <param name="Name">Symbol name.</param>
@@ -122,6 +159,7 @@ public sealed record WebError(string Error);
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(WebSummary))]
 [JsonSerializable(typeof(WebTop))]
+[JsonSerializable(typeof(WebDiffTop))]
 [JsonSerializable(typeof(WebFlame))]
 [JsonSerializable(typeof(WebCallGraph))]
 [JsonSerializable(typeof(WebAnnotation))]

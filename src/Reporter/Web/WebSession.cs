@@ -57,6 +57,12 @@ public readonly record struct WebQuery(int Event = 0, long? FromNs = null, long?
 /// checks whether the store's files changed (a daemon still writing, an <c>opcontrol --dump</c>) and then rebuilds, so a
 /// reload shows the new samples. Thread-safe: calls are serialized.
 /// </summary>
+/// <remarks>
+/// Opened with a base session it is a differential report, as <c>opreport { BASE } { NEW }</c>: the session is the new
+/// profile, <see cref="Diff"/> answers the differential top table (<see cref="ProfileDiff"/>, the same rows, p-values and
+/// marks), and <see cref="Flame"/> carries each frame's change. Time windows are refused then (each side has its own
+/// time axis), and the call graph and disassembly are the new profile's.
+/// </remarks>
 public sealed class WebSession : IDisposable
 {
     /// <summary>Groupings of the top table.</summary>
@@ -74,6 +80,8 @@ public sealed class WebSession : IDisposable
     private long _generation;
     private Symbolizer? _symbolizer;
     private CodeBytes? _code;
+    private readonly WebSession? _base;
+    private readonly string _baseName = "", _newName = "";
 
     private sealed record Built(Profile.Profile Profile, CallGraph Graph);
 
@@ -87,8 +95,23 @@ public sealed class WebSession : IDisposable
         if (!File.Exists(_dir.StorePath)) throw new StoreException($"{_dir.Path}: no session store ({XenProf.Sampler.Store.StoreSchema.FileName}); record one with 'xenoprof record' or name a trace file");
     }
 
-    /// <summary>The session directory.</summary>
+    /// <summary>
+    /// A differential report: session <paramref name="newDir"/> compared with <paramref name="baseDir"/>, named
+    /// <paramref name="newName"/> and <paramref name="baseName"/> in the summary (what the user typed). Throws
+    /// <see cref="StoreException"/> when either directory holds no session store.
+    /// </summary>
+    public WebSession(string baseDir, string newDir, string baseName, string newName) : this(newDir)
+    {
+        _base = new WebSession(baseDir);
+        _baseName = baseName;
+        _newName = newName;
+    }
+
+    /// <summary>The session directory (the new profile's, in a differential report).</summary>
     public string Path => _dir.Path;
+
+    /// <summary>Whether this is a differential report (opened with a base session).</summary>
+    public bool IsDiff => _base != null;
 
     /// <summary><c>/api/summary</c>.</summary>
     public WebSummary Summary(WebQuery q) => Locked(q, (b, full, ei) =>
@@ -96,7 +119,35 @@ public sealed class WebSession : IDisposable
         var p = b.Profile;
         var events = p.Events.Select((e, i) => new WebEvent(e.Name, e.Count, e.Unit, p.Totals[i])).ToList();
         bool stacks = p.StackTotals.Any(t => p.StackOf(t.Stack).Count > 1);
-        return new WebSummary(events, ei, p.Meta, p.Counters, Duration(full), q.FromNs, q.ToNs, _generation, stacks, p.Warnings);
+        WebDiffBase? diff = null;
+        if (_base != null)
+        {
+            var bp = _base.WholeProfile();
+            int bi = BaseEvent(bp, p, ei);
+            diff = new WebDiffBase(_baseName, _newName, bi < 0 ? 0 : bp.Totals[bi], new DiffOptions().Alpha);
+        }
+        return new WebSummary(events, ei, p.Meta, p.Counters, Duration(full), q.FromNs, q.ToNs, _generation, stacks, p.Warnings, diff);
+    });
+
+    /// <summary>
+    /// <c>/api/diff</c>: the differential top table per <paramref name="by"/> (<c>symbol</c> or <c>image</c>), the rows
+    /// <c>opreport [-l] { BASE } { NEW }</c> prints, with their p-values and significance marks (<see cref="ProfileDiff"/>
+    /// with its default level). 404 when the report is not differential or the base lacks the selected event.
+    /// </summary>
+    public WebDiffTop Diff(WebQuery q, string by) => Locked(q, (_, full, ei) =>
+    {
+        if (_base == null) throw new WebQueryException("/api/diff: this report is not differential; start it as xenoprof serve { BASE } { NEW }", 404);
+        if (by is not ("symbol" or "image")) throw new WebQueryException($"by={WebQuery.Clip(by)}: a differential table is per symbol or image");
+        var np = full.Profile;
+        var diff = ProfileDiff.Compare(_base.WholeProfile(), np, new DiffOptions { Symbols = by == "symbol" });
+        var ev = diff.Events.FirstOrDefault(e => e.New.Id == np.Events[ei].Id)
+            ?? throw new WebQueryException($"event={ei}: the base profile has no {np.Events[ei].Name} samples", 404);
+        var keys = new Dictionary<(string, string), string>();
+        foreach (var r in np.Symbols) keys.TryAdd((r.ImageRow.Name, r.Symbol), Key(r.ImageRow.Image, r.Symbol));
+        var rows = ev.Rows.Select(r => new WebDiffRow(r.Symbol ?? r.Image, r.Symbol == null ? "" : r.Image,
+            r.Symbol == null ? null : keys.GetValueOrDefault((r.Image, r.Symbol)),
+            r.BaseSamples, r.BasePercent, r.NewSamples, r.NewPercent, r.DeltaPp, r.PValue, r.Significant)).ToList();
+        return new WebDiffTop(by, ev.BaseTotal, ev.NewTotal, diff.Options.Alpha, rows);
     });
 
     /// <summary><c>/api/top</c>: rows grouped by <paramref name="by"/> (one of <see cref="TopGroupings"/>).</summary>
@@ -164,7 +215,14 @@ public sealed class WebSession : IDisposable
     });
 
     /// <summary><c>/api/flame</c>: the selected event's stacks as a tree, process frames below the root (as the flame exports root them).</summary>
-    public WebFlame Flame(WebQuery q) => Locked(q, (b, _, ei) => BuildFlame(b.Profile, ei));
+    public WebFlame Flame(WebQuery q) => Locked(q, (b, _, ei) =>
+    {
+        var flame = BuildFlame(b.Profile, ei);
+        if (_base == null) return flame;
+        var bp = _base.WholeProfile();
+        int bi = BaseEvent(bp, b.Profile, ei);
+        return WithDeltas(flame, bi < 0 ? null : BuildFlame(bp, bi));
+    });
 
     /// <summary><c>/api/callgraph</c> for function key <paramref name="fn"/> (a <see cref="WebTopRow.Fn"/>); 404 when the profile has no such function.</summary>
     public WebCallGraph CallGraph(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
@@ -202,10 +260,65 @@ public sealed class WebSession : IDisposable
     public void Dispose()
     {
         lock (_lock) Reset();
+        _base?.Dispose();
+    }
+
+    // The whole-session profile (for the other side of a differential report).
+    private Profile.Profile WholeProfile()
+    {
+        lock (_lock)
+        {
+            Refresh();
+            return Get(null, null).Profile;
+        }
+    }
+
+    // The base profile's event matched by name to the new profile's event ei, as ProfileDiff matches them; -1 if none.
+    private static int BaseEvent(Profile.Profile bp, Profile.Profile np, int ei)
+    {
+        for (int i = 0; i < bp.Events.Count; i++)
+            if (string.Equals(bp.Events[i].Name, np.Events[ei].Name, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    // Each node's delta is its self samples minus the base's at the same path of (name, kind) frames, as difffolded.pl
+    // pairs stacks; the scale is the largest |delta| of any path on either side, base-only paths included (at least 1).
+    private static WebFlame WithDeltas(WebFlame flame, WebFlame? baseFlame)
+    {
+        static string[] Paths(WebFlame f)
+        {
+            var paths = new string[f.Nodes.Count];
+            for (int i = 0; i < paths.Length; i++)
+            {
+                var n = f.Nodes[i];
+                paths[i] = (n.Parent >= 0 ? paths[n.Parent] + "\u0001" : "") + n.Name + "\u0002" + n.Kind;
+            }
+            return paths;
+        }
+        var baseSelf = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (baseFlame != null)
+        {
+            var bpaths = Paths(baseFlame);
+            for (int i = 0; i < bpaths.Length; i++) if (baseFlame.Nodes[i].Self != 0) baseSelf[bpaths[i]] = baseFlame.Nodes[i].Self;
+        }
+        var paths = Paths(flame);
+        long max = 1;
+        var nodes = new List<WebFlameNode>(flame.Nodes.Count);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            var n = flame.Nodes[i];
+            long delta = n.Self - (baseSelf.Remove(paths[i], out var b) ? b : 0);
+            max = Math.Max(max, Math.Abs(delta));
+            nodes.Add(n with { Delta = delta });
+        }
+        foreach (var b in baseSelf.Values) max = Math.Max(max, b); // stacks only the base has: not drawn, but they scale the colours
+        return new WebFlame(flame.Total, nodes, max);
     }
 
     private T Locked<T>(WebQuery q, Func<Built, Built, int, T> answer)
     {
+        if (_base != null && (q.FromNs != null || q.ToNs != null))
+            throw new WebQueryException("from/to: a differential report compares the whole sessions; time windows are not available");
         lock (_lock)
         {
             Refresh();

@@ -3,6 +3,7 @@ using System.Globalization;
 using XenProf.Cli.Options;
 using XenProf.Reporter.Flame;
 using XenProf.Reporter.Plots;
+using XenProf.Reporter.Web;
 using XenProf.Sampler.Import;
 using XenProf.Sampler.Import.PerfScript;
 
@@ -23,7 +24,7 @@ internal static class FlameCommand
         var tid = PidOrFlag(stray, "--tid", "Only samples of this thread; without a number (folded): name roots comm-PID/TID, as stackcollapse-perf.pl --tid");
         var from = new Option<double?>("--from") { Description = "Start of the time window, seconds after the session's first sample" };
         var to = new Option<double?>("--to") { Description = "End of the time window (exclusive), seconds after the session's first sample" };
-        var title = new Option<string?>("--title") { Description = "SVG/HTML title (default: Flame Graph)" };
+        var title = new Option<string?>("--title") { Description = "SVG/HTML title (default: Flame Graph; HTML: XenProf report)" };
         var width = new Option<int>("--width") { Description = "SVG width in pixels", DefaultValueFactory = _ => SvgFlameOptions.Default.Width };
         var minWidth = new Option<double>("--minwidth") { Description = "Omit SVG frames narrower than this many pixels", DefaultValueFactory = _ => SvgFlameOptions.Default.MinWidthPx };
         var inverted = new Option<bool>("--inverted") { Description = "Icicle graph: root at the top" };
@@ -33,9 +34,9 @@ internal static class FlameCommand
         var addrs = new Option<bool>("--addrs") { Description = "Folded: unknown frames as [dso <address>] (stackcollapse-perf.pl --addrs)" };
         var inline = new Option<bool>("--inline") { Description = "Folded, perf script input: expand inlined functions with addr2line (stackcollapse-perf.pl --inline)" };
         var context = new Option<bool>("--context") { Description = "With --inline: function:file:line (stackcollapse-perf.pl --context)" };
-        var weight = new Option<string>("--weight") { Description = "What every format weighs a sample by: period (default; the sample's period as perf gives it, as stackcollapse-perf.pl sums it) or samples", DefaultValueFactory = _ => "period" };
+        var weight = new Option<string>("--weight") { Description = "What every format but html (which counts samples, as serve) weighs a sample by: period (default; the sample's period as perf gives it, as stackcollapse-perf.pl sums it) or samples", DefaultValueFactory = _ => "period" };
         weight.AcceptOnlyFromAmong("period", "samples");
-        var diffBase = new Option<string?>("--diff-base") { Description = "Differential flame graph (svg or folded): the base profile (a session directory, session:NAME or a trace file), compared with the new one (the trace argument or --session-dir); colours red for growth, blue for shrink, widths from the new profile, as FlameGraph's difffolded.pl + flamegraph.pl" };
+        var diffBase = new Option<string?>("--diff-base") { Description = "Differential flame graph (svg or folded; html: the browser report's differential table and flame graph): the base profile (a session directory, session:NAME or a trace file), compared with the new one (the trace argument or --session-dir); colours red for growth, blue for shrink, widths from the new profile, as FlameGraph's difffolded.pl + flamegraph.pl" };
         var normalize = new Option<bool>("--normalize") { Description = "With --diff-base: scale the base counts to the new total (difffolded.pl -n)" };
         var demangle = CommonOptions.Demangle();
         var file = CommonOptions.TraceFile();
@@ -63,9 +64,14 @@ internal static class FlameCommand
                     : FlameFleet.Execute(new FleetTarget(chUrl, pr.GetValue(database)!, null, null), trace, pr.GetValue(output)!, fmt, filters,
                         Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)), folded, Console.Error, ct);
             if (pr.GetValue(diffBase) is { } baseSpec)
-                return FlameDiff.Execute(DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-                    trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
-                    pr.GetValue(output)!, fmt, filters, Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)), folded.All, pr.GetValue(normalize), Console.Error);
+            {
+                string baseDir = DirectTrace.SourceFor("flame", baseSpec, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict));
+                string newDir = trace == null ? pr.GetValue(dir)! : DirectTrace.SourceFor("flame", trace, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict));
+                return fmt == FlameFormat.Html
+                    ? WriteOffline(() => new WebSession(baseDir, newDir, baseSpec, trace ?? newDir), pr.GetValue(output)!, filters, pr.GetValue(title), Console.Error)
+                    : FlameDiff.Execute(baseDir, newDir, pr.GetValue(output)!, fmt, filters, Svg(pr.GetValue(title), pr.GetValue(width), pr.GetValue(minWidth), pr.GetValue(inverted)),
+                        folded.All, pr.GetValue(normalize), Console.Error);
+            }
             // perf script text folds straight through the stackcollapse-perf.pl rules, byte for byte; no import.
             if (fmt == FlameFormat.Folded && trace != null && filters is { Domain: null, Pid: null, Tid: null, FromSeconds: null, ToSeconds: null }
                 && File.Exists(trace) && TraceImport.Sniff(trace) == TraceFormat.PerfScript)
@@ -141,6 +147,8 @@ internal static class FlameCommand
         if (svg.Width <= 20) throw new UserErrorException("--width must be more than 20 pixels");
         if (!Directory.Exists(sessionDir)) throw new UserErrorException($"no session directory {sessionDir}; record one first (xenoprof record -- CMD)");
 
+        if (fmt == FlameFormat.Html) return WriteOffline(() => new WebSession(sessionDir), output, filters, svg.Title == SvgFlameOptions.Default.Title ? null : svg.Title, stderr);
+
         // Time-ordered formats, timelines and folded (its first sampled event, per-thread roots) need every sample; SVG reads the per-stack totals.
         bool withSamples = fmt is not FlameFormat.Svg;
         var source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true);
@@ -166,6 +174,25 @@ internal static class FlameCommand
             using (var f = File.Create(timeline)) PlotWriter.WriteTimeline(source, f, options);
             stderr.WriteLine($"xenoprof flame: wrote {Path.GetFullPath(timeline)}");
         }
+        return 0;
+    }
+
+    /// <summary>
+    /// The browser report as one offline file (<see cref="OfflineReport"/>): the whole session, every event, counted in
+    /// samples as <c>serve</c> counts them. The selection flags have no offline form (the page chooses events itself, and
+    /// a time window or a domain is a new profile), so they are refused rather than ignored.
+    /// </summary>
+    private static int WriteOffline(Func<WebSession> open, string output, FlameCommandFilters filters, string? title, TextWriter stderr)
+    {
+        string? flag = filters.Domain != null ? "--domain" : filters.Event != null ? "--event" : filters.Pid != null ? "--pid" : filters.Tid != null ? "--tid"
+            : filters.FromSeconds != null || filters.ToSeconds != null ? "--from/--to" : null;
+        if (flag != null)
+            throw new UserErrorException($"{flag}: the html report holds the whole session and every event, chosen in the page; for a time window or a domain use xenoprof serve, or another --format");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        OfflineReportStats stats;
+        using (var session = open())
+        using (var f = File.Create(output)) stats = OfflineReport.Write(session, f, new OfflineReportOptions { Title = title });
+        stderr.WriteLine($"xenoprof flame: wrote {Path.GetFullPath(output)} ({stats.Bytes} bytes; call graph and disassembly of the {stats.Functions} functions with the most samples)");
         return 0;
     }
 

@@ -12,10 +12,11 @@ internal static class ServeCommand
     public static Command Create()
     {
         var dir = CommonOptions.SessionDir();
-        var target = new Argument<string?>("session-or-trace")
+        var target = new Argument<string[]>("session-or-trace")
         {
-            Description = "A session directory, or a trace (perf.data, perf script text, .nettrace; imported once into FILE.xenoprof/), or session:NAME; default: --session-dir",
-            Arity = ArgumentArity.ZeroOrOne,
+            Description = "A session directory, or a trace (perf.data, perf script text, .nettrace; imported once into FILE.xenoprof/), or session:NAME; default: --session-dir. "
+                + "Or two, { BASE } { NEW }, for a differential report (as opreport { BASE } { NEW })",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var port = new Option<int>("--port") { Description = "TCP port (default 0: a free port, printed)" };
         var listen = new Option<string>("--listen") { Description = "Address to listen on (default 127.0.0.1, this machine only); another address exposes the profile to the network, token-protected", DefaultValueFactory = _ => "127.0.0.1" };
@@ -27,20 +28,27 @@ internal static class ServeCommand
         };
         cmd.SetAction(pr => Run.Guarded("serve", pr.GetValue(Run.Verbose), ct =>
         {
-            string? t = pr.GetValue(target);
-            string sessionDir = t != null && Directory.Exists(t) ? t : DirectTrace.SessionFor("serve", t, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct);
             if (!IPAddress.TryParse(pr.GetValue(listen), out var address))
                 throw new UserErrorException($"--listen {pr.GetValue(listen)}: expected an IP address (127.0.0.1, 0.0.0.0, ::1…)");
             if (pr.GetValue(port) is < 0 or > 65535) throw new UserErrorException($"--port {pr.GetValue(port)}: expected 0 to 65535");
-            return Execute(sessionDir, address, pr.GetValue(port), pr.GetValue(open), Console.Out, Console.Error, ct);
+            var tokens = pr.GetValue(target) ?? [];
+            string Resolve(string? t) => t != null && Directory.Exists(t) ? t : DirectTrace.SessionFor("serve", t, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct);
+            var session = ProfileGroups.Parse(tokens) is var (b, n)
+                ? new WebSession(Resolve(Whole(b)), Resolve(Whole(n)), b.Source, n.Source)
+                : new WebSession(Resolve(ProfileGroups.OneSource(tokens)));
+            return Execute(session, address, pr.GetValue(port), pr.GetValue(open), Console.Out, Console.Error, ct);
         }));
         return cmd;
     }
 
-    /// <summary>Serves <paramref name="sessionDir"/> until <paramref name="ct"/> is cancelled (Ctrl-C, SIGTERM); prints the URL to <paramref name="stdout"/>.</summary>
-    public static int Execute(string sessionDir, IPAddress address, int port, bool open, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    /// <summary>A differential side's source; the web report compares whole sessions, so terms are refused.</summary>
+    internal static string Whole(ProfileGroup g) => g.Terms.Count == 0 ? g.Source
+        : throw new UserErrorException($"{{ {g} }}: the browser report compares whole sessions; drop '{g.Terms[0]}' (opreport {{ }} {{ }} takes terms)");
+
+    /// <summary>Serves <paramref name="session"/> (disposed at the end) until <paramref name="ct"/> is cancelled (Ctrl-C, SIGTERM); prints the URL to <paramref name="stdout"/>.</summary>
+    public static int Execute(WebSession session, IPAddress address, int port, bool open, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        using var session = new WebSession(sessionDir);
+        using var _ = session;
         session.Summary(new WebQuery()); // build once now: a broken store fails here, not in the browser
         var server = WebServer.StartAsync(session, address, port, ct).GetAwaiter().GetResult();
         try

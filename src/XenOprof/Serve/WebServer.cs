@@ -117,13 +117,14 @@ internal sealed class WebServer : IAsyncDisposable
                 case "summary": await Json(ctx.Response, _session.Summary(q), WebJson.Default.WebSummary); break;
                 case "top": await Json(ctx.Response, _session.Top(q, Get("by") ?? "symbol"), WebJson.Default.WebTop); break;
                 case "flame": await Json(ctx.Response, _session.Flame(q), WebJson.Default.WebFlame); break;
+                case "diff": await Json(ctx.Response, _session.Diff(q, Get("by") ?? "symbol"), WebJson.Default.WebDiffTop); break;
                 case "callgraph": await Json(ctx.Response, _session.CallGraph(q, Required("fn")), WebJson.Default.WebCallGraph); break;
                 case "annotate": await Json(ctx.Response, _session.Annotate(q, Required("fn")), WebJson.Default.WebAnnotation); break;
                 case "timeline":
                     long buckets = WebQuery.Number(Get, "buckets") ?? 200;
                     await Json(ctx.Response, _session.Timeline(q, Get("by") ?? "domain", (int)Math.Min(buckets, int.MaxValue)), WebJson.Default.WebTimeline);
                     break;
-                default: await Json(ctx.Response, new WebError($"/api/{Clip(view)}: no such view (summary, top, flame, callgraph, annotate, timeline)"), WebJson.Default.WebError, 404); break;
+                default: await Json(ctx.Response, new WebError($"/api/{Clip(view)}: no such view (summary, top, diff, flame, callgraph, annotate, timeline)"), WebJson.Default.WebError, 404); break;
             }
         }
         catch (WebQueryException e) { await Json(ctx.Response, new WebError(e.Message), WebJson.Default.WebError, e.Status); }

@@ -29,8 +29,25 @@ function setState(change) {
 window.addEventListener("hashchange", () => { state = readState(); render(); });
 
 // ---- data ----
+// Served, the views come from /api/*. In the offline file (`flame --format html`) they were computed in advance and
+// embedded in the #xenprof-data block: one answer per view, keyed "EVENT:BY" (top, timeline), "EVENT:FN" (callgraph,
+// annotate) or "EVENT:" (summary, flame). Time windows are not embedded: each one is a new profile.
+const EMBEDDED = (() => { const e = document.getElementById("xenprof-data"); return e ? JSON.parse(e.textContent) : null; })();
+const DIFF_WINDOW = "time windows are not available in a differential report: it compares the whole sessions";
+const OFFLINE_WINDOW = "time windows need xenoprof serve: this offline file covers the whole session";
+function embedded(name, params) {
+  if (params.from !== undefined || params.to !== undefined) throw new Error(OFFLINE_WINDOW);
+  const v = (EMBEDDED.views[name] || {})[params.event + ":" + (params.by ?? params.fn ?? "")];
+  if (v !== undefined) return v;
+  if (params.fn !== undefined) {
+    throw new Error(`not embedded in the offline file: it holds the call graph and disassembly of the ${EMBEDDED.maxFunctions} functions ` +
+      "with the most samples; xenoprof serve shows every function");
+  }
+  throw new Error(`${name}: not embedded in the offline file`);
+}
 const token = new URLSearchParams(location.search).get("token");
 async function api(name, params) {
+  if (EMBEDDED) return embedded(name, params);
   const q = new URLSearchParams(params);
   if (token) q.set("token", token);
   const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
@@ -56,6 +73,14 @@ function colour(kind, name) {
   const d = (Math.abs(h) % 40) - 20;
   return `rgb(${Math.min(255, base[0] + d)},${Math.min(255, base[1] + d)},${Math.min(255, base[2] + d / 2)})`;
 }
+// A differential flame graph's fill, as FlameGraph's flamegraph.pl colours one: red for growth, blue for shrink, by the
+// frame's own change scaled by the largest |change| of any stack, white for none.
+function diffColour(delta, max) {
+  const m = Math.max(1, max || 1);
+  if (delta > 0) { const g = Math.floor(210 * (m - delta) / m); return `rgb(255,${g},${g})`; }
+  if (delta < 0) { const b = Math.floor(210 * (m + delta) / m); return `rgb(${b},${b},255)`; }
+  return "rgb(255,255,255)";
+}
 function regex(text) { try { return text ? new RegExp(text, "i") : null; } catch (e) { return e; } }
 
 // ---- rendering ----
@@ -72,8 +97,15 @@ async function render() {
     if (seq !== renderSeq) return;
     renderHeader(cache.summary);
     await renderTimeline();
-    if (!cache.top[state.by]) cache.top[state.by] = await api("top", { ...selection(), by: state.by });
-    renderTop(cache.top[state.by]);
+    if (cache.summary.diff) {
+      // A differential report (serve { BASE } { NEW }): opreport { BASE } { NEW }'s table, per symbol or image.
+      const by = state.by === "image" ? "image" : "symbol";
+      if (!cache.top["diff:" + by]) cache.top["diff:" + by] = await api("diff", { ...selection(), by });
+      renderDiff(cache.top["diff:" + by]);
+    } else {
+      if (!cache.top[state.by]) cache.top[state.by] = await api("top", { ...selection(), by: state.by });
+      renderTop(cache.top[state.by]);
+    }
     if (!cache.flame) cache.flame = await api("flame", selection());
     renderFlame(cache.flame);
     await renderFunction();
@@ -93,6 +125,15 @@ function renderHeader(s) {
   const facts = [`<b id="total">${ev ? ev.total : 0}</b> samples`];
   for (const k of ["hostname", "kernel", "cpu"]) if (s.meta[k]) facts.push(esc(k + " " + s.meta[k]));
   if (!s.hasStacks) facts.push("no callchains: record with --callgraph for the call graph");
+  if (s.diff) {
+    facts.push(`differential: base ${esc(s.diff.base)} (<b id="base-total">${s.diff.baseTotal}</b> samples), new ${esc(s.diff.new)}; ` +
+      `* = significant at ${s.diff.alpha} (Holm); call graph and disassembly are the new profile's`);
+    $("timeline-hint").textContent = DIFF_WINDOW;
+  }
+  document.body.classList.toggle("diff", !!s.diff);
+  $("top").hidden = !!s.diff;
+  $("diff").hidden = !s.diff;
+  for (const o of $("top-by").options) o.disabled = !!s.diff && o.value !== "symbol" && o.value !== "image";
   $("facts").innerHTML = facts.join("; ");
   const windowed = s.fromNs != null || s.toNs != null;
   $("window-label").textContent = windowed ? `window ${fmtNs(s.fromNs || 0)} – ${s.toNs != null ? fmtNs(s.toNs) : "end"} of ${fmtNs(s.durationNs)}`
@@ -148,6 +189,8 @@ async function renderTimeline() {
     const a = Math.min(start, end), b = Math.max(start, end);
     start = null;
     if (b - a < 1) return;
+    if (cache.summary && cache.summary.diff) { $("status").textContent = DIFF_WINDOW; return; }
+    if (EMBEDDED) { $("status").textContent = OFFLINE_WINDOW; return; }
     setState({ from: String(a), to: String(b), zoom: "" });
   });
 })();
@@ -180,15 +223,52 @@ function renderTop(top) {
     `<td class="image">${esc(r.image)}</td><td class="name" title="${esc(r.name)}">${esc(r.name)}</td></tr>`).join("");
   $("top-more").textContent = rows.length > shown.length ? `${rows.length - shown.length} more rows not shown (filter to narrow)` : `${rows.length} rows, ${top.total} samples`;
 }
-$("top").tHead.addEventListener("click", (ev) => {
-  const col = ev.target.dataset && ev.target.dataset.col;
-  if (!col) return;
-  setState(state.sort === col ? { asc: state.asc === "1" ? "" : "1" } : { sort: col, asc: col === "name" || col === "image" ? "1" : "" });
-});
-$("top").tBodies[0].addEventListener("click", (ev) => {
-  const tr = ev.target.closest("tr");
-  if (tr && tr.dataset.fn) setState({ fn: tr.dataset.fn, asm: "" });
-});
+// The differential table: base and new samples and shares, the change in percentage points, the p-value of the
+// two-proportion z-test and the mark of the rows Holm's procedure rejects (opreport { BASE } { NEW }'s columns).
+// Rows come largest change first; a click on a header sorts by it.
+const fmtP = (p) => p === 0 ? "0" : p < 1e-4 ? p.toExponential(3) : String(+p.toPrecision(4));
+function renderDiff(d) {
+  const table = $("diff");
+  const rx = regex(state.q);
+  $("filter-error").textContent = rx instanceof Error ? "bad regex" : "";
+  $("filter").value = state.q;
+  $("top-by").value = d.by;
+  let rows = d.rows.filter((r) => !rx || rx instanceof Error || rx.test(r.name) || rx.test(r.image));
+  const col = state.sort, asc = state.asc === "1";
+  if (rows.length && col in rows[0]) {
+    rows = rows.slice().sort((a, b) => {
+      const x = a[col], y = b[col];
+      const c = typeof x === "string" ? (x < y ? -1 : x > y ? 1 : 0) : (+x) - (+y);
+      return asc ? c : -c;
+    });
+  }
+  for (const th of table.tHead.rows[0].cells) {
+    th.classList.toggle("sorted", th.dataset.col === col);
+    th.classList.toggle("asc", th.dataset.col === col && asc);
+  }
+  const shown = rows.slice(0, 500);
+  table.tBodies[0].innerHTML = shown.map((r) => {
+    const change = r.significant ? (r.deltaPp > 0 ? " grew" : " shrank") : "";
+    return `<tr data-fn="${r.fn ? esc(r.fn) : ""}" class="${r.fn && r.fn === state.fn ? "selected" : ""}${change}">` +
+      `<td class="base">${r.baseSamples}</td><td>${fmtPct(r.basePct)}</td><td class="new">${r.newSamples}</td><td>${fmtPct(r.newPct)}</td>` +
+      `<td class="delta">${r.deltaPp > 0 ? "+" : ""}${r.deltaPp.toFixed(2)}</td><td class="p">${fmtP(r.pValue)}</td><td class="mark">${r.significant ? "*" : ""}</td>` +
+      `<td class="image">${esc(r.image)}</td><td class="name" title="${esc(r.name)}">${esc(r.name)}</td></tr>`;
+  }).join("");
+  const marked = d.rows.filter((r) => r.significant).length;
+  $("top-more").textContent = (rows.length > shown.length ? `${rows.length - shown.length} more rows not shown (filter to narrow); ` : `${rows.length} rows; `) +
+    `${marked} significant; base ${d.baseTotal} samples, new ${d.newTotal}`;
+}
+for (const id of ["top", "diff"]) {
+  $(id).tHead.addEventListener("click", (ev) => {
+    const col = ev.target.dataset && ev.target.dataset.col;
+    if (!col) return;
+    setState(state.sort === col ? { asc: state.asc === "1" ? "" : "1" } : { sort: col, asc: col === "name" || col === "image" ? "1" : "" });
+  });
+  $(id).tBodies[0].addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr");
+    if (tr && tr.dataset.fn) setState({ fn: tr.dataset.fn, asm: "" });
+  });
+}
 $("filter").addEventListener("input", (ev) => setState({ q: ev.target.value }));
 $("top-by").addEventListener("change", (ev) => setState({ by: ev.target.value }));
 $("event").addEventListener("change", (ev) => setState({ ev: ev.target.value, zoom: "" }));
@@ -244,8 +324,11 @@ function renderFlame(flame) {
     const n = nodes[it.i];
     const top = state.mode === "icicle" ? it.d * rowH : height - (it.d + 1) * rowH;
     const cls = "f" + (it.dim ? " dim" : "") + (matchedSet.has(it.i) ? " match" : "");
-    return `<div class="${cls}" data-i="${it.i}" style="left:${(it.x * 100).toFixed(4)}%;width:${(it.w * 100).toFixed(4)}%;top:${top}px;background:${colour(n.kind, n.name)}"` +
-      ` title="${esc(n.name)} (${n.kind}): ${n.total} samples, ${fmtPct(100 * n.total / (flame.total || 1))} %">${esc(n.name)}</div>`;
+    const diff = n.delta !== undefined;
+    const fill = diff ? diffColour(n.delta, flame.maxDelta) : colour(n.kind, n.name);
+    const change = diff ? `; ${n.delta > 0 ? "+" : ""}${n.delta} own samples against the base (${n.delta > 0 ? "+" : ""}${fmtPct(100 * n.delta / (flame.total || 1))} %)` : "";
+    return `<div class="${cls}" data-i="${it.i}"${diff ? ` data-delta="${n.delta}"` : ""} style="left:${(it.x * 100).toFixed(4)}%;width:${(it.w * 100).toFixed(4)}%;top:${top}px;background:${fill}"` +
+      ` title="${esc(n.name)} (${n.kind}): ${n.total} samples, ${fmtPct(100 * n.total / (flame.total || 1))} %${change}">${esc(n.name)}</div>`;
   }).join("");
   $("match").textContent = rx && !(rx instanceof Error) ? `matched ${fmtPct(100 * matched / total)} %` : rx instanceof Error ? "bad regex" : "";
   host.onclick = (ev) => {
@@ -314,8 +397,12 @@ async function renderAnnotation() {
   $("annotate").tBodies[0].innerHTML = out;
 }
 
-// A daemon may still be writing the session: look for a new generation every few seconds and redraw.
-setInterval(async () => {
+// Served, a daemon may still be writing the session: look for a new generation every few seconds and redraw.
+if (EMBEDDED) {
+  document.body.classList.add("offline");
+  $("timeline-hint").textContent = OFFLINE_WINDOW;
+  if (state.from !== "" || state.to !== "") setState({ from: "", to: "" });
+} else setInterval(async () => {
   try {
     const s = await api("summary", selection());
     if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace XenProf.Reporter.Web;
+
+/// <summary>What <see cref="OfflineReport"/> put in the file.</summary>
+/// <param name="Events">Events embedded (every event of the session).</param>
+/// <param name="Functions">Functions per event whose call graph and disassembly are embedded (at most <see cref="OfflineReportOptions.MaxFunctions"/>).</param>
+/// <param name="Bytes">Size of the file written, bytes.</param>
+public sealed record OfflineReportStats(int Events, int Functions, long Bytes);
+
+/// <summary>Options of the offline file.</summary>
+public sealed record OfflineReportOptions
+{
+    /// <summary>The defaults: the app's own title, 200 functions.</summary>
+    public static readonly OfflineReportOptions Default = new();
+
+    /// <summary>The page's title, or null for the app's (<c>XenProf report</c>).</summary>
+    public string? Title { get; init; }
+
+    /// <summary>
+    /// How many functions per event get their call graph (<c>/api/callgraph</c>) and disassembly (<c>/api/annotate</c>)
+    /// embedded: those with the most samples on the stack (the top table's total column), 200 by default. Selecting any
+    /// other function shows that its data is not in the file.
+    /// </summary>
+    public int MaxFunctions { get; init; } = 200;
+
+    /// <summary>
+    /// The flame graph's frames embedded are those with at least this share of all samples (a fraction, default
+    /// 1/100,000: 15 samples of 1.5 M). A frame's total is at least its children's, so what is kept is a tree. The page
+    /// draws a frame only when it is at least 1/1000 of the frame zoomed into, so nothing is missing until a zoom below
+    /// 1 % of the graph; a busy system-wide recording has about a million frames of one or two samples, which would
+    /// make the file hundreds of MB. 0 keeps every frame.
+    /// </summary>
+    public double MinFlameShare { get; init; } = 1e-5;
+}
+
+/// <summary>
+/// The browser report of <c>xenoprof serve</c> as one self-contained HTML file for <c>flame --format html</c>: the same
+/// page (<see cref="WebApp"/>), its script and style inlined, and the JSON answers it would fetch computed in advance by
+/// <see cref="WebSession"/> and embedded in a <c>&lt;script type="application/json" id="xenprof-data"&gt;</c> block, which
+/// the page's data layer reads when it finds it. Embedded, for every event: the summary, the top table per grouping,
+/// the flame graph (frames of at least <see cref="OfflineReportOptions.MinFlameShare"/> of the samples), the timeline per
+/// grouping (200 buckets), and the call graph and disassembly of the
+/// <see cref="OfflineReportOptions.MaxFunctions"/> functions with the most samples. Time windows need the server (each one
+/// is a new profile), so the offline page covers the whole session and says so where a window would be chosen. A
+/// Content-Security-Policy meta tag allows only the page's own inline script (by its SHA-256) and no network at all.
+/// </summary>
+public static class OfflineReport
+{
+    /// <summary>The id of the embedded data block.</summary>
+    public const string DataId = "xenprof-data";
+
+    /// <summary>Timeline buckets embedded, as many as the page asks the server for.</summary>
+    public const int TimelineBuckets = 200;
+
+    /// <summary>
+    /// Writes the offline report of session <paramref name="sessionDir"/> to <paramref name="output"/>. Throws
+    /// <see cref="XenProf.Sampler.Store.StoreException"/> when the directory holds no session store.
+    /// </summary>
+    public static OfflineReportStats Write(string sessionDir, Stream output, OfflineReportOptions? options = null)
+    {
+        using var session = new WebSession(sessionDir);
+        return Write(session, output, options);
+    }
+
+    /// <summary>
+    /// Writes the offline report of <paramref name="session"/> to <paramref name="output"/>. A differential session
+    /// embeds the differential table (<c>/api/diff</c> per symbol and image) in place of the top table, and its flame
+    /// graph carries the changes.
+    /// </summary>
+    public static OfflineReportStats Write(WebSession session, Stream output, OfflineReportOptions? options = null)
+    {
+        options ??= OfflineReportOptions.Default;
+        var data = new MemoryStream();
+        int events, functions = 0;
+        using (var j = new Utf8JsonWriter(data))
+        {
+            j.WriteStartObject();
+            j.WriteNumber("maxFunctions", options.MaxFunctions);
+            var first = session.Summary(new WebQuery());
+            events = first.Events.Count;
+            j.WriteStartObject("views");
+            var views = new Dictionary<string, List<(string Key, byte[] Json)>>(StringComparer.Ordinal);
+            void Add<T>(string view, string key, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+            {
+                if (!views.TryGetValue(view, out var list)) views[view] = list = [];
+                list.Add((key, JsonSerializer.SerializeToUtf8Bytes(value, type)));
+            }
+            for (int e = 0; e < events; e++)
+            {
+                var q = new WebQuery(e);
+                string ev = e.ToString(CultureInfo.InvariantCulture);
+                Add("summary", ev + ":", session.Summary(q), WebJson.Default.WebSummary);
+                var symbols = session.Top(q, "symbol");
+                if (session.IsDiff)
+                {
+                    foreach (var by in new[] { "symbol", "image" })
+                    {
+                        try { Add("diff", ev + ":" + by, session.Diff(q, by), WebJson.Default.WebDiffTop); }
+                        catch (WebQueryException x) when (x.Status == 404) { } // the base lacks this event: the page says so
+                    }
+                }
+                else
+                {
+                    foreach (var by in WebSession.TopGroupings)
+                        Add("top", ev + ":" + by, by == "symbol" ? symbols : session.Top(q, by), WebJson.Default.WebTop);
+                }
+                Add("flame", ev + ":", Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
+                foreach (var by in WebSession.TimelineGroupings)
+                    Add("timeline", ev + ":" + by, session.Timeline(q, by, TimelineBuckets), WebJson.Default.WebTimeline);
+                var chosen = symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
+                    .Take(options.MaxFunctions).Select(r => r.Fn!).ToList();
+                functions = Math.Max(functions, chosen.Count);
+                foreach (var fn in chosen)
+                {
+                    Add("callgraph", ev + ":" + fn, session.CallGraph(q, fn), WebJson.Default.WebCallGraph);
+                    // Functions that only call others have no row of their own to disassemble (the server answers 404).
+                    try { Add("annotate", ev + ":" + fn, session.Annotate(q, fn), WebJson.Default.WebAnnotation); }
+                    catch (WebQueryException x) when (x.Status == 404) { }
+                }
+            }
+            foreach (var (view, list) in views)
+            {
+                j.WriteStartObject(view);
+                foreach (var (key, json) in list)
+                {
+                    j.WritePropertyName(key);
+                    j.WriteRawValue(json, skipInputValidation: true);
+                }
+                j.WriteEndObject();
+            }
+            j.WriteEndObject();
+            j.WriteEndObject();
+        }
+        // System.Text.Json's default encoder writes '<', '>' and '&' as \u escapes, so the block cannot end early.
+        var bytes = data.GetBuffer().AsSpan(0, (int)data.Length);
+        if (bytes.IndexOf((byte)'<') >= 0) throw new InvalidOperationException("embedded JSON holds a raw '<'; the encoder must escape it");
+
+        string js = Text("app.js"), css = Text("app.css"), html = Text("index.html");
+        string hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(js)));
+        string csp = $"default-src 'none'; script-src 'sha256-{hash}'; style-src 'unsafe-inline'; img-src data:";
+        html = Replace(html, "<link rel=\"stylesheet\" href=\"app.css\">",
+            $"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n<style>\n{css}</style>");
+        if (options.Title != null) html = Replace(html, "<title>XenProf report</title>", $"<title>{WebUtility.HtmlEncode(options.Title)}</title>");
+        int script = html.IndexOf("<script src=\"app.js\"></script>", StringComparison.Ordinal);
+        if (script < 0) throw new InvalidOperationException("index.html has no <script src=\"app.js\"> to inline");
+
+        long start = output.CanSeek ? output.Position : 0;
+        var utf8 = new UTF8Encoding(false);
+        output.Write(utf8.GetBytes(html[..script] + $"<script type=\"application/json\" id=\"{DataId}\">"));
+        output.Write(bytes);
+        output.Write(utf8.GetBytes($"</script>\n<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
+        output.Flush();
+        return new OfflineReportStats(events, functions, output.CanSeek ? output.Position - start : 0);
+    }
+
+    // Keeps the nodes (pre-order, parents first) with a total of at least share × the root's, re-indexing parents.
+    private static WebFlame Prune(WebFlame flame, double share)
+    {
+        if (share <= 0 || flame.Nodes.Count == 0) return flame;
+        long min = Math.Max(1, (long)Math.Ceiling(flame.Total * share));
+        var index = new int[flame.Nodes.Count];
+        var kept = new List<WebFlameNode>();
+        for (int i = 0; i < flame.Nodes.Count; i++)
+        {
+            var n = flame.Nodes[i];
+            index[i] = -1;
+            if (i > 0 && (n.Total < min || index[n.Parent] < 0)) continue;
+            index[i] = kept.Count;
+            kept.Add(n with { Parent = n.Parent < 0 ? -1 : index[n.Parent] });
+        }
+        return flame with { Nodes = kept };
+    }
+
+    private static string Text(string asset) => Encoding.UTF8.GetString(WebApp.Asset(asset)!.Value.Bytes);
+
+    private static string Replace(string html, string marker, string with) => html.Contains(marker, StringComparison.Ordinal)
+        ? html.Replace(marker, with, StringComparison.Ordinal)
+        : throw new InvalidOperationException($"index.html has no {marker} to replace");
+}
