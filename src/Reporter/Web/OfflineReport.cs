@@ -109,7 +109,7 @@ public static class OfflineReport
                     foreach (var by in WebSession.TopGroupings)
                         Add("top", ev + ":" + by, by == "symbol" ? symbols : session.Top(q, by), WebJson.Default.WebTop);
                 }
-                Add("flame", ev + ":", Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
+                Add("flame", ev + ":", WebSession.Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
                 foreach (var by in WebSession.TimelineGroupings)
                     Add("timeline", ev + ":" + by, session.Timeline(q, by, TimelineBuckets), WebJson.Default.WebTimeline);
                 var chosen = symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
@@ -156,24 +156,6 @@ public static class OfflineReport
         output.Write(utf8.GetBytes($"</script>\n<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
         output.Flush();
         return new OfflineReportStats(events, functions, output.CanSeek ? output.Position - start : 0);
-    }
-
-    // Keeps the nodes (pre-order, parents first) with a total of at least share × the root's, re-indexing parents.
-    private static WebFlame Prune(WebFlame flame, double share)
-    {
-        if (share <= 0 || flame.Nodes.Count == 0) return flame;
-        long min = Math.Max(1, (long)Math.Ceiling(flame.Total * share));
-        var index = new int[flame.Nodes.Count];
-        var kept = new List<WebFlameNode>();
-        for (int i = 0; i < flame.Nodes.Count; i++)
-        {
-            var n = flame.Nodes[i];
-            index[i] = -1;
-            if (i > 0 && (n.Total < min || index[n.Parent] < 0)) continue;
-            index[i] = kept.Count;
-            kept.Add(n with { Parent = n.Parent < 0 ? -1 : index[n.Parent] });
-        }
-        return flame with { Nodes = kept };
     }
 
     private static string Text(string asset) => Encoding.UTF8.GetString(WebApp.Asset(asset)!.Value.Bytes);

@@ -214,15 +214,42 @@ public sealed class WebSession : IDisposable
         return new WebTop(by, total, rows.OrderByDescending(r => r.Self).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal).ToList());
     });
 
-    /// <summary><c>/api/flame</c>: the selected event's stacks as a tree, process frames below the root (as the flame exports root them).</summary>
+    /// <summary>
+    /// Share of the root's samples below which <c>/api/flame</c> leaves a frame (and its children) out: 1/100,000, less
+    /// than a pixel until the view is zoomed 100-fold into one frame. A system-wide session of 1.5 M samples has
+    /// 1.5 M distinct frames, 195 MB of JSON; kept, they made the first render take minutes.
+    /// </summary>
+    public const double MinFlameShare = 1e-5;
+
+    /// <summary><c>/api/flame</c>: the selected event's stacks as a tree, process frames below the root (as the flame
+    /// exports root them), frames under <see cref="MinFlameShare"/> of the root left out.</summary>
     public WebFlame Flame(WebQuery q) => Locked(q, (b, _, ei) =>
     {
         var flame = BuildFlame(b.Profile, ei);
-        if (_base == null) return flame;
+        if (_base == null) return Prune(flame, MinFlameShare);
         var bp = _base.WholeProfile();
         int bi = BaseEvent(bp, b.Profile, ei);
-        return WithDeltas(flame, bi < 0 ? null : BuildFlame(bp, bi));
+        return Prune(WithDeltas(flame, bi < 0 ? null : BuildFlame(bp, bi)), MinFlameShare);
     });
+
+    /// <summary>Keeps the nodes (pre-order, parents first) with a total of at least <paramref name="share"/> × the root's,
+    /// re-indexing parents; the root always stays.</summary>
+    internal static WebFlame Prune(WebFlame flame, double share)
+    {
+        if (share <= 0 || flame.Nodes.Count == 0) return flame;
+        long min = Math.Max(1, (long)Math.Ceiling(flame.Total * share));
+        var index = new int[flame.Nodes.Count];
+        var kept = new List<WebFlameNode>();
+        for (int i = 0; i < flame.Nodes.Count; i++)
+        {
+            var n = flame.Nodes[i];
+            index[i] = -1;
+            if (i > 0 && (n.Total < min || index[n.Parent] < 0)) continue;
+            index[i] = kept.Count;
+            kept.Add(n with { Parent = n.Parent < 0 ? -1 : index[n.Parent] });
+        }
+        return flame with { Nodes = kept };
+    }
 
     /// <summary><c>/api/callgraph</c> for function key <paramref name="fn"/> (a <see cref="WebTopRow.Fn"/>); 404 when the profile has no such function.</summary>
     public WebCallGraph CallGraph(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
