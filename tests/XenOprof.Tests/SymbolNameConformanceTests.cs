@@ -8,15 +8,18 @@ namespace XenProf.XenOprof.Tests;
 /// <summary>
 /// Symbol names as perf prints them: programs compiled here (C, <c>gcc -O2 -g</c>; C++ with templates and a namespace,
 /// <c>g++ -O2 -g</c>; Rust with legacy and v0 mangling, <c>rustc -O -C force-frame-pointers=yes</c>; a C program spending
-/// its time in libc and libm aliases; Python 3.12+ under <c>-X perf</c> when the python3 on PATH has it) are recorded with
-/// <c>perf record</c> (per process, system-wide with <c>-a</c>, and with two events), and <c>xenoprof opreport -l FILE</c>
-/// must list the same (image, symbol) rows with the same sample counts, and the same shares within 0.01 percentage
-/// points per row perf prints, as <c>perf report --stdio --no-children --sort dso,sym</c> for the program, its
-/// libraries, the dynamic loader, the vDSO and the kernel, per event. Kernel rows are compared per address (kallsyms
-/// aliases: perf keeps the last one listed); a JIT map's rows without its pid. A .NET program is not compared: .NET 10
-/// runs JIT code from a W^X double mapping (<c>memfd:doublemapper</c>), which neither tool names from
-/// <c>DOTNET_PerfMapEnabled=1</c>'s map unless <c>DOTNET_EnableWriteXorExecute=0</c>, and unnamed code is shown
-/// differently on purpose (perf: one row per address; opreport: <c>(no symbols)</c>, or a recovered <c>image+0xSTART</c>).
+/// its time in libc and libm aliases; one going through PLT entries, its own and libc's; Python 3.12+ under
+/// <c>-X perf</c> when the python3 on PATH has it; the .NET burner under <c>perf record -g</c> with
+/// <c>DOTNET_PerfMapEnabled=1</c>) are recorded with <c>perf record</c> (per process, system-wide with <c>-a</c>, and
+/// with two events), and <c>xenoprof opreport -l --no-recovery FILE</c> must list the same (image, symbol) rows with the
+/// same sample counts, and the same shares within 0.01 percentage points per row perf prints, as
+/// <c>perf report --stdio --no-children --sort dso,sym</c> for the program, its libraries, the dynamic loader, the
+/// vDSO and the kernel, per event. Kernel rows are compared per address (kallsyms aliases: perf keeps the last one
+/// listed); a JIT map's rows without its pid (perf calls that image <c>[JIT] tid PID</c>, opreport
+/// <c>/tmp/perf-PID.map</c>); what perf leaves unnamed (one row per address) is opreport's <c>(no symbols)</c>.
+/// The .NET program runs with <c>DOTNET_EnableWriteXorExecute=0</c>: with W^X on (.NET's default) the JIT code runs
+/// from a double mapping of <c>memfd:doublemapper</c>, not from the anonymous memory the perf map describes, and
+/// neither tool names it (both leave those samples unnamed).
 /// </summary>
 [Collection(PerfCollection.Name)]
 public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
@@ -144,6 +147,7 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
         ["c", "prog-c", "-a -e cpu-clock"],              // system-wide: every process's samples, the program's among them
         ["c++", "prog-cxx", "-e cpu-clock,task-clock"],  // two events: each compared on its own
         ["python", "prog-py", "-e cpu-clock"],           // python3 -X perf: its /tmp/perf-PID.map names the Python functions
+        ["dotnet", "burner", "-g -e cpu-clock"],         // .NET JIT frames from /tmp/perf-PID.map, with callchains
     ];
 
     [PerfRecordFact]
@@ -151,22 +155,30 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
     public void OpreportNamesCountsAndSharesEqualPerfReport(string kind, string binary, string perfArgs)
     {
         var dir = Directory.CreateTempSubdirectory("xenoprof-names-").FullName;
+        var jitPids = new HashSet<string>();
         try
         {
             var exe = Path.Combine(dir, binary);
             if (Build(kind, dir, exe) is { } skip) { output.WriteLine("skipped: " + skip); Console.WriteLine($"{nameof(SymbolNameConformanceTests)}({kind}): skipped: {skip}"); return; }
-            var command = kind == "python" ? $"python3 -X perf {exe}" : exe;
+            var command = kind switch
+            {
+                "python" => $"python3 -X perf {exe}",
+                "dotnet" => $"env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 {XenProf.Reporter.Tests.Symbols.DotnetBurner.Program.Path} 2",
+                _ => exe,
+            };
             var data = Path.Combine(dir, binary + ".data");
             var rec = PerfImportComparisonTests.Sh($"perf record -B {perfArgs} -o {data} -- {command} > /dev/null");
             Assert.True(rec.Code == 0, $"perf record failed: {rec.Err}");
             var report = PerfImportComparisonTests.Sh($"perf report -i {data} --stdio --no-children --sort dso,sym -g none -n");
             Assert.True(report.Code == 0, $"perf report failed: {report.Err}");
+            if (kind == "dotnet") foreach (Match m in Regex.Matches(report.Out, @"\[JIT\] tid (\d+)")) jitPids.Add(m.Groups[1].Value);
             // --no-recovery: what perf leaves unnamed stays (no symbols) instead of a recovered image+0xSTART.
             var r = Cli.Run("opreport", "-l", "--no-recovery", data);
             Assert.True(r.ExitCode == 0, r.Stderr);
 
             bool Compared(string dso) => dso == binary || dso is "libc.so.6" or "libm.so.6" or "libstdc++.so.6" or "ld-linux-x86-64.so.2" or "[kernel.kallsyms]" or "[vdso]"
-                || kind == "python" && (dso.StartsWith("python3", StringComparison.Ordinal) || dso.StartsWith("libpython3", StringComparison.Ordinal) || IsPerfMap(dso));
+                || kind == "python" && (dso.StartsWith("python3", StringComparison.Ordinal) || dso.StartsWith("libpython3", StringComparison.Ordinal) || IsPerfMap(dso))
+                || kind == "dotnet" && (IsPerfMap(dso) || dso is "libcoreclr.so" or "libclrjit.so" or "System.Private.CoreLib.dll");
             var events = perfArgs[(perfArgs.IndexOf("-e ", StringComparison.Ordinal) + 3)..].Split(',');
             var perfSections = PeriodWeightingTests.ParsePerf(report.Out);
             var ourRows = PeriodWeightingTests.ParseOpreport(r.Stdout, events.Length);
@@ -196,22 +208,32 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
 
                 output.WriteLine($"{events[e]} perf:\n  " + string.Join("\n  ", perf.Select(kv => $"{kv.Key} = {kv.Value} ({perfPct[kv.Key].Percent:0.00}%)")));
                 output.WriteLine($"{events[e]} ours:\n  " + string.Join("\n  ", ours.Select(kv => $"{kv.Key} = {kv.Value} ({ourPct[kv.Key]:0.0000}%)")));
-                Assert.Contains(perf.Keys, k => kind == "python" ? k.StartsWith("libpython3", StringComparison.Ordinal) || k.StartsWith("python3", StringComparison.Ordinal)
-                    : k.StartsWith(binary + " ", StringComparison.Ordinal));
+                Assert.Contains(perf.Keys, k => kind switch
+                {
+                    "python" => k.StartsWith("libpython3", StringComparison.Ordinal) || k.StartsWith("python3", StringComparison.Ordinal),
+                    "dotnet" => k.StartsWith("perf-PID.map ", StringComparison.Ordinal),
+                    _ => k.StartsWith(binary + " ", StringComparison.Ordinal),
+                });
                 Assert.Equal(Format(perf), Format(ours));
                 // perf prints each row's share rounded to 0.01: a key that merges rows sums their roundings.
                 foreach (var (k, (pct, rows)) in perfPct)
                     Assert.True(Math.Abs(ourPct[k] - pct) <= 0.01 * rows, $"{events[e]} {k}: opreport {ourPct[k]:0.0000}% vs perf report {pct:0.00}%");
                 foreach (var name in ExpectedNames(kind))
-                    Assert.Contains(ours.Keys, k => name.EndsWith(':') ? k.Contains(" " + name, StringComparison.Ordinal) : k.EndsWith(" " + name, StringComparison.Ordinal));
+                    Assert.Contains(ours.Keys, k => name.EndsWith(':') || name.EndsWith('[') ? k.Contains(" " + name, StringComparison.Ordinal) : k.EndsWith(" " + name, StringComparison.Ordinal));
             }
         }
-        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+            foreach (var pid in jitPids) { File.Delete($"/tmp/perf-{pid}.map"); File.Delete($"/tmp/perf-{pid}.info"); File.Delete($"/tmp/jit-{pid}.dump"); }
+        }
     }
 
-    private static string DsoOf(string key) => key[..key.IndexOf(' ')];
+    // perf report prints a JIT map's image as "[JIT] tid PID", with spaces; opreport names it after the map file.
+    private static string DsoOf(string key) =>
+        Regex.Match(key, @"^\[JIT\] tid \d+ ") is { Success: true } jit ? jit.Value[..^1] : key[..key.IndexOf(' ')];
 
-    private static bool IsPerfMap(string dso) => Regex.IsMatch(dso, @"^perf-\d+\.map$");
+    private static bool IsPerfMap(string dso) => Regex.IsMatch(dso, @"^(/tmp/)?perf-\d+\.map$|^\[JIT\] tid \d+$");
 
     // A JIT map is keyed without its pid (each run's differs), and a kernel symbol by one name per address.
     private static string Normalized(string key)
@@ -234,6 +256,7 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
         // The py::FUNC:FILE trampolines -X perf maps are a few instructions each: they are callers, almost never the
         // sampled frame, so with no callchain the interpreter's own functions are what both tools list.
         "python" => ["_PyEval_EvalFrameDefault"],
+        "dotnet" => ["int64 [burner] Burner::Hot(int64)["],
         _ => [],
     };
 
@@ -279,6 +302,9 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
                 src = Path.Combine(dir, "prog.cpp");
                 File.WriteAllText(src, CxxSource);
                 return Compile(gxx, "-O2", "-g", "-fno-omit-frame-pointer", "-o", exe, src);
+            case "dotnet":
+                // Run where it was built (the apphost finds burner.dll beside it), not copied to exe.
+                return XenProf.Reporter.Tests.Symbols.DotnetBurner.Program.Path == null ? XenProf.Reporter.Tests.Symbols.DotnetBurner.Program.Why : null;
             case "python":
                 // -X perf (Python 3.12+, Doc/howto/perf_profiling.rst) writes /tmp/perf-PID.map with py::FUNC:FILE entries.
                 if (Which("python3") is not { } py) return "python3 is not installed";
