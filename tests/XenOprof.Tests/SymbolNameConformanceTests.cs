@@ -7,7 +7,8 @@ namespace XenProf.XenOprof.Tests;
 
 /// <summary>
 /// Symbol names as perf prints them: programs compiled here (C, <c>gcc -O2 -g</c>; C++ with templates and a namespace,
-/// <c>g++ -O2 -g</c>; Rust with legacy and v0 mangling, <c>rustc -O -C force-frame-pointers=yes</c>; a C program spending
+/// and with virtual calls, lambdas and libstdc++ containers, <c>g++ -O2 -g</c>; Rust with legacy and v0 mangling,
+/// <c>rustc -O -C force-frame-pointers=yes</c> and <c>rustc -g -C opt-level=2</c>; a C program spending
 /// its time in libc and libm aliases; one going through PLT entries, its own and libc's; Python 3.12+ under
 /// <c>-X perf</c> when the python3 on PATH has it; the .NET burner under <c>perf record -g</c> with
 /// <c>DOTNET_PerfMapEnabled=1</c>) are recorded with <c>perf record</c> (per process, system-wide with <c>-a</c>, and
@@ -48,6 +49,61 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
           long t = 0; double d = 0;
           for (int r = 0; r < reps; r++) { t += ns::work(v, 100); d += b.spin(100000); t += ns::tally(m, 2000); }
           std::printf("%ld %f\n", t, d); }
+        """;
+
+    // As a new user would write them: virtual calls, std::function, a lambda comparator for std::sort, an
+    // unordered_map of strings (libstdc++'s deep template names).
+    private const string CxxStdSource = """
+        #include <algorithm>
+        #include <functional>
+        #include <unordered_map>
+        #include <vector>
+        #include <string>
+        #include <cstdio>
+        #include <memory>
+        namespace geo {
+        template <typename T, int N> struct Vec { T v[N]; };
+        template <typename T, int N> __attribute__((noinline)) T dot(const std::vector<Vec<T,N>>& a) { T s{}; for (auto& x : a) for (int i = 0; i < N; i++) s += x.v[i] * x.v[(i+1)%N]; return s; }
+        struct Shape { virtual ~Shape() = default; virtual double area(int k) const = 0; };
+        struct Circle : Shape { double r; explicit Circle(double r) : r(r) {} __attribute__((noinline)) double area(int k) const override { double s = 0; for (int i = 0; i < k; i++) s += r * r * 3.14159 + i; return s; } };
+        }
+        __attribute__((noinline)) long words(std::unordered_map<std::string, long>& m, int n) { long t = 0; for (int i = 0; i < n; i++) t += ++m[std::to_string(i % 500)]; return t; }
+        int main() {
+          std::vector<geo::Vec<float, 3>> a(4000, geo::Vec<float,3>{{1.f, 2.f, 3.f}}); std::unordered_map<std::string, long> m;
+          std::unique_ptr<geo::Shape> c = std::make_unique<geo::Circle>(2.0);
+          std::function<double(int)> f = [&](int k) { return c->area(k); };
+          double d = 0; long t = 0; std::vector<int> v(20000);
+          for (int r = 0; r < 300; r++) { d += geo::dot(a); d += f(20000); t += words(m, 2000); for (int i = 0; i < 20000; i++) v[i] = (i * 7919 + r) % 10007; std::sort(v.begin(), v.end(), [](int x, int y) { return x > y; }); }
+          std::printf("%f %ld %d\n", d, t, v[0]);
+        }
+        """;
+
+    // Built with rustc -g -C opt-level=2: a trait object, const generics, a HashMap of Strings, sort_by with a closure.
+    private const string RustGSource = """
+        use std::collections::HashMap;
+        use std::hint::black_box;
+        trait Area { fn area(&self, k: u64) -> f64; }
+        struct Circle { r: f64 }
+        impl Area for Circle { #[inline(never)] fn area(&self, k: u64) -> f64 { let mut s = 0.0; for i in 0..k { s += self.r * self.r * 3.14159 + i as f64; } s } }
+        #[inline(never)]
+        fn dot<T: Copy + Default + std::ops::Add<Output = T> + std::ops::Mul<Output = T>, const N: usize>(a: &[[T; N]]) -> T { let mut s = T::default(); for x in a { for i in 0..N { s = s + x[i] * x[(i + 1) % N]; } } s }
+        #[inline(never)]
+        fn words(m: &mut HashMap<String, u64>, n: u64) -> u64 { let mut t = 0; for i in 0..n { let e = m.entry((i % 500).to_string()).or_insert(0); *e += 1; t += *e; } t }
+        fn main() {
+            let a = vec![[1.0f32, 2.0, 3.0]; 4000];
+            let shapes: Vec<Box<dyn Area>> = vec![Box::new(Circle { r: 2.0 })];
+            let mut m = HashMap::new();
+            let mut v: Vec<u32> = (0..20000).collect();
+            let (mut d, mut t) = (0.0f64, 0u64);
+            for r in 0..300u32 {
+                d += black_box(dot(&a)) as f64;
+                for s in &shapes { d += s.area(black_box(20000)); }
+                t += words(&mut m, 2000);
+                for (i, x) in v.iter_mut().enumerate() { *x = ((i as u32).wrapping_mul(7919) + r) % 10007; }
+                v.sort_by(|x, y| y.cmp(x));
+            }
+            println!("{} {} {}", d, t, v[0]);
+        }
         """;
 
     private const string RustSource = """
@@ -142,6 +198,9 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
         ["c++", "prog-cxx", "-e cpu-clock"],
         ["rust-legacy", "prog-rs-legacy", "-e cpu-clock"],
         ["rust-v0", "prog-rs-v0", "-e cpu-clock"],
+        ["c++-std", "prog-cxx-std", "-e cpu-clock"],
+        ["rust-g", "prog-rs-g", "-e cpu-clock"],
+        ["rust-g-v0", "prog-rs-g-v0", "-e cpu-clock"],
         ["libc", "prog-libc", "-e cpu-clock"],
         ["plt", "prog-plt", "-F 20000 -e cpu-clock"],    // PLT entries, the program's and libc's
         ["c", "prog-c", "-a -e cpu-clock"],              // system-wide: every process's samples, the program's among them
@@ -219,7 +278,7 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
                 foreach (var (k, (pct, rows)) in perfPct)
                     Assert.True(Math.Abs(ourPct[k] - pct) <= 0.01 * rows, $"{events[e]} {k}: opreport {ourPct[k]:0.0000}% vs perf report {pct:0.00}%");
                 foreach (var name in ExpectedNames(kind))
-                    Assert.Contains(ours.Keys, k => name.EndsWith(':') || name.EndsWith('[') ? k.Contains(" " + name, StringComparison.Ordinal) : k.EndsWith(" " + name, StringComparison.Ordinal));
+                    Assert.Contains(ours.Keys, k => name[^1] is ':' or '[' or '<' ? k.Contains(" " + name, StringComparison.Ordinal) : k.EndsWith(" " + name, StringComparison.Ordinal));
             }
         }
         finally
@@ -249,6 +308,9 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
     {
         "c" => ["local_mix"],
         "c++" => ["ns::Box<double>::spin", "ns::work<long>"],
+        "c++-std" => ["geo::Circle::area", "std::__introsort_loop<"],
+        "rust-g" => ["<prog_rs_g::Circle as prog_rs_g::Area>::area"],
+        "rust-g-v0" => ["<prog_rs_g_v0::Circle as prog_rs_g_v0::Area>::area"],
         "rust-legacy" => ["<u64 as prog_rs_legacy::shapes::Spin>::spin", "prog_rs_legacy::closure_user"],
         "rust-v0" => ["<u64 as prog_rs_v0::shapes::Spin>::spin", "prog_rs_v0::closure_user::<prog_rs_v0::main::{closure#1}>"],
         "libc" => ["__fmod_finite@GLIBC_2.15", "__fmod"],
@@ -298,9 +360,10 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
                 File.WriteAllText(src, kind switch { "c" => CSource, "libc" => LibcSource, _ => PltSource });
                 return Compile(gcc, "-O2", "-g", "-fno-omit-frame-pointer", "-o", exe, src, "-lm");
             case "c++":
+            case "c++-std":
                 if (Which("g++") is not { } gxx) return "g++ is not installed";
                 src = Path.Combine(dir, "prog.cpp");
-                File.WriteAllText(src, CxxSource);
+                File.WriteAllText(src, kind == "c++" ? CxxSource : CxxStdSource);
                 return Compile(gxx, "-O2", "-g", "-fno-omit-frame-pointer", "-o", exe, src);
             case "dotnet":
                 // Run where it was built (the apphost finds burner.dll beside it), not copied to exe.
@@ -315,9 +378,12 @@ public sealed class SymbolNameConformanceTests(ITestOutputHelper output)
             default:
                 if (Which("rustc") is not { } rustc) return "rustc is not installed (rustup's ~/.cargo/bin is searched too)";
                 src = Path.Combine(dir, Path.GetFileName(exe).Replace('-', '_') + ".rs");
-                File.WriteAllText(src, RustSource);
-                var args = new List<string> { "-O", "-C", "force-frame-pointers=yes", "-o", exe, src };
-                if (kind == "rust-v0") args.InsertRange(0, ["-C", "symbol-mangling-version=v0"]);
+                File.WriteAllText(src, kind.StartsWith("rust-g", StringComparison.Ordinal) ? RustGSource : RustSource);
+                var args = kind.StartsWith("rust-g", StringComparison.Ordinal)
+                    ? new List<string> { "-g", "-C", "opt-level=2", "-o", exe, src }
+                    : new List<string> { "-O", "-C", "force-frame-pointers=yes", "-o", exe, src };
+                // Stable rustc takes v0 mangling (stable since Rust 1.59; 1.95 here).
+                if (kind.EndsWith("-v0", StringComparison.Ordinal)) args.InsertRange(0, ["-C", "symbol-mangling-version=v0"]);
                 return Compile(rustc, [.. args]);
         }
     }
