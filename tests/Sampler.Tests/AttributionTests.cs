@@ -136,6 +136,20 @@ public sealed class AttributionTests : IDisposable
     }
 
     [Fact]
+    public void ExecKeepsOldMappingsInPerfRecordMode_AsPerfDoes()
+    {
+        var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
+        a.Comm(10, 10, "sh", false);
+        a.Mmap(10, 0x1000, 0x1000, 0, "/bin/sh", null, true, 0);
+        a.Comm(10, 10, "app", exec: true);
+        a.Sample(_ev, 1, 0, 10, 10, 0x1100, [], SampleMode.User);     // inside execve: still the old image
+        a.Mmap(10, 0x1000, 0x1000, 0, "/bin/app", null, true, 0);
+        a.Sample(_ev, 2, 0, 10, 10, 0x1100, [], SampleMode.User);     // the new image replaced it
+        Assert.Equal(["/bin/sh@100", "/bin/app@100"], SampleStacks());
+        Assert.Equal(0, a.UnmappedSamples);
+    }
+
+    [Fact]
     public void RepeatedCallchain_FollowsMappingChangesOfItsProcessOnly()
     {
         var a = new Attributor(_store, Kernel) { ModeFromRecords = true };
@@ -147,13 +161,13 @@ public sealed class AttributionTests : IDisposable
         a.Sample(_ev, 3, 0, 20, 20, 0x1100, chain, SampleMode.User);          // same raw chain, now mapped
         a.Sample(_ev, 4, 0, 20, 20, 0x1100, chain, SampleMode.User);
         a.Sample(_ev, 5, 0, 20, 20, 0x1100, chain.AsSpan(0, 2), SampleMode.User); // a prefix is another stack
-        a.Comm(20, 20, "app2", exec: true);
-        a.Sample(_ev, 6, 0, 20, 20, 0x1100, chain, SampleMode.User);          // exec dropped the mapping
+        a.Mmap(20, 0x1000, 0x1000, 0, "/bin/app2", null, true, 0);           // exec's new image over the old
+        a.Sample(_ev, 6, 0, 20, 20, 0x1100, chain, SampleMode.User);
         Assert.Equal([
             "[unknown]@1100 < [unknown]@1200", "[unknown]@1100 < [unknown]@1200",
             "/bin/app@3100 < /bin/app@3200", "/bin/app@3100 < /bin/app@3200", "/bin/app@3100",
-            "[unknown]@1100 < [unknown]@1200"], SampleStacks());
-        Assert.Equal(3, a.UnmappedSamples);
+            "/bin/app2@100 < /bin/app2@200"], SampleStacks());
+        Assert.Equal(2, a.UnmappedSamples);
     }
 
     [Fact]

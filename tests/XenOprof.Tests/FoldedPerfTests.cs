@@ -144,6 +144,83 @@ public sealed class FoldedPerfTests(ITestOutputHelper output)
         Assert.All(wantShared, kv => Assert.True(got.TryGetValue(kv.Key, out var g) && g == kv.Value, $"flame {flags}: missing '{kv.Key} {kv.Value}'"));
     }
 
+    // Threads named with spaces, one ending in a number ("worker two 1": stackcollapse-perf.pl reads the 1 as the
+    // tid), a main thread renamed with parentheses, in a program whose path has a space.
+    private const string ThreadsSource = """
+        #include <pthread.h>
+        #include <stdio.h>
+        #include <sys/prctl.h>
+        static volatile long sink;
+        __attribute__((noinline)) long spin_a(long n) { long s = 0; for (long i = 0; i < n; i++) s += i * i; return s; }
+        __attribute__((noinline)) long spin_b(long n) { long s = 0; for (long i = 0; i < n; i++) s ^= i * 31; return s; }
+        static void *worker(void *arg) {
+          long k = (long)arg; char name[16];
+          snprintf(name, sizeof name, k ? "worker two %ld" : "worker one", k);
+          prctl(PR_SET_NAME, name);
+          for (int r = 0; r < 200; r++) sink += k ? spin_b(400000) : spin_a(400000);
+          return 0;
+        }
+        int main(void) {
+          prctl(PR_SET_NAME, "main (proc) x");
+          pthread_t t[2];
+          for (long k = 0; k < 2; k++) pthread_create(&t[k], 0, worker, (void *)k);
+          for (int r = 0; r < 100; r++) sink += spin_a(300000);
+          for (int k = 0; k < 2; k++) pthread_join(t[k], 0);
+          printf("%ld\n", sink);
+        }
+        """;
+
+    /// <summary>
+    /// A multi-threaded program whose thread and program names have spaces, recorded here with <c>perf record -g</c>:
+    /// <c>xenoprof flame FILE --format folded</c> equals, byte for byte and whole (every image), our perf-script folder
+    /// (stackcollapse-perf.pl's rules) on <c>perf script</c>'s text of the same file: the root frames are the comm as the
+    /// folder reads it back from perf script's event line, the frames split as it splits perf script's frame lines, and
+    /// nothing is a recovered name that perf script would print <c>[unknown]</c>.
+    /// </summary>
+    [PerfRecordFact]
+    [InlineData("")]
+    [InlineData("--all")]
+    [InlineData("--pid")]
+    [InlineData("--tid")]
+    public void FlameFolded_OnThreadsWithSpacedNames_EqualsPerfScriptFolded(string flags)
+    {
+        var rec = ThreadsRecording.Value;
+        if (rec.Skip != null) { output.WriteLine("skipped: " + rec.Skip); return; }
+        var text = flags is "--pid" or "--tid" ? rec.TextWithPids : rec.Text;
+        var o = new CollapseOptions { Kernel = flags == "--all", Jit = flags == "--all", Pid = flags == "--pid", Tid = flags == "--tid" };
+        var want = Collapse(Encoding.Latin1.GetBytes(text), o);
+        var folded = Path.Combine(rec.Dir, "threads" + flags + ".folded");
+        var r = Cli.Run(["flame", rec.Data, "--format", "folded", "-o", folded, .. flags.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var got = File.ReadAllBytes(folded);
+        var wantText = Encoding.UTF8.GetString(want);
+        Assert.Contains(flags == "--tid" ? "worker_two-?/1;" : flags == "--pid" ? "worker_two-?;" : "worker_two;", wantText);
+        Assert.Contains(";spin_a", wantText);
+        Assert.True(want.AsSpan().SequenceEqual(got), $"flame {flags}: {FirstDifference(want, got)}");
+    }
+
+    private static readonly Lazy<Recorded> ThreadsRecording = new(() =>
+    {
+        var dir = Cli.NewSessionDir();
+        Directory.CreateDirectory(dir);
+        var exe = Path.Combine(dir, "my prog");
+        File.WriteAllText(Path.Combine(dir, "threads.c"), ThreadsSource);
+        var cc = PerfImportComparisonTests.Sh($"gcc -O2 -g -fno-omit-frame-pointer -pthread -o '{exe}' '{Path.Combine(dir, "threads.c")}'");
+        if (cc.Code != 0) return new Recorded(dir, "", "", "", "gcc failed: " + cc.Err);
+        var data = Path.Combine(dir, "threads.data");
+        var rec = PerfImportComparisonTests.Sh($"perf record -B -g -e cpu-clock -c 250000 -o {data} -- '{exe}' > /dev/null");
+        Assert.True(rec.Code == 0, $"perf record failed: {rec.Err}");
+        string Script(string fields)
+        {
+            var file = Path.Combine(dir, "threads" + fields.Length + ".perf.txt");
+            var s = PerfImportComparisonTests.Sh($"perf script -i {data} {fields} > {file}");
+            for (int attempt = 1; attempt < 3 && s.Code != 0; attempt++) s = PerfImportComparisonTests.Sh($"perf script -i {data} {fields} > {file}");
+            Assert.True(s.Code == 0, $"perf script failed: {s.Err}");
+            return File.ReadAllText(file, Encoding.Latin1);
+        }
+        return new Recorded(dir, data, Script(""), Script("-F comm,pid,tid,time,period,event,ip,sym,dso"), null);
+    });
+
     private static Dictionary<string, long> Fold(string text, CollapseOptions o) =>
         ParseFolded(Encoding.Latin1.GetString(Collapse(Encoding.Latin1.GetBytes(text), o)));
 

@@ -18,17 +18,23 @@ public sealed partial class FlameSource
     /// Builds the profile of the session in <paramref name="sessionDir"/> for <paramref name="selection"/> (a relative
     /// time window with <paramref name="relativeTimes"/>), with stacks and, with <paramref name="withSamples"/>, every
     /// sample in time order. Kernel symbols come from the session's own kallsyms/modules snapshot (falling back to /proc).
+    /// With <paramref name="recoverFunctions"/> false, code no symbol covers stays unnamed (as <c>perf script</c> prints
+    /// it, <c>[unknown]</c>) instead of taking a recovered name (<see cref="Symbols.SymbolizerOptions.RecoverFunctions"/>).
     /// Throws <see cref="StoreException"/> when there is no store, <see cref="XenProf.Hypervisor.Binary.XenProfUserException"/> for an unknown event.
     /// </summary>
-    public static FlameSource Open(string sessionDir, FlameSelection? selection = null, bool withSamples = true, bool relativeTimes = false)
+    public static FlameSource Open(string sessionDir, FlameSelection? selection = null, bool withSamples = true, bool relativeTimes = false,
+        bool recoverFunctions = true)
     {
         selection ??= FlameSelection.All;
-        return new FlameSource(SessionProfiles.Load(sessionDir, new ProfileOptions
+        var options = new ProfileOptions
         {
             Domain = selection.Domain, Event = selection.Event, Pid = selection.Pid, Tid = selection.Tid,
             FromNs = selection.FromNs, ToNs = selection.ToNs, RelativeTimes = relativeTimes,
             WithStacks = true, WithSamples = withSamples,
-        }));
+        };
+        if (recoverFunctions) return new FlameSource(SessionProfiles.Load(sessionDir, options));
+        using var symbolizer = new Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = false });
+        return new FlameSource(SessionProfiles.Load(sessionDir, options, symbolizer));
     }
 
     /// <summary>The model.</summary>

@@ -63,19 +63,23 @@ public static class FoldedExport
         foreach (var ((dom, pid, tid, comm, stack), n) in sums)
         {
             var name = source.Profile.Labels.RootName(dom, pid, comm);
-            var pidText = pid.ToString(CultureInfo.InvariantCulture);
+            // The comm, pid and tid as stackcollapse-perf.pl reads them back from perf script's event line
+            // (a comm ending in a number loses it to the pid/tid fields).
+            var (readName, pidText, tidText) = PerfScriptCollapse.EventLineName(name, pid, tid < 0 ? pid : tid);
             var pname = (options.ProcessNames switch
             {
-                FoldedProcessName.CommPid => name + "-" + pidText,
-                FoldedProcessName.CommPidTid => name + "-" + pidText + "/" + tid.ToString(CultureInfo.InvariantCulture),
-                _ => name,
+                FoldedProcessName.CommPid => readName + "-" + pidText,
+                FoldedProcessName.CommPidTid => readName + "-" + pidText + "/" + tidText,
+                _ => readName,
             }).Replace(' ', '_');
             frames.Clear();
             foreach (var f in source.StackOf(stack))
             {
                 int before = frames.Count;
                 // A passive domain's frames have no perf script form: they are folded under the names the profile gives them.
-                PerfScriptCollapse.AppendFrames(frames, f.Offset.ToString("x", CultureInfo.InvariantCulture), RawFunc(f), f.GuestDomain != null ? f.ImageName : f.Image.Path, pname, collapse);
+                // Split again as the folder splits perf script's "PC RAWFUNC (MOD)" line (greedy: a "(" in the image name moves it).
+                var (rawfunc, mod) = PerfScriptCollapse.FrameLineFields(RawFunc(f), f.GuestDomain != null ? f.ImageName : f.Image.Path);
+                PerfScriptCollapse.AppendFrames(frames, f.Offset.ToString("x", CultureInfo.InvariantCulture), rawfunc, mod, pname, collapse);
                 if (frames.Count > before && collapse.Kernel && f.Kind is FrameKind.Hypervisor or FrameKind.Guest)
                     frames[^1] += f.Kind == FrameKind.Hypervisor ? "_[h]" : "_[g]";
             }

@@ -122,11 +122,12 @@ public sealed class ElfObjectFile : IObjectFile
         : Build(_demangle, Plt(), (_elf.Symtab, _elf.SymtabStrings), (_elf.Dynsym, _elf.DynsymStrings));
 
     // perf synthesizes name@plt symbols from this (the runtime) file's PLT relocations, also when a debug file
-    // supplies the other symbols (debug files have .plt as SHT_NOBITS).
+    // supplies the other symbols (debug files have .plt as SHT_NOBITS), by perf 6.1's rule (PerfPltSymbols), not
+    // where objdump finds the entries (PltNames, which function recovery uses).
     private List<(ulong Start, ulong Size, string Name)> Plt()
     {
         var plt = new List<(ulong Start, ulong Size, string Name)>();
-        PltNames.Read(this, plt);
+        PerfPltSymbols.Read(this, plt);
         return plt;
     }
 
@@ -148,7 +149,7 @@ public sealed class ElfObjectFile : IObjectFile
     }
 
     /// <summary>
-    /// Finds the symbol containing <paramref name="address"/>, as perf 6.1 would: the file's <c>.symtab</c> is loaded,
+    /// Finds the symbol for <paramref name="address"/> as perf 6.1 would: the file's <c>.symtab</c> is loaded,
     /// then its <c>.dynsym</c> (<c>dso__load_sym</c>); with a separate debug file attached, that file's <c>.symtab</c>
     /// alone (its <c>.dynsym</c> is <c>SHT_NOBITS</c>, and perf reads no other table once it has picked the debug
     /// file). Symbols sharing a start address are aliases and one is kept by perf's <c>choose_best_symbol</c>
@@ -157,8 +158,10 @@ public sealed class ElfObjectFile : IObjectFile
     /// holds, e.g. the <c>@GLIBC_2.15</c> the assembler writes into <c>.symtab</c> names of non-default symbol
     /// versions; perf 6.1 appends no version from <c>.gnu.version</c> itself. The result can be a data object or a
     /// label when the address falls in one, as in perf, or a <c>name@plt</c> entry synthesized from the PLT
-    /// relocations (perf's <c>dso__synthesize_plt_symbols</c>; without them a zero-size <c>_init</c> would cover the
-    /// PLT, which follows <c>.init</c>).
+    /// relocations by perf 6.1's rule (<c>dso__synthesize_plt_symbols</c>: the n-th <c>.rela.plt</c> relocation names
+    /// the n-th <c>.plt</c> entry; a relocation without a symbol, such as IRELATIVE, gives <c>@plt</c>). Where
+    /// extents overlap (a zero-size <c>_init</c> extended over the PLT, nested symbols) the answer is the one perf's
+    /// red-black tree search gives, which may be another overlapping symbol or none at all.
     /// </summary>
     public ObjectSymbol? FindSymbol(Svma address)
     {

@@ -94,10 +94,18 @@ public sealed class Attributor
         return ImageKind.Elf;
     }
 
-    /// <summary>A COMM record: thread <paramref name="tid"/> of <paramref name="pid"/> is now named <paramref name="comm"/>; <paramref name="exec"/> when caused by exec (the old mappings are gone).</summary>
+    /// <summary>
+    /// A COMM record: thread <paramref name="tid"/> of <paramref name="pid"/> is now named <paramref name="comm"/>;
+    /// <paramref name="exec"/> when caused by exec. Live, exec forgets the process's old mappings. In
+    /// <see cref="ModeFromRecords"/> mode they stay until new mappings overlap them, as perf 6.1 keeps them
+    /// (<c>tools/perf/util/machine.c</c> <c>machine__process_comm_event</c> only renames the thread): samples taken
+    /// inside execve, after the kernel's COMM but before the new image is mapped, still carry the old image's user
+    /// frames, and perf names those.
+    /// </summary>
     public void Comm(int pid, int tid, string comm, bool exec)
     {
-        if (exec && pid == tid && _spaces.TryGetValue(pid, out var space)) { space.Clear(); _chains.Invalidate(pid); }
+        if (exec && pid == tid && !ModeFromRecords && _spaces.TryGetValue(pid, out var space)) { space.Clear(); _chains.Invalidate(pid); }
+        else if (exec && pid == tid) _chains.Invalidate(pid);
         if (pid == tid)
         {
             _comms[pid] = comm;

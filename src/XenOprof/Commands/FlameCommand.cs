@@ -151,7 +151,8 @@ internal static class FlameCommand
 
         // Time-ordered formats, timelines and folded (its first sampled event, per-thread roots) need every sample; SVG reads the per-stack totals.
         bool withSamples = fmt is not FlameFormat.Svg;
-        var source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true);
+        // Folded output is perf script | stackcollapse-perf.pl's: what no symbol covers is [unknown] there, not recovered.
+        var source = FlameSource.Open(sessionDir, filters.ToSelection(), withSamples, relativeTimes: true, recoverFunctions: fmt != FlameFormat.Folded);
         var foldedOptions = new FoldedOptions
         {
             PerfScriptRules = true, AnnotateKernel = folded.All, Kernel = folded.Kernel, Jit = folded.Jit, Addrs = folded.Addrs,

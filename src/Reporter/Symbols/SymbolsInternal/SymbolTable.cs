@@ -21,11 +21,12 @@ internal struct RawSymbol
 
 /// <summary>
 /// Sorted, de-duplicated symbols with lazily decoded names, built the way perf 6.1 builds a DSO's symbol tree
-/// (<c>tools/perf/util/symbol-elf.c</c> <c>dso__load_sym</c> and <c>tools/perf/util/symbol.c</c>):
+/// (<c>tools/perf/util/symbol-elf.c</c> <c>dso__load_sym</c> and <c>tools/perf/util/symbol.c</c>), in a red-black tree
+/// of the same shape as perf's (<see cref="PerfSymbolTree"/>):
 /// <list type="number">
-/// <item>Symbols come in passes (a file's <c>.symtab</c>, then its <c>.dynsym</c>). Each pass is inserted into the
-/// address-ordered set after what is already there (a symbol starting where others start goes after them, as perf's
-/// <c>symbols__insert</c> sends equal keys right), then two fix-ups run over the whole set, as at the end of
+/// <item>Symbols come in passes (a file's <c>.symtab</c>, then its <c>.dynsym</c>). Each pass is inserted in
+/// symbol-table order into the tree after what is already there (equal starts go right, after the others, as perf's
+/// <c>symbols__insert</c> does), then two fix-ups run over the whole set, as at the end of
 /// <c>dso__load_sym_internal</c>:</item>
 /// <item><c>symbols__fixup_end</c>: a symbol whose end equals its start (zero <c>st_size</c>) ends where the next
 /// symbol in the set starts, whatever section that one is in (so a zero-size alias followed by another symbol at the
@@ -34,10 +35,13 @@ internal struct RawSymbol
 /// <c>choose_best_symbol</c>: a non-empty extent, then not WEAK, then GLOBAL (only <c>STB_GLOBAL</c>: GNU_UNIQUE
 /// counts as not global), then fewer leading underscores, then the longer name; on a full tie the earlier one stays
 /// (x86's <c>arch__choose_best_symbol</c> keeps the first). Names are compared as displayed (perf compares the
-/// demangled names), through the name form given to the constructor. The kept symbol keeps its own extent.</item>
-/// <item>Lookup picks the nearest symbol starting at or below the address whose extent contains it; an empty
-/// symbol contains only its start (perf's <c>symbols__find</c> test <c>ip &gt; end || (ip == end &amp;&amp; ip != start)</c>).
-/// Nested symbols are found up to 16 entries back.</item>
+/// demangled names), through the name form given to the constructor. The kept symbol keeps its own extent. Losers
+/// are erased from the tree one by one, left to right, as perf erases them (the erasures shape the tree).</item>
+/// <item>Synthesized entries (perf's <c>name@plt</c>) are inserted last, in the order given, when the passes
+/// inserted at least one symbol (perf synthesizes them only when <c>dso__load_sym</c> returned a positive count).</item>
+/// <item>Lookup is perf's <c>symbols__find</c>: the first node on the search path whose extent holds the address
+/// (an empty extent holds only its start). Where extents overlap this need not be the nearest symbol below the
+/// address, and can be none although a symbol holds it.</item>
 /// </list>
 /// Data objects and labels take part (perf keeps <c>STT_OBJECT</c> and text/data labels in the same tree, and they
 /// bound zero-size functions), so a lookup can return one; <see cref="IsFunctionAt"/> tells them apart.
@@ -51,136 +55,110 @@ internal sealed class SymbolTable
     private readonly bool[] _functions;
     private readonly string?[] _names;
     private readonly ElfStringTable[] _strtabs;
+    private readonly PerfSymbolTree? _tree;
+    private readonly int[] _indexOfNode = [];
 
     public static readonly SymbolTable Empty = new([], [], null, null);
 
     public int Count => _starts.Length;
 
-    private struct Node
-    {
-        public RawSymbol Sym;
-        public ulong End;
-    }
-
     /// <param name="passes">Symbols of each pass, each in symbol-table order.</param>
     /// <param name="strtabs">String tables the symbols' <see cref="RawSymbol.Source"/> index.</param>
     /// <param name="nameForm">Maps a raw name to the displayed one for the underscore and length comparisons
     /// (demangling), or null to compare raw names.</param>
-    /// <param name="synthesized">Named ranges added after the fix-ups, as perf adds its <c>name@plt</c> symbols
-    /// (<c>dso__synthesize_plt_symbols</c>, run after <c>dso__load_sym</c>): they neither end zero-size symbols nor
-    /// take part in alias choice, and being nested inside such an extended symbol they are what a lookup finds.</param>
+    /// <param name="synthesized">Named ranges added after the fix-ups, in perf's insertion order, as perf adds its
+    /// <c>name@plt</c> symbols (<c>dso__synthesize_plt_symbols</c>, run after <c>dso__load_sym</c>): they neither end
+    /// zero-size symbols nor take part in alias choice; a size of 0 is an empty extent.</param>
     public SymbolTable(IReadOnlyList<RawSymbol[]> passes, ElfStringTable[] strtabs, Func<string, string>? nameForm,
         IReadOnlyList<(ulong Start, ulong Size, string Name)>? synthesized)
     {
         _strtabs = strtabs;
-        var set = Array.Empty<Node>();
-        int count = 0;
-        foreach (var pass in passes)
+        int total = synthesized?.Count ?? 0;
+        foreach (var pass in passes) total += pass.Length;
+        var raw = new RawSymbol[total];
+        var extraName = new string?[total];
+        int inserted = 0;
+        if (total > 0)
         {
-            if (pass.Length == 0) continue;
-            set = Merge(set, count, pass);
-            count = set.Length;
-            FixupEnd(set, count);
-            count = FixupDuplicate(set, count, nameForm);
+            var tree = new PerfSymbolTree(total);
+            foreach (var pass in passes)
+            {
+                if (pass.Length == 0) continue;
+                foreach (var sym in pass) raw[tree.Add(sym.Start, sym.Start + sym.Size)] = sym;
+                inserted += pass.Length;
+                var order = tree.InOrder();
+                FixupEnd(tree, order);
+                FixupDuplicate(tree, order, raw, nameForm);
+            }
+            if (inserted > 0 && synthesized != null)
+                foreach (var (start, size, name) in synthesized)
+                {
+                    int id = tree.Add(start, start + size);
+                    raw[id] = new RawSymbol { Start = start, Size = size };
+                    extraName[id] = name;
+                }
+            _tree = tree;
         }
-        var extra = synthesized?.OrderBy(e => e.Start).ToArray() ?? [];
-        int n = count + extra.Length;
+        var final = _tree?.InOrder() ?? [];
+        int n = final.Count;
         _starts = new ulong[n];
         _ends = new ulong[n];
         _nameOffsets = new uint[n];
         _sources = new byte[n];
         _functions = new bool[n];
         _names = new string?[n];
-        for (int i = 0, a = 0, b = 0; i < n; i++)
+        _indexOfNode = new int[total];
+        for (int i = 0; i < n; i++)
         {
-            if (b < extra.Length && (a >= count || extra[b].Start < set[a].Sym.Start))
-            {
-                var (start, size, name) = extra[b++];
-                _starts[i] = start;
-                _ends[i] = start + Math.Max(size, 1);
-                _names[i] = name;
-                continue;
-            }
-            ref var s = ref set[a++];
-            _starts[i] = s.Sym.Start;
-            _ends[i] = s.End;
-            _nameOffsets[i] = s.Sym.NameOffset;
-            _sources[i] = s.Sym.Source;
-            _functions[i] = s.Sym.IsFunction;
+            int id = final[i];
+            _indexOfNode[id] = i;
+            _starts[i] = _tree!.Start(id);
+            _ends[i] = _tree.End(id);
+            if (extraName[id] is { } name) { _names[i] = name; continue; }
+            _nameOffsets[i] = raw[id].NameOffset;
+            _sources[i] = raw[id].Source;
+            _functions[i] = raw[id].IsFunction;
         }
     }
 
-    // The set's first `count` nodes plus one pass, in address order; equal starts keep table order and come after
-    // the set's own.
-    private static Node[] Merge(Node[] set, int count, RawSymbol[] pass)
+    private static void FixupEnd(PerfSymbolTree tree, List<int> order)
     {
-        int n = pass.Length;
-        var starts = new ulong[n];
-        var idx = new int[n];
-        for (int i = 0; i < n; i++) { starts[i] = pass[i].Start; idx[i] = i; }
-        Array.Sort(starts, idx);
-        for (int i = 0; i < n;)
+        for (int i = 0; i + 1 < order.Count; i++)
+            if (tree.End(order[i]) == tree.Start(order[i])) tree.SetEnd(order[i], tree.Start(order[i + 1]));
+        if (order.Count > 0)
         {
-            int j = i + 1;
-            while (j < n && starts[j] == starts[i]) j++;
-            if (j - i > 1) Array.Sort(idx, i, j - i);
+            int last = order[^1];
+            if (tree.End(last) == tree.Start(last)) tree.SetEnd(last, ((tree.Start(last) + 4095) & ~4095UL) + 4096);
+        }
+    }
+
+    // Keeps one node per start (perf's pairwise tournament in tree order), erasing each loser as perf does.
+    private void FixupDuplicate(PerfSymbolTree tree, List<int> order, RawSymbol[] raw, Func<string, string>? nameForm)
+    {
+        for (int i = 0; i < order.Count;)
+        {
+            int best = order[i], j = i + 1;
+            for (; j < order.Count && tree.Start(order[j]) == tree.Start(best); j++)
+            {
+                int next = order[j];
+                if (KeepFirst(raw[best], tree.End(best), raw[next], tree.End(next), nameForm)) tree.Remove(next);
+                else { tree.Remove(best); best = next; }
+            }
             i = j;
         }
-        var merged = new Node[count + n];
-        int a = 0, b = 0, k = 0;
-        while (a < count || b < n)
-        {
-            if (b >= n || (a < count && set[a].Sym.Start <= starts[b])) merged[k++] = set[a++];
-            else
-            {
-                ref var r = ref pass[idx[b++]];
-                merged[k].Sym = r;
-                merged[k++].End = r.Start + r.Size;
-            }
-        }
-        return merged;
-    }
-
-    private static void FixupEnd(Node[] set, int count)
-    {
-        for (int i = 0; i + 1 < count; i++)
-        {
-            ref var s = ref set[i];
-            if (s.End == s.Sym.Start) s.End = set[i + 1].Sym.Start;
-        }
-        if (count > 0)
-        {
-            ref var last = ref set[count - 1];
-            if (last.End == last.Sym.Start) last.End = ((last.Sym.Start + 4095) & ~4095UL) + 4096;
-        }
-    }
-
-    // Keeps one node per start (perf's pairwise tournament in tree order); returns the new count.
-    private int FixupDuplicate(Node[] set, int count, Func<string, string>? nameForm)
-    {
-        int w = 0;
-        for (int i = 0; i < count;)
-        {
-            int best = i, j = i + 1;
-            for (; j < count && set[j].Sym.Start == set[i].Sym.Start; j++)
-                if (!KeepFirst(in set[best], in set[j], nameForm)) best = j;
-            set[w++] = set[best];
-            i = j;
-        }
-        return w;
     }
 
     /// <summary>perf's <c>choose_best_symbol(a, b) == SYMBOL_A</c>.</summary>
-    private bool KeepFirst(in Node a, in Node b, Func<string, string>? nameForm)
+    private bool KeepFirst(in RawSymbol a, ulong aEnd, in RawSymbol b, ulong bEnd, Func<string, string>? nameForm)
     {
-        bool ea = a.End == a.Sym.Start, eb = b.End == b.Sym.Start;
+        bool ea = aEnd == a.Start, eb = bEnd == b.Start;
         if (ea != eb) return !ea;
-        bool wa = a.Sym.Bind == 2, wb = b.Sym.Bind == 2;
+        bool wa = a.Bind == 2, wb = b.Bind == 2;
         if (wa != wb) return !wa;
-        bool ga = a.Sym.Bind == 1, gb = b.Sym.Bind == 1;
+        bool ga = a.Bind == 1, gb = b.Bind == 1;
         if (ga != gb) return ga;
-        var ra = NameBytes(a.Sym.Source, a.Sym.NameOffset);
-        var rb = NameBytes(b.Sym.Source, b.Sym.NameOffset);
+        var ra = NameBytes(a.Source, a.NameOffset);
+        var rb = NameBytes(b.Source, b.NameOffset);
         if (ra.SequenceEqual(rb)) return true; // the same symbol from .symtab and .dynsym
         if (nameForm == null)
         {
@@ -188,7 +166,7 @@ internal sealed class SymbolTable
             if (ua != ub) return ua < ub;
             return ra.Length >= rb.Length;
         }
-        string na = nameForm(Decode(a.Sym.Source, a.Sym.NameOffset)), nb = nameForm(Decode(b.Sym.Source, b.Sym.NameOffset));
+        string na = nameForm(Decode(a.Source, a.NameOffset)), nb = nameForm(Decode(b.Source, b.NameOffset));
         int da = LeadingUnderscores(na), db = LeadingUnderscores(nb);
         if (da != db) return da < db;
         return System.Text.Encoding.UTF8.GetByteCount(na) >= System.Text.Encoding.UTF8.GetByteCount(nb); // strlen
@@ -221,18 +199,11 @@ internal sealed class SymbolTable
         return t.Bytes.CString(t.Offset + offset, t.Offset + t.Size);
     }
 
-    /// <summary>Index of the symbol containing <paramref name="address"/>, or -1.</summary>
+    /// <summary>Index of the symbol perf's <c>symbols__find</c> returns for <paramref name="address"/>, or -1.</summary>
     public int IndexOf(ulong address)
     {
-        int lo = 0, hi = _starts.Length; // first index with start > address
-        while (lo < hi)
-        {
-            int mid = (int)((uint)(lo + hi) >> 1);
-            if (_starts[mid] <= address) lo = mid + 1; else hi = mid;
-        }
-        for (int k = lo - 1; k >= 0 && k >= lo - 16; k--)
-            if (address < _ends[k] || (address == _starts[k] && _ends[k] == _starts[k])) return k;
-        return -1;
+        int id = _tree?.Find(address) ?? -1;
+        return id < 0 ? -1 : _indexOfNode[id];
     }
 
     public ulong StartAt(int i) => _starts[i];

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -116,6 +117,26 @@ public static class PerfScriptCollapse
     private static readonly Regex JittedSo = new(@"/tmp/jitted-[0-9]+-[0-9]+\.so", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>
+    /// The process name, pid and tid stackcollapse-perf.pl reads from the event line perf script prints for a sample of
+    /// thread <paramref name="tid"/> of process <paramref name="pid"/> named <paramref name="comm"/>
+    /// (<c>COMM PID/TID TIME: …</c>, <c>-F comm,pid,tid,…</c>). Its comm pattern is lazy: the comm ends before the
+    /// first run of digits that stands alone as a word, so a thread named <c>worker two 1</c> is read as comm
+    /// <c>worker two</c>, pid <c>?</c> and tid <c>1</c> (no second number: perl's <c>$pid = "?"</c>). A comm the
+    /// pattern would read past (one character long, or ending where no digits follow) comes back whole, with the real
+    /// pid and tid: that reading depends on the time and period text after it, which a sample's name does not carry.
+    /// </summary>
+    public static (string Comm, string Pid, string Tid) EventLineName(string comm, int pid, int tid)
+    {
+        ArgumentNullException.ThrowIfNull(comm);
+        string p = pid.ToString(CultureInfo.InvariantCulture), t = tid.ToString(CultureInfo.InvariantCulture);
+        var m = EventLine.Match(comm + " " + p + "/" + t + " 0.000000: ");
+        if (!m.Success || m.Groups[1].Length > comm.Length || !comm.StartsWith(m.Groups[1].Value, StringComparison.Ordinal)) return (comm, p, t);
+        string pp = m.Groups[2].Value, tt = m.Groups[3].Value;
+        if (!PerlTrue(tt)) { tt = pp; pp = "?"; }
+        return (m.Groups[1].Value, pp, tt);
+    }
+
+    /// <summary>
     /// Reads <paramref name="input"/> (perf script text) and writes collapsed stacks to <paramref name="output"/>
     /// (Latin-1 bytes out for the bytes in, lines <c>stack count\n</c> sorted bytewise); warnings (event filtering,
     /// unrecognized lines) go to <paramref name="warnings"/>.
@@ -230,6 +251,20 @@ public static class PerfScriptCollapse
         }
         if (inferno) EndStack(); // inferno emits a last stack that no blank line ended
         return collapsed;
+    }
+
+    /// <summary>
+    /// The (RAWFUNC, MOD) stackcollapse-perf.pl reads back from the frame line <c>PC RAWFUNC (MOD)</c> perf script
+    /// prints for a frame of function <paramref name="rawfunc"/> in image <paramref name="mod"/>: its pattern is greedy,
+    /// so a parenthesis inside the image name moves the split, e.g. <c>[unknown] (/memfd:doublemapper (deleted))</c> is
+    /// read as function <c>[unknown] (/memfd:doublemapper</c> in image <c>deleted)</c>. Unchanged when nothing moves.
+    /// </summary>
+    public static (string Rawfunc, string Mod) FrameLineFields(string rawfunc, string mod)
+    {
+        ArgumentNullException.ThrowIfNull(rawfunc);
+        ArgumentNullException.ThrowIfNull(mod);
+        var m = StackLine.Match("0 " + rawfunc + " (" + mod + ")");
+        return m.Success ? (m.Groups[2].Value, m.Groups[3].Value) : (rawfunc, mod);
     }
 
     /// <summary>
