@@ -41,8 +41,9 @@ public sealed record ImportResult(string Source, string Format, long Samples, lo
 /// </summary>
 public static partial class TraceImport
 {
-    /// <summary>Version of the importer, stored with cached sessions: a newer importer re-imports.</summary>
-    public const int ImporterVersion = 4;
+    /// <summary>Version of the importer, stored with cached sessions: a newer importer re-imports. 5: samples keep their
+    /// period, and a perf.data process keeps its mappings across exec as perf does.</summary>
+    public const int ImporterVersion = 5;
 
     /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/> (its store is replaced).</summary>
     /// <exception cref="MalformedDataException">The file is not a trace we read, or its header is unusable.</exception>
