@@ -47,6 +47,52 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void ManyRows_WrittenInBatches_ReadBackWhole_AndAReadOnTheWriterSeesThem()
+    {
+        // More frames, stack nodes and totals than one 64-row INSERT holds, with a remainder, across two commits.
+        var expected = new Dictionary<StackId, (StackId Parent, FrameId Frame)>();
+        int samples = 0;
+        using (var s = SessionStore.Create(DbPath))
+        {
+            var ev = s.AddEvent(Clock).Id;
+            var exe = s.InternImage("/usr/bin/app", ImageKind.Elf, null);
+            s.SetProcess(0, 7, 1, "app");
+            for (int round = 0; round < 2; round++)
+            {
+                for (int i = 0; i < 1000; i++)
+                {
+                    // Stacks of depth 1-6 over 301 frames, so many share prefixes and many nodes are new.
+                    var chain = Enumerable.Range(0, 1 + i % 6).Select(d => s.InternFrame(exe, 0x1000 + (ulong)((i * 7 + d * 13 + round) % 301) * 16)).ToArray();
+                    var leaf = s.InternStack(chain);
+                    var node = new StackId(0);
+                    foreach (var f in chain)
+                    {
+                        var child = s.InternStack(node, f);
+                        expected[child] = (node, f);
+                        node = child;
+                    }
+                    Assert.Equal(leaf, node);
+                    s.AddSample(new StoredSample(samples++, 0, 0, 7, 7, ev, leaf, SampleMode.User, 1));
+                }
+                Assert.Equal(expected.Count, s.ReadStacks().Count); // read on the writer, before the commit
+                s.Commit();
+            }
+        }
+        using var r = SessionStore.OpenRead(DbPath);
+        Assert.Empty(r.Validate());
+        var stacks = r.ReadStacks();
+        Assert.Equal(expected.Count, stacks.Count);
+        foreach (var (id, (parent, frame)) in expected)
+        {
+            Assert.Equal(parent, stacks[id].Parent);
+            Assert.Equal(frame, stacks[id].Frame);
+        }
+        Assert.Equal(301, r.ReadFrames().Count);
+        Assert.Equal(301, r.ReadFrames().Values.Select(f => f.Offset).Distinct().Count());
+        Assert.Equal(samples, r.ReadStackTotals().Sum(t => t.Samples));
+    }
+
+    [Fact]
     public void Images_are_keyed_by_domain_path_and_build_id()
     {
         ImageId dom0, dom1;

@@ -112,11 +112,8 @@ public sealed partial class SessionStore
     private FrameId InsertFrame(ImageId image, ulong offset)
     {
         var id = new FrameId(_nextFrame++);
-        _insFrame ??= Prepare("INSERT INTO frames(id, image_id, offset) VALUES ($i,$m,$o)", "$i", "$m", "$o");
-        _insFrame.Parameters[0].Value = id.Value;
-        _insFrame.Parameters[1].Value = image.Value;
-        _insFrame.Parameters[2].Value = unchecked((long)offset);
-        Write(_insFrame);
+        _insFrames ??= new BatchInsert(_db, "frames", "id, image_id, offset");
+        Write(_insFrames, id.Value, image.Value, unchecked((long)offset));
         return id;
     }
 
@@ -142,6 +139,7 @@ public sealed partial class SessionStore
             _nextOrdinal[image.Value] = offset + 1;
         }
         id = InsertFrame(image, offset);
+        FlushBatches(); // the name's row references the frame's
         _insFrameName ??= Prepare("INSERT INTO frame_names(frame_id, name) VALUES ($f,$n)", "$f", "$n");
         _insFrameName.Parameters[0].Value = id.Value;
         _insFrameName.Parameters[1].Value = (object?)name ?? DBNull.Value;
@@ -156,12 +154,15 @@ public sealed partial class SessionStore
         RequireWritable();
         EnsureInterned();
         if (_stackIds.TryGet((ulong)parent.Value, (ulong)frame.Value, out var known)) return new StackId(known);
+        return AddStack(parent, frame);
+    }
+
+    private StackId AddStack(StackId parent, FrameId frame)
+    {
         var id = new StackId(_nextStack++);
-        _insStack ??= Prepare("INSERT INTO stacks(id, parent_id, frame_id) VALUES ($i,$p,$f)", "$i", "$p", "$f");
-        _insStack.Parameters[0].Value = id.Value;
-        _insStack.Parameters[1].Value = parent.Value;
-        _insStack.Parameters[2].Value = frame.Value;
-        Write(_insStack);
+        _insFrames ??= new BatchInsert(_db, "frames", "id, image_id, offset");
+        _insStacks ??= new BatchInsert(_db, "stacks", "id, parent_id, frame_id", dependsOn: _insFrames);
+        Write(_insStacks, id.Value, parent.Value, frame.Value);
         _stackIds.Set((ulong)parent.Value, (ulong)frame.Value, id.Value);
         return id;
     }
@@ -169,9 +170,18 @@ public sealed partial class SessionStore
     /// <summary>Interns a whole stack given root-first frames and returns the leaf node's id.</summary>
     public StackId InternStack(ReadOnlySpan<FrameId> rootFirst)
     {
-        var s = new StackId(0);
-        foreach (var f in rootFirst) s = InternStack(s, f);
-        return s;
+        RequireWritable();
+        EnsureInterned();
+        long s = 0;
+        int i = 0;
+        for (; i < rootFirst.Length; i++)
+        {
+            if (!_stackIds.TryGet((ulong)s, (ulong)rootFirst[i].Value, out var known)) break;
+            s = known;
+        }
+        // Past the first new node every node is new (a node made just now has no children yet): no lookups.
+        for (; i < rootFirst.Length; i++) s = AddStack(new StackId(s), rootFirst[i]).Value;
+        return new StackId(s);
     }
 
     /// <summary>
@@ -206,27 +216,32 @@ public sealed partial class SessionStore
         return _eventPeriods.TryGetValue(ev.Value, out p) ? p : 1;
     }
 
-    private SqliteCommand? _insTotal;
+    private BatchInsert? _insTotals;
 
     /// <summary>
-    /// Writes what <see cref="AddSample"/> buffered into the open transaction: the totals, and the sample log's new
-    /// committed length once its bytes are in the file (synced when <paramref name="durable"/>). Returns false when
-    /// there was nothing to write.
+    /// Writes what <see cref="AddSample"/> buffered into the open transaction: the interned frames and stack nodes still
+    /// batched, the totals, and the sample log's new committed length once its bytes are in the file (synced when
+    /// <paramref name="durable"/>). Returns false when there were no samples to write.
     /// </summary>
     private bool FlushPending(bool durable)
     {
+        FlushBatches();
         if (!_pendingLog) return false;
-        _insTotal ??= Prepare("INSERT INTO stack_totals(event_id, domain, pid, comm_id, stack_id, samples, weight, period, period_sq) VALUES ($e,$d,$p,$c,$s,$n,$w,$pe,$sq) "
-                              + "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight, "
-                              + "period=period+excluded.period, period_sq=period_sq+excluded.period_sq",
-            "$e", "$d", "$p", "$c", "$s", "$n", "$w", "$pe", "$sq");
-        var p = _insTotal.Parameters;
-        foreach (var (k, v) in _pendingTotals)
+        _insTotals ??= new BatchInsert(_db, "stack_totals", "event_id, domain, pid, comm_id, stack_id, samples, weight, period, period_sq", [8],
+            "ON CONFLICT(event_id, domain, pid, comm_id, stack_id) DO UPDATE SET samples=samples+excluded.samples, weight=weight+excluded.weight, "
+            + "period=period+excluded.period, period_sq=period_sq+excluded.period_sq");
+        Span<long> row = stackalloc long[9];
+        try
         {
-            p[0].Value = k.Event; p[1].Value = k.Domain; p[2].Value = k.Pid; p[3].Value = k.Comm; p[4].Value = k.Stack; p[5].Value = v.Samples; p[6].Value = v.Weight;
-            p[7].Value = v.Period; p[8].Value = v.PeriodSquares;
-            Write(_insTotal);
+            foreach (var (k, v) in _pendingTotals)
+            {
+                row[0] = k.Event; row[1] = k.Domain; row[2] = k.Pid; row[3] = k.Comm; row[4] = k.Stack; row[5] = v.Samples; row[6] = v.Weight;
+                row[7] = v.Period; row[8] = BitConverter.DoubleToInt64Bits(v.PeriodSquares);
+                _insTotals.Add(row);
+            }
+            _insTotals.Flush();
         }
+        catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
         _pendingTotals.Clear();
         try { _log!.Flush(durable); }
         catch (IOException e) when (NoSpace.Is(e)) { throw Full(e); }

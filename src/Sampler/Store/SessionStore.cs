@@ -24,7 +24,9 @@ public sealed partial class SessionStore : IDisposable
     // False on a store opened for appending until something is interned: a writer that only adds a symbol cache or
     // meta rows (the import's symbol pass) never reads the stacks and frames back into memory.
     private bool _interned = true;
-    private SqliteCommand? _insFrame, _insStack, _insFrameName;
+    private SqliteCommand? _insFrameName;
+    // New frames and stack nodes wait in batches until FlushBatches (before a commit or a read).
+    private BatchInsert? _insFrames, _insStacks;
     private SampleLog? _log;
     private readonly Dictionary<TotalKey, PendingTotal> _pendingTotals = new();
     private readonly Dictionary<long, long> _eventPeriods = new();
@@ -255,7 +257,7 @@ public sealed partial class SessionStore : IDisposable
     private void BeginWrite()
     {
         _tx = _db.BeginTransaction();
-        foreach (var c in new[] { _insTotal, _insFrame, _insStack, _insFrameName }) if (c != null) c.Transaction = _tx;
+        if (_insFrameName != null) _insFrameName.Transaction = _tx;
     }
 
     private void RequireWritable()
@@ -283,6 +285,24 @@ public sealed partial class SessionStore : IDisposable
     {
         try { c.ExecuteNonQuery(); }
         catch (Exception e) when (NoSpace.Is(e)) { throw Full(e); }
+    }
+
+    /// <summary>Adds a row to a batch (written when the batch fills); a full file system becomes <see cref="Full"/>'s error.</summary>
+    private void Write(BatchInsert batch, long a, long b, long c)
+    {
+        try { batch.Add(a, b, c); }
+        catch (Exception e) when (NoSpace.Is(e)) { batch.Discard(); throw Full(e); }
+    }
+
+    /// <summary>Writes the frames and stack nodes still batched into the open transaction (frames first: stack nodes name them).</summary>
+    private void FlushBatches()
+    {
+        try
+        {
+            _insFrames?.Flush();
+            _insStacks?.Flush();
+        }
+        catch (Exception e) when (NoSpace.Is(e)) { _insFrames?.Discard(); _insStacks?.Discard(); throw Full(e); }
     }
 
     /// <summary>
@@ -313,7 +333,7 @@ public sealed partial class SessionStore : IDisposable
                 try { Exec("PRAGMA wal_checkpoint(TRUNCATE);"); }
                 catch (Exception e) when (e is SqliteException or StoreException) { /* readers still attached, or no room to fold it: the WAL stays */ }
         }
-        _insTotal?.Dispose(); _insFrame?.Dispose(); _insStack?.Dispose(); _insFrameName?.Dispose();
+        _insTotals?.Dispose(); _insFrames?.Dispose(); _insStacks?.Dispose(); _insFrameName?.Dispose();
         if (_full != null) _log?.DisposeDiscarding();
         else
             try { _log?.Dispose(); }
@@ -334,6 +354,7 @@ public sealed partial class SessionStore : IDisposable
 
     private SqliteDataReader Query(string sql, params (string, object?)[] args)
     {
+        if (IsWritable && _full == null) FlushBatches(); // a writer's reads see what it interned
         var c = _db.CreateCommand();
         c.Transaction = _tx;
         c.CommandText = sql;
