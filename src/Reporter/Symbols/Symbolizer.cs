@@ -204,8 +204,9 @@ public sealed class Symbolizer : IDisposable
                 if (!f.TryFileOffsetToSvma(new FileOffset(offset), out var svma)) return null;
                 if (f.FindSymbol(svma) is { } s)
                     return new ResolvedSymbol(Shown(s.Name), s.Start.Value, s.Size, svma.Value - s.Start.Value) { MangledName = s.Name };
-                if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(f.Path)?.Find(svma) is not { } r) return null;
-                return new ResolvedSymbol(Shown(r.Name), r.Start.Value, r.Size, svma.Value - r.Start.Value) { MangledName = r.Name };
+                if (kind != ObjectKind.Elf || !_options.RecoverFunctions || GetRecovery(f.Path) is not { } rec || rec.Find(svma) is not { } r) return null;
+                var rn = NamedAfter(rec, r, imagePath);
+                return new ResolvedSymbol(Shown(rn), r.Start.Value, r.Size, svma.Value - r.Start.Value) { MangledName = rn };
             default:
                 return null;
         }
@@ -285,8 +286,21 @@ public sealed class Symbolizer : IDisposable
     {
         if (GetImage(path) is not { } f) return null;
         if (f.FindSymbol(address) is { } s) return new ResolvedSymbol(Shown(s.Name), s.Start.Value, s.Size, address.Value - s.Start.Value) { MangledName = s.Name };
-        if (!_options.RecoverFunctions || GetRecovery(path)?.Find(address) is not { } r) return null;
-        return new ResolvedSymbol(Shown(r.Name), r.Start.Value, r.Size, address.Value - r.Start.Value) { MangledName = r.Name };
+        if (!_options.RecoverFunctions || GetRecovery(path) is not { } rec || rec.Find(address) is not { } r) return null;
+        var rn = NamedAfter(rec, r, path);
+        return new ResolvedSymbol(Shown(rn), r.Start.Value, r.Size, address.Value - r.Start.Value) { MangledName = rn };
+    }
+
+    /// <summary>
+    /// The name of recovered function <paramref name="r"/> as image <paramref name="imagePath"/> shows it: an unnamed
+    /// function is <c>IMAGE+0xSTART</c> after the sampled image, also when the file read was another copy of it (perf's
+    /// build-id cache keeps every copy as <c>…/BUILD-ID/elf</c>, which named them <c>elf+0x…</c>).
+    /// </summary>
+    private static string NamedAfter(FunctionRecovery rec, RecoveredFunction r, string imagePath)
+    {
+        var generated = FunctionRecovery.NameFor(rec.ImageName, r.Start.Value);
+        return r.Name == generated && Path.GetFileName(imagePath) is { Length: > 0 } image && image != rec.ImageName
+            ? FunctionRecovery.NameFor(image, r.Start.Value) : r.Name;
     }
 
     /// <summary>

@@ -79,6 +79,24 @@ public sealed class BuildIdCacheTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void StrippedBinaryFromTheCacheNamesRecoveredFunctionsAfterTheImage()
+    {
+        if (Skip()) return;
+        var app = Path.Combine(_dir, "stripped-app");
+        var (id, offsets) = Build(app, CProgramFixture.Source);
+        Tools.Run("strip", "--strip-all", app);
+        var cache = Cache("stripped-cache");
+        PerfCache(cache, app);
+        File.Delete(app);
+
+        // The cache keeps the file as .../BUILD-ID/elf; an unnamed function is still IMAGE+0xSTART after the sampled image.
+        using var s = new Symbolizer(Local with { BuildIdCacheDirectory = cache, RecoverFunctions = true });
+        var names = offsets.Values.Select(fo => s.Resolve(app, ObjectKind.Elf, fo + 1, id)?.Name).ToList();
+        output.WriteLine(string.Join(", ", names));
+        Assert.All(names, n => Assert.StartsWith("stripped-app+0x", n));
+    }
+
+    [Fact]
     public void RebuiltBinaryResolvesFromTheCacheAndWarnsWithoutIt()
     {
         if (Skip()) return;
