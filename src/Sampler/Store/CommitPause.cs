@@ -23,7 +23,9 @@ internal static class CommitPause
     public static void BeforeCommit()
     {
         if (Trigger == null || !File.Exists(Trigger)) return;
-        File.WriteAllText(Trigger + ".paused", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        // Written whole, then renamed: a test that sees the file reads the whole pid.
+        File.WriteAllText(Trigger + ".paused.tmp", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        File.Move(Trigger + ".paused.tmp", Trigger + ".paused", overwrite: true);
         Thread.Sleep(Hold);
     }
 }
