@@ -36,6 +36,10 @@ mkdir -p "$out"
 # A restart resumes the previous queue ("-i -") when there is one.
 input="corpus/$parser"
 [ -f "$out/default/fuzzer_stats" ] && input=-
+# A 4 GiB GC heap limit turns an input that makes a parser allocate what it declares into an OutOfMemoryException (a
+# crash afl saves) instead of the OOM killer ending the machine's other work; TMPDIR in memory for the harnesses that
+# write files (nettrace's import).
+export DOTNET_GCHeapHardLimit=0x100000000 TMPDIR=/dev/shm
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_AUTORESUME=1
 start=$(date +%s)
 afl-fuzz -i "$input" -o "$out" -t 10000 -m none -E "$execs" ${seconds:+-V "$seconds"} -- dotnet "$build/XenProf.Fuzz.dll" "$parser" || true

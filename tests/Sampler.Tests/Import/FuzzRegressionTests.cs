@@ -1,5 +1,7 @@
 using System.Text;
+using XenProf.Sampler.Import;
 using XenProf.Sampler.Import.PerfScript;
+using XenProf.Sampler.Session;
 using Xunit;
 
 namespace XenProf.Sampler.Tests.Import;
@@ -27,6 +29,29 @@ public sealed class FuzzRegressionTests
         Assert.Equal(2, reader.Read(text).Count());
         Assert.Equal(1, reader.SkippedSamples);
         Assert.Contains("line 4: perf script event line: period 99999999999999999999 is out of range", reader.FirstProblem!.Message);
+    }
+
+    /// <summary>Two mutants of a 4 KB EventPipe trace that TraceEvent 4.0 answered by allocating what they declare: a
+    /// metadata field count of 1,140,862,208 (the process grew to 24 GB until the OOM killer ended it) and a block
+    /// larger than the file. Both are now refused before TraceEvent sees them, naming the file, the offset and the
+    /// numbers, and nothing is imported.</summary>
+    [Theory]
+    [InlineData("nettrace-field-count.nettrace", "offset 0xd5: nettrace metadata: the record declares 1140862208 fields but has 62 bytes left")]
+    [InlineData("nettrace-block-size.nettrace", "offset 0x83: nettrace MetadataBlock: the block declares -16777073 bytes but the file has 1312 left")]
+    public void NetTrace_DeclaredSizesBeyondTheFile_AreRefusedBeforeTraceEventAllocatesThem(string file, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("xenprof-fuzz-nettrace-").FullName;
+        try
+        {
+            var e = Assert.Throws<Hypervisor.Binary.MalformedDataException>(() => TraceImport.Import(Data(file), new SessionDirectory(Path.Combine(dir, "s"))));
+            Assert.Contains(Data(file), e.Message);
+            Assert.Contains(expected, e.Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, true);
+        }
     }
 }
 

@@ -58,6 +58,7 @@ internal sealed class NetTraceImporter(SessionStore store)
     public void Import(string nettrace, string etlxPath, IProgress<double>? progress, CancellationToken ct)
     {
         string etlx;
+        NetTraceMetadataGuard.Check(nettrace);
         try { etlx = TraceLog.CreateFromEventPipeDataFile(nettrace, etlxPath); }
         catch (Exception e) when (e is not OperationCanceledException and not IOException and not UnauthorizedAccessException)
         {
