@@ -38,12 +38,12 @@ public sealed partial class SessionStore
     /// <summary>Frames by id.</summary>
     public IReadOnlyDictionary<FrameId, StoredFrame> ReadFrames()
     {
-        var d = new Dictionary<FrameId, StoredFrame>();
-        using var r = Query("SELECT id, image_id, offset FROM frames");
-        while (r.Read())
+        var d = new Dictionary<FrameId, StoredFrame>(MaxId("frames"));
+        using var r = Rows("SELECT id, image_id, offset FROM frames");
+        while (r.Step())
         {
-            var id = new FrameId(r.GetInt64(0));
-            d[id] = new StoredFrame(id, new ImageId(r.GetInt64(1)), unchecked((ulong)r.GetInt64(2)));
+            var id = new FrameId(r.Int64(0));
+            d[id] = new StoredFrame(id, new ImageId(r.Int64(1)), unchecked((ulong)r.Int64(2)));
         }
         return d;
     }
@@ -63,12 +63,12 @@ public sealed partial class SessionStore
     /// <summary>Stack nodes by id.</summary>
     public IReadOnlyDictionary<StackId, StoredStack> ReadStacks()
     {
-        var d = new Dictionary<StackId, StoredStack>();
-        using var r = Query("SELECT id, parent_id, frame_id FROM stacks");
-        while (r.Read())
+        var d = new Dictionary<StackId, StoredStack>(MaxId("stacks"));
+        using var r = Rows("SELECT id, parent_id, frame_id FROM stacks");
+        while (r.Step())
         {
-            var id = new StackId(r.GetInt64(0));
-            d[id] = new StoredStack(id, new StackId(r.GetInt64(1)), new FrameId(r.GetInt64(2)));
+            var id = new StackId(r.Int64(0));
+            d[id] = new StoredStack(id, new StackId(r.Int64(1)), new FrameId(r.Int64(2)));
         }
         return d;
     }
@@ -151,11 +151,11 @@ public sealed partial class SessionStore
         {
             FlushForRead();
             var sql = "SELECT event_id, domain, pid, stack_id, samples, weight, comm_id, period, period_sq FROM stack_totals"
-                      + (domain != null ? " WHERE domain = $dom" : "") + " ORDER BY event_id, domain, pid, comm_id, stack_id";
-            using var r = Query(sql, ("$dom", domain));
-            while (r.Read())
-                yield return new StackTotal(new EventId(r.GetInt64(0)), r.GetInt32(1), r.GetInt32(2), new StackId(r.GetInt64(3)), r.GetInt64(4), r.GetInt64(5),
-                    new CommId(r.GetInt32(6)), r.GetInt64(7), r.GetDouble(8));
+                      + (domain != null ? " WHERE domain = ?" : "") + " ORDER BY event_id, domain, pid, comm_id, stack_id";
+            using var r = domain != null ? Rows(sql, domain.Value) : Rows(sql);
+            while (r.Step())
+                yield return new StackTotal(new EventId(r.Int64(0)), r.Int32(1), r.Int32(2), new StackId(r.Int64(3)), r.Int64(4), r.Int64(5),
+                    new CommId(r.Int32(6)), r.Int64(7), r.Double(8));
             yield break;
         }
         var sums = new Dictionary<TotalKey, PendingTotal>();

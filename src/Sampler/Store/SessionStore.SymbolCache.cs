@@ -39,11 +39,11 @@ public sealed partial class SessionStore
     {
         if (ScalarString($"SELECT value FROM meta WHERE key='{SymbolCacheKey}'") != configuration) return null;
         var d = new Dictionary<(ImageId, ulong), CachedSymbol>();
-        using var r = Query("SELECT image_id, offset, name, located, start, size, address FROM symbol_cache");
-        while (r.Read())
+        using var r = Rows("SELECT image_id, offset, name, located, start, size, address FROM symbol_cache");
+        while (r.Step())
         {
-            var s = new CachedSymbol(new ImageId(r.GetInt64(0)), unchecked((ulong)r.GetInt64(1)), r.IsDBNull(2) ? null : r.GetString(2),
-                r.GetInt64(3) != 0, unchecked((ulong)r.GetInt64(4)), unchecked((ulong)r.GetInt64(5)), unchecked((ulong)r.GetInt64(6)));
+            var s = new CachedSymbol(new ImageId(r.Int64(0)), unchecked((ulong)r.Int64(1)), r.Text(2),
+                r.Int64(3) != 0, unchecked((ulong)r.Int64(4)), unchecked((ulong)r.Int64(5)), unchecked((ulong)r.Int64(6)));
             d[(s.Image, s.Offset)] = s;
         }
         return d;

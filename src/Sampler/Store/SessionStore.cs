@@ -362,6 +362,20 @@ public sealed partial class SessionStore : IDisposable
         return c.ExecuteReader();
     }
 
+    /// <summary>A SELECT over a big table read through SQLite's C API (<see cref="RawRows"/>); sees a writer's interned rows, as <see cref="Query"/> does.</summary>
+    private RawRows Rows(string sql, params long[] args)
+    {
+        if (IsWritable && _full == null) FlushBatches();
+        return new RawRows(_db, sql, args);
+    }
+
+    /// <summary>The largest id of <paramref name="table"/> (0 when empty): a capacity for a dictionary of its rows, whose ids are dense.</summary>
+    private int MaxId(string table)
+    {
+        using var r = Rows($"SELECT COALESCE(MAX(id), 0) FROM {table}");
+        return r.Step() ? (int)Math.Clamp(r.Int64(0), 0, 1 << 28) : 0;
+    }
+
     private string? ScalarString(string sql)
     {
         using var c = _db.CreateCommand();
