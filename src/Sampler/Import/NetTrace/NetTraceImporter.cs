@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using XenProf.Sampler.Attribution;
@@ -124,6 +125,14 @@ internal sealed class NetTraceImporter(SessionStore store)
             store.SetMeta("nettrace_start_utc", log.SessionStartTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
             store.SetMeta("nettrace_sample_interval_ms", interval.ToString(CultureInfo.InvariantCulture));
             if (WithoutStack > 0) store.AddCounter("nettrace_samples_without_stack", WithoutStack);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not Hypervisor.Binary.XenProfUserException and not SqliteException
+                                      and not IOException and not UnauthorizedAccessException)
+        {
+            // TraceEvent converts some damaged traces and then fails reading its own conversion back (found by afl++:
+            // "Read past end of stream" from its event enumerator): the trace is malformed, not our fault.
+            throw new Hypervisor.Binary.MalformedDataException(nettrace, -1, "nettrace",
+                $"TraceEvent stopped reading this EventPipe trace after {Events} events ({Samples} samples): {e.Message}");
         }
         finally
         {
