@@ -16,7 +16,7 @@ namespace XenProf.Sampler.Store;
 /// </summary>
 internal sealed partial class RawRows : IDisposable
 {
-    private const int SqliteRow = 100, SqliteDone = 101, SqliteNull = 5;
+    private const int SqliteRow = 100, SqliteDone = 101;
 
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _stmt;
@@ -61,9 +61,6 @@ internal sealed partial class RawRows : IDisposable
     /// <summary>Column <paramref name="i"/> as a double (0.0 for NULL).</summary>
     public double Double(int i) => sqlite3_column_double(_p, i);
 
-    /// <summary>Whether column <paramref name="i"/> is NULL.</summary>
-    public bool IsNull(int i) => sqlite3_column_type(_p, i) == SqliteNull;
-
     /// <summary>Column <paramref name="i"/> as text (UTF-8 in the store), null for NULL.</summary>
     public string? Text(int i)
     {
@@ -87,7 +84,6 @@ internal sealed partial class RawRows : IDisposable
     [LibraryImport("e_sqlite3")] private static partial long sqlite3_column_int64(IntPtr stmt, int column);
     [LibraryImport("e_sqlite3")] private static partial int sqlite3_column_int(IntPtr stmt, int column);
     [LibraryImport("e_sqlite3")] private static partial double sqlite3_column_double(IntPtr stmt, int column);
-    [LibraryImport("e_sqlite3")] private static partial int sqlite3_column_type(IntPtr stmt, int column);
     [LibraryImport("e_sqlite3")] private static partial IntPtr sqlite3_column_text(IntPtr stmt, int column);
     [LibraryImport("e_sqlite3")] private static partial int sqlite3_column_bytes(IntPtr stmt, int column);
 }

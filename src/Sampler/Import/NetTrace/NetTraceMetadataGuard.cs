@@ -216,37 +216,37 @@ internal static class NetTraceMetadataGuard
 
         public readonly int Remaining => Math.Max(0, _end - Pos);
 
-        public bool Skip(int n)
+        /// <summary>Claims the next <paramref name="n"/> bytes, starting at <paramref name="at"/>; false (and nothing
+        /// claimed) when fewer are left.</summary>
+        private bool Take(int n, out int at)
         {
+            at = Pos;
             if (n < 0 || n > Remaining) return false;
             Pos += n;
             return true;
         }
 
+        public bool Skip(int n) => Take(n, out _);
+
         public bool Byte(out byte value)
         {
-            value = 0;
-            if (Remaining < 1) return false;
-            value = Data[Pos++];
-            return true;
+            bool ok = Take(1, out int at);
+            value = ok ? Data[at] : (byte)0;
+            return ok;
         }
 
         public bool Int16(out short value)
         {
-            value = 0;
-            if (Remaining < 2) return false;
-            value = BinaryPrimitives.ReadInt16LittleEndian(Data.AsSpan(Pos));
-            Pos += 2;
-            return true;
+            bool ok = Take(2, out int at);
+            value = ok ? BinaryPrimitives.ReadInt16LittleEndian(Data.AsSpan(at)) : (short)0;
+            return ok;
         }
 
         public bool Int32(out int value)
         {
-            value = 0;
-            if (Remaining < 4) return false;
-            value = BinaryPrimitives.ReadInt32LittleEndian(Data.AsSpan(Pos));
-            Pos += 4;
-            return true;
+            bool ok = Take(4, out int at);
+            value = ok ? BinaryPrimitives.ReadInt32LittleEndian(Data.AsSpan(at)) : 0;
+            return ok;
         }
 
         /// <summary>A LEB128-style variable-length integer of up to 10 bytes.</summary>
