@@ -37,7 +37,11 @@ public static class ProfileBuilder
         // With thread or CPU separation, the rows are also summed per (tid, cpu) for the columns.
         var split = byTid || byCpu ? new Dictionary<(EventId, int, int, CommId, StackId, int, int), (long Weight, long Period, double Squares)>() : null;
         if (!query.NeedsSamples)
-            rows = store.ReadStackTotals().Where(t => (selected == null || selected.Contains(t.Event)) && InDomain(t.Domain)).ToList();
+        {
+            rows = new List<StackTotal>(store.CountStackTotals());
+            foreach (var t in store.ReadStackTotals())
+                if ((selected == null || selected.Contains(t.Event)) && InDomain(t.Domain)) rows.Add(t);
+        }
         else
         {
             var sums = new Dictionary<(EventId, int, int, CommId, StackId), (long Samples, long Weight, long Period, double Squares)>();
@@ -174,10 +178,11 @@ public static class ProfileBuilder
         }
 
         // What each weight is counted under: its event, its column (thread group, thread, CPU) and its application.
+        // (Enumerated twice, by Columns.Of and the loop below; the rows as they are when nothing is split.)
         var weighted = split != null
             ? split.Select(kv => (Event: kv.Key.Item1, Domain: kv.Key.Item2, Pid: kv.Key.Item3, Stack: kv.Key.Item5, Tid: kv.Key.Item6, Cpu: kv.Key.Item7, kv.Value.Weight, kv.Value.Period, kv.Value.Squares))
                 .OrderBy(x => x.Event.Value).ThenBy(x => x.Domain).ThenBy(x => x.Pid).ThenBy(x => x.Stack.Value).ThenBy(x => x.Tid).ThenBy(x => x.Cpu).ToList()
-            : rows.Select(t => (t.Event, t.Domain, t.Pid, t.Stack, Tid: -1, Cpu: -1, t.Weight, t.Period, Squares: t.PeriodSquares)).ToList();
+            : rows.Select(t => (t.Event, t.Domain, t.Pid, t.Stack, Tid: -1, Cpu: -1, t.Weight, t.Period, Squares: t.PeriodSquares));
         var columns = Columns.Of(events, weighted.Where(x => evIndex.ContainsKey(x.Event))
             .Select(x => (evIndex[x.Event], sep.HasFlag(Separation.Tgid) ? x.Pid : -1, x.Tid, x.Cpu, x.Weight, x.Period, x.Squares)), sep, out var columnOf);
         int nClasses = columnOf == null ? 0 : columns.Count;

@@ -22,6 +22,8 @@ internal sealed partial class RawRows : IDisposable
     private readonly sqlite3_stmt _stmt;
     private readonly IntPtr _p;
     private bool _held;
+    private byte[] _bytes = new byte[256];
+    private char[] _chars = new char[256];
 
     /// <summary>Prepares <paramref name="sql"/>; <paramref name="parameters"/> are bound in order to its <c>?</c> placeholders.</summary>
     public RawRows(SqliteConnection connection, string sql, params long[] parameters)
@@ -67,6 +69,26 @@ internal sealed partial class RawRows : IDisposable
         var s = sqlite3_column_text(_p, i);
         if (s == IntPtr.Zero) return null;
         return Marshal.PtrToStringUTF8(s, sqlite3_column_bytes(_p, i));
+    }
+
+    /// <summary>
+    /// Column <paramref name="i"/> as text, null for NULL, taken from <paramref name="pool"/> when an equal string is
+    /// there (and added to it when not): for columns that repeat few distinct values over many rows (symbol names).
+    /// </summary>
+    public string? Text(int i, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> pool)
+    {
+        var s = sqlite3_column_text(_p, i);
+        if (s == IntPtr.Zero) return null;
+        int n = sqlite3_column_bytes(_p, i);
+        if (_bytes.Length < n) { _bytes = new byte[Math.Max(n, 2 * _bytes.Length)]; _chars = new char[_bytes.Length]; }
+        Marshal.Copy(s, _bytes, 0, n);
+        var span = _chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(_bytes.AsSpan(0, n), _chars));
+        if (!pool.TryGetValue(span, out var name))
+        {
+            name = new string(span);
+            pool.Add(name);
+        }
+        return name;
     }
 
     /// <inheritdoc/>

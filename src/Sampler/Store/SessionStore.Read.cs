@@ -35,17 +35,21 @@ public sealed partial class SessionStore
         return d;
     }
 
-    /// <summary>Frames by id.</summary>
+    /// <summary>Frames by id, in id order (an <see cref="IdMap{TKey, TValue}"/>).</summary>
     public IReadOnlyDictionary<FrameId, StoredFrame> ReadFrames()
     {
-        var d = new Dictionary<FrameId, StoredFrame>(MaxId("frames"));
-        using var r = Rows("SELECT id, image_id, offset FROM frames");
-        while (r.Step())
+        var (max, count) = IdRange("frames");
+        return IdMap<FrameId, StoredFrame>.FromRows(max, count, k => k.Value, v => new FrameId(v), FrameRows());
+
+        IEnumerable<(long, StoredFrame)> FrameRows()
         {
-            var id = new FrameId(r.Int64(0));
-            d[id] = new StoredFrame(id, new ImageId(r.Int64(1)), unchecked((ulong)r.Int64(2)));
+            using var r = Rows("SELECT id, image_id, offset FROM frames");
+            while (r.Step())
+            {
+                var id = new FrameId(r.Int64(0));
+                yield return (id.Value, new StoredFrame(id, new ImageId(r.Int64(1)), unchecked((ulong)r.Int64(2))));
+            }
         }
-        return d;
     }
 
     /// <summary>
@@ -60,14 +64,22 @@ public sealed partial class SessionStore
         return d;
     }
 
-    /// <summary>Stack nodes by id.</summary>
+    /// <summary>Stack nodes by id, in id order (a <see cref="StackNodes"/>: two 32-bit ids per node).</summary>
     public IReadOnlyDictionary<StackId, StoredStack> ReadStacks()
     {
-        var d = new Dictionary<StackId, StoredStack>(MaxId("stacks"));
+        var (max, count) = IdRange("stacks");
         using var r = Rows("SELECT id, parent_id, frame_id FROM stacks");
+        if (max <= int.MaxValue - 1 && max <= 4 * count + 1024)
+        {
+            var nodes = new StackNodes((int)max);
+            while (r.Step()) nodes.Set(r.Int64(0), r.Int64(1), r.Int64(2));
+            return nodes;
+        }
+        var d = new Dictionary<StackId, StoredStack>((int)Math.Min(count, 1 << 28));
         while (r.Step())
         {
             var id = new StackId(r.Int64(0));
+            if (id.Value > max) continue;
             d[id] = new StoredStack(id, new StackId(r.Int64(1)), new FrameId(r.Int64(2)));
         }
         return d;
@@ -169,6 +181,13 @@ public sealed partial class SessionStore
         }
         foreach (var (k, v) in sums.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Stack))
             yield return new StackTotal(new EventId(k.Event), k.Domain, k.Pid, new StackId(k.Stack), v.Samples, v.Weight, new CommId(k.Comm), v.Period, v.PeriodSquares);
+    }
+
+    /// <summary>Number of rows of <c>stack_totals</c> (at most 2^28): a capacity for the list of <see cref="ReadStackTotals"/>.</summary>
+    public int CountStackTotals()
+    {
+        FlushForRead();
+        return CountRows("stack_totals");
     }
 
     /// <summary>Number of samples (sample log records) committed.</summary>

@@ -38,11 +38,13 @@ public sealed partial class SessionStore
     public IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol>? ReadSymbolCache(string configuration)
     {
         if (ScalarString($"SELECT value FROM meta WHERE key='{SymbolCacheKey}'") != configuration) return null;
-        var d = new Dictionary<(ImageId, ulong), CachedSymbol>();
+        var d = new Dictionary<(ImageId, ulong), CachedSymbol>(CountRows("symbol_cache"));
+        // Names repeat (one per function, over every frame in it): each distinct name is one string.
+        var names = new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         using var r = Rows("SELECT image_id, offset, name, located, start, size, address FROM symbol_cache");
         while (r.Step())
         {
-            var s = new CachedSymbol(new ImageId(r.Int64(0)), unchecked((ulong)r.Int64(1)), r.Text(2),
+            var s = new CachedSymbol(new ImageId(r.Int64(0)), unchecked((ulong)r.Int64(1)), r.Text(2, names),
                 r.Int64(3) != 0, unchecked((ulong)r.Int64(4)), unchecked((ulong)r.Int64(5)), unchecked((ulong)r.Int64(6)));
             d[(s.Image, s.Offset)] = s;
         }
