@@ -367,4 +367,42 @@ public sealed class StoreTests : IDisposable
         File.WriteAllText(DbPath, "not a database at all, just text that is long enough to be a header........");
         Assert.Throws<StoreException>(() => SessionStore.OpenRead(DbPath));
     }
+
+    [Fact]
+    public void LeafTotals_SumStacksByLeaf_AndGoStaleWithNewSamplesOrAReset()
+    {
+        using var s = SessionStore.Create(DbPath);
+        var ev = s.AddEvent(Clock).Id;
+        var exe = s.InternImage("/usr/bin/app", ImageKind.Elf, null);
+        var main = s.InternFrame(exe, 0x1100);
+        var work = s.InternFrame(exe, 0x1200);
+        var deep = s.InternStack([main, work]);
+        var shallow = s.InternStack([work]);
+        s.AddSample(new StoredSample(1, 0, 0, 7, 7, ev, deep, SampleMode.User, 1));
+        s.AddSample(new StoredSample(2, 0, 0, 7, 7, ev, shallow, SampleMode.User, 1));
+        s.AddSample(new StoredSample(3, 0, 0, 7, 7, ev, s.InternStack([main]), SampleMode.User, 1));
+        s.Commit();
+
+        var byFrame = s.ReadLeafFrameTotals().GroupBy(t => t.Frame).ToDictionary(g => g.Key, g => g.Sum(t => t.Samples));
+        Assert.Equal(2, byFrame[work]);
+        Assert.Equal(1, byFrame[main]);
+
+        s.WriteLeafTotals([new LeafTotal(ev, 0, 7, default, exe, "work", 2, 2, 2_000_000, 2e12), new LeafTotal(ev, 0, 7, default, exe, null, 1, 1, 1_000_000, 1e12)],
+            "config-a", s.CountSamples());
+        s.Commit();
+        var read = s.ReadLeafTotals("config-a");
+        Assert.NotNull(read);
+        Assert.Equal(["work", null], read.Select(t => t.Name));
+        Assert.Null(s.ReadLeafTotals("config-b"));
+
+        s.AddSample(new StoredSample(4, 0, 0, 7, 7, ev, deep, SampleMode.User, 1));
+        s.Commit();
+        Assert.Null(s.ReadLeafTotals("config-a")); // four samples now, the totals sum three
+
+        s.WriteLeafTotals([], "config-a", s.CountSamples());
+        s.Commit();
+        Assert.NotNull(s.ReadLeafTotals("config-a"));
+        s.ClearSamples();
+        Assert.Null(s.ReadLeafTotals("config-a"));
+    }
 }

@@ -29,6 +29,11 @@ public static class ProfileBuilder
         var passive = ImageNames.PassiveDomains(meta);
         bool InDomain(int domain) => query.Domain == null || ImageNames.ReportDomain(domain, passive) == query.Domain;
 
+        // A flat report of a finished import reads the leaf totals its symbol pass wrote, named as this symbolizer names.
+        if (!query.NeedsSamples && !query.WithStacks && !query.WithDetails && symbolizer is CachedFrameSymbolizer { Configuration: { } cfg }
+            && store.ReadLeafTotals(cfg) is { } leaves)
+            return BuildFrom(query, selected, LeafTables(store, allEvents, meta, firstSample, leaves, t => (selected == null || selected.Contains(t.Event)) && InDomain(t.Domain)), symbolizer);
+
         // The rows: per-stack totals as stored, or summed from the samples a filter keeps.
         var samples = new List<StoredSample>();
         List<StackTotal> rows;
@@ -84,6 +89,36 @@ public static class ProfileBuilder
             store.ReadStacks(), store.ReadFrameNames(), new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms()),
             split, store.ReadProcessImages);
         return BuildFrom(query, selected, tables, symbolizer);
+    }
+
+    /// <summary>
+    /// The tables of a flat report from <paramref name="leaves"/> (<see cref="SessionStore.ReadLeafTotals"/>): each distinct
+    /// leaf (image, symbol) becomes one frame, named, and a stack of that frame alone, as the fleet database's flat rows do.
+    /// </summary>
+    private static ProfileTables LeafTables(SessionStore store, IReadOnlyList<StoredEvent> events, Dictionary<string, string> meta, long firstSample,
+        List<LeafTotal> leaves, Func<LeafTotal, bool> keep)
+    {
+        var frames = new Dictionary<FrameId, StoredFrame>();
+        var stacks = new Dictionary<StackId, StoredStack>();
+        var names = new Dictionary<FrameId, string?>();
+        var frameOf = new Dictionary<(ImageId, string?), long>();
+        var rows = new List<StackTotal>(leaves.Count);
+        foreach (var l in leaves)
+        {
+            if (!keep(l)) continue;
+            if (!frameOf.TryGetValue((l.Image, l.Name), out var id))
+            {
+                frameOf[(l.Image, l.Name)] = id = frameOf.Count + 1;
+                var frame = new FrameId(id);
+                frames[frame] = new StoredFrame(frame, l.Image, 0);
+                names[frame] = l.Name;
+                stacks[new StackId(id)] = new StoredStack(new StackId(id), default, frame);
+            }
+            rows.Add(new StackTotal(l.Event, l.Domain, l.Pid, new StackId(id), l.Samples, l.Weight, l.Comm, l.Period, l.PeriodSquares));
+        }
+        rows.Sort((a, b) => (a.Event.Value, a.Domain, a.Pid, a.Comm.Value, a.Stack.Value).CompareTo((b.Event.Value, b.Domain, b.Pid, b.Comm.Value, b.Stack.Value)));
+        return new ProfileTables(events, meta, store.ReadCounters(), rows, [], firstSample, store.ReadImages(), frames, stacks, names,
+            new ProfileLabels(store.ReadDomains(), store.ReadProcesses(), store.ReadThreads(), store.ReadComms()), null, store.ReadProcessImages);
     }
 
     /// <summary>

@@ -45,41 +45,95 @@ public static class SymbolCache
                 ? new CachedSymbol(f.Image, f.Offset, l.Name, true, l.Start, l.Size, l.Address)
                 : new CachedSymbol(f.Image, f.Offset, frames.Symbolize(image, f.Offset), false, 0, 0, 0));
         }
-        store.WriteSymbolCache(rows, ConfigurationOf(options)!, frames.Warnings);
+        var configuration = ConfigurationOf(options)!;
+        store.WriteSymbolCache(rows, configuration, frames.Warnings);
+        store.WriteLeafTotals(LeafTotals(store, rows, named, store.ReadFrames()), configuration, store.CountSamples());
         store.Commit();
         return rows.Count;
     }
 
     /// <summary>
+    /// The session's samples summed per leaf (image, symbol), the symbol as <paramref name="cached"/> or the source
+    /// (<paramref name="named"/>) names the leaf frame: what a flat report of the session reads (<see cref="SessionStore.WriteLeafTotals"/>).
+    /// </summary>
+    private static IEnumerable<LeafTotal> LeafTotals(SessionStore store, List<CachedSymbol> cached,
+        IReadOnlyDictionary<FrameId, string?> named, IReadOnlyDictionary<FrameId, StoredFrame> frames)
+    {
+        var byOffset = new Dictionary<(ImageId, ulong), string?>(cached.Count);
+        foreach (var c in cached) byOffset[(c.Image, c.Offset)] = c.Name;
+        var sums = new Dictionary<(EventId, int, int, CommId, ImageId, string?), (long Samples, long Weight, long Period, double Squares)>();
+        foreach (var t in store.ReadLeafFrameTotals())
+        {
+            var f = frames[t.Frame];
+            var name = named.TryGetValue(t.Frame, out var n) ? n : byOffset.GetValueOrDefault((f.Image, f.Offset));
+            ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (t.Event, t.Domain, t.Pid, t.Comm, f.Image, name), out _);
+            s.Samples += t.Samples;
+            s.Weight += t.Weight;
+            s.Period += t.Period;
+            s.Squares += t.PeriodSquares;
+        }
+        return sums.Select(kv => new LeafTotal(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item4, kv.Key.Item5, kv.Key.Item6,
+            kv.Value.Samples, kv.Value.Weight, kv.Value.Period, kv.Value.Squares));
+    }
+
+    /// <summary>
     /// <paramref name="frames"/>, answered from <paramref name="store"/>'s symbol cache where it has one made with
-    /// <paramref name="symbolizer"/>'s configuration; else <paramref name="frames"/> itself.
+    /// <paramref name="symbolizer"/>'s configuration; else <paramref name="frames"/> itself. The cache is read at the first
+    /// frame asked for (a flat report from the leaf totals asks none), so <paramref name="store"/> must stay open while
+    /// the answer is used.
     /// </summary>
     public static IFrameSymbolizer Wrap(SessionStore store, Symbolizer symbolizer, StoreFrameSymbolizer frames) =>
-        ConfigurationOf(symbolizer.Options) is { } cfg && store.ReadSymbolCache(cfg) is { } cache
-            ? new CachedFrameSymbolizer(cache, store.ReadMeta().GetValueOrDefault(SessionStore.SymbolCacheWarningsKey), frames)
+        ConfigurationOf(symbolizer.Options) is { } cfg && store.HasSymbolCache(cfg)
+            ? new CachedFrameSymbolizer(() => store.ReadSymbolCache(cfg) ?? new Dictionary<(ImageId, ulong), CachedSymbol>(),
+                store.ReadMeta().GetValueOrDefault(SessionStore.SymbolCacheWarningsKey), frames, cfg)
             : frames;
 }
 
 /// <summary>
-/// A frame symbolizer that answers from a saved symbol cache and asks <paramref name="fallback"/> only for frames the
-/// cache lacks (added after it was made). Warnings are the cached ones plus the fallback's.
+/// A frame symbolizer that answers from a saved symbol cache and asks its fallback only for frames the cache lacks (added
+/// after it was made). Warnings are the cached ones plus the fallback's.
 /// </summary>
-public sealed class CachedFrameSymbolizer(
-    IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol> cache, string? cachedWarnings, StoreFrameSymbolizer fallback)
-    : IFrameSymbolizer, IFrameAddressSymbolizer
+public sealed class CachedFrameSymbolizer : IFrameSymbolizer, IFrameAddressSymbolizer
 {
+    private readonly Lazy<IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol>> _cache;
+    private readonly string? _cachedWarnings;
+    private readonly StoreFrameSymbolizer _fallback;
+
+    /// <summary>Answers from <paramref name="cache"/>, then <paramref name="fallback"/>; <paramref name="cachedWarnings"/>: the cache's warnings, one per line.</summary>
+    public CachedFrameSymbolizer(IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol> cache, string? cachedWarnings, StoreFrameSymbolizer fallback)
+        : this(() => cache, cachedWarnings, fallback, null) { }
+
+    /// <summary>
+    /// As the other constructor, the cache read by <paramref name="cache"/> at the first frame asked for;
+    /// <paramref name="configuration"/> is the symbolizer configuration it was made with (<see cref="SymbolCache.ConfigurationOf"/>).
+    /// </summary>
+    internal CachedFrameSymbolizer(Func<IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol>> cache, string? cachedWarnings,
+        StoreFrameSymbolizer fallback, string? configuration)
+    {
+        _cache = new Lazy<IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol>>(cache, LazyThreadSafetyMode.ExecutionAndPublication);
+        _cachedWarnings = cachedWarnings;
+        _fallback = fallback;
+        Configuration = configuration;
+    }
+
+    /// <summary>
+    /// The symbolizer configuration the cache was made with, null when not known. The store's leaf totals made with the
+    /// same configuration name every leaf as this symbolizer would (<see cref="SessionStore.ReadLeafTotals"/>).
+    /// </summary>
+    public string? Configuration { get; }
+
     /// <inheritdoc/>
     public string? Symbolize(StoredImage image, ulong offset) =>
-        cache.TryGetValue((image.Id, offset), out var s) ? s.Name : fallback.Symbolize(image, offset);
+        _cache.Value.TryGetValue((image.Id, offset), out var s) ? s.Name : _fallback.Symbolize(image, offset);
 
     /// <inheritdoc/>
     public FrameSymbol? Locate(StoredImage image, ulong offset)
     {
-        if (!cache.TryGetValue((image.Id, offset), out var s)) return fallback.Locate(image, offset);
+        if (!_cache.Value.TryGetValue((image.Id, offset), out var s)) return _fallback.Locate(image, offset);
         return s.Located ? new FrameSymbol(s.Name!, s.Start, s.Size, s.Address) : null;
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> Warnings =>
-        (cachedWarnings ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Concat(fallback.Warnings).Distinct().ToList();
+        (_cachedWarnings ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Concat(_fallback.Warnings).Distinct().ToList();
 }

@@ -31,13 +31,17 @@ public sealed partial class SessionStore
         SetMeta(SymbolCacheKey, configuration);
     }
 
+    /// <summary>Whether the store has a symbol cache made with <paramref name="configuration"/> (<see cref="ReadSymbolCache"/> gives it).</summary>
+    public bool HasSymbolCache(string configuration) =>
+        ScalarString($"SELECT value FROM meta WHERE key='{SymbolCacheKey}'") == configuration;
+
     /// <summary>
     /// The symbol cache keyed by (image, offset), or null when the store has none or it was made with another
     /// symbolizer configuration than <paramref name="configuration"/>.
     /// </summary>
     public IReadOnlyDictionary<(ImageId Image, ulong Offset), CachedSymbol>? ReadSymbolCache(string configuration)
     {
-        if (ScalarString($"SELECT value FROM meta WHERE key='{SymbolCacheKey}'") != configuration) return null;
+        if (!HasSymbolCache(configuration)) return null;
         var d = new Dictionary<(ImageId, ulong), CachedSymbol>(CountRows("symbol_cache"));
         // Names repeat (one per function, over every frame in it): each distinct name is one string.
         var names = new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();

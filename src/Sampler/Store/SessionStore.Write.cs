@@ -276,7 +276,7 @@ public sealed partial class SessionStore
         RequireWritable();
         _pendingTotals.Clear();
         _pendingLog = false;
-        Exec("DELETE FROM stack_totals; DELETE FROM counters; DELETE FROM meta WHERE key = '" + StoreSchema.LegacyLogBytesKey + "';");
+        Exec("DELETE FROM stack_totals; DELETE FROM counters; DELETE FROM meta WHERE key IN ('" + StoreSchema.LegacyLogBytesKey + "', '" + LeafTotalsKey + "');");
         SetMeta(SampleLogBytesKey, "0");
         Commit(); // readers see an empty log before its bytes go
         _log!.Clear();

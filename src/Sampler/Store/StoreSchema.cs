@@ -45,6 +45,11 @@ namespace XenProf.Sampler.Store;
 ///                                        -- for a finished import (<see cref="SessionStore.WriteSymbolCache"/>) so
 ///                                        -- later reports need neither kallsyms nor the images; located 0: no
 ///                                        -- function range known (start, size, address 0)
+/// leaf_totals(event_id, domain, pid, comm_id, image_id, name, samples, weight, period, period_sq)
+///                                        -- (v5, optional) stack_totals summed per leaf image and symbol name as
+///                                        -- the symbol cache's symbolizer names them, written with it; meta
+///                                        -- leaf_totals = CONFIGURATION;SAMPLES (<see cref="SessionStore.WriteLeafTotals"/>):
+///                                        -- flat reports read these while the sample count is unchanged
 /// counters(name, value)                  -- lost_samples, lost_records, throttled, unknown_records, …
 /// </code>
 /// The meta key <see cref="PassiveDomainsKey"/> lists, as a comma list, the domains whose samples are reported inside

@@ -60,4 +60,48 @@ public sealed class SymbolCacheTests(CProgramFixture prog) : IClassFixture<CProg
         Assert.DoesNotContain(fresh.Symbols, r => r.Symbol == "xp_beta");
         Assert.Contains(fresh.Warnings, w => w.Contains(App));
     }
+
+    private static string Flat(XenProf.Reporter.Profile.Profile p) =>
+        string.Join("\n", p.Images.Select(r => $"{r.Name} {r.Counts.Total}").Concat(p.Symbols.Select(r => $"{r.ImageRow.Name} {r.ImageRow.App?.Name} {r.Symbol} {r.Counts.Total}")))
+        + "\n" + string.Join(",", p.Totals) + "\n" + string.Join("\n", p.Warnings);
+
+    [Fact]
+    public void FlatReports_ReadTheLeafTotals_UntilSamplesAreAdded()
+    {
+        if (prog.SkipReason != null) { Console.WriteLine(prog.SkipReason); return; }
+        WriteSession();
+        var flat = new[]
+        {
+            new ProfileOptions(),
+            new ProfileOptions { Separate = Separation.Lib },
+            new ProfileOptions { Separate = Separation.Tgid },
+            new ProfileOptions { Images = ["app"] },
+            new ProfileOptions { ExcludeSymbols = ["xp_beta"] },
+        };
+        var before = flat.Select(o => Flat(SessionProfiles.Load(_dir, o))).ToList();
+        SymbolCache.Fill(_dir);
+        // Neither the image nor the symbol cache is there to name a frame: only the leaf totals can.
+        File.Delete(App);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, StoreSchema.FileName)};Pooling=False"))
+        {
+            db.Open();
+            using var c = db.CreateCommand();
+            c.CommandText = "DELETE FROM symbol_cache";
+            c.ExecuteNonQuery();
+        }
+        Assert.Equal(before, flat.Select(o => Flat(SessionProfiles.Load(_dir, o))).ToList());
+        Assert.DoesNotContain(SessionProfiles.Load(_dir, new ProfileOptions { WithDetails = true }).Symbols, r => r.Symbol == "xp_beta");
+
+        // A sample committed after them (a session appended to) makes them stale: the stacks are read again.
+        using (var s = SessionStore.OpenForAppend(Path.Combine(_dir, StoreSchema.FileName)))
+        {
+            var ev = s.ReadEvents()[0].Id;
+            var stack = s.ReadStackTotals().First().Stack;
+            s.AddSample(new StoredSample(9, 0, 0, 100, 100, ev, stack, SampleMode.User, 1));
+            s.Commit();
+        }
+        var appended = SessionProfiles.Load(_dir, new ProfileOptions());
+        Assert.Equal(11, appended.Totals[0]);
+        Assert.DoesNotContain(appended.Symbols, r => r.Symbol == "xp_beta");
+    }
 }
