@@ -10,8 +10,8 @@ public static class Program
     /// <summary>Runs the command line; returns the process exit code (see <see cref="ExitCode"/>).</summary>
     public static int Main(string[] args)
     {
-        // Before any thread or connection: each store connection is used by one thread at a time.
-        XenProf.Sampler.Store.SessionStore.ConfigureSqliteForOneThreadPerConnection();
+        // Before any thread or SQLite connection exists.
+        XenProf.Sampler.Store.SessionStore.ConfigureSqlite();
         var root = new RootCommand("XenProf: system-wide sampling profiler for hypervisor, kernels, processes and JIT code")
         {
             RecordCommand.Create(),

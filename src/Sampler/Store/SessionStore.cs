@@ -183,21 +183,20 @@ public sealed partial class SessionStore : IDisposable
     }
 
     /// <summary>
-    /// Sets SQLite's threading mode and memory statistics for the process; call it once, first thing in a program's
-    /// entry point, before any SQLite connection exists and while one thread runs (sqlite3_config must precede
-    /// sqlite3_initialize and no other SQLite call may run meanwhile; https://sqlite.org/c3ref/config.html). Multi-thread
-    /// mode (SQLITE_CONFIG_MULTITHREAD = 2) drops the per-connection mutex that serialized mode takes around every
-    /// sqlite3_step and sqlite3_column_* call, which is safe because a store is one connection used by one thread at a
-    /// time (the daemon's lock, one connection per web request). Memory statistics off (SQLITE_CONFIG_MEMSTATUS = 9, 0)
-    /// drops the global mutex around each allocation. A warm <c>opreport -l</c> spent 11 % of its CPU in those mutexes.
-    /// Returns SQLite's result code (0 when set). A program that never calls it keeps SQLite's serialized default.
+    /// Turns SQLite's memory statistics off for the process (SQLITE_CONFIG_MEMSTATUS = 9, 0): they take a global mutex
+    /// around every allocation, and a warm <c>opreport -l</c> over the stacks spent a few percent of its CPU there. Call it
+    /// once, first thing in a program's entry point, before any SQLite connection exists and while one thread runs
+    /// (sqlite3_config must precede sqlite3_initialize, and no other SQLite call may run meanwhile;
+    /// https://sqlite.org/c3ref/config.html). Returns SQLite's result code (0 when set). SQLite's threading mode stays
+    /// serialized: in multi-thread mode (SQLITE_CONFIG_MULTITHREAD), a statement handle the .NET finalizer releases
+    /// on its own thread while the owner still steps another statement of that connection crashes the process (seen
+    /// here: SIGSEGV in 2 of 3 cold imports under perf record).
     /// </summary>
-    public static int ConfigureSqliteForOneThreadPerConnection()
+    public static int ConfigureSqlite()
     {
         SQLitePCL.Batteries_V2.Init();
         SQLitePCL.raw.sqlite3_shutdown();
-        int rc = SQLitePCL.raw.sqlite3_config(2);
-        SQLitePCL.raw.sqlite3_config(9, 0);
+        int rc = SQLitePCL.raw.sqlite3_config(9, 0);
         SQLitePCL.raw.sqlite3_initialize();
         return rc;
     }
