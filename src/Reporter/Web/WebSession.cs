@@ -83,7 +83,31 @@ public sealed class WebSession : IDisposable
     private readonly WebSession? _base;
     private readonly string _baseName = "", _newName = "";
 
-    private sealed record Built(Profile.Profile Profile, CallGraph Graph);
+    private sealed record Built(Profile.Profile Profile, CallGraph Graph)
+    {
+        // The kind of each image's code: that of its first frame (one pass over the locations, not one per row).
+        private Dictionary<ImageId, FrameKind>? _kinds;
+
+        // The flame tree of each event, pruned (Flame): built once per profile, as clicks and reloads ask for it again.
+        public readonly Dictionary<int, WebFlame> Flames = [];
+
+        // The timelines asked for (event, grouping, buckets): each is a pass over every sample.
+        public readonly Dictionary<(int, string, int), WebTimeline> Timelines = [];
+
+        // The top tables asked for (event, grouping).
+        public readonly Dictionary<(int, string), WebTop> Tops = [];
+
+        public FrameKind KindOf(StoredImage image)
+        {
+            if (_kinds == null)
+            {
+                var kinds = new Dictionary<ImageId, FrameKind>();
+                foreach (var l in Profile.Locations) kinds.TryAdd(l.Image.Id, l.Kind);
+                _kinds = kinds;
+            }
+            return _kinds.GetValueOrDefault(image.Id, FrameKind.Unknown);
+        }
+    }
 
     /// <summary>
     /// Opens the session in <paramref name="sessionDir"/>. Throws <see cref="StoreException"/> when it holds no
@@ -154,6 +178,7 @@ public sealed class WebSession : IDisposable
     public WebTop Top(WebQuery q, string by) => Locked(q, (b, _, ei) =>
     {
         if (!TopGroupings.Contains(by)) throw new WebQueryException($"by={WebQuery.Clip(by)}: expected one of {string.Join(", ", TopGroupings)}");
+        if (b.Tops.TryGetValue((ei, by), out var known)) return known;
         var p = b.Profile;
         long total = p.Totals[ei];
         WebTopRow Row(string name, string image, string kind, string? fn, long self, long incl)
@@ -172,7 +197,7 @@ public sealed class WebSession : IDisposable
                     long self = r.Counts.Samples[ei];
                     if (self == 0) continue;
                     string fn = Key(r.ImageRow.Image, r.Symbol);
-                    rows.Add(Row(r.Symbol, r.ImageRow.Name, KindName(KindOfImage(p, r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn))));
+                    rows.Add(Row(r.Symbol, r.ImageRow.Name, KindName(b.KindOf(r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn))));
                     inclusive.Remove(fn);
                 }
                 // Functions that only call (main, dispatch…): no self samples, but a total, as perf report --children lists them.
@@ -180,7 +205,7 @@ public sealed class WebSession : IDisposable
                 {
                     string fn = Key(n.Function.Image, n.Function.Symbol);
                     if (inclusive.GetValueOrDefault(fn) is > 0 and var incl)
-                        rows.Add(Row(n.Function.Symbol, n.Function.ImageName, KindName(KindOfImage(p, n.Function.Image)), fn, 0, incl));
+                        rows.Add(Row(n.Function.Symbol, n.Function.ImageName, KindName(b.KindOf(n.Function.Image)), fn, 0, incl));
                 }
                 break;
             case "image":
@@ -196,7 +221,7 @@ public sealed class WebSession : IDisposable
                 {
                     long self = r.Counts.Samples[ei];
                     if (self == 0) continue;
-                    rows.Add(Row(r.Name, "", KindName(KindOfImage(p, r.Image)), null, self, Math.Max(self, imageIncl.GetValueOrDefault(r.Image.Id))));
+                    rows.Add(Row(r.Name, "", KindName(b.KindOf(r.Image)), null, self, Math.Max(self, imageIncl.GetValueOrDefault(r.Image.Id))));
                 }
                 break;
             default:
@@ -211,7 +236,7 @@ public sealed class WebSession : IDisposable
                 rows.AddRange(sums.Select(kv => Row(kv.Key, "", "", null, kv.Value, kv.Value)));
                 break;
         }
-        return new WebTop(by, total, rows.OrderByDescending(r => r.Self).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal).ToList());
+        return b.Tops[(ei, by)] = new WebTop(by, total, rows.OrderByDescending(r => r.Self).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal).ToList());
     });
 
     /// <summary>
@@ -225,8 +250,12 @@ public sealed class WebSession : IDisposable
     /// exports root them), frames under <see cref="MinFlameShare"/> of the root left out.</summary>
     public WebFlame Flame(WebQuery q) => Locked(q, (b, _, ei) =>
     {
+        if (_base == null)
+        {
+            if (!b.Flames.TryGetValue(ei, out var cached)) b.Flames[ei] = cached = BuildFlame(b.Profile, ei, MinFlameShare);
+            return cached;
+        }
         var flame = BuildFlame(b.Profile, ei);
-        if (_base == null) return Prune(flame, MinFlameShare);
         var bp = _base.WholeProfile();
         int bi = BaseEvent(bp, b.Profile, ei);
         return Prune(WithDeltas(flame, bi < 0 ? null : BuildFlame(bp, bi)), MinFlameShare);
@@ -280,7 +309,9 @@ public sealed class WebSession : IDisposable
     {
         if (!TimelineGroupings.Contains(by)) throw new WebQueryException($"by={WebQuery.Clip(by)}: expected one of {string.Join(", ", TimelineGroupings)}");
         if (buckets is < 1 or > 2000) throw new WebQueryException($"buckets={buckets}: expected 1 to 2000");
-        return BuildTimeline(full.Profile, ei, by, buckets);
+        if (!full.Timelines.TryGetValue((ei, by, buckets), out var timeline))
+            full.Timelines[(ei, by, buckets)] = timeline = BuildTimeline(full.Profile, ei, by, buckets);
+        return timeline;
     });
 
     /// <summary>Releases the symbolizer and code readers.</summary>
@@ -400,9 +431,6 @@ public sealed class WebSession : IDisposable
 
     private static string KindName(FrameKind k) => k.ToString().ToLowerInvariant();
 
-    private static FrameKind KindOfImage(Profile.Profile p, StoredImage image) =>
-        p.Locations.FirstOrDefault(l => l.Image.Id == image.Id)?.Kind ?? FrameKind.Unknown;
-
     private static string LabelName(Profile.Profile p, string by, StoredSample s)
     {
         var l = p.Labels;
@@ -426,51 +454,88 @@ public sealed class WebSession : IDisposable
         return new WebCallGraph(f.Symbol, f.ImageName, Key(f.Image, f.Symbol), node.Inclusive.Samples[ei], node.Self.Samples[ei], total, Arcs(node.Callers), Arcs(node.Callees));
     }
 
-    private sealed class FlameBuild(string name, string kind, string? fn)
-    {
-        public readonly string Name = name, Kind = kind;
-        public readonly string? Fn = fn;
-        public long Total, Self;
-        public Dictionary<(string, string, string?), FlameBuild>? Children;
-
-        public FlameBuild Child(string name, string kind, string? fn)
-        {
-            Children ??= [];
-            return Children.TryGetValue((name, kind, fn), out var c) ? c : Children[(name, kind, fn)] = new FlameBuild(name, kind, fn);
-        }
-    }
-
-    private static WebFlame BuildFlame(Profile.Profile p, int ei)
+    // The flame tree of event ei; with minShare > 0, as Prune(…, minShare) leaves it, without making the nodes it drops.
+    // Nodes live in flat arrays and one map from (parent node, frame number) to node: a system-wide session's 1.5 M nodes
+    // as objects with a child map each kept the collector busy for seconds.
+    private static WebFlame BuildFlame(Profile.Profile p, int ei, double minShare = 0)
     {
         var evId = p.Events[ei].Id;
-        var root = new FlameBuild("all", "unknown", null);
+        // Each distinct frame (name, kind, function) gets one number, once per location (and per process root), so the
+        // walk over every stack looks children up by that number, not by three strings made again at each level.
+        var frameIds = new Dictionary<(string, string, string?), int>();
+        var locationIds = new int[p.Locations.Count];
+        Array.Fill(locationIds, -1);
+        var frames = new List<(string Name, string Kind, string? Fn)> { ("all", "unknown", null) };
+        int FrameId(string name, string kind, string? fn)
+        {
+            if (!frameIds.TryGetValue((name, kind, fn), out var id)) { frameIds[(name, kind, fn)] = id = frames.Count; frames.Add((name, kind, fn)); }
+            return id;
+        }
+        var roots = new Dictionary<(int, int, CommId), int>();
+        var childOf = new Dictionary<(int Parent, int Frame), int>();
+        List<int> frameOf = [0], parentOf = [-1];
+        List<long> selfs = [0];
+        int Child(int parent, int frame)
+        {
+            ref int n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(childOf, (parent, frame), out bool exists);
+            if (!exists)
+            {
+                n = frameOf.Count;
+                frameOf.Add(frame); parentOf.Add(parent); selfs.Add(0);
+            }
+            return n;
+        }
         foreach (var t in p.StackTotals)
         {
             if (t.Event != evId) continue;
-            var node = root;
-            node.Total += t.Weight;
-            node = node.Child(p.Labels.RootName(t.Domain, t.Pid, t.Comm).Replace(' ', '_'), "process", null);
-            node.Total += t.Weight;
-            foreach (var l in p.StackOf(t.Stack))
+            if (!roots.TryGetValue((t.Domain, t.Pid, t.Comm), out var rootId))
+                roots[(t.Domain, t.Pid, t.Comm)] = rootId = FrameId(p.Labels.RootName(t.Domain, t.Pid, t.Comm).Replace(' ', '_'), "process", null);
+            int node = Child(0, rootId);
+            var path = p.StackOf(t.Stack);
+            for (int i = 0; i < path.Count; i++)
             {
-                node = node.Child(l.Name, KindName(l.Kind), Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols));
-                node.Total += t.Weight;
+                var l = path[i];
+                ref int id = ref locationIds[l.Index];
+                if (id < 0) id = FrameId(l.Name, KindName(l.Kind), Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols));
+                node = Child(node, id);
             }
-            node.Self += t.Weight;
+            selfs[node] += t.Weight;
         }
+        // A node's total is its self plus its children's; children are made after their parents.
+        var totals = selfs.ToArray();
+        for (int n = totals.Length - 1; n > 0; n--) totals[parentOf[n]] += totals[n];
+        long min = minShare <= 0 ? 0 : Math.Max(1, (long)Math.Ceiling(totals[0] * minShare));
+
+        // The kept children of each node, in the order they are drawn: most samples first, then by name, then the one
+        // made last (the order of a stack of children pushed in ascending order and popped).
+        int count = frameOf.Count;
+        var first = new int[count + 1];
+        for (int n = 1; n < count; n++) if (totals[n] >= min) first[parentOf[n] + 1]++;
+        for (int n = 0; n < count; n++) first[n + 1] += first[n];
+        var children = new int[first[count]];
+        var fill = first.AsSpan(0, count).ToArray();
+        for (int n = 1; n < count; n++) if (totals[n] >= min) children[fill[parentOf[n]]++] = n;
+        Comparison<int> drawn = (x, y) =>
+        {
+            int c = totals[y].CompareTo(totals[x]);
+            if (c == 0) c = string.CompareOrdinal(frames[frameOf[x]].Name, frames[frameOf[y]].Name);
+            return c != 0 ? c : y.CompareTo(x);
+        };
+
         var nodes = new List<WebFlameNode>();
-        var pending = new Stack<(FlameBuild Node, int Parent)>();
-        pending.Push((root, -1));
+        var pending = new Stack<(int Node, int Parent)>();
+        pending.Push((0, -1));
         while (pending.Count > 0)
         {
             var (n, parent) = pending.Pop();
             int index = nodes.Count;
-            nodes.Add(new WebFlameNode(n.Name, n.Kind, n.Fn, parent, n.Total, n.Self));
-            if (n.Children == null) continue;
-            // Pushed in reverse so the largest child comes out first.
-            foreach (var c in n.Children.Values.OrderBy(c => c.Total).ThenByDescending(c => c.Name, StringComparer.Ordinal)) pending.Push((c, index));
+            var (name, kind, fn) = frames[frameOf[n]];
+            nodes.Add(new WebFlameNode(name, kind, fn, parent, totals[n], selfs[n]));
+            var kids = children.AsSpan(first[n], first[n + 1] - first[n]);
+            kids.Sort(drawn);
+            for (int i = kids.Length - 1; i >= 0; i--) pending.Push((kids[i], index));
         }
-        return new WebFlame(root.Total, nodes);
+        return new WebFlame(totals[0], nodes);
     }
 
     private static WebTimeline BuildTimeline(Profile.Profile p, int ei, string by, int buckets)

@@ -50,6 +50,10 @@ internal static class ServeCommand
     {
         using var _ = session;
         session.Summary(new WebQuery()); // build once now: a broken store fails here, not in the browser
+        // and the first page's slowest views of a big session: its flame graph, timeline and top table (the page's defaults)
+        session.Flame(new WebQuery());
+        session.Timeline(new WebQuery(), "domain", 200);
+        if (!session.IsDiff) session.Top(new WebQuery(), "symbol");
         var server = WebServer.StartAsync(session, address, port, ct).GetAwaiter().GetResult();
         try
         {

@@ -101,9 +101,10 @@ public sealed class OfflineReportTests : IDisposable
         Assert.True(kept.Count < full.Nodes.Count, "nothing was pruned");
         for (int i = 1; i < kept.Count; i++)
         {
-            int parent = kept[i].GetProperty("parent").GetInt32();
+            // A node is [frame, parent, total, self] (WebFlameJson).
+            int parent = kept[i][1].GetInt32();
             Assert.InRange(parent, 0, i - 1); // pre-order: the parent is kept, and before its child
-            Assert.True(kept[parent].GetProperty("total").GetInt64() >= kept[i].GetProperty("total").GetInt64());
+            Assert.True(kept[parent][2].GetInt64() >= kept[i][2].GetInt64());
         }
     }
 

@@ -106,7 +106,7 @@ async function render() {
       if (!cache.top[state.by]) cache.top[state.by] = await api("top", { ...selection(), by: state.by });
       renderTop(cache.top[state.by]);
     }
-    if (!cache.flame) cache.flame = await api("flame", selection());
+    if (!cache.flame) cache.flame = expandFlame(await api("flame", selection()));
     renderFlame(cache.flame);
     await renderFunction();
     if (seq === renderSeq) $("status").textContent = "";
@@ -143,10 +143,16 @@ function renderHeader(s) {
 }
 
 // Timeline: stacked bars per bucket; dragging selects [from, to).
-let timeline = null;
+let timeline = null, timelineDrawn = null;
 async function renderTimeline() {
   $("tl-by").value = state.tl;
-  timeline = await api("timeline", { event: state.ev, by: state.tl, buckets: 200 });
+  const tlKey = state.ev + ":" + state.tl;
+  if (!cache.timeline || cache.timeline.key !== tlKey) cache.timeline = { key: tlKey, answer: await api("timeline", { event: state.ev, by: state.tl, buckets: 200 }) };
+  // Drawn already with this answer and window: nothing to redo.
+  const drawn = { answer: cache.timeline.answer, from: state.from, to: state.to };
+  if (timelineDrawn && Object.keys(drawn).every((k) => timelineDrawn[k] === drawn[k])) return;
+  timelineDrawn = drawn;
+  timeline = cache.timeline.answer;
   const svg = $("timeline");
   const n = timeline.series.length ? timeline.series[0].counts.length : 0;
   const sums = new Array(n).fill(0);
@@ -195,8 +201,18 @@ async function renderTimeline() {
   });
 })();
 
+let topDrawn = null;
 function renderTop(top) {
+  // Drawn already with this answer, filter, order and selection: nothing to redo.
+  const drawn = { top, q: state.q, sort: state.sort, asc: state.asc, fn: state.fn };
   const table = $("top");
+  if (topDrawn && ["top", "q", "sort", "asc"].every((k) => topDrawn[k] === drawn[k])) {
+    // The same rows: only the selected one may have changed.
+    if (topDrawn.fn !== drawn.fn) for (const tr of table.tBodies[0].rows) tr.classList.toggle("selected", !!tr.dataset.fn && tr.dataset.fn === state.fn);
+    topDrawn = drawn;
+    return;
+  }
+  topDrawn = drawn;
   const rx = regex(state.q);
   $("filter-error").textContent = rx instanceof Error ? "bad regex" : "";
   $("filter").value = state.q;
@@ -276,16 +292,58 @@ $("tl-by").addEventListener("change", (ev) => setState({ tl: ev.target.value }))
 $("window-reset").addEventListener("click", () => setState({ from: "", to: "", zoom: "" }));
 
 // Flame graph / icicle: absolutely positioned divs; zoom is the path of frame names from the root.
-function renderFlame(flame) {
-  const nodes = flame.nodes;
-  const children = nodes.map(() => []);
-  const path = new Array(nodes.length);
-  nodes.forEach((n, i) => {
-    if (n.parent >= 0) children[n.parent].push(i);
-    path[i] = n.parent >= 0 ? path[n.parent] + ";" + n.name : n.name;
+// /api/flame's compact answer (frames named once, nodes as [frame, parent, total, self, delta?]) as node objects.
+function expandFlame(f) {
+  const nodes = f.nodes.map(([frame, parent, total, self, delta]) => {
+    const [name, kind, fn] = f.frames[frame];
+    const n = { name, kind, fn, parent, total, self };
+    if (delta !== undefined) n.delta = delta;
+    return n;
   });
+  return { total: f.total, maxDelta: f.maxDelta, nodes };
+}
+// A flame's children lists, made once per answer (a big session's tree has 100 k nodes).
+const flameChildren = new WeakMap();
+function childrenOf(flame) {
+  let children = flameChildren.get(flame);
+  if (!children) {
+    children = flame.nodes.map(() => []);
+    flame.nodes.forEach((n, i) => { if (n.parent >= 0) children[n.parent].push(i); });
+    flameChildren.set(flame, children);
+  }
+  return children;
+}
+// The node's path: the frame names from the root, joined by ";" (the zoom state).
+function flamePath(nodes, i) {
+  const names = [];
+  for (let a = i; a >= 0; a = nodes[a].parent) names.push(nodes[a].name);
+  return names.reverse().join(";");
+}
+// The node whose path is `path`, found by walking down from the root; -1 when there is none.
+function findPath(nodes, children, path) {
+  if (!nodes.length || nodes[0].name !== path.slice(0, nodes[0].name.length)) return -1;
+  let i = 0, prefix = nodes[0].name;
+  while (prefix.length < path.length) {
+    const next = children[i].find((c) => {
+      const p = prefix + ";" + nodes[c].name;
+      return path.startsWith(p) && (path.length === p.length || path[p.length] === ";");
+    });
+    if (next === undefined) return -1;
+    i = next;
+    prefix += ";" + nodes[i].name;
+  }
+  return prefix === path ? i : -1;
+}
+let flameDrawn = null;
+function renderFlame(flame) {
+  // Drawn already with the same answer and view state (a click elsewhere, a new selected function): nothing to redo.
+  const drawn = { flame, zoom: state.zoom, mode: state.mode, search: state.search };
+  if (flameDrawn && Object.keys(drawn).every((k) => flameDrawn[k] === drawn[k])) return;
+  flameDrawn = drawn;
+  const nodes = flame.nodes;
+  const children = childrenOf(flame);
   let zoom = nodes.length ? 0 : -1;
-  if (state.zoom) { const z = path.indexOf(state.zoom); if (z >= 0) zoom = z; }
+  if (state.zoom) { const z = findPath(nodes, children, state.zoom); if (z >= 0) zoom = z; }
   $("flame-mode").value = state.mode;
   $("search").value = state.search;
   $("unzoom").hidden = zoom <= 0;
@@ -335,7 +393,7 @@ function renderFlame(flame) {
     const el = ev.target.closest(".f");
     if (!el) return;
     const i = +el.dataset.i;
-    const change = { zoom: i === 0 ? "" : path[i] };
+    const change = { zoom: i === 0 ? "" : flamePath(nodes, i) };
     if (nodes[i].fn) { change.fn = nodes[i].fn; change.asm = ""; }
     setState(change);
   };
