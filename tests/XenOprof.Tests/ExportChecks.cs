@@ -54,9 +54,9 @@ internal static class ExportChecks
         // report.html is serve's page offline; its embedded flame graph counts the samples the folded stacks count.
         string html = File.ReadAllText(P("report.html"));
         Assert.StartsWith("<!DOCTYPE html>", html);
-        var data = System.Text.RegularExpressions.Regex.Match(html, "<script type=\"application/json\" id=\"xenprof-data\">(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline);
-        Assert.True(data.Success, "report.html: no embedded data");
-        using (var doc = JsonDocument.Parse(data.Groups[1].Value))
+        var data = XenProf.Reporter.Web.OfflineReport.ReadData(html);
+        Assert.True(data != null, "report.html: no embedded data");
+        using (var doc = JsonDocument.Parse(data))
         {
             var views = doc.RootElement.GetProperty("views");
             if (views.GetProperty("summary").GetProperty("0:").GetProperty("events").GetArrayLength() == 1)

@@ -50,8 +50,7 @@ public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelpe
 
     protected override Task<string> FunctionKey(string name)
     {
-        var m = Regex.Match(File.ReadAllText(offline.File), "<script type=\"application/json\" id=\"xenprof-data\">(.*?)</script>", RegexOptions.Singleline);
-        var top = JsonDocument.Parse(m.Groups[1].Value).RootElement.GetProperty("views").GetProperty("top").GetProperty("0:symbol");
+        var top = JsonDocument.Parse(XenProf.Reporter.Web.OfflineReport.ReadData(File.ReadAllText(offline.File))!).RootElement.GetProperty("views").GetProperty("top").GetProperty("0:symbol");
         return Task.FromResult(top.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("name").GetString() == name).GetProperty("fn").GetString()!);
     }
 

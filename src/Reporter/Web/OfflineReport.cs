@@ -36,6 +36,18 @@ public sealed record OfflineReportOptions
     /// make the file hundreds of MB. 0 keeps every frame.
     /// </summary>
     public double MinFlameShare { get; init; } = 1e-5;
+
+    /// <summary>
+    /// The most instructions one function's embedded disassembly holds (default 1,000). A longer function keeps the
+    /// instructions with samples (or skid-adjusted samples) and <see cref="AnnotationContext"/> on each side of them, the
+    /// hottest first, and its note says how many of how many are there: a function recovered in a stripped library can
+    /// run to 18,000 instructions (2.7 MB of JSON), and the 200 functions of a system-wide session were 17 of the file's
+    /// 25 MB. 0 keeps every instruction.
+    /// </summary>
+    public int MaxInstructions { get; init; } = 1000;
+
+    /// <summary>Instructions kept before and after each one with samples when a function is cut to <see cref="MaxInstructions"/> (default 8).</summary>
+    public int AnnotationContext { get; init; } = 8;
 }
 
 /// <summary>
@@ -53,6 +65,44 @@ public static class OfflineReport
 {
     /// <summary>The id of the embedded data block.</summary>
     public const string DataId = "xenprof-data";
+
+    /// <summary>
+    /// The media type of the data blocks: gzip-compressed JSON (RFC 1952), in base64 (RFC 4648) so that no byte can end
+    /// the block. A system-wide session's 14 MB of JSON is 2.5 MB so, and Chromium took 1 s longer to parse the page
+    /// around the plain text than to inflate it (<see cref="ReadData"/> reads a block back).
+    /// </summary>
+    public const string DataType = "application/x-xenprof-json-gzip-base64";
+
+    /// <summary>
+    /// The JSON of the data block <paramref name="id"/> (<see cref="DataId"/>), or of the lazy block of
+    /// <paramref name="view"/> and <paramref name="key"/>, in the offline file's <paramref name="html"/>; null when there
+    /// is no such block.
+    /// </summary>
+    public static string? ReadData(string html, string id = DataId, string? view = null, string? key = null)
+    {
+        string open = view == null ? $"<script type=\"{DataType}\" id=\"{id}\">"
+            : $"<script type=\"{DataType}\" data-view=\"{view}\" data-key=\"{WebUtility.HtmlEncode(key)}\">";
+        int at = html.IndexOf(open, StringComparison.Ordinal);
+        if (at < 0) return null;
+        int from = at + open.Length, to = html.IndexOf("</script>", from, StringComparison.Ordinal);
+        using var gz = new System.IO.Compression.GZipStream(new MemoryStream(Convert.FromBase64String(html[from..to])), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gz, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static string Pack(byte[] json)
+    {
+        var z = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) gz.Write(json);
+        return Convert.ToBase64String(z.GetBuffer(), 0, (int)z.Length);
+    }
+
+    /// <summary>
+    /// The view embedded outside the data block, one <c>&lt;script type="…" data-view="annotate"
+    /// data-key="EVENT:FN"&gt;</c> per function, which the page inflates only when that disassembly is shown: on a
+    /// system-wide session it is 18 of 25 MB, and parsing it with the rest kept the first render above 2 s.
+    /// </summary>
+    public const string LazyView = "annotate";
 
     /// <summary>Timeline buckets embedded, as many as the page asks the server for.</summary>
     public const int TimelineBuckets = 200;
@@ -77,6 +127,7 @@ public static class OfflineReport
         options ??= OfflineReportOptions.Default;
         var data = new MemoryStream();
         int events, functions = 0;
+        List<(string Key, byte[] Json)> lazy = [];
         using (var j = new Utf8JsonWriter(data))
         {
             j.WriteStartObject();
@@ -119,10 +170,12 @@ public static class OfflineReport
                 {
                     Add("callgraph", ev + ":" + fn, session.CallGraph(q, fn), WebJson.Default.WebCallGraph);
                     // Functions that only call others have no row of their own to disassemble (the server answers 404).
-                    try { Add("annotate", ev + ":" + fn, session.Annotate(q, fn), WebJson.Default.WebAnnotation); }
+                    try { Add("annotate", ev + ":" + fn, Cut(session.Annotate(q, fn), options), WebJson.Default.WebAnnotation); }
                     catch (WebQueryException x) when (x.Status == 404) { }
                 }
             }
+            // Disassembly (a few hundred bytes per instruction, most of the file) goes in blocks of its own, below.
+            if (views.Remove(LazyView, out var lazyList)) lazy = lazyList;
             foreach (var (view, list) in views)
             {
                 j.WriteStartObject(view);
@@ -136,9 +189,7 @@ public static class OfflineReport
             j.WriteEndObject();
             j.WriteEndObject();
         }
-        // System.Text.Json's default encoder writes '<', '>' and '&' as \u escapes, so the block cannot end early.
-        var bytes = data.GetBuffer().AsSpan(0, (int)data.Length);
-        if (bytes.IndexOf((byte)'<') >= 0) throw new InvalidOperationException("embedded JSON holds a raw '<'; the encoder must escape it");
+        var bytes = data.GetBuffer().AsSpan(0, (int)data.Length).ToArray();
 
         string js = Text("app.js"), css = Text("app.css"), html = Text("index.html");
         string hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(js)));
@@ -151,11 +202,47 @@ public static class OfflineReport
 
         long start = output.CanSeek ? output.Position : 0;
         var utf8 = new UTF8Encoding(false);
-        output.Write(utf8.GetBytes(html[..script] + $"<script type=\"application/json\" id=\"{DataId}\">"));
-        output.Write(bytes);
-        output.Write(utf8.GetBytes($"</script>\n<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
+        output.Write(utf8.GetBytes(html[..script] + $"<script type=\"{DataType}\" id=\"{DataId}\">"));
+        output.Write(utf8.GetBytes(Pack(bytes)));
+        output.Write(utf8.GetBytes("</script>\n"));
+        foreach (var (key, json) in lazy)
+        {
+            output.Write(utf8.GetBytes($"<script type=\"{DataType}\" data-view=\"{LazyView}\" data-key=\"{WebUtility.HtmlEncode(key)}\">"));
+            output.Write(utf8.GetBytes(Pack(json)));
+            output.Write(utf8.GetBytes("</script>\n"));
+        }
+        output.Write(utf8.GetBytes($"<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
         output.Flush();
         return new OfflineReportStats(events, functions, output.CanSeek ? output.Position - start : 0);
+    }
+
+    /// <summary>
+    /// <paramref name="a"/> with at most <see cref="OfflineReportOptions.MaxInstructions"/> instructions (in address order):
+    /// windows of <see cref="OfflineReportOptions.AnnotationContext"/> instructions around those with samples, the hottest
+    /// first, and a note of what was left out.
+    /// </summary>
+    internal static WebAnnotation Cut(WebAnnotation a, OfflineReportOptions options)
+    {
+        var ins = a.Instructions;
+        int max = options.MaxInstructions;
+        if (max <= 0 || ins.Count <= max) return a;
+        var keep = new bool[ins.Count];
+        int kept = 0, context = Math.Max(0, options.AnnotationContext);
+        var hot = Enumerable.Range(0, ins.Count).Where(i => ins[i].Samples > 0 || ins[i].Adjusted > 0)
+            .OrderByDescending(i => ins[i].Samples + ins[i].Adjusted).ThenBy(i => i);
+        foreach (int h in hot)
+        {
+            int from = Math.Max(0, h - context), to = Math.Min(ins.Count - 1, h + context);
+            int add = 0;
+            for (int i = from; i <= to; i++) if (!keep[i]) add++;
+            if (kept + add > max) break;
+            for (int i = from; i <= to; i++) keep[i] = true;
+            kept += add;
+        }
+        var list = ins.Where((_, i) => keep[i]).ToList();
+        string note = $"this offline file holds {list.Count} of the function's {ins.Count} instructions (those with samples and {context} on each side of them; "
+                      + "xenoprof serve shows them all)";
+        return a with { Instructions = list, Problem = a.Problem == null ? note : a.Problem + "; " + note };
     }
 
     private static string Text(string asset) => Encoding.UTF8.GetString(WebApp.Asset(asset)!.Value.Bytes);

@@ -27,9 +27,9 @@ public sealed class OfflineReportTests : IDisposable
         using (var f = File.Create(path)) stats = OfflineReport.Write(_s.Dir, f, options);
         string html = File.ReadAllText(path);
         Assert.Equal(new FileInfo(path).Length, stats.Bytes);
-        var m = Regex.Match(html, $"<script type=\"application/json\" id=\"{OfflineReport.DataId}\">(.*?)</script>", RegexOptions.Singleline);
-        Assert.True(m.Success, "no embedded data block");
-        return (html, JsonDocument.Parse(m.Groups[1].Value).RootElement.Clone(), stats);
+        var json = OfflineReport.ReadData(html);
+        Assert.True(json != null, "no embedded data block");
+        return (html, JsonDocument.Parse(json).RootElement.Clone(), stats);
     }
 
     [Fact]
@@ -113,5 +113,18 @@ public sealed class OfflineReportTests : IDisposable
     {
         var (html, _, _) = Write(new OfflineReportOptions { Title = "a <b> & c" });
         Assert.Contains("<title>a &lt;b&gt; &amp; c</title>", html);
+    }
+
+    [Fact]
+    public void A_long_function_keeps_its_hot_instructions_with_context_and_says_so()
+    {
+        var ins = Enumerable.Range(0, 50).Select(i => new WebInstruction((0x1000 + i).ToString("x"), [$"insn {i}"], i is 10 or 40 ? 5 : 0, i == 41 ? 2 : 0, null, 0, null)).ToList();
+        var a = new WebAnnotation("f", "app", "1000", 50, 12, 100, null, null, ins);
+        var cut = OfflineReport.Cut(a, new OfflineReportOptions { MaxInstructions = 12, AnnotationContext = 2 });
+        // 10 and 40 (5 samples each) with 2 on each side, then 41's window adds 42 and 43: 12 in all, in address order.
+        Assert.Equal([8, 9, 10, 11, 12, 38, 39, 40, 41, 42, 43], cut.Instructions.Select(x => int.Parse(x.Text[0][5..])).ToArray()[..11]);
+        Assert.Equal(11, cut.Instructions.Count);
+        Assert.Contains("11 of the function's 50 instructions", cut.Problem);
+        Assert.Same(a, OfflineReport.Cut(a, new OfflineReportOptions { MaxInstructions = 50 }));
     }
 }

@@ -32,22 +32,41 @@ window.addEventListener("hashchange", () => { state = readState(); render(); });
 // Served, the views come from /api/*. In the offline file (`flame --format html`) they were computed in advance and
 // embedded in the #xenprof-data block: one answer per view, keyed "EVENT:BY" (top, timeline), "EVENT:FN" (callgraph,
 // annotate) or "EVENT:" (summary, flame). Time windows are not embedded: each one is a new profile.
-const EMBEDDED = (() => { const e = document.getElementById("xenprof-data"); return e ? JSON.parse(e.textContent) : null; })();
+// Each block is gzip-compressed JSON in base64 (OfflineReport.DataType), inflated here without the network.
+async function inflate(block) {
+  const bin = atob(block.textContent.trim());
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  return JSON.parse(text);
+}
+const OFFLINE = !!document.getElementById("xenprof-data");
+const EMBEDDED = OFFLINE ? inflate(document.getElementById("xenprof-data")) : null;
 const DIFF_WINDOW = "time windows are not available in a differential report: it compares the whole sessions";
 const OFFLINE_WINDOW = "time windows need xenoprof serve: this offline file covers the whole session";
-function embedded(name, params) {
+// The disassembly of each function sits in a block of its own (data-view, data-key), parsed when first shown.
+const LAZY = (() => {
+  const m = new Map();
+  for (const e of document.querySelectorAll("script[data-view]")) m.set(e.dataset.view + "\n" + e.dataset.key, e);
+  return m;
+})();
+async function embedded(name, params) {
   if (params.from !== undefined || params.to !== undefined) throw new Error(OFFLINE_WINDOW);
-  const v = (EMBEDDED.views[name] || {})[params.event + ":" + (params.by ?? params.fn ?? "")];
+  const data = await EMBEDDED;
+  const key = params.event + ":" + (params.by ?? params.fn ?? "");
+  let v = (data.views[name] || {})[key];
+  const block = v === undefined && LAZY.get(name + "\n" + key);
+  if (block) v = (data.views[name] ||= {})[key] = await inflate(block);
   if (v !== undefined) return v;
   if (params.fn !== undefined) {
-    throw new Error(`not embedded in the offline file: it holds the call graph and disassembly of the ${EMBEDDED.maxFunctions} functions ` +
+    throw new Error(`not embedded in the offline file: it holds the call graph and disassembly of the ${data.maxFunctions} functions ` +
       "with the most samples; xenoprof serve shows every function");
   }
   throw new Error(`${name}: not embedded in the offline file`);
 }
 const token = new URLSearchParams(location.search).get("token");
 async function api(name, params) {
-  if (EMBEDDED) return embedded(name, params);
+  if (OFFLINE) return embedded(name, params);
   const q = new URLSearchParams(params);
   if (token) q.set("token", token);
   const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
@@ -196,7 +215,7 @@ async function renderTimeline() {
     start = null;
     if (b - a < 1) return;
     if (cache.summary && cache.summary.diff) { $("status").textContent = DIFF_WINDOW; return; }
-    if (EMBEDDED) { $("status").textContent = OFFLINE_WINDOW; return; }
+    if (OFFLINE) { $("status").textContent = OFFLINE_WINDOW; return; }
     setState({ from: String(a), to: String(b), zoom: "" });
   });
 })();
@@ -456,7 +475,7 @@ async function renderAnnotation() {
 }
 
 // Served, a daemon may still be writing the session: look for a new generation every few seconds and redraw.
-if (EMBEDDED) {
+if (OFFLINE) {
   document.body.classList.add("offline");
   $("timeline-hint").textContent = OFFLINE_WINDOW;
   if (state.from !== "" || state.to !== "") setState({ from: "", to: "" });
