@@ -36,36 +36,39 @@ public static class SymbolCache
         using var frames = new StoreFrameSymbolizer(symbolizer, store.ReadMeta());
         var images = store.ReadImages();
         var named = store.ReadFrameNames();
+        var allFrames = store.ReadFrames();
         var rows = new List<CachedSymbol>();
-        foreach (var f in store.ReadFrames().Values)
+        // Every frame's name, the source's or the symbolizer's: what the leaf totals are summed by.
+        var nameOf = new Dictionary<FrameId, string?>(allFrames.Count);
+        foreach (var f in allFrames.Values)
         {
-            if (named.ContainsKey(f.Id)) continue;
+            if (named.TryGetValue(f.Id, out var given)) { nameOf[f.Id] = given; continue; }
             var image = images[f.Image];
-            rows.Add(frames.Locate(image, f.Offset) is { } l
+            var row = frames.Locate(image, f.Offset) is { } l
                 ? new CachedSymbol(f.Image, f.Offset, l.Name, true, l.Start, l.Size, l.Address)
-                : new CachedSymbol(f.Image, f.Offset, frames.Symbolize(image, f.Offset), false, 0, 0, 0));
+                : new CachedSymbol(f.Image, f.Offset, frames.Symbolize(image, f.Offset), false, 0, 0, 0);
+            rows.Add(row);
+            nameOf[f.Id] = row.Name;
         }
         var configuration = ConfigurationOf(options)!;
         store.WriteSymbolCache(rows, configuration, frames.Warnings);
-        store.WriteLeafTotals(LeafTotals(store, rows, named, store.ReadFrames()), configuration, store.CountSamples());
+        store.WriteLeafTotals(LeafTotals(store, nameOf, allFrames), configuration, store.CountSamples());
         store.Commit();
         return rows.Count;
     }
 
     /// <summary>
-    /// The session's samples summed per leaf (image, symbol), the symbol as <paramref name="cached"/> or the source
-    /// (<paramref name="named"/>) names the leaf frame: what a flat report of the session reads (<see cref="SessionStore.WriteLeafTotals"/>).
+    /// The session's samples summed per leaf (image, symbol), the symbol as <paramref name="nameOf"/> names the leaf frame:
+    /// what a flat report of the session reads (<see cref="SessionStore.WriteLeafTotals"/>).
     /// </summary>
-    private static IEnumerable<LeafTotal> LeafTotals(SessionStore store, List<CachedSymbol> cached,
-        IReadOnlyDictionary<FrameId, string?> named, IReadOnlyDictionary<FrameId, StoredFrame> frames)
+    private static IEnumerable<LeafTotal> LeafTotals(SessionStore store, Dictionary<FrameId, string?> nameOf,
+        IReadOnlyDictionary<FrameId, StoredFrame> frames)
     {
-        var byOffset = new Dictionary<(ImageId, ulong), string?>(cached.Count);
-        foreach (var c in cached) byOffset[(c.Image, c.Offset)] = c.Name;
         var sums = new Dictionary<(EventId, int, int, CommId, ImageId, string?), (long Samples, long Weight, long Period, double Squares)>();
         foreach (var t in store.ReadLeafFrameTotals())
         {
             var f = frames[t.Frame];
-            var name = named.TryGetValue(t.Frame, out var n) ? n : byOffset.GetValueOrDefault((f.Image, f.Offset));
+            var name = nameOf.GetValueOrDefault(t.Frame);
             ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (t.Event, t.Domain, t.Pid, t.Comm, f.Image, name), out _);
             s.Samples += t.Samples;
             s.Weight += t.Weight;
