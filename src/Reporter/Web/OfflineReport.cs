@@ -73,15 +73,10 @@ public static class OfflineReport
     /// </summary>
     public const string DataType = "application/x-xenprof-json-gzip-base64";
 
-    /// <summary>
-    /// The JSON of the data block <paramref name="id"/> (<see cref="DataId"/>), or of the lazy block of
-    /// <paramref name="view"/> and <paramref name="key"/>, in the offline file's <paramref name="html"/>; null when there
-    /// is no such block.
-    /// </summary>
-    public static string? ReadData(string html, string id = DataId, string? view = null, string? key = null)
+    /// <summary>The JSON of the data block (<see cref="DataId"/>) of the offline file's <paramref name="html"/>, or null when it has none.</summary>
+    public static string? ReadData(string html)
     {
-        string open = view == null ? $"<script type=\"{DataType}\" id=\"{id}\">"
-            : $"<script type=\"{DataType}\" data-view=\"{view}\" data-key=\"{WebUtility.HtmlEncode(key)}\">";
+        string open = $"<script type=\"{DataType}\" id=\"{DataId}\">";
         int at = html.IndexOf(open, StringComparison.Ordinal);
         if (at < 0) return null;
         int from = at + open.Length, to = html.IndexOf("</script>", from, StringComparison.Ordinal);
@@ -90,7 +85,7 @@ public static class OfflineReport
         return reader.ReadToEnd();
     }
 
-    private static string Pack(byte[] json)
+    private static string Pack(ReadOnlySpan<byte> json)
     {
         var z = new MemoryStream();
         using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) gz.Write(json);
@@ -189,7 +184,6 @@ public static class OfflineReport
             j.WriteEndObject();
             j.WriteEndObject();
         }
-        var bytes = data.GetBuffer().AsSpan(0, (int)data.Length).ToArray();
 
         string js = Text("app.js"), css = Text("app.css"), html = Text("index.html");
         string hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(js)));
@@ -203,7 +197,7 @@ public static class OfflineReport
         long start = output.CanSeek ? output.Position : 0;
         var utf8 = new UTF8Encoding(false);
         output.Write(utf8.GetBytes(html[..script] + $"<script type=\"{DataType}\" id=\"{DataId}\">"));
-        output.Write(utf8.GetBytes(Pack(bytes)));
+        output.Write(utf8.GetBytes(Pack(data.GetBuffer().AsSpan(0, (int)data.Length))));
         output.Write(utf8.GetBytes("</script>\n"));
         foreach (var (key, json) in lazy)
         {
