@@ -65,7 +65,8 @@ public sealed class DiffBrowserTests(DiffBrowserTests.Recordings rec, ITestOutpu
             Assert.True((e.Base, e.New, e.Sig) == (s.Base, s.New, s.Sig), $"{key}: opreport {e}, browser {s}");
             Assert.True(Math.Abs(e.P - s.P) <= 1e-3 * Math.Max(e.P, 1e-300) || e.P < 1e-300, $"{key}: p {e.P} vs {s.P}");
         }
-        Assert.Equal(["f", "g"], shown.Where(kv => kv.Value.Sig).Select(kv => kv.Key.Item2).Order());
+        // Of the program's own rows exactly f and g are marked (the kernel's can shift with the machine's load: see DiffTests).
+        Assert.Equal(["f", "g"], shown.Where(kv => kv.Value.Sig && kv.Key.Item1 == "shift").Select(kv => kv.Key.Item2).Order());
         Assert.Equal("grew", await page.EvalOnSelectorAsync<string>("#diff tbody tr:has(td.name:text-is('g'))", "r => r.classList.contains('grew') ? 'grew' : r.className"));
         Assert.Equal("shrank", await page.EvalOnSelectorAsync<string>("#diff tbody tr:has(td.name:text-is('f'))", "r => r.classList.contains('shrank') ? 'shrank' : r.className"));
 

@@ -105,7 +105,9 @@ public sealed class DiffTests(ITestOutputHelper output) : IDisposable
         Assert.True(f.Significant && f.DeltaPp < -20, $"f: {f}");
         Assert.True(g.Significant && g.DeltaPp > 20, $"g: {g}");
         Assert.False(h.Significant, $"h: {h}");
-        Assert.Equal(["f", "g"], rows.Where(r => r.Significant).Select(r => r.Symbol!).Order());
+        // Of the program's own rows exactly f and g are marked. Kernel rows are left out: on this VM the hypervisor's
+        // interrupt path (pvm_irq_enable) moves between two recordings with the machine's load, a real shift too.
+        Assert.Equal(["f", "g"], rows.Where(r => r.Significant && r.Image == "shift").Select(r => r.Symbol!).Order());
         // Largest change first.
         Assert.Equal(new[] { "f", "g" }, rows.Take(2).Select(r => r.Symbol!).Order());
 
