@@ -3,8 +3,8 @@
 //   node bench/serve-timing.js URL [URL…]      prints one JSON line per URL
 // first_render_ms: navigation start until the top table has rows and the status line is empty (every view drawn);
 // click_ms: a click on the first top-table row until its callers are shown; annotate_ms: "show" disassembly until
-// its rows are drawn, both timed in the page from the click event to the next painted frame. Each is wall time, as a
-// user waits for it.
+// its rows are drawn, both timed in the page from the click event to the next painted frame; window_ms: a window brushed
+// over 10-40 % of the timeline until every view shows it, window2_ms: then one over 50-70 %. Each is wall time, as a user waits for it.
 "use strict";
 const { chromium } = require(process.env.PLAYWRIGHT_PACKAGE);
 
@@ -35,7 +35,26 @@ const { chromium } = require(process.env.PLAYWRIGHT_PACKAGE);
     const click = await timed("#top tbody tr[data-fn]:not([data-fn='']), #diff tbody tr[data-fn]:not([data-fn=''])", "#fn-pane:not([hidden]) #callers tbody tr");
     const annotate = await timed("#annotate-load", "#annotate tbody tr, #annotate-note:not(:empty)");
     const name = await page.textContent("#fn-title");
-    console.log(JSON.stringify({ url: url.replace(/token=[0-9a-f]+/, "token=…"), first_render_ms: first, click_ms: click, annotate_ms: annotate, function: name }));
+    // A brushed window, 10 % to 40 % of the timeline: from the mouse-down until every view shows the window.
+    const brush = (from, to) => page.evaluate(async ([from, to]) => {
+      const svg = document.getElementById("timeline"), r = svg.getBoundingClientRect(), y = r.top + r.height / 2;
+      const label = document.getElementById("window-label").textContent;
+      const t = performance.now();
+      svg.dispatchEvent(new MouseEvent("mousedown", { clientX: r.left + r.width * from, clientY: y, bubbles: true }));
+      window.dispatchEvent(new MouseEvent("mouseup", { clientX: r.left + r.width * to, clientY: y, bubbles: true }));
+      await new Promise((res) => {
+        const iv = setInterval(() => {
+          const now = document.getElementById("window-label").textContent;
+          if (document.getElementById("status").textContent === "" && now.startsWith("window") && now !== label) { clearInterval(iv); res(); }
+        }, 1);
+      });
+      await new Promise((res) => requestAnimationFrame(() => res()));
+      return Math.round(performance.now() - t);
+    }, [from, to]);
+    const window_ms = await brush(0.1, 0.4);
+    const windowTotal = await page.textContent("#total");
+    const window2_ms = await brush(0.5, 0.7);
+    console.log(JSON.stringify({ url: url.replace(/token=[0-9a-f]+/, "token=…"), first_render_ms: first, click_ms: click, annotate_ms: annotate, window_ms, window2_ms, window_total: windowTotal, function: name }));
     await page.close();
   }
   await browser.close();

@@ -34,8 +34,9 @@ public sealed class ServeBrowserTests(ServedSession served, ITestOutputHelper ou
 
 /// <summary>
 /// The same checks on the offline file (<c>flame --format html</c>) of a recording of the built-in workload, opened as a
-/// file:// URL with no server: the same page reading its embedded answers. Brushing a time range is refused offline with
-/// a message, and a function outside the embedded ones says it is not in the file. Screenshots: <c>offline-*.png</c>.
+/// file:// URL with no server: the same page reading its embedded answers. A time window of whole buckets gives the
+/// server's answers for that window, and a function outside the embedded ones says it is not in the file.
+/// Screenshots: <c>offline-*.png</c>.
 /// </summary>
 [Collection(PerfCollection.Name)]
 public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelper output) : ReportBrowserTests(output), IClassFixture<OfflineSession>
@@ -64,6 +65,52 @@ public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelpe
             Assert.StartsWith($"xenoprof flame: {flag}: the html report holds the whole session", r.Stderr.Trim());
             Assert.DoesNotContain(" at ", r.Stderr);
         }
+    }
+
+    [ChromiumRootFact]
+    public async Task AWindowOfBuckets_ShowsTheServersAnswersForThatWindow()
+    {
+        using var session = new XenProf.Reporter.Web.WebSession(offline.Dir);
+        long bucket = session.Timeline(new(), "domain", XenProf.Reporter.Web.OfflineReport.TimelineBuckets).BucketNs;
+        long from = 40 * bucket, to = 130 * bucket;
+        var q = new XenProf.Reporter.Web.WebQuery(0, from, to);
+        var top = session.Top(q, "symbol");
+        string fn = top.Rows.First(r => r.Name == "hot_sixty").Fn!;
+        var graph = session.CallGraph(q, fn);
+        var ann = session.Annotate(q, fn);
+        var flame = session.Flame(q);
+        Assert.InRange(top.Total, 1, session.Top(new(), "symbol").Total - 1);
+
+        var (pw, browser, page) = await Open($"#from={from}&to={to}&fn={Uri.EscapeDataString(fn)}&asm=1");
+        using var _ = pw;
+        await using var __ = browser;
+        await page.WaitForSelectorAsync("#annotate tbody tr.ins");
+        await Settled(page);
+        await Shot(page, "window");
+        Output.WriteLine($"window [{from}, {to}) ns: {top.Total} samples, {top.Rows.Count} symbol rows");
+        Assert.Equal(top.Total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
+        Assert.StartsWith("window", await page.TextContentAsync("#window-label"));
+        Assert.Equal(top.Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
+        Assert.Equal(graph.Inclusive.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-inclusive"));
+        Assert.Equal(graph.Self.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-self"));
+        async Task<List<(long, string)>> Arcs(string table) =>
+            (await page.EvalOnSelectorAllAsync<string[][]>($"#{table} tbody tr", "rows => rows.map(r => [r.querySelector('.samples').textContent, r.querySelector('.name').textContent])"))
+                .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
+        Assert.Equal(graph.Callers.Select(a => (a.Samples, a.Name)), await Arcs("callers"));
+        Assert.Equal(graph.Callees.Select(a => (a.Samples, a.Name)), await Arcs("callees"));
+        var shown = (await page.EvalOnSelectorAllAsync<string[][]>("#annotate tbody tr.ins", "rows => rows.map(r => [r.dataset.address, r.querySelector('.samples').textContent, r.querySelector('.adjusted').textContent])"))
+            .Where(r => r[1].Length > 0 || r[2].Length > 0).Select(r => (r[0], r[1], r[2])).ToList();
+        Assert.Equal(ann.Instructions.Where(i => i.Samples > 0 || i.Adjusted > 0)
+            .Select(i => (i.Address, i.Samples > 0 ? i.Samples.ToString(CultureInfo.InvariantCulture) : "", i.Adjusted > 0 ? i.Adjusted.ToString(CultureInfo.InvariantCulture) : "")), shown);
+        Assert.StartsWith($"{flame.Nodes[1].Name} ({flame.Nodes[1].Kind}): {flame.Nodes[1].Total} samples", await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title"));
+
+        foreach (var by in new[] { "image", "process", "thread", "domain" })
+        {
+            await page.SelectOptionAsync("#top-by", by);
+            await Settled(page);
+            Assert.Equal(session.Top(q, by).Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
+        }
+        Assert.Empty(Requests);
     }
 
     [ChromiumRootFact]
@@ -110,8 +157,7 @@ public sealed class OfflineSession : IDisposable
 /// <summary>
 /// The browser checks of the report, run on the served page and on the offline file alike: the top table sorts, a
 /// selected function's callers and callees are <c>opreport -c</c>'s, its disassembly carries <c>opannotate</c>'s
-/// per-instruction counts, and brushing a time range changes every total (served) or is refused with a message
-/// (offline). Screenshots of each view go to <c>serve-screenshots/</c> in the test output folder.
+/// per-instruction counts, and brushing a time range changes every total. Screenshots of each view go to <c>serve-screenshots/</c> in the test output folder.
 /// </summary>
 public abstract class ReportBrowserTests(ITestOutputHelper output)
 {
@@ -132,6 +178,9 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
     /// <summary>The function key of symbol <paramref name="name"/>, as the top table's rows carry it.</summary>
     protected abstract Task<string> FunctionKey(string name);
 
+    /// <summary>Where the test's lines go.</summary>
+    protected ITestOutputHelper Output => output;
+
     /// <summary>Requests the offline page made to anything but its own file and data: URLs (there must be none).</summary>
     protected List<string> Requests { get; } = [];
 
@@ -150,22 +199,35 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
         if (Offline) page.Request += (_, r) => { if (!r.Url.StartsWith("file:", StringComparison.Ordinal) && !r.Url.StartsWith("data:", StringComparison.Ordinal)) lock (Requests) Requests.Add(r.Url); };
         await page.GotoAsync(Url + hash);
         await page.WaitForSelectorAsync("#top tbody tr");
-        await page.WaitForFunctionAsync("document.getElementById('status').textContent === ''");
+        await Settled(page);
         return (pw, browser, page);
     }
 
-    private async Task Shot(IPage page, string name)
+    protected async Task Shot(IPage page, string name)
     {
         Directory.CreateDirectory(Shots);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Shots, ShotPrefix + name + ".png"), FullPage = true });
     }
 
-    private static async Task<List<(long Self, string Name)>> TopRows(IPage page) =>
+    protected static async Task<List<(long Self, string Name)>> TopRows(IPage page) =>
         (await page.EvalOnSelectorAllAsync<string[][]>("#top tbody tr", "rows => rows.map(r => [r.querySelector('.self').textContent, r.querySelector('.name').textContent])"))
             .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
 
-    private static async Task Settled(IPage page) =>
-        await page.WaitForFunctionAsync("document.getElementById('status').textContent === ''");
+    protected static Task Settled(IPage page) => WaitForText(page, "#status", "", exact: true);
+
+    // Polls the text of `selector` until it starts with (or equals) `text`: WaitForFunctionAsync evaluates strings, which
+    // the offline file's Content-Security-Policy forbids once it has to poll.
+    protected static async Task WaitForText(IPage page, string selector, string text, bool exact = false)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            string now = await page.TextContentAsync(selector) ?? "";
+            if (exact ? now == text : now.StartsWith(text, StringComparison.Ordinal)) return;
+            if (DateTime.UtcNow > until) throw new TimeoutException($"{selector} still reads \"{now}\", not \"{text}\"");
+            await Task.Delay(50);
+        }
+    }
 
     [ChromiumRootFact]
     public async Task TopTable_SortsByAnyColumn_AndFilters()
@@ -226,7 +288,7 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
 
         // Following a callee: hot_sixty, then its disassembly.
         await page.ClickAsync("#callees tbody tr:has(td.name:text-is('hot_sixty'))");
-        await page.WaitForFunctionAsync("document.getElementById('fn-title').textContent.startsWith('hot_sixty')");
+        await WaitForText(page, "#fn-title", "hot_sixty");
         await page.ClickAsync("#annotate-load");
         await page.WaitForSelectorAsync("#annotate tbody tr.ins");
         await Settled(page);
@@ -251,7 +313,7 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumRootFact]
-    public async Task BrushingATimeRange_FiltersEveryView_OrOfflineSaysItNeedsTheServer()
+    public async Task BrushingATimeRange_FiltersEveryView()
     {
         var (pw, browser, page) = await Open("#fn=" + Uri.EscapeDataString(await FunctionKey("hot_sixty")));
         using var _ = pw;
@@ -268,19 +330,7 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
         await page.Mouse.DownAsync();
         await page.Mouse.MoveAsync(b.X + b.Width * 0.40f, b.Y + b.Height / 2, new MouseMoveOptions { Steps = 5 });
         await page.Mouse.UpAsync();
-        if (Offline)
-        {
-            // Each window is a new profile, which only the server builds: the offline page says so and keeps the whole session.
-            await page.WaitForFunctionAsync("document.getElementById('status').textContent.startsWith('time windows need xenoprof serve')");
-            await Shot(page, "brushed");
-            Assert.Equal(total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
-            Assert.DoesNotContain("from=", page.Url);
-            Assert.StartsWith("whole session", await page.TextContentAsync("#window-label"));
-            Assert.Equal(inclusive, await page.TextContentAsync("#fn-inclusive"));
-            Assert.StartsWith("time windows need xenoprof serve", await page.TextContentAsync("#timeline-hint"));
-            return;
-        }
-        await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('window')");
+        await WaitForText(page, "#window-label", "window");
         await Settled(page);
         await page.WaitForSelectorAsync("#timeline #brush");
         await Shot(page, "brushed");
@@ -288,14 +338,23 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
         long windowTotal = long.Parse((await page.TextContentAsync("#total"))!, CultureInfo.InvariantCulture);
         output.WriteLine($"whole session {total} samples, brushed window {windowTotal}");
         Assert.InRange(windowTotal, 1, total - 1);
-        Assert.Matches("from=\\d+&to=\\d+", page.Url);
+        var window = Regex.Match(page.Url, "from=(\\d+)&to=(\\d+)");
+        Assert.True(window.Success, page.Url);
+        if (Offline)
+        {
+            // Offline, the window is made of whole timeline buckets.
+            using var ws = new XenProf.Reporter.Web.WebSession(SessionDir);
+            long bucket = ws.Timeline(new(), "domain", XenProf.Reporter.Web.OfflineReport.TimelineBuckets).BucketNs;
+            Assert.Equal(0, long.Parse(window.Groups[1].Value, CultureInfo.InvariantCulture) % bucket);
+            Assert.Equal(0, long.Parse(window.Groups[2].Value, CultureInfo.InvariantCulture) % bucket);
+        }
         Assert.True((await TopRows(page))[0].Self < topFirst, "the top table follows the window");
         Assert.NotEqual(inclusive, await page.TextContentAsync("#fn-inclusive"));
         Assert.NotEqual(flameWidth, await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title"));
         Assert.Contains($"{windowTotal} samples", await page.TextContentAsync("#top-more"));
 
         await page.ClickAsync("#window-reset");
-        await page.WaitForFunctionAsync("document.getElementById('window-label').textContent.startsWith('whole')");
+        await WaitForText(page, "#window-label", "whole");
         await Settled(page);
         Assert.Equal(total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
     }

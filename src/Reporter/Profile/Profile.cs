@@ -145,6 +145,21 @@ public sealed class SymbolRow
     private Dictionary<ulong, InstructionRow>? _details;
     private List<InstructionRow>? _sorted;
 
+    /// <summary>
+    /// The address of <paramref name="leaf"/>'s samples in <see cref="Details"/> (the <see cref="InstructionRow.Vma"/> they
+    /// were counted under), or null when no sample ended there or the profile was built without
+    /// <see cref="ProfileOptions.WithDetails"/>.
+    /// </summary>
+    public ulong? DetailAddress(Location leaf) => _addressOf != null && _addressOf.TryGetValue(leaf.Index, out var a) ? a : null;
+
+    private Dictionary<int, ulong>? _addressOf;
+
+    internal InstructionRow Detail(Location leaf, ulong vma)
+    {
+        (_addressOf ??= [])[leaf.Index] = vma;
+        return Detail(vma);
+    }
+
     internal InstructionRow Detail(ulong vma)
     {
         _details ??= [];

@@ -261,7 +261,7 @@ public static class ProfileBuilder
             {
                 var at = Locate(leafId);
                 if (at is { } l) { sr.Start = l.Start; sr.Size = l.Size; }
-                sr.Detail(at?.Address ?? leaf.Offset).Counts.Add(ei, ci, t.Weight, t.Period);
+                sr.Detail(leaf, at?.Address ?? leaf.Offset).Counts.Add(ei, ci, t.Weight, t.Period);
             }
         }
 

@@ -44,6 +44,12 @@ public sealed class FunctionAnnotation
     /// <summary>Byte sequences Iced could not decode (shown as <c>(bad)</c>).</summary>
     public int InvalidCount { get; private set; }
 
+    /// <summary>
+    /// Where each sampled address of <see cref="SymbolRow.Details"/> is counted: the index in <see cref="Instructions"/> of
+    /// its instruction and of the one its skid-adjusted samples go to. Addresses outside the decoded bytes are absent.
+    /// </summary>
+    public IReadOnlyDictionary<ulong, (int Raw, int Adjusted)> DetailIndex { get; private set; } = new Dictionary<ulong, (int, int)>();
+
     /// <summary>Samples (all events) whose IP lies outside the decoded bytes.</summary>
     public long Outside { get; private set; }
 
@@ -80,11 +86,14 @@ public sealed class FunctionAnnotation
         var raw = new long[n][];
         var adj = new long[n][];
         for (int i = 0; i < n; i++) { raw[i] = new long[events]; adj[i] = new long[events]; }
+        var index = new Dictionary<ulong, (int, int)>();
+        a.DetailIndex = index;
         foreach (var d in row.Details)
         {
             int i = dis.IndexOf(d.Vma);
             if (i < 0) { a.Outside += d.Counts.Total; continue; }
             int j = dis.IndexOf(dis.SkidAdjust(d.Vma));
+            index[d.Vma] = (i, j);
             for (int e = 0; e < events; e++) { raw[i][e] += d.Counts.Samples[e]; adj[j][e] += d.Counts.Samples[e]; }
         }
 

@@ -31,8 +31,8 @@ public sealed record OfflineReportOptions
     /// <summary>
     /// The flame graph's frames embedded are those with at least this share of all samples (a fraction, default
     /// 1/100,000: 15 samples of 1.5 M). A frame's total is at least its children's, so what is kept is a tree. The page
-    /// draws a frame only when it is at least 1/1000 of the frame zoomed into, so nothing is missing until a zoom below
-    /// 1 % of the graph; a busy system-wide recording has about a million frames of one or two samples, which would
+    /// draws a frame only when it is at least a pixel wide (1/672 of the frame zoomed into at 1400 pixels), so nothing is
+    /// missing until a zoom below 1 % of the graph; a busy system-wide recording has about a million frames of one or two samples, which would
     /// make the file hundreds of MB. 0 keeps every frame.
     /// </summary>
     public double MinFlameShare { get; init; } = 1e-5;
@@ -57,8 +57,9 @@ public sealed record OfflineReportOptions
 /// the page's data layer reads when it finds it. Embedded, for every event: the summary, the top table per grouping,
 /// the flame graph (frames of at least <see cref="OfflineReportOptions.MinFlameShare"/> of the samples), the timeline per
 /// grouping (200 buckets), and the call graph and disassembly of the
-/// <see cref="OfflineReportOptions.MaxFunctions"/> functions with the most samples. Time windows need the server (each one
-/// is a new profile), so the offline page covers the whole session and says so where a window would be chosen. A
+/// <see cref="OfflineReportOptions.MaxFunctions"/> functions with the most samples. Time windows are runs of the
+/// timeline's buckets: blocks after the script (<see cref="WindowView"/>) hold each bucket's samples per row, node, arc
+/// and instruction of those answers, and the page sums them into the answers the server gives for that window. A
 /// Content-Security-Policy meta tag allows only the page's own inline script (by its SHA-256) and no network at all.
 /// </summary>
 public static class OfflineReport
@@ -73,13 +74,52 @@ public static class OfflineReport
     /// </summary>
     public const string DataType = "application/x-xenprof-json-gzip-base64";
 
+    /// <summary>
+    /// The media type of the time-window blocks (<see cref="WindowView"/>, <see cref="AnnotateWindowView"/>): per-bucket
+    /// series in varints (the layout is <c>WebSession.OfflineWindows</c>'), gzip-compressed, in base64.
+    /// </summary>
+    public const string SeriesType = "application/x-xenprof-series-gzip-base64";
+
     /// <summary>The JSON of the data block (<see cref="DataId"/>) of the offline file's <paramref name="html"/>, or null when it has none.</summary>
     public static string? ReadData(string html)
     {
         string open = $"<script type=\"{DataType}\" id=\"{DataId}\">";
         int at = html.IndexOf(open, StringComparison.Ordinal);
         if (at < 0) return null;
-        int from = at + open.Length, to = html.IndexOf("</script>", from, StringComparison.Ordinal);
+        return Unpack(html, at + open.Length);
+    }
+
+    /// <summary>
+    /// The JSON of answer <paramref name="view"/>/<paramref name="key"/> (e.g. <c>top</c>, <c>0:image</c>) of the offline
+    /// file's <paramref name="html"/>, from its own block (<see cref="LazyViews"/>) or the data block; null when the file
+    /// does not hold it.
+    /// </summary>
+    public static string? ReadView(string html, string view, string key)
+    {
+        string open = $"<script type=\"{DataType}\" data-view=\"{view}\" data-key=\"{WebUtility.HtmlEncode(key)}\">";
+        int at = html.IndexOf(open, StringComparison.Ordinal);
+        if (at >= 0) return Unpack(html, at + open.Length);
+        if (ReadData(html) is not { } data) return null;
+        using var doc = JsonDocument.Parse(data);
+        return doc.RootElement.GetProperty("views").TryGetProperty(view, out var v) && v.TryGetProperty(key, out var answer) ? answer.GetRawText() : null;
+    }
+
+    /// <summary>The keys of <paramref name="view"/>'s answers in the offline file's <paramref name="html"/>, wherever each is embedded.</summary>
+    public static IReadOnlyList<string> Keys(string html, string view)
+    {
+        var keys = System.Text.RegularExpressions.Regex.Matches(html, $"<script type=\"{System.Text.RegularExpressions.Regex.Escape(DataType)}\" data-view=\"{view}\" data-key=\"([^\"]*)\">")
+            .Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        if (ReadData(html) is { } data)
+        {
+            using var doc = JsonDocument.Parse(data);
+            if (doc.RootElement.GetProperty("views").TryGetProperty(view, out var v)) keys.AddRange(v.EnumerateObject().Select(p => p.Name));
+        }
+        return keys;
+    }
+
+    private static string Unpack(string html, int from)
+    {
+        int to = html.IndexOf("</script>", from, StringComparison.Ordinal);
         using var gz = new System.IO.Compression.GZipStream(new MemoryStream(Convert.FromBase64String(html[from..to])), System.IO.Compression.CompressionMode.Decompress);
         using var reader = new StreamReader(gz, Encoding.UTF8);
         return reader.ReadToEnd();
@@ -93,11 +133,21 @@ public static class OfflineReport
     }
 
     /// <summary>
-    /// The view embedded outside the data block, one <c>&lt;script type="…" data-view="annotate"
-    /// data-key="EVENT:FN"&gt;</c> per function, which the page inflates only when that disassembly is shown: on a
-    /// system-wide session it is 18 of 25 MB, and parsing it with the rest kept the first render above 2 s.
+    /// The views embedded outside the data block, one <c>&lt;script type="…" data-view="VIEW" data-key="KEY"&gt;</c> per
+    /// answer after the page's script, which the page inflates only when it shows that answer: each function's
+    /// disassembly and call graph, and the top table's groupings other than per symbol. On a system-wide session they are
+    /// most of the file, and parsing them with the rest kept the first render above 2 s.
     /// </summary>
-    public const string LazyView = "annotate";
+    public static readonly IReadOnlySet<string> LazyViews = new HashSet<string>(StringComparer.Ordinal) { "annotate", "callgraph", "top" };
+
+    /// <summary>
+    /// The views of the time windows, each in blocks of its own that the page inflates on the first brushed window:
+    /// <c>window</c> (key <c>EVENT:</c>) holds per timeline bucket the samples of every top-table row, flame node and
+    /// embedded call graph; <c>annotate-window</c> (key <c>EVENT:FN</c>) those of each embedded instruction
+    /// (<see cref="SeriesType"/>). A window offline is a run of whole buckets, summed in the page, which then shows what
+    /// the server answers for that window.
+    /// </summary>
+    public const string WindowView = "window", AnnotateWindowView = "annotate-window";
 
     /// <summary>Timeline buckets embedded, as many as the page asks the server for.</summary>
     public const int TimelineBuckets = 200;
@@ -122,7 +172,7 @@ public static class OfflineReport
         options ??= OfflineReportOptions.Default;
         var data = new MemoryStream();
         int events, functions = 0;
-        List<(string Key, byte[] Json)> lazy = [];
+        List<(string View, string Key, byte[] Json)> lazy = [];
         using (var j = new Utf8JsonWriter(data))
         {
             j.WriteStartObject();
@@ -155,7 +205,8 @@ public static class OfflineReport
                     foreach (var by in WebSession.TopGroupings)
                         Add("top", ev + ":" + by, by == "symbol" ? symbols : session.Top(q, by), WebJson.Default.WebTop);
                 }
-                Add("flame", ev + ":", WebSession.Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
+                var windows = session.IsDiff ? null : session.Windows(q, TimelineBuckets, options.MinFlameShare);
+                Add("flame", ev + ":", windows?.Flame ?? WebSession.Prune(session.Flame(q), options.MinFlameShare), WebJson.Default.WebFlame);
                 foreach (var by in WebSession.TimelineGroupings)
                     Add("timeline", ev + ":" + by, session.Timeline(q, by, TimelineBuckets), WebJson.Default.WebTimeline);
                 var chosen = symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self)
@@ -163,14 +214,33 @@ public static class OfflineReport
                 functions = Math.Max(functions, chosen.Count);
                 foreach (var fn in chosen)
                 {
-                    Add("callgraph", ev + ":" + fn, session.CallGraph(q, fn), WebJson.Default.WebCallGraph);
+                    var graph = session.CallGraph(q, fn);
+                    Add("callgraph", ev + ":" + fn, graph, WebJson.Default.WebCallGraph);
                     // Functions that only call others have no row of their own to disassemble (the server answers 404).
-                    try { Add("annotate", ev + ":" + fn, Cut(session.Annotate(q, fn), options), WebJson.Default.WebAnnotation); }
+                    WebAnnotation? full = null, cut = null;
+                    IReadOnlyDictionary<ulong, (int, int)> index = new Dictionary<ulong, (int, int)>();
+                    try { (full, index) = session.AnnotateIndexed(q, fn); }
                     catch (WebQueryException x) when (x.Status == 404) { }
+                    if (full != null) Add("annotate", ev + ":" + fn, cut = Cut(full, options), WebJson.Default.WebAnnotation);
+                    windows?.AddFunction(fn, graph, full, cut, index);
+                }
+                if (windows != null)
+                {
+                    var (window, annotations) = windows.Write();
+                    lazy.Add((WindowView, ev + ":", window));
+                    foreach (var (fn, json) in annotations) lazy.Add((AnnotateWindowView, ev + ":" + fn, json));
                 }
             }
-            // Disassembly (a few hundred bytes per instruction, most of the file) goes in blocks of its own, below.
-            if (views.Remove(LazyView, out var lazyList)) lazy = lazyList;
+            // Disassembly, call graphs and the other top tables (most of the file) go in blocks of their own, below.
+            foreach (var view in LazyViews)
+            {
+                if (!views.TryGetValue(view, out var list)) continue;
+                // The first page shows the per-symbol top table: it stays in the data block.
+                bool Stays((string Key, byte[] Json) x) => view == "top" && x.Key.EndsWith(":symbol", StringComparison.Ordinal);
+                lazy.AddRange(list.Where(x => !Stays(x)).Select(x => (view, x.Key, x.Json)));
+                list.RemoveAll(x => !Stays(x));
+                if (list.Count == 0) views.Remove(view);
+            }
             foreach (var (view, list) in views)
             {
                 j.WriteStartObject(view);
@@ -199,13 +269,16 @@ public static class OfflineReport
         output.Write(utf8.GetBytes(html[..script] + $"<script type=\"{DataType}\" id=\"{DataId}\">"));
         output.Write(utf8.GetBytes(Pack(data.GetBuffer().AsSpan(0, (int)data.Length))));
         output.Write(utf8.GetBytes("</script>\n"));
-        foreach (var (key, json) in lazy)
+        // The page's script runs before the parser reaches the lazy blocks, so it draws without waiting for them.
+        output.Write(utf8.GetBytes($"<script>{js}</script>\n"));
+        foreach (var (view, key, json) in lazy)
         {
-            output.Write(utf8.GetBytes($"<script type=\"{DataType}\" data-view=\"{LazyView}\" data-key=\"{WebUtility.HtmlEncode(key)}\">"));
+            string type = view is WindowView or AnnotateWindowView ? SeriesType : DataType;
+            output.Write(utf8.GetBytes($"<script type=\"{type}\" data-view=\"{view}\" data-key=\"{WebUtility.HtmlEncode(key)}\">"));
             output.Write(utf8.GetBytes(Pack(json)));
             output.Write(utf8.GetBytes("</script>\n"));
         }
-        output.Write(utf8.GetBytes($"<script>{js}</script>" + html[(script + "<script src=\"app.js\"></script>".Length)..]));
+        output.Write(utf8.GetBytes(html[(script + "<script src=\"app.js\"></script>".Length)..]));
         output.Flush();
         return new OfflineReportStats(events, functions, output.CanSeek ? output.Position - start : 0);
     }

@@ -63,7 +63,7 @@ public readonly record struct WebQuery(int Event = 0, long? FromNs = null, long?
 /// marks), and <see cref="Flame"/> carries each frame's change. Time windows are refused then (each side has its own
 /// time axis), and the call graph and disassembly are the new profile's.
 /// </remarks>
-public sealed class WebSession : IDisposable
+public sealed partial class WebSession : IDisposable
 {
     /// <summary>Groupings of the top table.</summary>
     public static readonly IReadOnlyList<string> TopGroupings = ["symbol", "image", "domain", "process", "thread"];
@@ -94,8 +94,8 @@ public sealed class WebSession : IDisposable
         // The timelines asked for (event, grouping, buckets): each is a pass over every sample.
         public readonly Dictionary<(int, string, int), WebTimeline> Timelines = [];
 
-        // The top tables asked for (event, grouping).
-        public readonly Dictionary<(int, string), WebTop> Tops = [];
+        // The top tables asked for (event, grouping), and each row's identity (RowKey) in the same order.
+        public readonly Dictionary<(int, string), (WebTop Top, string[] Keys)> Tops = [];
 
         public FrameKind KindOf(StoredImage image)
         {
@@ -178,6 +178,13 @@ public sealed class WebSession : IDisposable
     public WebTop Top(WebQuery q, string by) => Locked(q, (b, _, ei) =>
     {
         if (!TopGroupings.Contains(by)) throw new WebQueryException($"by={WebQuery.Clip(by)}: expected one of {string.Join(", ", TopGroupings)}");
+        return TopOf(b, ei, by).Top;
+    });
+
+    // The top table of event ei by `by`, with each row's identity: the function key (symbol rows), "image:" and the image
+    // id (image rows) or the label (the others).
+    private static (WebTop Top, string[] Keys) TopOf(Built b, int ei, string by)
+    {
         if (b.Tops.TryGetValue((ei, by), out var known)) return known;
         var p = b.Profile;
         long total = p.Totals[ei];
@@ -187,7 +194,7 @@ public sealed class WebSession : IDisposable
             var (tp, te) = Profile.Profile.Share(incl, total);
             return new WebTopRow(name, image, kind, fn, self, sp, se, incl, tp, te);
         }
-        var rows = new List<WebTopRow>();
+        var rows = new List<(string Key, WebTopRow Row)>();
         switch (by)
         {
             case "symbol":
@@ -197,7 +204,7 @@ public sealed class WebSession : IDisposable
                     long self = r.Counts.Samples[ei];
                     if (self == 0) continue;
                     string fn = Key(r.ImageRow.Image, r.Symbol);
-                    rows.Add(Row(r.Symbol, r.ImageRow.Name, KindName(b.KindOf(r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn))));
+                    rows.Add((fn, Row(r.Symbol, r.ImageRow.Name, KindName(b.KindOf(r.ImageRow.Image)), fn, self, Math.Max(self, inclusive.GetValueOrDefault(fn)))));
                     inclusive.Remove(fn);
                 }
                 // Functions that only call (main, dispatch…): no self samples, but a total, as perf report --children lists them.
@@ -205,7 +212,7 @@ public sealed class WebSession : IDisposable
                 {
                     string fn = Key(n.Function.Image, n.Function.Symbol);
                     if (inclusive.GetValueOrDefault(fn) is > 0 and var incl)
-                        rows.Add(Row(n.Function.Symbol, n.Function.ImageName, KindName(b.KindOf(n.Function.Image)), fn, 0, incl));
+                        rows.Add((fn, Row(n.Function.Symbol, n.Function.ImageName, KindName(b.KindOf(n.Function.Image)), fn, 0, incl)));
                 }
                 break;
             case "image":
@@ -221,7 +228,7 @@ public sealed class WebSession : IDisposable
                 {
                     long self = r.Counts.Samples[ei];
                     if (self == 0) continue;
-                    rows.Add(Row(r.Name, "", KindName(b.KindOf(r.Image)), null, self, Math.Max(self, imageIncl.GetValueOrDefault(r.Image.Id))));
+                    rows.Add((ImageKey(r.Image.Id), Row(r.Name, "", KindName(b.KindOf(r.Image)), null, self, Math.Max(self, imageIncl.GetValueOrDefault(r.Image.Id)))));
                 }
                 break;
             default:
@@ -233,11 +240,14 @@ public sealed class WebSession : IDisposable
                     string name = LabelName(p, by, s);
                     sums[name] = sums.GetValueOrDefault(name) + s.Weight;
                 }
-                rows.AddRange(sums.Select(kv => Row(kv.Key, "", "", null, kv.Value, kv.Value)));
+                rows.AddRange(sums.Select(kv => (kv.Key, Row(kv.Key, "", "", null, kv.Value, kv.Value))));
                 break;
         }
-        return b.Tops[(ei, by)] = new WebTop(by, total, rows.OrderByDescending(r => r.Self).ThenBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal).ToList());
-    });
+        var sorted = rows.OrderByDescending(r => r.Row.Self).ThenBy(r => r.Row.Image, StringComparer.Ordinal).ThenBy(r => r.Row.Name, StringComparer.Ordinal).ToList();
+        return b.Tops[(ei, by)] = (new WebTop(by, total, sorted.Select(r => r.Row).ToList()), sorted.Select(r => r.Key).ToArray());
+    }
+
+    private static string ImageKey(ImageId id) => "image:" + id.Value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Share of the root's samples below which <c>/api/flame</c> leaves a frame (and its children) out: 1/100,000, less
@@ -289,19 +299,24 @@ public sealed class WebSession : IDisposable
     });
 
     /// <summary><c>/api/annotate</c>: opannotate's data for function <paramref name="fn"/> (its disassembly with per-instruction counts, and source lines).</summary>
-    public WebAnnotation Annotate(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
+    public WebAnnotation Annotate(WebQuery q, string fn) => AnnotateIndexed(q, fn).Answer;
+
+    // Annotate's answer, and where each sampled address of the function is counted (FunctionAnnotation.DetailIndex; empty
+    // when there is no disassembly).
+    internal (WebAnnotation Answer, IReadOnlyDictionary<ulong, (int Raw, int Adjusted)> Index) AnnotateIndexed(WebQuery q, string fn) => Locked(q, (b, _, ei) =>
     {
+        IReadOnlyDictionary<ulong, (int, int)> none = new Dictionary<ulong, (int, int)>();
         var p = b.Profile;
         var row = p.Symbols.FirstOrDefault(r => Key(r.ImageRow.Image, r.Symbol) == fn)
             ?? throw new WebQueryException($"fn={WebQuery.Clip(fn)}: no such function in the selected samples", 404);
         string start = row.Start.ToString("x", CultureInfo.InvariantCulture);
         if (row.Symbol == Profile.Profile.NoSymbols || row.Size == 0)
-            return new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], "no symbol covers these samples, so there is no function to disassemble", null, []);
+            return (new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], "no symbol covers these samples, so there is no function to disassemble", null, []), none);
         _code ??= new CodeBytes(_symbolizer!);
         var a = FunctionAnnotation.Build(p, row, _symbolizer!, _code, new OpannotateOptions { Source = true });
         var ins = a.Instructions.Select(i => new WebInstruction(i.Address.ToString("x", CultureInfo.InvariantCulture), i.Text, i.Samples[ei], i.Adjusted[ei],
             i.Source?.File, i.Source?.Line ?? 0, i.Source?.Text)).ToList();
-        return new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], a.Problem, a.SourceNote, ins);
+        return (new WebAnnotation(row.Symbol, row.ImageRow.Name, start, row.Size, row.Counts.Samples[ei], p.Totals[ei], a.Problem, a.SourceNote, ins), a.DetailIndex);
     });
 
     /// <summary><c>/api/timeline</c>: the whole session's samples of the selected event in <paramref name="buckets"/> buckets, per <paramref name="by"/> (one of <see cref="TimelineGroupings"/>).</summary>
@@ -457,7 +472,9 @@ public sealed class WebSession : IDisposable
     // The flame tree of event ei; with minShare > 0, as Prune(…, minShare) leaves it, without making the nodes it drops.
     // Nodes live in flat arrays and one map from (parent node, frame number) to node: a system-wide session's 1.5 M nodes
     // as objects with a child map each kept the collector busy for seconds.
-    private static WebFlame BuildFlame(Profile.Profile p, int ei, double minShare = 0)
+    // With keptOf (one slot per p.StackTotals row), each of the event's rows gets the index in the answer of the node its
+    // samples end in, or ~index of the deepest kept node above it when that node was pruned.
+    private static WebFlame BuildFlame(Profile.Profile p, int ei, double minShare = 0, int[]? keptOf = null)
     {
         var evId = p.Events[ei].Id;
         // Each distinct frame (name, kind, function) gets one number, once per location (and per process root), so the
@@ -485,8 +502,10 @@ public sealed class WebSession : IDisposable
             }
             return n;
         }
-        foreach (var t in p.StackTotals)
+        var leafOf = keptOf == null ? null : new int[p.StackTotals.Count];
+        for (int k = 0; k < p.StackTotals.Count; k++)
         {
+            var t = p.StackTotals[k];
             if (t.Event != evId) continue;
             if (!roots.TryGetValue((t.Domain, t.Pid, t.Comm), out var rootId))
                 roots[(t.Domain, t.Pid, t.Comm)] = rootId = FrameId(p.Labels.RootName(t.Domain, t.Pid, t.Comm).Replace(' ', '_'), "process", null);
@@ -500,6 +519,7 @@ public sealed class WebSession : IDisposable
                 node = Child(node, id);
             }
             selfs[node] += t.Weight;
+            if (leafOf != null) leafOf[k] = node;
         }
         // A node's total is its self plus its children's; children are made after their parents.
         var totals = selfs.ToArray();
@@ -524,16 +544,28 @@ public sealed class WebSession : IDisposable
 
         var nodes = new List<WebFlameNode>();
         var pending = new Stack<(int Node, int Parent)>();
+        var output = keptOf == null ? null : new int[count];
         pending.Push((0, -1));
         while (pending.Count > 0)
         {
             var (n, parent) = pending.Pop();
             int index = nodes.Count;
+            if (output != null) output[n] = index + 1;
             var (name, kind, fn) = frames[frameOf[n]];
             nodes.Add(new WebFlameNode(name, kind, fn, parent, totals[n], selfs[n]));
             var kids = children.AsSpan(first[n], first[n + 1] - first[n]);
             kids.Sort(drawn);
             for (int i = kids.Length - 1; i >= 0; i--) pending.Push((kids[i], index));
+        }
+        if (keptOf != null)
+        {
+            for (int k = 0; k < keptOf.Length; k++)
+            {
+                if (p.StackTotals[k].Event != evId) { keptOf[k] = int.MinValue; continue; }
+                int n = leafOf![k];
+                while (output![n] == 0) n = parentOf[n];
+                keptOf[k] = n == leafOf[k] ? output[n] - 1 : ~(output[n] - 1);
+            }
         }
         return new WebFlame(totals[0], nodes);
     }

@@ -31,36 +31,170 @@ window.addEventListener("hashchange", () => { state = readState(); render(); });
 // ---- data ----
 // Served, the views come from /api/*. In the offline file (`flame --format html`) they were computed in advance and
 // embedded in the #xenprof-data block: one answer per view, keyed "EVENT:BY" (top, timeline), "EVENT:FN" (callgraph,
-// annotate) or "EVENT:" (summary, flame). Time windows are not embedded: each one is a new profile.
+// annotate) or "EVENT:" (summary, flame). A time window is a run of whole timeline buckets: the window blocks hold each
+// bucket's samples per row, node and arc of those answers, and the page sums them (windowed, below).
 // Each block is gzip-compressed JSON in base64 (OfflineReport.DataType), inflated here without the network.
-async function inflate(block) {
+async function inflateBytes(block) {
   const bin = atob(block.textContent.trim());
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
-  return JSON.parse(text);
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
 }
+async function inflate(block) { return JSON.parse(new TextDecoder().decode(await inflateBytes(block))); }
 const OFFLINE = !!document.getElementById("xenprof-data");
 const EMBEDDED = OFFLINE ? inflate(document.getElementById("xenprof-data")) : null;
+const OFFLINE_HINT = "drag to select a time range; it filters every view (in this offline file, in whole buckets of the timeline)";
 const DIFF_WINDOW = "time windows are not available in a differential report: it compares the whole sessions";
-const OFFLINE_WINDOW = "time windows need xenoprof serve: this offline file covers the whole session";
-// The disassembly of each function sits in a block of its own (data-view, data-key), parsed when first shown.
-const LAZY = (() => {
-  const m = new Map();
-  for (const e of document.querySelectorAll("script[data-view]")) m.set(e.dataset.view + "\n" + e.dataset.key, e);
-  return m;
-})();
+// The disassembly of each function, and the time-window data, sit in blocks of their own (data-view, data-key) after
+// this script, parsed when first shown: the page draws before the parser has read them.
+const parsed = new Promise((res) => (document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", res) : res()));
+let lazyBlocks = null;
+function lazyElement(id) { // once `parsed`
+  if (!lazyBlocks) {
+    lazyBlocks = new Map();
+    for (const e of document.querySelectorAll("script[data-view]")) lazyBlocks.set(e.dataset.view + "\n" + e.dataset.key, e);
+  }
+  return lazyBlocks.get(id);
+}
 async function embedded(name, params) {
-  if (params.from !== undefined || params.to !== undefined) throw new Error(OFFLINE_WINDOW);
+  if (params.from !== undefined || params.to !== undefined) return windowed(name, params);
   const data = await EMBEDDED;
   const key = params.event + ":" + (params.by ?? params.fn ?? "");
   let v = (data.views[name] || {})[key];
-  const block = v === undefined && LAZY.get(name + "\n" + key);
+  const block = v === undefined && (await parsed, lazyElement(name + "\n" + key));
   if (block) v = (data.views[name] ||= {})[key] = await inflate(block);
   if (v !== undefined) return v;
   if (params.fn !== undefined) {
     throw new Error(`not embedded in the offline file: it holds the call graph and disassembly of the ${data.maxFunctions} functions ` +
       "with the most samples; xenoprof serve shows every function");
+  }
+  throw new Error(`${name}: not embedded in the offline file`);
+}
+// The offline window blocks (OfflineReport.WindowView, SeriesType), inflated when first needed. A series is a run of
+// (bucket, a, b) triples; `count` of them are read from `bytes` at `at` (each: its triple count, then its triples as
+// LEB128 varints, the bucket as the step from the previous one) into one array, with each series' first triple.
+function readSeries(bytes, at, count) {
+  // Every value takes at least a byte, so the rest of the block bounds their number.
+  const vals = new Float64Array(Math.max(0, bytes.length - at)), starts = new Int32Array(count + 1);
+  let i = at, k = 0;
+  const varint = () => { let v = 0, m = 1, b; do { b = bytes[i++]; v += (b & 0x7f) * m; m *= 128; } while (b & 0x80); return v; };
+  for (let s = 0; s < count; s++) {
+    starts[s] = k / 3;
+    let bucket = 0;
+    for (let n = varint(); n > 0; n--) { bucket += varint(); vals[k++] = bucket; vals[k++] = varint(); vals[k++] = varint(); }
+  }
+  starts[count] = k / 3;
+  return { vals: vals.subarray(0, k), starts, end: i };
+}
+// The window block of an event: its header (bucket width and count, what the series are), the total of each bucket,
+// the series, and where each answer's series begin.
+async function readWindow(block) {
+  const bytes = await inflateBytes(block);
+  const length = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+  let i = 4 + length;
+  const totals = [];
+  for (let b = 0; b < h.buckets; b++) { let v = 0, m = 1, x; do { x = bytes[i++]; v += (x & 0x7f) * m; m *= 128; } while (x & 0x80); totals.push(v); }
+  let next = 0;
+  const top = {};
+  for (const by in h.top) { top[by] = next; next += h.top[by]; }
+  const flame = next;
+  next += h.flame;
+  const callgraph = {};
+  for (const [fn, callers, callees] of h.callgraph) { callgraph[fn] = { node: next, callers: next + 1, callees: next + 1 + callers }; next += 1 + callers + callees; }
+  return { bucketNs: h.bucketNs, buckets: h.buckets, totals, series: readSeries(bytes, i, next), top, flame, callgraph };
+}
+const inflated = new Map();
+function lazyBlock(view, key, read) {
+  const id = view + "\n" + key;
+  if (!inflated.has(id)) inflated.set(id, parsed.then(() => { const block = lazyElement(id); return block ? read(block) : null; }));
+  return inflated.get(id);
+}
+// Series s's sums over buckets [b0, b1).
+function sumSeries(series, s, b0, b1) {
+  let a = 0, b = 0;
+  const v = series.vals;
+  for (let t = series.starts[s], end = series.starts[s + 1]; t < end; t++) {
+    const bucket = v[3 * t];
+    if (bucket >= b0 && bucket < b1) { a += v[3 * t + 1]; b += v[3 * t + 2]; }
+  }
+  return [a, b];
+}
+// Percentage of the total and its binomial standard error in points (Profile.Share).
+function share(part, total) {
+  if (total <= 0) return [0, 0];
+  const p = part / total;
+  return [100 * p, 100 * Math.sqrt(p * (1 - p) / total)];
+}
+const ordinal = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+const NOT_IN_WINDOW = (fn) => `fn=${fn.length > 40 ? fn.slice(0, 40) + "…" : fn}: no such function in the selected samples`;
+// The answer the server gives for a window, from the whole session's answer and the window block's sums: a window
+// [from, to) covers the buckets it touches (the page snaps a brushed one to them).
+async function windowed(name, params) {
+  const whole = { event: params.event };
+  if (params.by !== undefined) whole.by = params.by;
+  if (params.fn !== undefined) whole.fn = params.fn;
+  const win = await lazyBlock("window", params.event + ":", readWindow);
+  if (!win) throw new Error("time windows are not in this offline file");
+  const b0 = Math.min(win.buckets, Math.max(0, Math.floor((+params.from || 0) / win.bucketNs)));
+  const b1 = params.to !== undefined ? Math.max(b0, Math.min(win.buckets, Math.ceil(+params.to / win.bucketNs))) : win.buckets;
+  let total = 0;
+  for (let b = b0; b < b1; b++) total += win.totals[b];
+  const answer = await embedded(name, whole);
+  if (name === "summary") {
+    const events = answer.events.map((e, i) => (i === answer.event ? { ...e, total } : e));
+    return { ...answer, events, fromNs: b0 * win.bucketNs, toNs: b1 * win.bucketNs };
+  }
+  if (name === "top") {
+    const first = win.top[params.by], rows = [];
+    answer.rows.forEach((r, i) => {
+      const [self, inclusive] = sumSeries(win.series, first + i, b0, b1);
+      const all = Math.max(self, inclusive);
+      // As the server lists them: rows with self samples, and functions that only call (symbol rows) with a total.
+      if (self === 0 && (params.by !== "symbol" || all === 0)) return;
+      const [selfPct, selfErr] = share(self, total), [totalPct, totalErr] = share(all, total);
+      rows.push({ ...r, self, selfPct, selfErr, total: all, totalPct, totalErr });
+    });
+    rows.sort((x, y) => y.self - x.self || ordinal(x.image, y.image) || ordinal(x.name, y.name));
+    return { by: answer.by, total, rows };
+  }
+  if (name === "flame") {
+    // Each node's own samples and those of its pruned children; a node's total adds its children's (parents come first).
+    const n = answer.nodes.length, own = new Array(n), all = new Array(n);
+    for (let i = 0; i < n; i++) { const [self, rest] = sumSeries(win.series, win.flame + i, b0, b1); own[i] = self; all[i] = self + rest; }
+    for (let i = n - 1; i > 0; i--) all[answer.nodes[i][1]] += all[i];
+    const kids = answer.nodes.map(() => []);
+    for (let i = 1; i < n; i++) if (all[i] > 0) kids[answer.nodes[i][1]].push(i);
+    const nameOf = (i) => answer.frames[answer.nodes[i][0]][0];
+    const nodes = [], pending = [[0, -1]];
+    while (pending.length) {
+      const [i, parent] = pending.pop();
+      const at = nodes.length;
+      nodes.push([answer.nodes[i][0], parent, all[i], own[i]]);
+      const k = kids[i].sort((x, y) => all[y] - all[x] || ordinal(nameOf(x), nameOf(y)) || x - y);
+      for (let c = k.length - 1; c >= 0; c--) pending.push([k[c], at]);
+    }
+    return { total: all[0] || 0, frames: answer.frames, nodes };
+  }
+  if (name === "callgraph") {
+    const g = win.callgraph[params.fn];
+    const [inclusive, self] = sumSeries(win.series, g.node, b0, b1);
+    if (inclusive === 0) throw new Error(NOT_IN_WINDOW(params.fn));
+    const arcs = (list, first) => list.map((a, i) => { const samples = sumSeries(win.series, first + i, b0, b1)[0]; return { ...a, samples, pct: share(samples, total)[0] }; })
+      .filter((a) => a.samples > 0).sort((x, y) => y.samples - x.samples || ordinal(x.image, y.image) || ordinal(x.name, y.name));
+    return { ...answer, inclusive, self, total, callers: arcs(answer.callers, g.callers), callees: arcs(answer.callees, g.callees) };
+  }
+  if (name === "annotate") {
+    const top = await embedded("top", { event: params.event, by: "symbol" });
+    const row = top.rows.findIndex((r) => r.fn === params.fn);
+    const self = row < 0 ? 0 : sumSeries(win.series, win.top.symbol + row, b0, b1)[0];
+    if (self === 0) throw new Error(NOT_IN_WINDOW(params.fn));
+    const series = await lazyBlock("annotate-window", params.event + ":" + params.fn, async (block) => readSeries(await inflateBytes(block), 0, answer.instructions.length));
+    const instructions = answer.instructions.map((ins, i) => {
+      const [samples, adjusted] = series ? sumSeries(series, i, b0, b1) : [0, 0];
+      return { ...ins, samples, adjusted };
+    });
+    return { ...answer, samples: self, total, instructions };
   }
   throw new Error(`${name}: not embedded in the offline file`);
 }
@@ -167,12 +301,10 @@ async function renderTimeline() {
   $("tl-by").value = state.tl;
   const tlKey = state.ev + ":" + state.tl;
   if (!cache.timeline || cache.timeline.key !== tlKey) cache.timeline = { key: tlKey, answer: await api("timeline", { event: state.ev, by: state.tl, buckets: 200 }) };
-  // Drawn already with this answer and window: nothing to redo.
-  const drawn = { answer: cache.timeline.answer, from: state.from, to: state.to };
-  if (timelineDrawn && Object.keys(drawn).every((k) => timelineDrawn[k] === drawn[k])) return;
-  timelineDrawn = drawn;
-  timeline = cache.timeline.answer;
+  // Drawn already with this answer: only the brushed window may have moved.
   const svg = $("timeline");
+  if (timelineDrawn === cache.timeline.answer) { drawBrush(svg); return; }
+  timelineDrawn = timeline = cache.timeline.answer;
   const n = timeline.series.length ? timeline.series[0].counts.length : 0;
   const sums = new Array(n).fill(0);
   timeline.series.forEach((s) => s.counts.forEach((c, i) => (sums[i] += c)));
@@ -189,14 +321,25 @@ async function renderTimeline() {
       base[i] += h;
     });
   });
-  const span = n * timeline.bucketNs;
-  if (state.from !== "" || state.to !== "") {
-    const x0 = ((+state.from || 0) / span) * 1000, x1 = state.to !== "" ? (+state.to / span) * 1000 : 1000;
-    out += `<rect id="brush" x="${x0}" y="0" width="${Math.max(1, x1 - x0)}" height="120" fill="rgba(0,90,255,.15)" stroke="#05f"/>`;
-  }
   svg.innerHTML = out;
+  drawBrush(svg);
   $("timeline-legend").innerHTML = timeline.series.map((s, si) =>
     `<span><i style="background:${SERIES_COLOURS[si % SERIES_COLOURS.length]}"></i>${esc(s.name)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
+}
+// The brushed window over the bars, or none.
+function drawBrush(svg) {
+  const n = timeline.series.length ? timeline.series[0].counts.length : 0, span = n * timeline.bucketNs;
+  let rect = svg.querySelector("#brush");
+  if (state.from === "" && state.to === "") { if (rect) rect.remove(); return; }
+  if (!rect) {
+    rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    rect.id = "brush";
+    for (const [k, v] of [["y", "0"], ["height", "120"], ["fill", "rgba(0,90,255,.15)"], ["stroke", "#05f"]]) rect.setAttribute(k, v);
+    svg.appendChild(rect);
+  }
+  const x0 = ((+state.from || 0) / span) * 1000, x1 = state.to !== "" ? (+state.to / span) * 1000 : 1000;
+  rect.setAttribute("x", String(x0));
+  rect.setAttribute("width", String(Math.max(1, x1 - x0)));
 }
 (function brush() {
   const svg = $("timeline");
@@ -215,12 +358,18 @@ async function renderTimeline() {
     start = null;
     if (b - a < 1) return;
     if (cache.summary && cache.summary.diff) { $("status").textContent = DIFF_WINDOW; return; }
-    if (OFFLINE) { $("status").textContent = OFFLINE_WINDOW; return; }
+    if (OFFLINE) {
+      // The offline file holds whole buckets: the window becomes the buckets it touches.
+      const w = timeline.bucketNs, n = timeline.series.length ? timeline.series[0].counts.length : 0;
+      setState({ from: String(Math.floor(a / w) * w), to: String(Math.min(n * w, Math.max(Math.floor(a / w) + 1, Math.ceil(b / w)) * w)), zoom: "" });
+      return;
+    }
     setState({ from: String(a), to: String(b), zoom: "" });
   });
 })();
 
-let topDrawn = null;
+// Rows drawn in the top table: 100 at first (a 500-row table took 170 ms to lay out), 500 more per "show more".
+let topDrawn = null, topLimit = 100;
 function renderTop(top) {
   // Drawn already with this answer, filter, order and selection: nothing to redo.
   const drawn = { top, q: state.q, sort: state.sort, asc: state.asc, fn: state.fn };
@@ -248,7 +397,7 @@ function renderTop(top) {
     th.classList.toggle("asc", th.dataset.col === col && asc);
   }
   const scale = Math.max(1e-9, ...rows.map((r) => r.selfPct + r.selfErr));
-  const shown = rows.slice(0, 500);
+  const shown = rows.slice(0, topLimit);
   table.tBodies[0].innerHTML = shown.map((r) =>
     `<tr data-fn="${r.fn ? esc(r.fn) : ""}" class="${r.fn && r.fn === state.fn ? "selected" : ""}">` +
     `<td class="self">${r.self}</td><td>${fmtPct(r.selfPct)}</td><td>${fmtPct(r.selfErr)}</td>` +
@@ -256,7 +405,9 @@ function renderTop(top) {
     `<td class="bar"><div class="barbox" title="${fmtPct(r.selfPct)} ± ${fmtPct(r.selfErr)} %"><div class="v" style="width:${(100 * r.selfPct / scale).toFixed(2)}%"></div>` +
     `<div class="e" style="left:${(100 * Math.max(0, r.selfPct - r.selfErr) / scale).toFixed(2)}%;width:${(100 * 2 * r.selfErr / scale).toFixed(2)}%"></div></div></td>` +
     `<td class="image">${esc(r.image)}</td><td class="name" title="${esc(r.name)}">${esc(r.name)}</td></tr>`).join("");
-  $("top-more").textContent = rows.length > shown.length ? `${rows.length - shown.length} more rows not shown (filter to narrow)` : `${rows.length} rows, ${top.total} samples`;
+  const hidden = rows.length - shown.length;
+  $("top-more").innerHTML = `${rows.length} rows, ${top.total} samples` + (hidden > 0
+    ? `; ${hidden} not shown <button id="top-more-rows" type="button">show ${Math.min(500, hidden)} more</button> or filter to narrow` : "");
 }
 // The differential table: base and new samples and shares, the change in percentage points, the p-value of the
 // two-proportion z-test and the mark of the rows Holm's procedure rejects (opreport { BASE } { NEW }'s columns).
@@ -304,6 +455,12 @@ for (const id of ["top", "diff"]) {
     if (tr && tr.dataset.fn) setState({ fn: tr.dataset.fn, asm: "" });
   });
 }
+$("top-more").addEventListener("click", (ev) => {
+  if (ev.target.id !== "top-more-rows") return;
+  topLimit += 500;
+  topDrawn = null;
+  render();
+});
 $("filter").addEventListener("input", (ev) => setState({ q: ev.target.value }));
 $("top-by").addEventListener("change", (ev) => setState({ by: ev.target.value }));
 $("event").addEventListener("change", (ev) => setState({ ev: ev.target.value, zoom: "" }));
@@ -377,9 +534,11 @@ function renderFlame(flame) {
   const ancestorList = [...ancestors].reverse();
   ancestorList.forEach((a, d) => items.push({ i: a, x: 0, w: 1, d, dim: true }));
   const baseDepth = ancestorList.length;
+  // Frames under a pixel wide are not drawn (their parent's width holds them).
+  const minWidth = 1 / Math.max(1, host.clientWidth);
   (function walk(i, x, d) {
     const w = nodes[i].total / total;
-    if (w < 0.001) return;
+    if (w < minWidth) return;
     items.push({ i, x, w, d });
     maxDepth = Math.max(maxDepth, d);
     let cx = x;
@@ -477,8 +636,7 @@ async function renderAnnotation() {
 // Served, a daemon may still be writing the session: look for a new generation every few seconds and redraw.
 if (OFFLINE) {
   document.body.classList.add("offline");
-  $("timeline-hint").textContent = OFFLINE_WINDOW;
-  if (state.from !== "" || state.to !== "") setState({ from: "", to: "" });
+  $("timeline-hint").textContent = OFFLINE_HINT;
 } else setInterval(async () => {
   try {
     const s = await api("summary", selection());
