@@ -68,52 +68,6 @@ public sealed class OfflineBrowserTests(OfflineSession offline, ITestOutputHelpe
     }
 
     [ChromiumRootFact]
-    public async Task AWindowOfBuckets_ShowsTheServersAnswersForThatWindow()
-    {
-        using var session = new XenProf.Reporter.Web.WebSession(offline.Dir);
-        long bucket = session.Timeline(new(), "domain", XenProf.Reporter.Web.OfflineReport.TimelineBuckets).BucketNs;
-        long from = 40 * bucket, to = 130 * bucket;
-        var q = new XenProf.Reporter.Web.WebQuery(0, from, to);
-        var top = session.Top(q, "symbol");
-        string fn = top.Rows.First(r => r.Name == "hot_sixty").Fn!;
-        var graph = session.CallGraph(q, fn);
-        var ann = session.Annotate(q, fn);
-        var flame = session.Flame(q);
-        Assert.InRange(top.Total, 1, session.Top(new(), "symbol").Total - 1);
-
-        var (pw, browser, page) = await Open($"#from={from}&to={to}&fn={Uri.EscapeDataString(fn)}&asm=1");
-        using var _ = pw;
-        await using var __ = browser;
-        await page.WaitForSelectorAsync("#annotate tbody tr.ins");
-        await Settled(page);
-        await Shot(page, "window");
-        Output.WriteLine($"window [{from}, {to}) ns: {top.Total} samples, {top.Rows.Count} symbol rows");
-        Assert.Equal(top.Total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
-        Assert.StartsWith("window", await page.TextContentAsync("#window-label"));
-        Assert.Equal(top.Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
-        Assert.Equal(graph.Inclusive.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-inclusive"));
-        Assert.Equal(graph.Self.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-self"));
-        async Task<List<(long, string)>> Arcs(string table) =>
-            (await page.EvalOnSelectorAllAsync<string[][]>($"#{table} tbody tr", "rows => rows.map(r => [r.querySelector('.samples').textContent, r.querySelector('.name').textContent])"))
-                .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
-        Assert.Equal(graph.Callers.Select(a => (a.Samples, a.Name)), await Arcs("callers"));
-        Assert.Equal(graph.Callees.Select(a => (a.Samples, a.Name)), await Arcs("callees"));
-        var shown = (await page.EvalOnSelectorAllAsync<string[][]>("#annotate tbody tr.ins", "rows => rows.map(r => [r.dataset.address, r.querySelector('.samples').textContent, r.querySelector('.adjusted').textContent])"))
-            .Where(r => r[1].Length > 0 || r[2].Length > 0).Select(r => (r[0], r[1], r[2])).ToList();
-        Assert.Equal(ann.Instructions.Where(i => i.Samples > 0 || i.Adjusted > 0)
-            .Select(i => (i.Address, i.Samples > 0 ? i.Samples.ToString(CultureInfo.InvariantCulture) : "", i.Adjusted > 0 ? i.Adjusted.ToString(CultureInfo.InvariantCulture) : "")), shown);
-        Assert.StartsWith($"{flame.Nodes[1].Name} ({flame.Nodes[1].Kind}): {flame.Nodes[1].Total} samples", await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title"));
-
-        foreach (var by in new[] { "image", "process", "thread", "domain" })
-        {
-            await page.SelectOptionAsync("#top-by", by);
-            await Settled(page);
-            Assert.Equal(session.Top(q, by).Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
-        }
-        Assert.Empty(Requests);
-    }
-
-    [ChromiumRootFact]
     public async Task AFunctionNotEmbedded_SaysSo()
     {
         var (pw, browser, page) = await Open("#fn=" + Uri.EscapeDataString("999999:not_a_function"));
@@ -157,7 +111,8 @@ public sealed class OfflineSession : IDisposable
 /// <summary>
 /// The browser checks of the report, run on the served page and on the offline file alike: the top table sorts, a
 /// selected function's callers and callees are <c>opreport -c</c>'s, its disassembly carries <c>opannotate</c>'s
-/// per-instruction counts, and brushing a time range changes every total. Screenshots of each view go to <c>serve-screenshots/</c> in the test output folder.
+/// per-instruction counts, brushing a time range changes every total, and a window of whole timeline buckets shows what
+/// the server answers for that window (the page sums per-bucket series into it). Screenshots of each view go to <c>serve-screenshots/</c> in the test output folder.
 /// </summary>
 public abstract class ReportBrowserTests(ITestOutputHelper output)
 {
@@ -177,9 +132,6 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
 
     /// <summary>The function key of symbol <paramref name="name"/>, as the top table's rows carry it.</summary>
     protected abstract Task<string> FunctionKey(string name);
-
-    /// <summary>Where the test's lines go.</summary>
-    protected ITestOutputHelper Output => output;
 
     /// <summary>Requests the offline page made to anything but its own file and data: URLs (there must be none).</summary>
     protected List<string> Requests { get; } = [];
@@ -310,6 +262,52 @@ public abstract class ReportBrowserTests(ITestOutputHelper output)
         output.WriteLine($"opannotate: {expected.Count} sampled instructions, browser: {shown.Count}");
         Assert.NotEmpty(expected);
         Assert.Equal(expected.OrderBy(kv => kv.Key), shown.OrderBy(kv => kv.Key));
+    }
+
+    [ChromiumRootFact]
+    public async Task AWindowOfBuckets_ShowsWhatTheServerAnswersForThatWindow()
+    {
+        using var session = new XenProf.Reporter.Web.WebSession(SessionDir);
+        long bucket = session.Timeline(new(), "domain", XenProf.Reporter.Web.OfflineReport.TimelineBuckets).BucketNs;
+        long from = 40 * bucket, to = 130 * bucket;
+        var q = new XenProf.Reporter.Web.WebQuery(0, from, to);
+        var top = session.Top(q, "symbol");
+        string fn = top.Rows.First(r => r.Name == "hot_sixty").Fn!;
+        var graph = session.CallGraph(q, fn);
+        var ann = session.Annotate(q, fn);
+        var flame = session.Flame(q);
+        Assert.InRange(top.Total, 1, session.Top(new(), "symbol").Total - 1);
+
+        var (pw, browser, page) = await Open($"#from={from}&to={to}&fn={Uri.EscapeDataString(fn)}&asm=1");
+        using var _ = pw;
+        await using var __ = browser;
+        await page.WaitForSelectorAsync("#annotate tbody tr.ins");
+        await Settled(page);
+        await Shot(page, "window");
+        output.WriteLine($"window [{from}, {to}) ns: {top.Total} samples, {top.Rows.Count} symbol rows");
+        Assert.Equal(top.Total.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#total"));
+        Assert.StartsWith("window", await page.TextContentAsync("#window-label"));
+        Assert.Equal(top.Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
+        Assert.Equal(graph.Inclusive.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-inclusive"));
+        Assert.Equal(graph.Self.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#fn-self"));
+        async Task<List<(long, string)>> Arcs(string table) =>
+            (await page.EvalOnSelectorAllAsync<string[][]>($"#{table} tbody tr", "rows => rows.map(r => [r.querySelector('.samples').textContent, r.querySelector('.name').textContent])"))
+                .Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
+        Assert.Equal(graph.Callers.Select(a => (a.Samples, a.Name)), await Arcs("callers"));
+        Assert.Equal(graph.Callees.Select(a => (a.Samples, a.Name)), await Arcs("callees"));
+        var shown = (await page.EvalOnSelectorAllAsync<string[][]>("#annotate tbody tr.ins", "rows => rows.map(r => [r.dataset.address, r.querySelector('.samples').textContent, r.querySelector('.adjusted').textContent])"))
+            .Where(r => r[1].Length > 0 || r[2].Length > 0).Select(r => (r[0], r[1], r[2])).ToList();
+        Assert.Equal(ann.Instructions.Where(i => i.Samples > 0 || i.Adjusted > 0)
+            .Select(i => (i.Address, i.Samples > 0 ? i.Samples.ToString(CultureInfo.InvariantCulture) : "", i.Adjusted > 0 ? i.Adjusted.ToString(CultureInfo.InvariantCulture) : "")), shown);
+        Assert.StartsWith($"{flame.Nodes[1].Name} ({flame.Nodes[1].Kind}): {flame.Nodes[1].Total} samples", await page.EvalOnSelectorAsync<string>("#flame .f[data-i='1']", "e => e.title"));
+
+        foreach (var by in new[] { "image", "process", "thread", "domain" })
+        {
+            await page.SelectOptionAsync("#top-by", by);
+            await Settled(page);
+            Assert.Equal(session.Top(q, by).Rows.Take(100).Select(r => (r.Self, r.Name)), await TopRows(page));
+        }
+        Assert.Empty(Requests);
     }
 
     [ChromiumRootFact]

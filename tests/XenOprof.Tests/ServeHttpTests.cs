@@ -69,7 +69,7 @@ public sealed class ServeHttpTests(ServedSession served, ITestOutputHelper outpu
         {
             ("api/top?by=bogus", "by=bogus"), ("api/top?from=-5", "from=-5"), ("api/flame?from=abc", "from=abc"),
             ("api/summary?from=500&to=100", "to=100"), ("api/summary?event=7", "event=7"), ("api/timeline?buckets=0", "buckets=0"),
-            ("api/timeline?by=pid", "by=pid"), ("api/callgraph", "fn"), ("api/annotate?event=x", "event=x"),
+            ("api/timeline?by=pid", "by=pid"), ("api/callgraph", "fn"), ("api/annotate?event=x", "event=x"), ("api/window?event=7", "event=7"),
         })
         {
             var (status, body) = await Get(c, query + (query.Contains('?') ? "&" : "?") + t);
@@ -82,6 +82,8 @@ public sealed class ServeHttpTests(ServedSession served, ITestOutputHelper outpu
         }
         var (missing, _) = await Get(c, "api/callgraph?fn=999%3Anope&" + t);
         Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Equal(HttpStatusCode.NotFound, (await Get(c, "api/window?fn=999%3Anope&" + t)).Item1);
+        Assert.Equal(HttpStatusCode.OK, (await Get(c, "api/window?" + t)).Item1);
         var (notDiff, why) = await Get(c, "api/diff?" + t); // only serve { A } { B } has a differential table
         Assert.Equal(HttpStatusCode.NotFound, notDiff);
         Assert.Contains("not differential", why);

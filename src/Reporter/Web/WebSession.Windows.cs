@@ -6,6 +6,73 @@ namespace XenProf.Reporter.Web;
 
 public sealed partial class WebSession
 {
+    /// <summary>Functions per event whose call graph <c>/api/window</c> windows in the page (the others ask the server).</summary>
+    public const int WindowFunctions = 200;
+
+    /// <summary>
+    /// <c>/api/window</c>: the window series of event <paramref name="q"/>.<see cref="WebQuery.Event"/> (the offline file's
+    /// window block, <see cref="OfflineWindows"/>), gzip-compressed (RFC 1952): per bucket of the 200-bucket timeline, the
+    /// samples of every row of <c>/api/top</c>, node of <c>/api/flame</c> and caller and callee of the
+    /// <see cref="WindowFunctions"/> functions with the most samples on the stack, from which the page answers a brushed
+    /// window of whole buckets without the server building a profile for it (seconds on a 1.5 M-sample session). Built
+    /// once per session state, outside the lock that serializes the other answers, so they are not held up. Throws
+    /// <see cref="WebQueryException"/> for a differential report or an unknown event.
+    /// </summary>
+    public byte[] WindowSeries(WebQuery q)
+    {
+        Lazy<byte[]> series = Locked(q with { FromNs = null, ToNs = null }, (_, full, ei) =>
+        {
+            if (_base != null) throw new WebQueryException("a differential report compares the whole sessions; time windows are not available");
+            if (full.WindowSeries.TryGetValue(ei, out var known)) return known;
+            var windows = Windows(q, OfflineReport.TimelineBuckets, MinFlameShare);
+            var symbols = TopOf(full, ei, "symbol").Top;
+            foreach (var r in symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self).Take(WindowFunctions))
+                windows.AddFunction(r.Fn!, ToCallGraph(full.Profile, full.Graph.Nodes.First(n => Key(n.Function.Image, n.Function.Symbol) == r.Fn), ei), null, null, new Dictionary<ulong, (int, int)>());
+            return full.WindowSeries[ei] = new Lazy<byte[]>(() =>
+            {
+                var z = new MemoryStream();
+                using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Fastest)) gz.Write(windows.Write().Window);
+                return z.ToArray();
+            });
+        });
+        return series.Value;
+    }
+
+    /// <summary>
+    /// <c>/api/window?fn=FN</c>: the window series of function <paramref name="fn"/>'s disassembly (<c>/api/annotate</c>'s
+    /// instructions, whole session), gzip-compressed: per instruction, its samples and skid-adjusted samples per bucket
+    /// of the 200-bucket timeline (the layout of <see cref="OfflineWindows"/>' instruction series). One pass over the
+    /// event's samples. Throws <see cref="WebQueryException"/> as <see cref="Annotate"/> does.
+    /// </summary>
+    public byte[] AnnotateWindowSeries(WebQuery q, string fn) => Locked(q with { FromNs = null, ToNs = null }, (_, full, ei) =>
+    {
+        if (_base != null) throw new WebQueryException("a differential report compares the whole sessions; time windows are not available");
+        var (answer, index) = AnnotateIndexed(q with { FromNs = null, ToNs = null }, fn);
+        var p = full.Profile;
+        var row = p.Symbols.First(r => Key(r.ImageRow.Image, r.Symbol) == fn);
+        var inFn = p.Locations.Select(l => Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols) == fn).ToArray();
+        var series = new SeriesSet(answer.Instructions.Count);
+        var evId = p.Events[ei].Id;
+        long t0 = p.FirstSampleNs, duration = p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - t0;
+        int buckets = OfflineReport.TimelineBuckets;
+        long width = Math.Max(1, (duration + buckets) / buckets);
+        foreach (var s in p.Samples)
+        {
+            if (s.Event != evId) continue;
+            var path = p.StackOf(s.Stack);
+            if (path.Count == 0 || !inFn[path[^1].Index]) continue;
+            if (row.DetailAddress(path[^1]) is not { } vma || !index.TryGetValue(vma, out var ix)) continue;
+            int b = (int)Math.Clamp((s.TimeNs - t0) / width, 0, buckets - 1);
+            series.Add(ix.Raw, b, s.Weight, 0);
+            series.Add(ix.Adjusted, b, 0, s.Weight);
+        }
+        var body = new MemoryStream();
+        series.Write(body);
+        var z = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Fastest)) gz.Write(body.GetBuffer().AsSpan(0, (int)body.Length));
+        return z.ToArray();
+    });
+
     /// <summary>
     /// The time-window data of the offline file for event <paramref name="q"/>.<see cref="WebQuery.Event"/> of the whole
     /// session: the timeline's <paramref name="buckets"/> buckets (the width <see cref="Timeline"/> gives them), and per
@@ -112,13 +179,21 @@ public sealed partial class WebSession
                 }
                 return locFn[l.Index] = id;
             }
-            var imageRow = new Dictionary<ImageId, int>();
-            var imageStamp = new Dictionary<ImageId, int>();
-            int ImageRowOf(ImageId id)
+            // Each location's image as a dense number, and each image's top row.
+            var imageIds = new Dictionary<ImageId, int>();
+            var imageRowOf = new List<int>();
+            var locImage = new int[p.Locations.Count];
+            foreach (var l in p.Locations)
             {
-                if (!imageRow.TryGetValue(id, out var r)) imageRow[id] = r = rowOf["image"].GetValueOrDefault(ImageKey(id), -1);
-                return r;
+                if (!imageIds.TryGetValue(l.Image.Id, out var d))
+                {
+                    imageIds[l.Image.Id] = d = imageRowOf.Count;
+                    imageRowOf.Add(rowOf["image"].GetValueOrDefault(ImageKey(l.Image.Id), -1));
+                }
+                locImage[l.Index] = d;
+                FnOf(l);
             }
+            var imageStamp = new int[imageRowOf.Count];
 
             // The registered functions: node series, arc series (numbered across all functions), instruction series.
             int nf = _functions.Count;
@@ -166,7 +241,7 @@ public sealed partial class WebSession
                 }
             }
             var arcSet = new SeriesSet(arcs);
-            var fnStamp = new List<int>();
+            var fnStamp = new int[fnRow.Count];
             var arcStamp = new int[arcs];
             int stamp = 0;
 
@@ -178,25 +253,25 @@ public sealed partial class WebSession
                 if (path.Count == 0) return;
                 stamp++;
                 var leaf = path[^1];
-                int leafFn = FnOf(leaf);
+                int leafFn = locFn[leaf.Index];
                 symbolSet.Add(fnRow[leafFn], bucket, w, 0);
-                imageSet.Add(ImageRowOf(leaf.Image.Id), bucket, w, 0);
+                imageSet.Add(imageRowOf[locImage[leaf.Index]], bucket, w, 0);
                 int prev = -1;
                 for (int i = 0; i < path.Count; i++)
                 {
                     var l = path[i];
-                    int f = FnOf(l);
-                    while (fnStamp.Count <= f) fnStamp.Add(0);
+                    int f = locFn[l.Index];
                     if (fnStamp[f] != stamp)
                     {
                         fnStamp[f] = stamp;
                         symbolSet.Add(fnRow[f], bucket, 0, w);
                         if (fnEmbedded[f] is >= 0 and var fe) nodeSet.Add(fe, bucket, w, 0);
                     }
-                    if (imageStamp.GetValueOrDefault(l.Image.Id) != stamp)
+                    int image = locImage[l.Index];
+                    if (imageStamp[image] != stamp)
                     {
-                        imageStamp[l.Image.Id] = stamp;
-                        imageSet.Add(ImageRowOf(l.Image.Id), bucket, 0, w);
+                        imageStamp[image] = stamp;
+                        imageSet.Add(imageRowOf[image], bucket, 0, w);
                     }
                     // A (caller, callee) arc counts once per sample; a function directly above itself is no arc.
                     if (prev >= 0 && prev != f)

@@ -94,6 +94,9 @@ public sealed partial class WebSession : IDisposable
         // The timelines asked for (event, grouping, buckets): each is a pass over every sample.
         public readonly Dictionary<(int, string, int), WebTimeline> Timelines = [];
 
+        // The window series of each event (WindowSeries), made once, outside the lock.
+        public readonly Dictionary<int, Lazy<byte[]>> WindowSeries = [];
+
         // The top tables asked for (event, grouping), and each row's identity (RowKey) in the same order.
         public readonly Dictionary<(int, string), (WebTop Top, string[] Keys)> Tops = [];
 

@@ -63,6 +63,10 @@ internal static class ServeCommand
             stdout.Flush();
             stderr.WriteLine($"xenoprof serve: serving {session.Path}; Ctrl-C stops");
             if (open) OpenBrowser(server.Url, stderr);
+            // The first event's window series, made while the user looks at the first page, so that a brushed window is
+            // answered at once (the page asks /api/window, which waits for this build if it is not done).
+            // A failure here is answered to the page when it asks.
+            if (!session.IsDiff) Task.Run(() => session.WindowSeries(new WebQuery()));
             ct.WaitHandle.WaitOne();
         }
         finally { server.DisposeAsync().AsTask().GetAwaiter().GetResult(); }

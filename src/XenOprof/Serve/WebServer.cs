@@ -120,11 +120,16 @@ internal sealed class WebServer : IAsyncDisposable
                 case "diff": await Json(ctx.Response, _session.Diff(q, Get("by") ?? "symbol"), WebJson.Default.WebDiffTop); break;
                 case "callgraph": await Json(ctx.Response, _session.CallGraph(q, Required("fn")), WebJson.Default.WebCallGraph); break;
                 case "annotate": await Json(ctx.Response, _session.Annotate(q, Required("fn")), WebJson.Default.WebAnnotation); break;
+                case "window":
+                    var series = Get("fn") is { Length: > 0 } fn ? _session.AnnotateWindowSeries(q, fn) : _session.WindowSeries(q);
+                    ctx.Response.ContentType = "application/octet-stream";
+                    await ctx.Response.Body.WriteAsync(series);
+                    break;
                 case "timeline":
                     long buckets = WebQuery.Number(Get, "buckets") ?? 200;
                     await Json(ctx.Response, _session.Timeline(q, Get("by") ?? "domain", (int)Math.Min(buckets, int.MaxValue)), WebJson.Default.WebTimeline);
                     break;
-                default: await Json(ctx.Response, new WebError($"/api/{Clip(view)}: no such view (summary, top, diff, flame, callgraph, annotate, timeline)"), WebJson.Default.WebError, 404); break;
+                default: await Json(ctx.Response, new WebError($"/api/{Clip(view)}: no such view (summary, top, diff, flame, callgraph, annotate, timeline, window)"), WebJson.Default.WebError, 404); break;
             }
         }
         catch (WebQueryException e) { await Json(ctx.Response, new WebError(e.Message), WebJson.Default.WebError, e.Status); }

@@ -43,7 +43,6 @@ async function inflateBytes(block) {
 async function inflate(block) { return JSON.parse(new TextDecoder().decode(await inflateBytes(block))); }
 const OFFLINE = !!document.getElementById("xenprof-data");
 const EMBEDDED = OFFLINE ? inflate(document.getElementById("xenprof-data")) : null;
-const OFFLINE_HINT = "drag to select a time range; it filters every view (in this offline file, in whole buckets of the timeline)";
 const DIFF_WINDOW = "time windows are not available in a differential report: it compares the whole sessions";
 // The disassembly of each function, and the time-window data, sit in blocks of their own (data-view, data-key) after
 // this script, parsed when first shown: the page draws before the parser has read them.
@@ -58,6 +57,9 @@ function lazyElement(id) { // once `parsed`
 }
 async function embedded(name, params) {
   if (params.from !== undefined || params.to !== undefined) return windowed(name, params);
+  return embeddedAnswer(name, params);
+}
+async function embeddedAnswer(name, params) {
   const data = await EMBEDDED;
   const key = params.event + ":" + (params.by ?? params.fn ?? "");
   let v = (data.views[name] || {})[key];
@@ -88,8 +90,7 @@ function readSeries(bytes, at, count) {
 }
 // The window block of an event: its header (bucket width and count, what the series are), the total of each bucket,
 // the series, and where each answer's series begin.
-async function readWindow(block) {
-  const bytes = await inflateBytes(block);
+function readWindow(bytes) {
   const length = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
   const h = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
   let i = 4 + length;
@@ -128,19 +129,48 @@ function share(part, total) {
 }
 const ordinal = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
 const NOT_IN_WINDOW = (fn) => `fn=${fn.length > 40 ? fn.slice(0, 40) + "…" : fn}: no such function in the selected samples`;
-// The answer the server gives for a window, from the whole session's answer and the window block's sums: a window
-// [from, to) covers the buckets it touches (the page snaps a brushed one to them).
+// The window series of an event: the offline file's block, or served, /api/window (gzip-compressed; null when the
+// server has none, e.g. in a differential report, and then the server answers each window itself).
+const windowSources = new Map();
+function servedSeries(key, make) {
+  if (!windowSources.has(key)) windowSources.set(key, make().catch(() => null));
+  return windowSources.get(key);
+}
+function windowData(event) {
+  if (OFFLINE) return lazyBlock("window", event + ":", async (block) => readWindow(await inflateBytes(block)));
+  return servedSeries(event + ":", () => fetchSeries({ event }).then((bytes) => bytes && readWindow(bytes)));
+}
+// /api/window's answer, inflated; null when the server has none.
+async function fetchSeries(params) {
+  const q = new URLSearchParams(params);
+  if (token) q.set("token", token);
+  const r = await fetch("api/window?" + q.toString(), { credentials: "same-origin" });
+  if (!r.ok) return null;
+  return new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+}
+// Served, the whole session's answers the window sums apply to, kept until the session changes.
+const wholeAnswers = new Map();
+function wholeAnswer(name, params) {
+  const key = name + "?" + new URLSearchParams(params).toString();
+  if (!wholeAnswers.has(key)) wholeAnswers.set(key, fetchApi(name, params).catch((e) => { wholeAnswers.delete(key); throw e; }));
+  return wholeAnswers.get(key);
+}
+// The answer the server gives for a window, from the whole session's answer and the window series' sums: a window
+// [from, to) covers the buckets it touches (the page snaps a brushed one to them). Served, what the series do not
+// cover (a function outside those with the most samples, the disassembly) is asked of the server for the window.
 async function windowed(name, params) {
   const whole = { event: params.event };
   if (params.by !== undefined) whole.by = params.by;
   if (params.fn !== undefined) whole.fn = params.fn;
-  const win = await lazyBlock("window", params.event + ":", readWindow);
+  const win = await windowData(params.event);
+  if (!OFFLINE && (!win || (name === "callgraph" && !win.callgraph[params.fn]))) return fetchApi(name, params);
   if (!win) throw new Error("time windows are not in this offline file");
+  const wholeOf = OFFLINE ? embeddedAnswer : wholeAnswer;
   const b0 = Math.min(win.buckets, Math.max(0, Math.floor((+params.from || 0) / win.bucketNs)));
   const b1 = params.to !== undefined ? Math.max(b0, Math.min(win.buckets, Math.ceil(+params.to / win.bucketNs))) : win.buckets;
   let total = 0;
   for (let b = b0; b < b1; b++) total += win.totals[b];
-  const answer = await embedded(name, whole);
+  const answer = await wholeOf(name, whole);
   if (name === "summary") {
     const events = answer.events.map((e, i) => (i === answer.event ? { ...e, total } : e));
     return { ...answer, events, fromNs: b0 * win.bucketNs, toNs: b1 * win.bucketNs };
@@ -185,11 +215,13 @@ async function windowed(name, params) {
     return { ...answer, inclusive, self, total, callers: arcs(answer.callers, g.callers), callees: arcs(answer.callees, g.callees) };
   }
   if (name === "annotate") {
-    const top = await embedded("top", { event: params.event, by: "symbol" });
+    const top = await wholeOf("top", { event: params.event, by: "symbol" });
     const row = top.rows.findIndex((r) => r.fn === params.fn);
     const self = row < 0 ? 0 : sumSeries(win.series, win.top.symbol + row, b0, b1)[0];
     if (self === 0) throw new Error(NOT_IN_WINDOW(params.fn));
-    const series = await lazyBlock("annotate-window", params.event + ":" + params.fn, async (block) => readSeries(await inflateBytes(block), 0, answer.instructions.length));
+    const read = (bytes) => readSeries(bytes, 0, answer.instructions.length);
+    const series = OFFLINE ? await lazyBlock("annotate-window", params.event + ":" + params.fn, async (block) => read(await inflateBytes(block)))
+      : await servedSeries(params.event + ":" + params.fn, () => fetchSeries({ event: params.event, fn: params.fn }).then((bytes) => bytes && read(bytes)));
     const instructions = answer.instructions.map((ins, i) => {
       const [samples, adjusted] = series ? sumSeries(series, i, b0, b1) : [0, 0];
       return { ...ins, samples, adjusted };
@@ -199,8 +231,14 @@ async function windowed(name, params) {
   throw new Error(`${name}: not embedded in the offline file`);
 }
 const token = new URLSearchParams(location.search).get("token");
+const WINDOWED = new Set(["summary", "top", "flame", "callgraph", "annotate"]);
 async function api(name, params) {
   if (OFFLINE) return embedded(name, params);
+  if (!WINDOWED.has(name)) return fetchApi(name, params);
+  // The whole session's answers are kept: a window is computed from them.
+  return params.from !== undefined || params.to !== undefined ? windowed(name, params) : wholeAnswer(name, params);
+}
+async function fetchApi(name, params) {
   const q = new URLSearchParams(params);
   if (token) q.set("token", token);
   const r = await fetch("api/" + name + "?" + q.toString(), { credentials: "same-origin" });
@@ -358,13 +396,9 @@ function drawBrush(svg) {
     start = null;
     if (b - a < 1) return;
     if (cache.summary && cache.summary.diff) { $("status").textContent = DIFF_WINDOW; return; }
-    if (OFFLINE) {
-      // The offline file holds whole buckets: the window becomes the buckets it touches.
-      const w = timeline.bucketNs, n = timeline.series.length ? timeline.series[0].counts.length : 0;
-      setState({ from: String(Math.floor(a / w) * w), to: String(Math.min(n * w, Math.max(Math.floor(a / w) + 1, Math.ceil(b / w)) * w)), zoom: "" });
-      return;
-    }
-    setState({ from: String(a), to: String(b), zoom: "" });
+    // The window becomes the buckets it touches: the page answers whole buckets from the window series at once.
+    const w = timeline.bucketNs, n = timeline.series.length ? timeline.series[0].counts.length : 0;
+    setState({ from: String(Math.floor(a / w) * w), to: String(Math.min(n * w, Math.max(Math.floor(a / w) + 1, Math.ceil(b / w)) * w)), zoom: "" });
   });
 })();
 
@@ -636,11 +670,10 @@ async function renderAnnotation() {
 // Served, a daemon may still be writing the session: look for a new generation every few seconds and redraw.
 if (OFFLINE) {
   document.body.classList.add("offline");
-  $("timeline-hint").textContent = OFFLINE_HINT;
 } else setInterval(async () => {
   try {
-    const s = await api("summary", selection());
-    if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; render(); }
+    const s = await fetchApi("summary", { event: state.ev }); // not the kept answer: it asks whether the session changed
+    if (cache.summary && s.generation !== cache.summary.generation) { cache.key = ""; wholeAnswers.clear(); windowSources.clear(); render(); }
   } catch (e) { /* the next render reports errors */ }
 }, 5000);
 render();
