@@ -48,36 +48,43 @@ public sealed class FlameTree
     {
         ArgumentNullException.ThrowIfNull(stacks);
         var root = new FlameNode(new FlameFrame(RootName, FrameKind.Unknown), null);
-        var index = new Dictionary<(FlameNode Parent, FlameFrame Frame), FlameNode>();
-        int nodeCount = 1, maxDepth = 0;
+        // Children are found by (parent node number, frame number): each distinct frame is numbered once, so the walk over
+        // every stack hashes two integers per frame instead of the frame's name (25 M string hashes on a system-wide trace).
+        var nodes = new List<FlameNode> { root };
+        var index = new Dictionary<(int Parent, long Frame), int>();
+        var frames = new FrameNumbers();
+        int maxDepth = 0;
         foreach (var stack in stacks)
         {
             ArgumentNullException.ThrowIfNull(stack, nameof(stacks));
             long count = stack.Count;
             var node = root;
+            int at = 0;
             checked { node.Total += count; }
-            var frames = stack.Frames;
-            for (int i = 0; i < frames.Count; i++)
+            var list = stack.Frames;
+            for (int i = 0; i < list.Count; i++)
             {
-                var frame = frames[i];
+                var frame = list[i];
                 if (frame.Name is null)
                 {
                     frame = frame with { Name = string.Empty };
                 }
 
-                if (!index.TryGetValue((node, frame), out var child))
+                ref int child = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(index, (at, frames.Of(frame)), out bool exists);
+                if (!exists)
                 {
-                    child = new FlameNode(frame, node);
-                    node.MutableChildren.Add(child);
-                    index.Add((node, frame), child);
-                    nodeCount++;
-                    if (child.Depth > maxDepth)
+                    var made = new FlameNode(frame, node);
+                    node.MutableChildren.Add(made);
+                    child = nodes.Count;
+                    nodes.Add(made);
+                    if (made.Depth > maxDepth)
                     {
-                        maxDepth = child.Depth;
+                        maxDepth = made.Depth;
                     }
                 }
 
-                node = child;
+                at = child;
+                node = nodes[at];
                 checked { node.Total += count; }
             }
 
@@ -89,7 +96,30 @@ public sealed class FlameTree
             SortChildren(root, order);
         }
 
-        return new FlameTree(root, nodeCount, maxDepth);
+        return new FlameTree(root, nodes.Count, maxDepth);
+    }
+
+    // Numbers each distinct frame (name and kind). Stacks of a profile share their frames' name strings, so a small cache
+    // keyed by the string instance answers most lookups without hashing the text.
+    private sealed class FrameNumbers
+    {
+        private const int CacheSlots = 1 << 16;
+        private readonly (string? Name, int Number)[] _cache = new (string?, int)[CacheSlots];
+        private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
+
+        public long Of(FlameFrame frame)
+        {
+            string name = frame.Name;
+            ref var slot = ref _cache[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) & (CacheSlots - 1)];
+            int number;
+            if (ReferenceEquals(slot.Name, name)) number = slot.Number;
+            else
+            {
+                if (!_names.TryGetValue(name, out number)) _names[name] = number = _names.Count;
+                slot = (name, number);
+            }
+            return (long)number << 8 | (byte)frame.Kind;
+        }
     }
 
     /// <summary>Every node in depth-first pre-order (a node before its children, children in tree order), root first.</summary>
