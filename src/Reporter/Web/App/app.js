@@ -277,8 +277,11 @@ function regex(text) { try { return text ? new RegExp(text, "i") : null; } catch
 // ---- rendering ----
 let cache = { key: "", summary: null, top: null, flame: null };
 let renderSeq = 0;
+let flameWidth = 1000;
 async function render() {
   const seq = ++renderSeq;
+  // Read before this render changes the page: read after, it would lay the new tables out at once (30 ms).
+  flameWidth = $("flame").clientWidth || flameWidth;
   const key = JSON.stringify(selection());
   try {
     $("status").textContent = "loading…";
@@ -569,7 +572,7 @@ function renderFlame(flame) {
   ancestorList.forEach((a, d) => items.push({ i: a, x: 0, w: 1, d, dim: true }));
   const baseDepth = ancestorList.length;
   // Frames under a pixel wide are not drawn (their parent's width holds them).
-  const minWidth = 1 / Math.max(1, host.clientWidth);
+  const minWidth = 1 / Math.max(1, flameWidth);
   (function walk(i, x, d) {
     const w = nodes[i].total / total;
     if (w < minWidth) return;
