@@ -165,19 +165,15 @@ public sealed partial class WebSession
             var fnRow = new List<int>();
             var fnEmbedded = new List<int>();
             var locFn = new int[p.Locations.Count];
-            Array.Fill(locFn, -1);
-            int FnOf(Location l)
+            int FnId(string key)
             {
-                ref int id = ref locFn[l.Index];
-                if (id >= 0) return id;
-                string key = Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols);
-                if (!fnIds.TryGetValue(key, out id))
+                if (!fnIds.TryGetValue(key, out var id))
                 {
                     fnIds[key] = id = fnRow.Count;
                     fnRow.Add(rowOf["symbol"].GetValueOrDefault(key, -1));
                     fnEmbedded.Add(-1);
                 }
-                return locFn[l.Index] = id;
+                return id;
             }
             // Each location's image as a dense number, and each image's top row.
             var imageIds = new Dictionary<ImageId, int>();
@@ -191,7 +187,7 @@ public sealed partial class WebSession
                     imageRowOf.Add(rowOf["image"].GetValueOrDefault(ImageKey(l.Image.Id), -1));
                 }
                 locImage[l.Index] = d;
-                FnOf(l);
+                locFn[l.Index] = FnId(Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols));
             }
             var imageStamp = new int[imageRowOf.Count];
 
@@ -208,25 +204,10 @@ public sealed partial class WebSession
             for (int e = 0; e < nf; e++)
             {
                 var f = _functions[e];
-                if (!fnIds.TryGetValue(f.Fn, out var id))
-                {
-                    fnIds[f.Fn] = id = fnRow.Count;
-                    fnRow.Add(rowOf["symbol"].GetValueOrDefault(f.Fn, -1));
-                    fnEmbedded.Add(-1);
-                }
-                fnEmbedded[id] = e;
+                fnEmbedded[FnId(f.Fn)] = e;
                 int Arcs(IReadOnlyList<WebArc> list, Dictionary<int, int> into)
                 {
-                    foreach (var a in list)
-                    {
-                        if (!fnIds.TryGetValue(a.Fn, out var other))
-                        {
-                            fnIds[a.Fn] = other = fnRow.Count;
-                            fnRow.Add(rowOf["symbol"].GetValueOrDefault(a.Fn, -1));
-                            fnEmbedded.Add(-1);
-                        }
-                        into[other] = arcs++;
-                    }
+                    foreach (var a in list) into[FnId(a.Fn)] = arcs++;
                     return list.Count;
                 }
                 Arcs(f.Graph.Callers, callerArc[e] = []);
