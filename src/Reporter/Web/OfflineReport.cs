@@ -125,12 +125,8 @@ public static class OfflineReport
         return reader.ReadToEnd();
     }
 
-    private static string Pack(ReadOnlySpan<byte> json)
-    {
-        var z = new MemoryStream();
-        using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) gz.Write(json);
-        return Convert.ToBase64String(z.GetBuffer(), 0, (int)z.Length);
-    }
+    private static string Pack(ReadOnlySpan<byte> json) =>
+        Convert.ToBase64String(WebSession.Gzip(json, System.IO.Compression.CompressionLevel.Optimal));
 
     /// <summary>
     /// The views embedded outside the data block, one <c>&lt;script type="…" data-view="VIEW" data-key="KEY"&gt;</c> per

@@ -26,14 +26,10 @@ public sealed partial class WebSession
             if (full.WindowSeries.TryGetValue(ei, out var known)) return known;
             var windows = Windows(q, OfflineReport.TimelineBuckets, MinFlameShare);
             var symbols = TopOf(full, ei, "symbol").Top;
+            var nodes = full.Graph.Nodes.ToDictionary(n => Key(n.Function.Image, n.Function.Symbol));
             foreach (var r in symbols.Rows.Where(r => r.Fn != null).OrderByDescending(r => r.Total).ThenByDescending(r => r.Self).Take(WindowFunctions))
-                windows.AddFunction(r.Fn!, ToCallGraph(full.Profile, full.Graph.Nodes.First(n => Key(n.Function.Image, n.Function.Symbol) == r.Fn), ei), null, null, new Dictionary<ulong, (int, int)>());
-            return full.WindowSeries[ei] = new Lazy<byte[]>(() =>
-            {
-                var z = new MemoryStream();
-                using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Fastest)) gz.Write(windows.Write().Window);
-                return z.ToArray();
-            });
+                windows.AddFunction(r.Fn!, ToCallGraph(full.Profile, nodes[r.Fn!], ei), null, null, new Dictionary<ulong, (int, int)>());
+            return full.WindowSeries[ei] = new Lazy<byte[]>(() => Gzip(windows.Write().Window, System.IO.Compression.CompressionLevel.Fastest));
         });
         return series.Value;
     }
@@ -53,9 +49,9 @@ public sealed partial class WebSession
         var inFn = p.Locations.Select(l => Key(l.Image, l.Symbol ?? Profile.Profile.NoSymbols) == fn).ToArray();
         var series = new SeriesSet(answer.Instructions.Count);
         var evId = p.Events[ei].Id;
-        long t0 = p.FirstSampleNs, duration = p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - t0;
+        long t0 = p.FirstSampleNs;
         int buckets = OfflineReport.TimelineBuckets;
-        long width = Math.Max(1, (duration + buckets) / buckets);
+        long width = BucketWidth(p, buckets);
         foreach (var s in p.Samples)
         {
             if (s.Event != evId) continue;
@@ -68,9 +64,7 @@ public sealed partial class WebSession
         }
         var body = new MemoryStream();
         series.Write(body);
-        var z = new MemoryStream();
-        using (var gz = new System.IO.Compression.GZipStream(z, System.IO.Compression.CompressionLevel.Fastest)) gz.Write(body.GetBuffer().AsSpan(0, (int)body.Length));
-        return z.ToArray();
+        return Gzip(body.GetBuffer().AsSpan(0, (int)body.Length), System.IO.Compression.CompressionLevel.Fastest);
     });
 
     /// <summary>
@@ -125,8 +119,7 @@ public sealed partial class WebSession
         internal OfflineWindows(Profile.Profile p, int ei, int buckets, WebFlame flame, int[] keptOf, Dictionary<string, (WebTop, string[])> tops)
         {
             _p = p; _ei = ei; _buckets = buckets; Flame = flame; _keptOf = keptOf; _tops = tops;
-            long duration = p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - p.FirstSampleNs;
-            _width = Math.Max(1, (duration + buckets) / buckets);
+            _width = BucketWidth(p, buckets);
         }
 
         /// <summary>The flame graph the <c>flame</c> series are aligned with (embed this one).</summary>

@@ -573,12 +573,25 @@ public sealed partial class WebSession : IDisposable
         return new WebFlame(totals[0], nodes);
     }
 
+    // The width (ns) of each of `buckets` timeline buckets over the profile's samples: bucket i covers
+    // [i × width, (i+1) × width) after the first sample, and the last sample falls in the last bucket.
+    private static long BucketWidth(Profile.Profile p, int buckets) =>
+        Math.Max(1, ((p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - p.FirstSampleNs) + buckets) / buckets);
+
+    // gzip (RFC 1952) of `bytes`, as /api/window sends and the offline file embeds.
+    internal static byte[] Gzip(ReadOnlySpan<byte> bytes, System.IO.Compression.CompressionLevel level)
+    {
+        var z = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(z, level)) gz.Write(bytes);
+        return z.ToArray();
+    }
+
     private static WebTimeline BuildTimeline(Profile.Profile p, int ei, string by, int buckets)
     {
         var evId = p.Events[ei].Id;
         long t0 = p.FirstSampleNs;
         long duration = p.Samples.Count == 0 ? 0 : p.Samples[^1].TimeNs - t0;
-        long width = Math.Max(1, (duration + buckets) / buckets);
+        long width = BucketWidth(p, buckets);
         var series = new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach (var s in p.Samples)
         {

@@ -72,30 +72,33 @@ async function embeddedAnswer(name, params) {
   }
   throw new Error(`${name}: not embedded in the offline file`);
 }
-// The offline window blocks (OfflineReport.WindowView, SeriesType), inflated when first needed. A series is a run of
-// (bucket, a, b) triples; `count` of them are read from `bytes` at `at` (each: its triple count, then its triples as
-// LEB128 varints, the bucket as the step from the previous one) into one array, with each series' first triple.
-function readSeries(bytes, at, count) {
-  // Every value takes at least a byte, so the rest of the block bounds their number.
-  const vals = new Float64Array(Math.max(0, bytes.length - at)), starts = new Int32Array(count + 1);
-  let i = at, k = 0;
-  const varint = () => { let v = 0, m = 1, b; do { b = bytes[i++]; v += (b & 0x7f) * m; m *= 128; } while (b & 0x80); return v; };
+// The window series (OfflineReport.SeriesType, /api/window). A series is a run of (bucket, a, b) triples, written as
+// its triple count, then its triples as LEB128 varints, the bucket as the step from the previous one.
+// LEB128 varints of `bytes` from `at`, one per call.
+function varints(bytes, at) {
+  let i = at;
+  return () => { let v = 0, m = 1, b; do { b = bytes[i++]; v += (b & 0x7f) * m; m *= 128; } while (b & 0x80); return v; };
+}
+// `count` series read with `varint` into one array, with each series' first triple; `bound` (the bytes left) bounds
+// the number of values, each at least a byte.
+function readSeries(varint, count, bound) {
+  const vals = new Float64Array(Math.max(0, bound)), starts = new Int32Array(count + 1);
+  let k = 0;
   for (let s = 0; s < count; s++) {
     starts[s] = k / 3;
     let bucket = 0;
     for (let n = varint(); n > 0; n--) { bucket += varint(); vals[k++] = bucket; vals[k++] = varint(); vals[k++] = varint(); }
   }
   starts[count] = k / 3;
-  return { vals: vals.subarray(0, k), starts, end: i };
+  return { vals: vals.subarray(0, k), starts };
 }
 // The window block of an event: its header (bucket width and count, what the series are), the total of each bucket,
 // the series, and where each answer's series begin.
 function readWindow(bytes) {
   const length = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
   const h = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-  let i = 4 + length;
-  const totals = [];
-  for (let b = 0; b < h.buckets; b++) { let v = 0, m = 1, x; do { x = bytes[i++]; v += (x & 0x7f) * m; m *= 128; } while (x & 0x80); totals.push(v); }
+  const varint = varints(bytes, 4 + length), totals = [];
+  for (let b = 0; b < h.buckets; b++) totals.push(varint());
   let next = 0;
   const top = {};
   for (const by in h.top) { top[by] = next; next += h.top[by]; }
@@ -103,7 +106,7 @@ function readWindow(bytes) {
   next += h.flame;
   const callgraph = {};
   for (const [fn, callers, callees] of h.callgraph) { callgraph[fn] = { node: next, callers: next + 1, callees: next + 1 + callers }; next += 1 + callers + callees; }
-  return { bucketNs: h.bucketNs, buckets: h.buckets, totals, series: readSeries(bytes, i, next), top, flame, callgraph };
+  return { bucketNs: h.bucketNs, buckets: h.buckets, totals, series: readSeries(varint, next, bytes.length - 4 - length), top, flame, callgraph };
 }
 const inflated = new Map();
 function lazyBlock(view, key, read) {
@@ -156,8 +159,8 @@ function wholeAnswer(name, params) {
   return wholeAnswers.get(key);
 }
 // The answer the server gives for a window, from the whole session's answer and the window series' sums: a window
-// [from, to) covers the buckets it touches (the page snaps a brushed one to them). Served, what the series do not
-// cover (a function outside those with the most samples, the disassembly) is asked of the server for the window.
+// [from, to) covers the buckets it touches (the page snaps a brushed one to them). Served, the call graph of a function
+// outside those the series cover is asked of the server for the window.
 async function windowed(name, params) {
   const whole = { event: params.event };
   if (params.by !== undefined) whole.by = params.by;
@@ -219,7 +222,7 @@ async function windowed(name, params) {
     const row = top.rows.findIndex((r) => r.fn === params.fn);
     const self = row < 0 ? 0 : sumSeries(win.series, win.top.symbol + row, b0, b1)[0];
     if (self === 0) throw new Error(NOT_IN_WINDOW(params.fn));
-    const read = (bytes) => readSeries(bytes, 0, answer.instructions.length);
+    const read = (bytes) => readSeries(varints(bytes, 0), answer.instructions.length, bytes.length);
     const series = OFFLINE ? await lazyBlock("annotate-window", params.event + ":" + params.fn, async (block) => read(await inflateBytes(block)))
       : await servedSeries(params.event + ":" + params.fn, () => fetchSeries({ event: params.event, fn: params.fn }).then((bytes) => bytes && read(bytes)));
     const instructions = answer.instructions.map((ins, i) => {
