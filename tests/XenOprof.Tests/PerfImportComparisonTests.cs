@@ -84,9 +84,26 @@ public sealed class PerfImportComparisonTests(ITestOutputHelper output)
             Assert.Equal(Format(perfSym), Format(ourSym));
 
             // The cached session is reused while the file is unchanged.
-            var stamp = File.GetLastWriteTimeUtc(Path.Combine(file + ".xenoprof", "samples.db"));
+            var store = Path.Combine(file + ".xenoprof", "samples.db");
+            var stamp = File.GetLastWriteTimeUtc(store);
             Assert.Equal(0, Cli.Run("opreport", file).ExitCode);
-            Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(file + ".xenoprof", "samples.db")));
+            Assert.Equal(stamp, File.GetLastWriteTimeUtc(store));
+
+            // A flat report imported each sample's leaf frame only; a call graph imports the file again with its
+            // callchains, and the flat report read from that import is the same.
+            bool callers = perfArgs.Contains("-g") || perfArgs.Contains("--call-graph");
+            Assert.Equal(callers ? "leaf" : null, profile.Meta.GetValueOrDefault("callchains"));
+            if (!callers) return;
+            var leafOnly = SessionProfiles.Load(file + ".xenoprof", new ProfileOptions { WithStacks = true });
+            Assert.Contains(leafOnly.Warnings, w => w.Contains("leaf frame only"));
+            Assert.All(leafOnly.StackTotals, t => Assert.Single(leafOnly.StackOf(t.Stack)));
+            var graph = Cli.Run("opreport", "-c", file);
+            Assert.True(graph.ExitCode == 0, graph.Stderr);
+            Assert.DoesNotContain("leaf frame only", graph.Stderr);
+            var full = SessionProfiles.Load(file + ".xenoprof", new ProfileOptions { WithStacks = true });
+            Assert.Null(full.Meta.GetValueOrDefault("callchains"));
+            Assert.Contains(full.StackTotals, t => full.StackOf(t.Stack).Count > 1);
+            Assert.Equal(r.Stdout, Cli.Run("opreport", "-l", file).Stdout);
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }

@@ -275,7 +275,11 @@ public static class ProfileBuilder
         // Kish's effective sample size of the period-weighted samples: N when every period is the same.
         var effective = new double[n];
         for (int i = 0; i < n; i++) effective[i] = EffectiveSamples(totals[i], periodTotals[i], squares[i]);
-        return new Profile(query, events, meta, tables.Counters, totals, periodTotals, effective, imgList, symList, symbolizer.Warnings,
+        var warnings = symbolizer.Warnings;
+        if (query.WithStacks && meta.GetValueOrDefault(Sampler.Import.TraceImport.CallchainsKey) == Sampler.Import.TraceImport.LeafOnlyCallchains)
+            warnings = [.. warnings, "this session was imported for a flat report and holds each sample's leaf frame only, no callers; "
+                + "report on the trace file itself (it is imported again with its callchains) or run 'xenoprof import' on it"];
+        return new Profile(query, events, meta, tables.Counters, totals, periodTotals, effective, imgList, symList, warnings,
             labels, locationList, stacks, locations, resolved, rows.Where(t => evIndex.ContainsKey(t.Event)).ToList(), samples, firstSample,
             sep, columns, appList);
     }

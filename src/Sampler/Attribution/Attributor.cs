@@ -71,6 +71,16 @@ public sealed class Attributor
     /// </summary>
     public bool NameJitMaps { get; init; }
 
+    /// <summary>
+    /// Keep each sample's leaf frame only, not its callers: the sampled frame is chosen exactly as with callers
+    /// (perf's rule, the same flat counts), but the stack stored is that one frame. What a flat report needs; an
+    /// import for one (<see cref="Import.ImportOptions.LeafOnly"/>) skips interning every caller of every callchain.
+    /// </summary>
+    public bool LeafOnly { get; init; }
+
+    /// <summary>Samples whose callers <see cref="LeafOnly"/> left out (0: no sample had a callchain past its leaf).</summary>
+    public long SamplesWithCallersDropped { get; private set; }
+
     /// <summary>Optional build-id source for images whose mapping record carries none (e.g. perf.data's BUILD_ID feature): file name → lowercase hex.</summary>
     public Func<string, string?>? BuildIdOf { get; set; }
 
@@ -247,10 +257,13 @@ public sealed class Attributor
         {
             if (ModeFromRecords && domain == Domain && s.Mode is SampleMode.GuestKernel or SampleMode.GuestUser) domain = GuestDomain(pid);
             // The same (process, address space, IP, callchain) always makes the same stack: attribute it once.
-            if (!_chains.TryGet(pid, s.Ip, s.Mode, s.Callchain, out stack, out leafMapped))
+            // Leaf only: the callchain up to its first address (with the context markers before it) makes the stack.
+            var chain = LeafOnly ? LeafPart(s.Callchain) : s.Callchain;
+            if (chain.Length < s.Callchain.Length) SamplesWithCallersDropped++;
+            if (!_chains.TryGet(pid, s.Ip, s.Mode, chain, out stack, out leafMapped))
             {
-                (stack, leafMapped) = Attribute(pid, s.Ip, s.Callchain, s.Mode);
-                _chains.Add(pid, s.Ip, s.Mode, s.Callchain, stack, leafMapped);
+                (stack, leafMapped) = Attribute(pid, s.Ip, chain, s.Mode);
+                _chains.Add(pid, s.Ip, s.Mode, chain, stack, leafMapped);
             }
         }
         if (!leafMapped) UnmappedSamples++;
@@ -264,7 +277,7 @@ public sealed class Attributor
     private StackId AttributeNamed(int domain, ReadOnlySpan<ulong> callchain, ReadOnlySpan<NamedFrame> names)
     {
         _frames.Clear();
-        for (int i = names.Length - 1; i >= 0; i--)
+        for (int i = LeafOnly ? 0 : names.Length - 1; i >= 0; i--)
         {
             var n = names[i];
             _frames.Add(_store.InternNamedFrame(ImageOf(ImageDomainOf(domain), n.Image, n.Kind), n.Symbol, callchain[i]));
@@ -282,6 +295,7 @@ public sealed class Attributor
             if (PerfContext.IsMarker(entry)) continue;
             var ok = AddConfigured(domain, pid, entry, mode, cfg);
             if (first) { leafMapped = ok; first = false; }
+            if (LeafOnly) break;
         }
         if (_frames.Count == 0) leafMapped = AddConfigured(domain, pid, ip, mode, cfg);
         _frames.Reverse();
@@ -371,6 +385,7 @@ public sealed class Attributor
             }
             foreach (var entry in callchain)
             {
+                if (LeafOnly && !first) break;
                 if (PerfContext.IsMarker(entry))
                 {
                     ctx = entry switch
@@ -391,6 +406,14 @@ public sealed class Attributor
         }
         _frames.Reverse();
         return (_store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames)), leafMapped);
+    }
+
+    /// <summary><paramref name="chain"/> up to and including its first address (all of it when it holds none).</summary>
+    private static ReadOnlySpan<ulong> LeafPart(ReadOnlySpan<ulong> chain)
+    {
+        for (int i = 0; i < chain.Length; i++)
+            if (!PerfContext.IsMarker(chain[i])) return chain[..(i + 1)];
+        return chain;
     }
 
     private static ulong FirstAddress(ReadOnlySpan<ulong> chain)

@@ -19,12 +19,16 @@ internal sealed class PerfDataImporter : IPerfDataSink
     private readonly Attributor _attributor;
     private PerfRecordAttribution? _inner;
 
-    public PerfDataImporter(SessionStore store, PerfDataReader reader)
+    /// <summary>An importer of <paramref name="reader"/>'s records into <paramref name="store"/>; <paramref name="leafOnly"/>: each sample's leaf frame only (<see cref="Attributor.LeafOnly"/>).</summary>
+    public PerfDataImporter(SessionStore store, PerfDataReader reader, bool leafOnly = false)
     {
         _store = store;
         _reader = reader;
-        _attributor = new Attributor(store, new KernelLayout([])) { ModeFromRecords = true, BuildIdOf = BuildIdOf };
+        _attributor = new Attributor(store, new KernelLayout([])) { ModeFromRecords = true, BuildIdOf = BuildIdOf, LeafOnly = leafOnly };
     }
+
+    /// <summary>Samples whose callers were left out (<see cref="Attributor.SamplesWithCallersDropped"/>).</summary>
+    public long SamplesWithCallersDropped => _attributor.SamplesWithCallersDropped;
 
     /// <summary>Samples written.</summary>
     public long Samples => _attributor.SamplesWritten;

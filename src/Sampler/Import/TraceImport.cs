@@ -24,6 +24,13 @@ public sealed record ImportOptions
     /// <see cref="MalformedDataException"/> naming the file and the line or offset, instead of skipping and counting it.
     /// </summary>
     public bool Strict { get; init; }
+    /// <summary>
+    /// Store each sample's leaf frame only, not its callers (perf.data; the other formats keep their callchains): what
+    /// a flat report needs (perf's <c>report -g none</c> reads no more), and several times faster and smaller to import
+    /// when the samples carry deep callchains. The store says so (<see cref="TraceImport.CallchainsKey"/>):
+    /// <see cref="TraceImport.EnsureCached"/> imports it again for a caller that needs the callers.
+    /// </summary>
+    public bool LeafOnly { get; init; }
 }
 
 /// <summary>
@@ -45,6 +52,15 @@ public static partial class TraceImport
     /// period, and a perf.data process keeps its mappings across exec as perf does.</summary>
     public const int ImporterVersion = 5;
 
+    /// <summary>
+    /// <c>meta</c> key: <see cref="LeafOnlyCallchains"/> when the import kept each sample's leaf frame only
+    /// (<see cref="ImportOptions.LeafOnly"/>); absent when it kept the callchains.
+    /// </summary>
+    public const string CallchainsKey = "callchains";
+
+    /// <summary>The <see cref="CallchainsKey"/> value of an import that kept leaf frames only.</summary>
+    public const string LeafOnlyCallchains = "leaf";
+
     /// <summary>Imports <paramref name="file"/> into <paramref name="dir"/> (its store is replaced).</summary>
     /// <exception cref="MalformedDataException">The file is not a trace we read, or its header is unusable.</exception>
     public static ImportResult Import(string file, SessionDirectory dir, ImportOptions? options = null, CancellationToken ct = default)
@@ -63,7 +79,7 @@ public static partial class TraceImport
         dir.EnsureWritable();
         var warnings = new List<string>(reader.Features.Warnings);
         using var store = CreateStore(dir, file);
-        var importer = new PerfDataImporter(store, reader);
+        var importer = new PerfDataImporter(store, reader, options.LeafOnly);
         // A file's header names its kernel before the data: put the kernel symbols in place on the other CPU meanwhile.
         Task<List<string>>? kernelTask = null;
         if (!reader.IsPipe)
@@ -79,6 +95,8 @@ public static partial class TraceImport
         var result = reader.Read(importer, options.Progress, ct);
         if (options.Strict && (result.FirstMalformedRecord ?? result.Error) is { } bad) throw bad;
         importer.Finish();
+        // When no sample had callers to leave out, the store is all a full import would be: it is not marked.
+        if (importer.SamplesWithCallersDropped > 0) store.SetMeta(CallchainsKey, LeafOnlyCallchains);
         warnings.AddRange(reader.Features.Warnings.Skip(warnings.Count));
         PerfDataImporter.WriteMeta(store, reader, file);
         WriteSourceMeta(store, file);
@@ -142,7 +160,8 @@ public static partial class TraceImport
         dir.EnsureWritable();
         using var held = LockCache(dir, ct);
         // A strict report does not trust a lenient import that skipped input: importing again stops at the bad record.
-        if (IsFresh(dir, full, options?.Strict == true)) return (dir, null);
+        // A cache of leaf frames serves a caller that asks for no more; one that needs the callers imports again.
+        if (IsFresh(dir, full, options?.Strict == true, options?.LeafOnly == true)) return (dir, null);
         var imported = Import(full, dir, options, ct);
         afterImport?.Invoke(dir);
         return (dir, imported);
@@ -186,7 +205,7 @@ public static partial class TraceImport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
-    private static bool IsFresh(SessionDirectory dir, string file, bool strict)
+    private static bool IsFresh(SessionDirectory dir, string file, bool strict, bool leafOnly)
     {
         if (!File.Exists(dir.StorePath)) return false;
         try
@@ -197,6 +216,7 @@ public static partial class TraceImport
             if (strict && (m.ContainsKey("import_error") || s.ReadCounters().Any(c => c.Value > 0 && c.Key is CounterNames.SkippedLines
                     or CounterNames.SkippedSamples or CounterNames.MalformedRecords or CounterNames.BytesSkipped)))
                 return false;
+            if (!leafOnly && m.GetValueOrDefault(CallchainsKey) == LeafOnlyCallchains) return false;
             return m.GetValueOrDefault(ImportStateKey) != ImportIncomplete
                 && m.GetValueOrDefault("source_size") == fi.Length.ToString(CultureInfo.InvariantCulture)
                 && m.GetValueOrDefault("source_mtime_ns") == (fi.LastWriteTimeUtc.Ticks * 100).ToString(CultureInfo.InvariantCulture)

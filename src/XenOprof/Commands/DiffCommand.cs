@@ -88,7 +88,7 @@ internal static class DiffCommand
 
     private static XenProf.Reporter.Profile.Profile Load(ProfileGroup group, string sessionDir, DiffRequest request, string verb, CancellationToken ct)
     {
-        var dir = DirectTrace.SourceFor(verb, group.Source, sessionDir, request.Kallsyms, ct, request.Strict);
+        var dir = DirectTrace.SourceFor(verb, group.Source, sessionDir, request.Kallsyms, ct, request.Strict, leafOnly: !request.Callgraph);
         using var symbolizer = new XenProf.Reporter.Symbols.Symbolizer(SessionProfiles.SymbolizerOptionsFor(dir) with { RecoverFunctions = request.RecoverFunctions });
         return SessionProfiles.Load(dir, ProfileGroups.QueryOf(group) with { WithStacks = request.Callgraph }, symbolizer);
     }

@@ -13,9 +13,9 @@ internal static class DirectTrace
     /// reads them. Returns the session directory to read.
     /// </summary>
     /// <exception cref="UserErrorException">A directory without a session store.</exception>
-    public static string SourceFor(string verb, string source, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false)
+    public static string SourceFor(string verb, string source, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false, bool leafOnly = false)
     {
-        if (!Directory.Exists(source)) return SessionFor(verb, source, sessionDir, kallsyms, ct, strict);
+        if (!Directory.Exists(source)) return SessionFor(verb, source, sessionDir, kallsyms, ct, strict, leafOnly);
         if (!File.Exists(new Sampler.Session.SessionDirectory(source).StorePath))
             throw new UserErrorException($"{source}: a directory without a session store; expected a session directory (xenoprof record --session-dir DIR), session:NAME or a trace file");
         return source;
@@ -25,8 +25,10 @@ internal static class DirectTrace
     /// <paramref name="sessionDir"/> when no file is given; its saved session NAME for <c>session:NAME</c> (oprofile's
     /// profile specification, made by <c>opcontrol --save=NAME</c>); else the cached session of <paramref name="file"/>, imported if stale
     /// (<paramref name="strict"/>: also when its import skipped input, and then stopping at the first bad record).
+    /// <paramref name="leafOnly"/>: the report reads no callers (a flat report), so a new import keeps leaf frames only
+    /// (<see cref="ImportOptions.LeafOnly"/>); without it, a cache of leaf frames is imported again with the callchains.
     /// </summary>
-    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false)
+    public static string SessionFor(string verb, string? file, string sessionDir, string? kallsyms, CancellationToken ct, bool strict = false, bool leafOnly = false)
     {
         if (file == null) return sessionDir;
         if (file.StartsWith("session:", StringComparison.Ordinal))
@@ -42,7 +44,7 @@ internal static class DirectTrace
         }
         var symbols = new ImportSymbols();
         var (dir, imported) = Progress.RunWithBar(Console.Error, "importing " + Path.GetFileName(file),
-            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar, Strict = strict }), ct,
+            bar => TraceImport.EnsureCached(file, symbols.Options(new ImportOptions { KallsymsPath = kallsyms, Progress = bar, Strict = strict, LeafOnly = leafOnly }), ct,
                 afterImport: d => symbols.FillCache(d.Path))); // reports on the cached import read names, not images
         if (imported != null)
         {

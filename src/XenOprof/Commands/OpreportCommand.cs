@@ -62,7 +62,7 @@ internal static class OpreportCommand
                 return OpreportFleet.Execute(fleetTarget, specs, new() { IncludeSymbols = OpreportShapeOptions.Names(pr, shape.Include), ExcludeSymbols = OpreportShapeOptions.Names(pr, shape.Exclude) },
                     options, OpreportReport.Title(options, string.Join(' ', specs)), Console.Out, pr.GetValue(domain), ct);
             var (spec, file, domainArg, query) = shape.ParseSpec(pr, pr.GetValue(domain));
-            OpreportReport.Write(DirectTrace.SessionFor("opreport", file, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict)),
+            OpreportReport.Write(DirectTrace.SessionFor("opreport", file, pr.GetValue(dir)!, pr.GetValue(kallsyms), ct, pr.GetValue(strict), leafOnly: !options.Callgraph),
                 options, Console.Out, Console.Error, domainArg, !pr.GetValue(noRecovery), query, spec.ToString(), pr.GetValue(separate), pr.GetValue(merge));
             return 0;
         })));
