@@ -45,18 +45,28 @@ public sealed class FunctionRecovery
 {
     private readonly Tier[] _tiers;
 
-    private FunctionRecovery(string imageName, Tier[] tiers, IReadOnlyList<RecoveredFunction> all)
+    private IReadOnlyList<RecoveredFunction>? _all;
+
+    private FunctionRecovery(string imageName, Tier[] tiers)
     {
         ImageName = imageName;
         _tiers = tiers;
-        Functions = all;
     }
 
     /// <summary>The image basename used in generated names.</summary>
     public string ImageName { get; }
 
-    /// <summary>Every recovered function, sorted by source then start.</summary>
-    public IReadOnlyList<RecoveredFunction> Functions { get; }
+    /// <summary>Every recovered function, sorted by source then start (listed, and unnamed ones named, when first asked).</summary>
+    public IReadOnlyList<RecoveredFunction> Functions
+    {
+        get
+        {
+            if (_all != null) return _all;
+            var all = new List<RecoveredFunction>();
+            foreach (var t in _tiers) for (int i = 0; i < t.Count; i++) all.Add(t.At(i, ImageName));
+            return _all = all;
+        }
+    }
 
     /// <summary>Number of recovered functions from <paramref name="source"/>.</summary>
     public int Count(RecoveredFrom source) => Functions.Count(f => f.Source == source);
@@ -76,7 +86,7 @@ public sealed class FunctionRecovery
     }
 
     /// <summary>An empty result (nothing recovered), e.g. for an image that is not x86 code.</summary>
-    public static FunctionRecovery Empty(string imageName) => new(Path.GetFileName(imageName), [], []);
+    public static FunctionRecovery Empty(string imageName) => new(Path.GetFileName(imageName), []);
 
     /// <summary>
     /// Recovers function ranges from <paramref name="file"/>. Reads <c>.eh_frame</c>, relocation tables and PLT
@@ -118,22 +128,19 @@ public sealed class FunctionRecovery
             Tier.Build(fdes.Select(f => (f.Start, f.Size, (string?)null)), RecoveredFrom.EhFrame),
             Tier.Build(calls.Select(c => (c.Start, c.Size, (string?)null)), RecoveredFrom.CallTarget),
         };
-        var all = new List<RecoveredFunction>();
-        foreach (var t in tiers) for (int i = 0; i < t.Count; i++) all.Add(t.At(i, image));
-        return new FunctionRecovery(image, tiers, all);
+        return new FunctionRecovery(image, tiers);
     }
 
-    /// <summary>Rebuilds a recovery from saved functions (the on-disk cache).</summary>
-    internal static FunctionRecovery FromFunctions(string imageName, IEnumerable<RecoveredFunction> functions)
+    /// <summary>
+    /// Rebuilds a recovery from saved functions (the on-disk cache): (start, size, name) per source; a null name is
+    /// generated (<see cref="NameFor"/>) when first asked for.
+    /// </summary>
+    internal static FunctionRecovery FromFunctions(string imageName, IReadOnlyDictionary<RecoveredFrom, List<(ulong Start, ulong Size, string? Name)>> functions)
     {
-        var list = functions.ToList();
         var tiers = new[] { RecoveredFrom.Plt, RecoveredFrom.EhFrame, RecoveredFrom.CallTarget }
-            .Select(src => Tier.Build(list.Where(f => f.Source == src)
-                .Select(f => (f.Start.Value, f.Size, (string?)f.Name)), src))
+            .Select(src => Tier.Build(functions.TryGetValue(src, out var l) ? l : [], src))
             .ToArray();
-        var all = new List<RecoveredFunction>();
-        foreach (var t in tiers) for (int i = 0; i < t.Count; i++) all.Add(t.At(i, imageName));
-        return new FunctionRecovery(imageName, tiers, all);
+        return new FunctionRecovery(imageName, tiers);
     }
 
     private static List<(ulong, ulong)> CallTargets(ElfObjectFile file, List<(ulong Start, ulong End)> symbols, HashSet<ulong> symbolStarts,

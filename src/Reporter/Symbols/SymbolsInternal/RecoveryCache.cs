@@ -29,20 +29,34 @@ internal static class RecoveryCache
         try
         {
             if (!File.Exists(file)) return null;
-            using var r = new StreamReader(file);
-            if (r.ReadLine() is not { } head || !head.StartsWith(Magic, StringComparison.Ordinal)) return null;
-            var list = new List<RecoveredFunction>();
-            while (r.ReadLine() is { } line)
+            // One read and a parse over the bytes: the caches of a system-wide session's images hold 10⁴–10⁵ lines.
+            ReadOnlySpan<byte> text = File.ReadAllBytes(file);
+            int eol = text.IndexOf((byte)'\n');
+            if (eol < 0 || !text[..eol].StartsWith(Encoding.ASCII.GetBytes(Magic))) return null;
+            text = text[(eol + 1)..];
+            var bySource = new Dictionary<RecoveredFrom, List<(ulong, ulong, string?)>>();
+            while (!text.IsEmpty)
             {
-                var p = line.Split(' ', 4);
-                if (p.Length != 4) return null;
-                ulong start = ulong.Parse(p[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                // "-": a generated name, rebuilt from this image's name (copies of one build may be named differently).
-                string name = p[3] == "-" ? FunctionRecovery.NameFor(imageName, start) : p[3];
-                list.Add(new RecoveredFunction(name, new Svma(start),
-                    ulong.Parse(p[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture), (RecoveredFrom)int.Parse(p[0], CultureInfo.InvariantCulture)));
+                eol = text.IndexOf((byte)'\n');
+                var line = eol < 0 ? text : text[..eol];
+                text = eol < 0 ? default : text[(eol + 1)..];
+                if (line.IsEmpty) continue;
+                int a = line.IndexOf((byte)' ');
+                if (a < 0) return null;
+                int b = line[(a + 1)..].IndexOf((byte)' ') + a + 1;
+                if (b <= a) return null;
+                int c = line[(b + 1)..].IndexOf((byte)' ') + b + 1;
+                if (c <= b) return null;
+                var source = (RecoveredFrom)int.Parse(line[..a], NumberStyles.Integer, CultureInfo.InvariantCulture);
+                ulong start = ulong.Parse(line[(a + 1)..b], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                ulong size = ulong.Parse(line[(b + 1)..c], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var nameBytes = line[(c + 1)..];
+                // "-": a generated name, rebuilt from this image's name when asked (copies of one build may be named differently).
+                string? name = nameBytes.SequenceEqual("-"u8) ? null : Encoding.UTF8.GetString(nameBytes);
+                if (!bySource.TryGetValue(source, out var list)) bySource[source] = list = [];
+                list.Add((start, size, name));
             }
-            return FunctionRecovery.FromFunctions(imageName, list);
+            return FunctionRecovery.FromFunctions(imageName, bySource);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
