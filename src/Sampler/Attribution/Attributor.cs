@@ -258,8 +258,7 @@ public sealed class Attributor
             if (ModeFromRecords && domain == Domain && s.Mode is SampleMode.GuestKernel or SampleMode.GuestUser) domain = GuestDomain(pid);
             // The same (process, address space, IP, callchain) always makes the same stack: attribute it once.
             // Leaf only: the callchain up to its first address (with the context markers before it) makes the stack.
-            var chain = LeafOnly ? LeafPart(s.Callchain) : s.Callchain;
-            if (chain.Length < s.Callchain.Length) SamplesWithCallersDropped++;
+            var chain = KeptCallchain(s.Callchain);
             if (!_chains.TryGet(pid, s.Ip, s.Mode, chain, out stack, out leafMapped))
             {
                 (stack, leafMapped) = Attribute(pid, s.Ip, chain, s.Mode);
@@ -408,11 +407,21 @@ public sealed class Attributor
         return (_store.InternStack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames)), leafMapped);
     }
 
-    /// <summary><paramref name="chain"/> up to and including its first address (all of it when it holds none).</summary>
-    private static ReadOnlySpan<ulong> LeafPart(ReadOnlySpan<ulong> chain)
+    /// <summary>
+    /// The part of perf's leaf-first <paramref name="chain"/> this attributor stores: all of it, or with
+    /// <see cref="LeafOnly"/> the chain up to and including its first address (the context markers before it set the
+    /// leaf's mode), counting a sample whose callers that leaves out (<see cref="SamplesWithCallersDropped"/>). A queue
+    /// that holds callchains before <see cref="Sample(in RawSample)"/> keeps only this part.
+    /// </summary>
+    public ReadOnlySpan<ulong> KeptCallchain(ReadOnlySpan<ulong> chain)
     {
+        if (!LeafOnly) return chain;
         for (int i = 0; i < chain.Length; i++)
-            if (!PerfContext.IsMarker(chain[i])) return chain[..(i + 1)];
+            if (!PerfContext.IsMarker(chain[i]))
+            {
+                if (i + 1 < chain.Length) SamplesWithCallersDropped++;
+                return chain[..(i + 1)];
+            }
         return chain;
     }
 

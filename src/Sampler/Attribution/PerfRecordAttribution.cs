@@ -78,6 +78,7 @@ public sealed class PerfRecordAttribution : IPerfRecordSink
     /// <inheritdoc/>
     public void OnSample(int eventIndex, in SampleRecord sample, ReadOnlySpan<ulong> callchain)
     {
+        callchain = _attr.KeptCallchain(callchain);
         if (_chainsUsed + callchain.Length > _chains.Length) Array.Resize(ref _chains, Math.Max(_chains.Length * 2, _chainsUsed + callchain.Length));
         callchain.CopyTo(_chains.AsSpan(_chainsUsed));
         ref var p = ref Next(sample.Time);
