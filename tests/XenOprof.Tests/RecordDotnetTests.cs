@@ -37,7 +37,9 @@ public sealed class RecordDotnetTests(ITestOutputHelper output)
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], CultureInfo.InvariantCulture);
             }
             long hot = Managed("Burner.Hot(int64)"), warm = Managed("Burner.Warm(int64)");
-            Assert.True(hot > 500 && warm > 150, $"Hot {hot}, Warm {warm}");
+            // Enough samples for the ratio to mean something: a loaded machine runs the burner's threads less (346 and
+            // 116 seen with two other builds running), an idle one gives about twice that.
+            Assert.True(hot > 250 && warm > 80, $"Hot {hot}, Warm {warm}");
             Assert.InRange(hot / (double)warm, 2.2, 4.0);
             // The perf_event samples of JIT code are named too, by the runtime's perf map.
             long Clock(string method) => rep.Stdout.Split('\n')
