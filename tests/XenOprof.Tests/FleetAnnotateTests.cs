@@ -165,7 +165,7 @@ public sealed partial class FleetAnnotateTests(ClickHouseServer server, ITestOut
             var locals = new List<Dictionary<(string, ulong), long>>();
             foreach (var (dir, opt, host) in new[] { (one, "-O1", "old"), (two, "-O2", "new") })
             {
-                using (var gcc = System.Diagnostics.Process.Start("gcc", [opt, "-fno-omit-frame-pointer", "-o", shift, Path.Combine(Cli.BinDir, "Data", "diff", "shift.c")]))
+                using (var gcc = System.Diagnostics.Process.Start("gcc", [opt, "-g", "-fno-omit-frame-pointer", "-o", shift, Path.Combine(Cli.BinDir, "Data", "diff", "shift.c")]))
                 {
                     gcc.WaitForExit();
                     Assert.Equal(0, gcc.ExitCode);
@@ -199,6 +199,11 @@ public sealed partial class FleetAnnotateTests(ClickHouseServer server, ITestOut
                 Assert.Equal(locals[i].OrderBy(kv => kv.Key), listings.Where(kv => kv.Key.BuildId == id)
                     .SelectMany(kv => kv.Value.Counts.Select(c => (Key: (kv.Key.Function, c.Key), c.Value))).ToDictionary(x => x.Key, x => x.Value).OrderBy(kv => kv.Key));
             }
+
+            // Source lines come from the same files' DWARF line tables: per-line counts of both builds.
+            var source = XenoprofWith(["env", "PERF_BUILDID_DIR=" + cache], [.. fleet.Where(a => a != "--assembly"), "--source", "-i", "h"]);
+            Assert.True(source.ExitCode == 0, source.Stderr);
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(source.Stdout, @"^ *\d+ +[\d.]+ :.*shift\.c:\d+: +x \^= x << 13;$", RegexOptions.Multiline).Count);
 
             // Without it, the old build is not here: listed by address with a note naming its build-id; the new one is disassembled.
             var noCache = Xenoprof(fleet);
