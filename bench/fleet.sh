@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times the fleet path on a large session: xenoprof push of ~1M samples into a real clickhouse-server, a second push
-# (nothing to add), and opreport -l --clickhouse merging two hosts, against the local opreport -l of one session.
+# (nothing to add), opreport -l --clickhouse and opannotate --clickhouse merging two hosts, against the local opreport -l
+# and opannotate of one session.
 #   bench/fleet.sh [RUNS]          (as root; needs perf, clickhouse-server and the .NET SDK)
-# Uses bench/out/big.data (recorded as bench/perf-import.sh records it when missing), imports it twice (two sessions,
+# Uses bench/out/big.data (recorded as bench/perf-import.sh records it when missing; FLEET_DATA=FILE uses another perf.data), imports it twice (two sessions,
 # pushed as hosts big-a and big-b), starts clickhouse-server as the clickhouse user on free ports with its data under a
 # temporary directory, and stops it at the end. Prints each step's median wall time and peak RSS of xenoprof, and the
 # first push's rate in samples per second. XENOPROF_BIN=PATH times that build instead of publishing one.
@@ -11,7 +12,7 @@ export PERF_BUILDID_DIR=$(mktemp -d)
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 out=bench/out; mkdir -p "$out"
-data=$out/big.data
+data=${FLEET_DATA:-$out/big.data}
 xen=${XENOPROF_BIN:-$(bash bench/publish.sh)}
 hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
 if [ ! -f "$data" ]; then
@@ -69,10 +70,12 @@ for ((i = 0; i < runs; i++)); do
   measure report-1host "$xen" opreport -l --clickhouse "$url" --database $db host:big-a
   measure report-2hosts "$xen" opreport -l --clickhouse "$url" --database $db
   measure report-2h-cpu "$xen" opreport -l --clickhouse "$url" --database $db cpu:$(seq -s, 0 255)   # every CPU, summed from the samples
+  measure annotate-local "$xen" opannotate --assembly --session-dir "$out/fleet-a"
+  measure annotate-2hosts "$xen" opannotate --assembly --clickhouse "$url" --database $db
 done
 "$xen" opreport -l --clickhouse "$url" --database bench0 2>/dev/null | sed -n '4p;5,9p'
 printf "%-14s %10s %14s\n" step median_s peak_rss_MB
-for name in push-first push-again report-local report-1host report-2hosts report-2h-cpu; do
+for name in push-first push-again report-local report-1host report-2hosts report-2h-cpu annotate-local annotate-2hosts; do
   med=$(awk -v n=$name '$1==n{print $2}' "$out/fleet-times.txt" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
   rss=$(awk -v n=$name '$1==n{if($3>m)m=$3} END{printf "%.0f", m/1024}' "$out/fleet-times.txt")
   printf "%-14s %10s %14s\n" "$name" "$med" "$rss"

@@ -237,9 +237,149 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         Assert.Equal(0, Xenoprof(["flame", .. fleet, "-o", svg]).ExitCode);
         Assert.Contains("hot_sixty", File.ReadAllText(svg));
         File.Delete(svg);
-        var html = Xenoprof(["flame", .. fleet, "-o", Path.Combine(Path.GetTempPath(), "never.html")]);
-        Assert.Equal(1, html.ExitCode);
-        Assert.Contains("--clickhouse writes folded stacks or an SVG", html.Stderr);
+        foreach (var (file, why) in new[] { ("never.html", "is the browser report of a session directory"), ("never.trace.json", "places every sample on a time axis"), ("never.png", "plots samples over time") })
+        {
+            var refused = Xenoprof(["flame", .. fleet, "-o", Path.Combine(Path.GetTempPath(), file)]);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("--clickhouse writes folded stacks, SVG, speedscope or pprof from the per-stack sums; ", refused.Stderr);
+            Assert.Contains(why, refused.Stderr);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+        }
+    }
+
+    /// <summary>The samples per stack (frame names root first, joined by ';') of a speedscope file, over all its profiles.</summary>
+    private static Dictionary<string, long> SpeedscopeStacks(string path)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        var names = doc.RootElement.GetProperty("shared").GetProperty("frames").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToList();
+        var sums = new Dictionary<string, long>();
+        foreach (var p in doc.RootElement.GetProperty("profiles").EnumerateArray())
+        {
+            Assert.Equal("sampled", p.GetProperty("type").GetString());
+            var weights = p.GetProperty("weights").EnumerateArray().Select(w => w.GetInt64()).ToList();
+            int i = 0;
+            foreach (var st in p.GetProperty("samples").EnumerateArray())
+            {
+                var key = string.Join(";", st.EnumerateArray().Select(f => names[f.GetInt32()]));
+                sums[key] = sums.GetValueOrDefault(key) + weights[i++];
+            }
+        }
+        return sums;
+    }
+
+    /// <summary>
+    /// The first value (samples) per stack (function names root first, joined by ';') of a gzipped pprof profile, read
+    /// with the field numbers of google/pprof proto/profile.proto: Profile.sample 2 (Sample.location_id 1, value 2, both
+    /// packed), location 4 (Location.id 1, line 4: Line.function_id 1), function 5 (Function.id 1, name 2), string_table 6.
+    /// </summary>
+    private static Dictionary<string, long> PprofStacks(string path)
+    {
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        gz.CopyTo(ms);
+        var samples = new List<(List<ulong> Locations, ulong First)>();
+        var locationFunction = new Dictionary<ulong, ulong>();
+        var functionName = new Dictionary<ulong, long>();
+        var strings = new List<string>();
+        foreach (var (field, body) in Fields(ms.ToArray()))
+            switch (field)
+            {
+                case 2:
+                    var locs = new List<ulong>();
+                    ulong? first = null;
+                    foreach (var (f, b) in Fields(body))
+                        if (f == 1) locs.AddRange(Varints(b));
+                        else if (f == 2) first ??= Varints(b).First();
+                    samples.Add((locs, first ?? 0));
+                    break;
+                case 4:
+                    var lf = Fields(body).ToList();
+                    ulong id = Varints(lf.First(x => x.Field == 1).Body).First();
+                    locationFunction[id] = Varints(Fields(lf.First(x => x.Field == 4).Body).First(x => x.Field == 1).Body).First();
+                    break;
+                case 5:
+                    var ff = Fields(body).ToList();
+                    functionName[Varints(ff.First(x => x.Field == 1).Body).First()] = (long)Varints(ff.First(x => x.Field == 2).Body).First();
+                    break;
+                case 6:
+                    strings.Add(System.Text.Encoding.UTF8.GetString(body));
+                    break;
+            }
+        var sums = new Dictionary<string, long>();
+        foreach (var (locs, n) in samples)
+        {
+            var key = string.Join(";", Enumerable.Reverse(locs).Select(l => strings[(int)functionName[locationFunction[l]]]));
+            sums[key] = sums.GetValueOrDefault(key) + (long)n;
+        }
+        return sums;
+
+        // Each field of a message as (number, bytes): a varint field's bytes are its varint, a length-delimited one's its body.
+        static IEnumerable<(int Field, byte[] Body)> Fields(byte[] m)
+        {
+            int at = 0;
+            while (at < m.Length)
+            {
+                ulong tag = Varint(m, ref at);
+                int start = at;
+                switch (tag & 7)
+                {
+                    case 0: Varint(m, ref at); yield return ((int)(tag >> 3), m[start..at]); break;
+                    case 2: int len = (int)Varint(m, ref at); yield return ((int)(tag >> 3), m[at..(at + len)]); at += len; break;
+                    case 1: at += 8; break;
+                    case 5: at += 4; break;
+                    default: throw new InvalidDataException($"wire type {tag & 7}");
+                }
+            }
+        }
+        static IEnumerable<ulong> Varints(byte[] b) { int at = 0; while (at < b.Length) yield return Varint(b, ref at); }
+        static ulong Varint(byte[] b, ref int at)
+        {
+            ulong v = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte x = b[at++];
+                v |= (ulong)(x & 0x7f) << shift;
+                if (x < 0x80) return v;
+            }
+        }
+    }
+
+    [ClickHouseRootFact]
+    public void FlameOverHosts_SpeedscopeAndPprofHoldTheSumsOfTheLocalOnes()
+    {
+        var (a, b) = Sessions.Value;
+        var db = NewDatabase();
+        Push(db, a, "host-a");
+        Push(db, b, "host-b");
+        var dir = Directory.CreateTempSubdirectory("xenoprof-fleet-flame-").FullName;
+        try
+        {
+            string Write(string name, params string[] args)
+            {
+                var file = Path.Combine(dir, name);
+                var r = Xenoprof(["flame", "--weight", "samples", "-o", file, .. args]);
+                Assert.True(r.ExitCode == 0, r.Stderr);
+                return file;
+            }
+            string[] fleet = ["--clickhouse", server.Url, "--database", db];
+            foreach (var (ext, read) in new (string, Func<string, Dictionary<string, long>>)[] { (".speedscope.json", SpeedscopeStacks), (".pb.gz", PprofStacks) })
+            {
+                var (la, lb) = (read(Write("a" + ext, "--session-dir", a)), read(Write("b" + ext, "--session-dir", b)));
+                var sum = la.Keys.Union(lb.Keys).ToDictionary(k => k, k => la.GetValueOrDefault(k) + lb.GetValueOrDefault(k));
+                Assert.Contains(sum.Keys, k => k.EndsWith(";hot_sixty", StringComparison.Ordinal));
+                Assert.Equal(sum.OrderBy(kv => kv.Key, StringComparer.Ordinal), read(Write("fleet" + ext, fleet)).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+                Assert.Equal(la.OrderBy(kv => kv.Key, StringComparer.Ordinal), read(Write("fleet-a" + ext, [.. fleet, "host:host-a"])).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+            }
+            // pprof's own reader takes the profile written from the sums.
+            if (ExportChecks.Which("go") is { } go)
+            {
+                var (code, top) = ExportChecks.Run(go, null, "tool", "pprof", "-top", Path.Combine(dir, "fleet.pb.gz"));
+                Assert.True(code == 0, top);
+                Assert.Contains("hot_sixty", top);
+            }
+            else output.WriteLine("go not installed (apt-get install golang-go): go tool pprof check skipped");
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [ClickHouseRootFact]

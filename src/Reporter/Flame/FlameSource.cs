@@ -40,6 +40,10 @@ public sealed partial class FlameSource
     /// <summary>The model.</summary>
     public Profile.Profile Profile { get; }
 
+    /// <summary>Whether the profile holds its samples (<see cref="ProfileOptions.WithSamples"/>); without them, as for the
+    /// fleet database, the exports that can read per-stack sums (<see cref="Profile.Profile.StackTotals"/>) read those.</summary>
+    public bool HasSamples => Profile.Query.WithSamples;
+
     /// <summary>The selection the profile was built for (absolute times).</summary>
     public FlameSelection Selection => new()
     {

@@ -18,7 +18,9 @@ namespace XenProf.Reporter.Flame;
 /// </summary>
 public static class PprofWriter
 {
-    /// <summary>Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>.</summary>
+    /// <summary>Writes the selected samples (every event unless the selection names one) to <paramref name="output"/>;
+    /// for a profile without samples (<see cref="FlameSource.HasSamples"/>: the fleet database's), its per-stack sums,
+    /// labelled by domain, pid, process and thread name, with no duration.</summary>
     public static void Write(FlameSource source, FlameSelection selection, Stream output, FoldedWeight weight = FoldedWeight.Period)
     {
         var profile = Build(source, selection, weight);
@@ -101,30 +103,46 @@ public static class PprofWriter
             return id;
         }
 
-        foreach (var s in source.Samples(selection))
+        // One pprof sample per (stack, domain, pid, tid, cpu); from per-stack sums (no samples held), per (stack, domain,
+        // pid, thread name), without tid and cpu labels, which the sums do not keep.
+        Sample SampleOf((StackId Stack, int Domain, int Pid, int Tid, int Cpu) key, Func<string> thread, bool perThread)
         {
-            if (!col.TryGetValue(s.Event, out int c)) continue;
-            firstNs = Math.Min(firstNs, s.TimeNs);
-            lastNs = Math.Max(lastNs, s.TimeNs);
-            var key = (s.Stack, s.Domain, s.Pid, s.Tid, s.Cpu);
-            if (!merged.TryGetValue(key, out var sample))
+            if (merged.TryGetValue(key, out var sample)) return sample;
+            sample = new Sample();
+            var frames = source.StackOf(key.Stack);
+            for (int i = frames.Count - 1; i >= 0; i--) sample.LocationId.Add(LocationOf(frames[i])); // leaf first
+            for (int i = 0; i < p.SampleType.Count; i++) sample.Value.Add(0);
+            sample.Label.Add(new Label { Key = kDomain, Num = key.Domain });
+            sample.Label.Add(new Label { Key = kPid, Num = key.Pid });
+            if (perThread)
             {
-                sample = new Sample();
-                var frames = source.StackOf(s.Stack);
-                for (int i = frames.Count - 1; i >= 0; i--) sample.LocationId.Add(LocationOf(frames[i])); // leaf first
-                for (int i = 0; i < p.SampleType.Count; i++) sample.Value.Add(0);
-                sample.Label.Add(new Label { Key = kDomain, Num = s.Domain });
-                sample.Label.Add(new Label { Key = kPid, Num = s.Pid });
-                sample.Label.Add(new Label { Key = kTid, Num = s.Tid });
-                sample.Label.Add(new Label { Key = kCpu, Num = s.Cpu });
-                sample.Label.Add(new Label { Key = kProcess, Str = Str(source.ProcessName(s.Domain, s.Pid)) });
-                sample.Label.Add(new Label { Key = kThread, Str = Str(source.ThreadName(s.Domain, s.Tid, s.Pid)) });
-                merged[key] = sample;
-                p.Sample.Add(sample);
+                sample.Label.Add(new Label { Key = kTid, Num = key.Tid });
+                sample.Label.Add(new Label { Key = kCpu, Num = key.Cpu });
             }
-            sample.Value[0] += s.Weight;
-            sample.Value[c] += s.Period;
+            sample.Label.Add(new Label { Key = kProcess, Str = Str(source.ProcessName(key.Domain, key.Pid)) });
+            sample.Label.Add(new Label { Key = kThread, Str = Str(thread()) });
+            merged[key] = sample;
+            p.Sample.Add(sample);
+            return sample;
         }
+        if (source.HasSamples)
+            foreach (var s in source.Samples(selection))
+            {
+                if (!col.TryGetValue(s.Event, out int c)) continue;
+                firstNs = Math.Min(firstNs, s.TimeNs);
+                lastNs = Math.Max(lastNs, s.TimeNs);
+                var sample = SampleOf((s.Stack, s.Domain, s.Pid, s.Tid, s.Cpu), () => source.ThreadName(s.Domain, s.Tid, s.Pid), true);
+                sample.Value[0] += s.Weight;
+                sample.Value[c] += s.Period;
+            }
+        else
+            foreach (var t in source.Profile.StackTotals)
+            {
+                if (!col.TryGetValue(t.Event, out int c)) continue;
+                var sample = SampleOf((t.Stack, t.Domain, t.Pid, t.Comm.Value, -1), () => source.Profile.Labels.RootName(t.Domain, t.Pid, t.Comm), false);
+                sample.Value[0] += t.Weight;
+                sample.Value[c] += t.Period;
+            }
         foreach (var (image, m) in mappings.OrderBy(kv => kv.Value.Id))
         {
             // ELF frame offsets are file offsets, so a location's address is one too: with file_offset equal to

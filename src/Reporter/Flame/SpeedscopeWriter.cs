@@ -8,7 +8,9 @@ namespace XenProf.Reporter.Flame;
 /// Writes speedscope's file format (jlfwong/speedscope src/lib/file-format-spec.ts; speedscope 1.25's file-format-schema.json):
 /// a shared frame table and one <c>sampled</c> profile per (domain, pid, tid), samples in time order,
 /// stacks root first, weights in the event's unit. Because the samples keep their order, speedscope's
-/// "Time Order" view is a true flame chart of each thread.
+/// "Time Order" view is a true flame chart of each thread. A profile without samples (<see cref="FlameSource.HasSamples"/>:
+/// the fleet database's per-stack sums) gives one <c>sampled</c> profile per (domain, pid, thread name) with one entry per
+/// stack weighing its sum: the "Left Heavy" and "Sandwich" views are exact, the "Time Order" view has no time in it.
 /// </summary>
 public static class SpeedscopeWriter
 {
@@ -33,22 +35,30 @@ public static class SpeedscopeWriter
         var index = new Dictionary<FrameId, int>();
         var table = new List<XenProf.Reporter.Profile.Location>();
         var numbered = new HashSet<StackId>();
-        foreach (var s in source.Samples(selection with { Event = ev.Name }))
+        void Add(int domain, int pid, int tid, StackId stack, long value, string? name)
         {
-            if (numbered.Add(s.Stack))
+            if (numbered.Add(stack))
             {
-                var frames = source.StackOf(s.Stack);
+                var frames = source.StackOf(stack);
                 for (int i = frames.Count - 1; i >= 0; i--)
                     if (index.TryAdd(frames[i].Id, table.Count)) table.Add(frames[i]);
             }
-            if (!threads.TryGetValue((s.Domain, s.Pid, s.Tid), out var t))
+            if (!threads.TryGetValue((domain, pid, tid), out var t))
             {
-                threads[(s.Domain, s.Pid, s.Tid)] = t = new ThreadSamples(s.Domain, s.Pid, s.Tid);
+                threads[(domain, pid, tid)] = t = new ThreadSamples(domain, pid, tid, name);
                 order.Add(t);
             }
-            t.Stacks.Add(s.Stack);
-            t.Weights.Add(byPeriod ? s.Period : s.Weight);
+            t.Stacks.Add(stack);
+            t.Weights.Add(value);
         }
+        if (source.HasSamples)
+            foreach (var s in source.Samples(selection with { Event = ev.Name }))
+                Add(s.Domain, s.Pid, s.Tid, s.Stack, byPeriod ? s.Period : s.Weight, null);
+        else
+            // Per-stack sums (the fleet database): one profile per (domain, pid, thread name), one weighted entry per stack.
+            foreach (var t in source.Profile.StackTotals)
+                if (t.Event == ev.Id)
+                    Add(t.Domain, t.Pid, t.Comm.Value, t.Stack, byPeriod ? t.Period : t.Weight, source.Profile.Labels.RootName(t.Domain, t.Pid, t.Comm));
 
 
         using var w = new Utf8JsonWriter(output);
@@ -75,7 +85,8 @@ public static class SpeedscopeWriter
             foreach (var x in t.Weights) total += x;
             w.WriteStartObject();
             w.WriteString("type", "sampled");
-            w.WriteString("name", $"{source.ThreadName(t.Domain, t.Tid, t.Pid)} [{source.DomainName(t.Domain)} pid {t.Pid} tid {t.Tid}]");
+            w.WriteString("name", t.Name is { } thread ? $"{thread} [{source.DomainName(t.Domain)} pid {t.Pid}]"
+                : $"{source.ThreadName(t.Domain, t.Tid, t.Pid)} [{source.DomainName(t.Domain)} pid {t.Pid} tid {t.Tid}]");
             w.WriteString("unit", unit);
             w.WriteNumber("startValue", 0);
             w.WriteNumber("endValue", total);
@@ -98,8 +109,10 @@ public static class SpeedscopeWriter
     }
 
 
-    private sealed class ThreadSamples(int domain, int pid, int tid)
+    // Tid: the thread id, or for per-stack sums the thread name's id (CommId), whose text is Name.
+    private sealed class ThreadSamples(int domain, int pid, int tid, string? name)
     {
+        public string? Name { get; } = name;
         public int Domain { get; } = domain;
         public int Pid { get; } = pid;
         public int Tid { get; } = tid;

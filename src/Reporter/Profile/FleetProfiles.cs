@@ -32,7 +32,8 @@ public sealed record FleetSelection
 /// selected sessions are summed per (session, event, domain, pid, thread name, stack) by a GROUP BY in ClickHouse, or,
 /// without <see cref="ProfileOptions.WithStacks"/>, per leaf frame (a profile whose stacks are then each one leaf frame
 /// deep), and only those sums and the stacks, frames (named on their recording host) and images they refer to are read. Several
-/// hosts merge into one profile: events by name, images by (path, kind, domain); frames and stacks stay per session.
+/// hosts merge into one profile: events by name, images by (path, kind, domain), with <see cref="ProfileOptions.WithDetails"/>
+/// also by build-id (addresses of two builds are not the same instructions); frames and stacks stay per session.
 /// Where an image's symbols were resolved on some hosts but on others none of its samples have a symbol (the binary or
 /// its debug file was missing there), <see cref="Profile.Warnings"/> says so.
 /// </summary>
@@ -127,14 +128,17 @@ public static class FleetProfiles
         meta["hostname"] = string.Join(",", sessions.Select(s => s.Host).Distinct());
         var counters = ch.Query($"SELECT name, sum(value) FROM {db}.counters WHERE {inSessions} GROUP BY name", ct).ToDictionary(r => r[0], r => Long(r[1]));
 
-        // Images merge by (path, kind, domain); a build-id only when the hosts agree on it.
+        // Images merge by (path, kind, domain); a build-id only when the hosts agree on it. With per-instruction detail
+        // they merge by build-id too: two builds of one path put other instructions at the same addresses.
         var images = new Dictionary<ImageId, StoredImage>();
-        var imageByKey = new Dictionary<(string, int, int), ImageId>();
+        var imageByKey = new Dictionary<(string, int, int, string?), ImageId>();
         var imageOf = new Dictionary<(string, long), ImageId>();
+        var builds = new Dictionary<(string Path, int Kind, int Domain), SortedDictionary<string, SortedSet<string>>>();
         foreach (var r in ch.Query($"SELECT session_id, image_id, path, build_id, kind, domain FROM {db}.images WHERE {inSessions} ORDER BY session_id, image_id", ct))
         {
-            var key = (r[2], int.Parse(r[4], CultureInfo.InvariantCulture), int.Parse(r[5], CultureInfo.InvariantCulture));
-            string? buildId = r[3].Length > 0 ? r[3] : null;
+            string? buildId = r[3].Length > 0 ? r[3].ToLowerInvariant() : null;
+            var path = (r[2], int.Parse(r[4], CultureInfo.InvariantCulture), int.Parse(r[5], CultureInfo.InvariantCulture));
+            var key = (path.Item1, path.Item2, path.Item3, options.WithDetails ? buildId : null);
             if (!imageByKey.TryGetValue(key, out var id))
             {
                 imageByKey[key] = id = new ImageId(images.Count + 1);
@@ -142,6 +146,9 @@ public static class FleetProfiles
             }
             else if (images[id].BuildId != buildId) images[id] = images[id] with { BuildId = null };
             imageOf[(r[0], Long(r[1]))] = id;
+            if (!builds.TryGetValue(path, out var ofPath)) builds[path] = ofPath = new(StringComparer.Ordinal);
+            if (!ofPath.TryGetValue(buildId ?? "", out var hosts)) ofPath[buildId ?? ""] = hosts = new(StringComparer.Ordinal);
+            hosts.Add(hostOf[r[0]]);
         }
 
         // Frames and stacks keep their sessions apart: new ids, one space for all.
@@ -248,7 +255,23 @@ public static class FleetProfiles
 
         var tables = new ProfileTables(events, meta, counters, rows, [], 0, images, frames, stacks, names,
             new ProfileLabels(domains, processes, threads, comms), null, () => new Dictionary<(int, int), IReadOnlyList<ImageId>>(), located);
-        return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(PartlyKnown(leafSamples, images)));
+        var sampledImages = leafSamples.Keys.Select(k => images[k.Item1]).Select(i => (i.Path, (int)i.Kind, i.Domain)).ToHashSet();
+        var warnings = PartlyKnown(leafSamples, images);
+        warnings.AddRange(Builds(builds.Where(b => sampledImages.Contains(b.Key)), options.WithDetails));
+        return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(warnings));
+    }
+
+    /// <summary>One warning per sampled image path whose hosts recorded different builds (build-ids, "none" for an image
+    /// pushed without one), naming each build's hosts.</summary>
+    private static IEnumerable<string> Builds(IEnumerable<KeyValuePair<(string Path, int Kind, int Domain), SortedDictionary<string, SortedSet<string>>>> builds, bool apart)
+    {
+        foreach (var (key, ofPath) in builds.OrderBy(b => b.Key.Path, StringComparer.Ordinal))
+        {
+            if (ofPath.Count < 2) continue;
+            var each = string.Join("; ", ofPath.Select(b => $"build-id {(b.Key.Length > 0 ? b.Key : "none")} on host {string.Join(",", b.Value)}"));
+            yield return $"{key.Path}: the hosts recorded different builds ({each}); "
+                         + (apart ? "its addresses are reported per build-id" : "its symbols are merged by name");
+        }
     }
 
     /// <summary>One warning per image whose samples have symbols on some hosts and none on others.</summary>

@@ -19,6 +19,9 @@ namespace XenProf.Reporter.Symbols;
 public sealed class CodeBytes(Symbolizer symbolizer, string? vmlinux = null, string kcorePath = "/proc/kcore") : IDisposable
 {
     private List<(ulong Vaddr, ulong Offset, ulong Size)>? _kcore;
+
+    /// <summary>The kernel image kernel code is read from instead of <c>/proc/kcore</c>, or null.</summary>
+    public string? Vmlinux => vmlinux;
     private FileStream? _kcoreStream;
     private string? _kcoreError;
 

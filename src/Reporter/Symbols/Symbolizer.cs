@@ -407,7 +407,8 @@ public sealed class Symbolizer : IDisposable
         }
     }
 
-    private static bool BuildIdMatches(string? actual, string expected)
+    /// <summary>Whether a file's build-id <paramref name="actual"/> is the recorded <paramref name="expected"/> (hex, case ignored; a zero-padded record matches).</summary>
+    internal static bool BuildIdMatches(string? actual, string expected)
     {
         if (actual == null) return false;
         var e = expected.Trim().ToLowerInvariant();

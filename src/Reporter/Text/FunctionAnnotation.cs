@@ -66,9 +66,9 @@ public sealed class FunctionAnnotation
         var a = new FunctionAnnotation(row);
         int events = profile.Events.Count;
         string name = row.Symbol;
-        if (CodeKind(row.ImageRow.Image, symbolizer) is not { } ck)
+        if (CodeKind(row.ImageRow.Image, symbolizer, code, o.RecordedElsewhere, out var why) is not { } ck)
         {
-            a.Problem = $"no code for images of kind {row.ImageRow.Image.Kind}: {code.Why(ObjectKind.Anonymous)}";
+            a.Problem = why;
             return a;
         }
         int length = (int)Math.Min(row.Size, (ulong)o.MaxFunctionBytes);
@@ -132,15 +132,71 @@ public sealed class FunctionAnnotation
     }
 
     // ELF code is read from the file the symbols came from: perf's build-id cache copy when it has the recorded build-id.
-    internal static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => image.Kind switch
+    internal static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer) => CodeKind(image, symbolizer, null, false, out _);
+
+    /// <summary>
+    /// Where the code of <paramref name="image"/> is read, or null with <paramref name="why"/> saying what is missing.
+    /// ELF code comes from the file whose build-id is the recorded one (perf's build-id cache copy, else the file at the
+    /// image's path), or from the file at the path when none was recorded. <paramref name="elsewhere"/>: the samples were
+    /// taken on another host (the fleet database), so its hypervisor image is checked the same way, its kernel is read
+    /// only from <see cref="CodeBytes.Vmlinux"/> (this machine's <c>/proc/kcore</c> is another kernel) and its modules and
+    /// JIT code, which live only on that host, are not read.
+    /// </summary>
+    internal static (ObjectKind Kind, string Path)? CodeKind(StoredImage image, Symbolizer symbolizer, CodeBytes? code, bool elsewhere, out string why)
     {
-        ImageKind.Elf => (ObjectKind.Elf, symbolizer.GetImage(image.Path, image.BuildId)?.Path ?? image.Path),
-        ImageKind.Hypervisor => (ObjectKind.Elf, image.Path),
-        ImageKind.Kernel => (ObjectKind.Kernel, image.Path),
-        ImageKind.KernelModule => (ObjectKind.KernelModule, image.Path),
-        ImageKind.Anonymous when StoreFrameSymbolizer.IsPerfMap(image) => (ObjectKind.Anonymous, image.Path),
-        _ => null,
-    };
+        why = "";
+        switch (image.Kind)
+        {
+            case ImageKind.Elf:
+            case ImageKind.Hypervisor when elsewhere:
+                return Binary(image, symbolizer, out why) is { } path ? (ObjectKind.Elf, path) : null;
+            case ImageKind.Hypervisor:
+                return (ObjectKind.Elf, image.Path);
+            case ImageKind.Kernel when elsewhere:
+                if (code?.Vmlinux is not { } vmlinux)
+                {
+                    why = "kernel code of the recording host: this machine's /proc/kcore holds another kernel; pass --vmlinux with that host's kernel image";
+                    return null;
+                }
+                if (image.BuildId != null && symbolizer.GetImage(vmlinux) is { } v && !Symbolizer.BuildIdMatches(v.BuildId, image.BuildId))
+                {
+                    why = $"--vmlinux {vmlinux} has build-id {v.BuildId ?? "none"}, the recording host's kernel {image.BuildId}";
+                    return null;
+                }
+                return (ObjectKind.Kernel, image.Path);
+            case ImageKind.Kernel:
+                return (ObjectKind.Kernel, image.Path);
+            case ImageKind.KernelModule when elsewhere:
+                why = "module code of the recording host is not on this machine";
+                return null;
+            case ImageKind.KernelModule:
+                return (ObjectKind.KernelModule, image.Path);
+            case ImageKind.Anonymous when StoreFrameSymbolizer.IsPerfMap(image):
+                if (!elsewhere) return (ObjectKind.Anonymous, image.Path);
+                why = "JIT code lives in the recording host's jit-PID.dump, which is not pushed";
+                return null;
+            default:
+                why = $"no code for images of kind {image.Kind}: no code bytes were captured for this kind of image (anonymous memory)";
+                return null;
+        }
+    }
+
+    // The file with the recorded build-id, or the file at the path when none was recorded.
+    private static string? Binary(StoredImage image, Symbolizer symbolizer, out string why)
+    {
+        why = "";
+        var f = image.Kind == ImageKind.Elf ? symbolizer.GetImage(image.Path, image.BuildId) : symbolizer.GetImage(image.Path);
+        if (f != null && (image.BuildId == null || Symbolizer.BuildIdMatches(f.BuildId, image.BuildId))) return f.Path;
+        if (image.BuildId == null)
+        {
+            why = $"no binary here: {image.Path} is missing or unreadable";
+            return null;
+        }
+        string cache = symbolizer.Options.BuildIdCacheDirectory is { Length: > 0 } c ? $"perf's build-id cache {c} has no copy" : "no build-id cache is searched";
+        why = f == null ? $"no binary with build-id {image.BuildId} here: {image.Path} is missing and {cache}"
+            : $"no binary with build-id {image.BuildId} here: {image.Path} has build-id {f.BuildId ?? "none"} and {cache}";
+        return null;
+    }
 
     internal static string? DebugInfoFile(Symbolizer symbolizer, (ObjectKind Kind, string Path) ck)
     {

@@ -47,6 +47,11 @@ public sealed record OpannotateOptions
 
     /// <summary>Largest function disassembled, in bytes (guards against a bogus symbol size). Default 1 MiB.</summary>
     public int MaxFunctionBytes { get; init; } = 1 << 20;
+
+    /// <summary>The samples were taken on other hosts (a profile of the fleet database): code is read only from files
+    /// whose build-id is the recorded one, kernel code only from a given vmlinux, and no module or JIT code (see
+    /// <see cref="FunctionAnnotation"/>). Default false: this machine recorded them.</summary>
+    public bool RecordedElsewhere { get; init; }
 }
 
 /// <summary>
@@ -58,6 +63,10 @@ public sealed record OpannotateOptions
 /// an instruction boundary are folded onto the instruction containing it, as opannotate does. With
 /// <see cref="OpannotateOptions.SkidAdjust"/> two column groups are printed: the sampled IP, and the IP moved to the
 /// preceding instruction (<see cref="FunctionDisassembly.SkidAdjust"/>). The data of each listing is a <see cref="FunctionAnnotation"/>.
+/// A function whose code is not here (<see cref="FunctionAnnotation.Problem"/>: the binary, or the build of it that was
+/// sampled, is missing) gets a one-line note saying what is missing, then one line per sampled address
+/// (<c>COUNTS :   ADDR:	&lt;name+0xoff&gt;</c>) in place of the disassembly. Where the profile holds two builds of one
+/// image path (hosts of the fleet database that ran different builds), each function line names its build-id.
 /// </summary>
 public static class OpannotateWriter
 {
@@ -69,19 +78,32 @@ public static class OpannotateWriter
     /// <param name="code">Where code bytes come from (files, kcore, vmlinux).</param>
     /// <param name="w">Output.</param>
     /// <param name="o">Options.</param>
+    /// <param name="warn">Told once per image (and build) whose functions are listed by address only, why (for stderr); may be null.</param>
     /// <returns>Number of functions listed with disassembly or source.</returns>
-    public static int Write(Profile.Profile profile, Symbolizer symbolizer, CodeBytes code, TextWriter w, OpannotateOptions o)
+    public static int Write(Profile.Profile profile, Symbolizer symbolizer, CodeBytes code, TextWriter w, OpannotateOptions o, Action<string>? warn = null)
     {
         WriteBanner(profile, w, o);
         var lines = new SourceLines();
-        int listed = 0;
+        // Image paths the profile holds in more than one build: their function lines name the build-id.
+        var builds = profile.Images.GroupBy(i => i.Image.Path, StringComparer.Ordinal).Where(g => g.Select(i => i.Image.BuildId).Distinct().Count() > 1)
+            .Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        var warned = new HashSet<(string, string?)>();
+        int listed = 0, byAddress = 0;
         foreach (var row in profile.Symbols)
         {
             if (row.Symbol == Profile.Profile.NoSymbols || row.Size == 0 || row.Details.Count == 0) continue;
             if (!Shown(profile, row, o)) continue;
-            if (WriteFunction(profile, row, symbolizer, code, lines, w, o)) listed++;
+            var image = row.ImageRow.Image;
+            string? build = builds.Contains(image.Path) ? image.BuildId ?? "none" : null;
+            var (shown, problem) = WriteFunction(profile, row, symbolizer, code, lines, w, o, build);
+            if (shown) listed++;
+            else if (problem != null)
+            {
+                byAddress++;
+                if (warned.Add((image.Path, image.BuildId))) warn?.Invoke($"{row.ImageRow.Name}: {problem}; its functions are listed by sampled address");
+            }
         }
-        if (listed == 0) w.WriteLine("/* no sampled function could be annotated (no samples, or no symbols for the sampled images) */");
+        if (listed == 0 && byAddress == 0) w.WriteLine("/* no sampled function could be annotated (no samples, or no symbols for the sampled images) */");
         return listed;
     }
 
@@ -111,7 +133,8 @@ public static class OpannotateWriter
         w.WriteLine(" */");
     }
 
-    private static bool WriteFunction(Profile.Profile p, SymbolRow row, Symbolizer symbolizer, CodeBytes code, SourceLines sources, TextWriter w, OpannotateOptions o)
+    // Listed: with its code (or source); Problem: why there was no code (it was listed by address), else null.
+    private static (bool Listed, string? Problem) WriteFunction(Profile.Profile p, SymbolRow row, Symbolizer symbolizer, CodeBytes code, SourceLines sources, TextWriter w, OpannotateOptions o, string? build)
     {
         int events = p.Events.Count;
         string name = row.Symbol;
@@ -120,19 +143,23 @@ public static class OpannotateWriter
         for (int e = 0; e < events; e++)
             total.Append(CultureInfo.InvariantCulture, $" total: {row.Counts.Samples[e],6} {OpreportWriter.Pct(Profile.Profile.Share(row.Counts.Samples[e], p.Totals[e]).Percent)}");
         string attribution = o.SkidAdjust ? "; columns: sampled IP | skid-adjusted (preceding instruction); totals are the same" : "";
-        w.WriteLine($"{row.Start:x16} <{name}>: /* {name}{total} ({row.ImageRow.Name}){attribution} */");
+        string image = build == null ? row.ImageRow.Name : $"{row.ImageRow.Name} build-id {build}";
+        w.WriteLine($"{row.Start:x16} <{name}>: /* {name}{total} ({image}){attribution} */");
 
         var a = FunctionAnnotation.Build(p, row, symbolizer, code, sources, o);
         if (a.Problem != null)
         {
-            w.WriteLine($"/* {name}: {a.Problem} */");
-            return false;
+            w.WriteLine($"/* {name}: {a.Problem}; listed by sampled address */");
+            var none = new long[events];
+            foreach (var d in row.Details)
+                w.WriteLine(Counts(p, d.Counts.Samples, none, events, o.SkidAdjust) + $" :{d.Vma,8:x}:\t<{(d.Vma == row.Start ? name : $"{name}+0x{d.Vma - row.Start:x}")}>");
+            return (false, a.Problem);
         }
         if (!o.Assembly)
         {
-            if (a.SourceNote != null) { w.WriteLine($"/* {a.SourceNote} */"); return false; }
+            if (a.SourceNote != null) { w.WriteLine($"/* {a.SourceNote} */"); return (false, null); }
             WriteSourceOnly(p, a, w, o, events);
-            return true;
+            return (true, null);
         }
 
         if (a.SourceNote != null) w.WriteLine($"/* {a.SourceNote} */");
@@ -151,7 +178,7 @@ public static class OpannotateWriter
             w.WriteLine(Counts(p, ins.Samples, ins.Adjusted, events, o.SkidAdjust) + " :" + ins.Text[0]);
             for (int k = 1; k < ins.Text.Count; k++) w.WriteLine(blank + " :" + ins.Text[k]);
         }
-        return true;
+        return (true, null);
     }
 
     private static void WriteSourceOnly(Profile.Profile p, FunctionAnnotation a, TextWriter w, OpannotateOptions o, int events)

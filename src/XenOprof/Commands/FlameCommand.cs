@@ -43,7 +43,7 @@ internal static class FlameCommand
         var kallsyms = CommonOptions.Kallsyms();
         var strict = CommonOptions.Strict();
         var (url, database) = (FleetOptions.ClickHouse(), FleetOptions.Database());
-        var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots; with --clickhouse URL [host:NAME[,NAME] | session:ID], folded or SVG of pushed sessions")
+        var cmd = new Command("flame", "Export a session or a perf.data: flame graph (SVG, HTML), folded stacks, speedscope, Chrome trace, pprof or PNG plots; with --clickhouse URL [host:NAME[,NAME] | session:ID], folded, SVG, speedscope or pprof of pushed sessions")
         {
             file, kallsyms, strict, dir, output, format, domain, ev, pid, tid, from, to, title, width, minWidth, inverted, annotate, kernel, jit, addrs, inline, context, weight, diffBase, normalize, demangle, url, database, Run.Verbose,
         };

@@ -10,15 +10,19 @@ internal static class FlameFleet
     /// <summary>
     /// Builds the merged profile of the sessions <paramref name="selector"/> picks (all when null), with stacks, summed per
     /// stack in ClickHouse (<see cref="FleetProfiles"/>); <paramref name="filters"/>' event, domain, pid and tid are WHERE
-    /// clauses of those sums. Writes folded stacks (the sum of each host's local folded output) or the SVG drawn from
-    /// them. The fleet database holds per-stack sums, not samples in time order, so the time-ordered formats, the
-    /// session-clock <c>--from</c>/<c>--to</c> and per-thread roots (bare <c>--tid</c>) are user errors.
+    /// clauses of those sums. Writes folded stacks (the sum of each host's local folded output), the SVG drawn from
+    /// them, speedscope (one weighted entry per stack) or pprof (samples labelled by domain, pid and thread name). The
+    /// fleet database holds per-stack sums, not samples in time order, so the time-ordered formats (HTML, Chrome trace,
+    /// PNG), the session-clock <c>--from</c>/<c>--to</c> and per-thread roots (bare <c>--tid</c>) are user errors.
     /// </summary>
     public static int Execute(FleetTarget target, string? selector, string output, FlameFormat format, FlameCommandFilters filters, SvgFlameOptions svg,
         FoldedCommandOptions folded, TextWriter stderr, CancellationToken ct)
     {
-        if (format is not (FlameFormat.Folded or FlameFormat.Svg))
-            throw new UserErrorException($"--clickhouse writes folded stacks or an SVG from the per-stack sums; not {format.ToString().ToLowerInvariant()}");
+        if (format is not (FlameFormat.Folded or FlameFormat.Svg or FlameFormat.Speedscope or FlameFormat.Pprof))
+            throw new UserErrorException($"--clickhouse writes folded stacks, SVG, speedscope or pprof from the per-stack sums; {format.ToString().ToLowerInvariant()} "
+                + (format == FlameFormat.Html ? "is the browser report of a session directory, whose timeline and time windows read every sample"
+                    : format == FlameFormat.Chrome ? "places every sample on a time axis" : "plots samples over time")
+                + ", which the fleet database does not send back");
         if (filters.FromSeconds != null || filters.ToSeconds != null)
             throw new UserErrorException("--from/--to count seconds from one session's first sample; with --clickhouse select sessions by host: or session:");
         if (folded.TidNames || folded.Inline) throw new UserErrorException("--clickhouse: per-thread roots (bare --tid) and --inline need the samples or the binaries; drop them");

@@ -6,7 +6,8 @@ using XenProf.Reporter.Text;
 
 namespace XenProf.Cli.Commands;
 
-/// <summary><c>xenoprof opannotate</c>: sampled functions disassembled with per-instruction counts, as opannotate prints them.</summary>
+/// <summary><c>xenoprof opannotate</c>: sampled functions disassembled with per-instruction counts, as opannotate prints them,
+/// of a session or (<c>--clickhouse</c>) of pushed sessions merged over hosts (<see cref="OpannotateFleet"/>).</summary>
 internal static class OpannotateCommand
 {
     public static Command Create()
@@ -22,9 +23,17 @@ internal static class OpannotateCommand
         var vmlinux = new Option<string?>("--vmlinux") { Description = "Kernel image to read kernel code from (default /proc/kcore, root only)" };
         var noRecovery = new Option<bool>("--no-recovery") { Description = "Do not recover functions in stripped code" };
         var demangle = CommonOptions.Demangle();
-        var cmd = new Command("opannotate", "Annotate sampled functions' machine code (and source) with sample counts")
+        var terms = new Argument<string[]>("profile specification")
         {
-            dir, assembly, source, syntax, skid, threshold, include, image, vmlinux, noRecovery, demangle, Run.Verbose,
+            Description = "Terms tag:value choosing the samples (image:PATH[,PATH] image-exclude: event:NAME count:N unit-mask:N tgid:N[,N] tid:N[,N] cpu:N[,N] domain:N); "
+                + "with --clickhouse also host:NAME[,NAME] and session:ID[,ID]",
+            Arity = ArgumentArity.ZeroOrMore,
+            HelpName = "tag:value…",
+        };
+        var fleet = new OpreportFleet();
+        var cmd = new Command("opannotate", "Annotate sampled functions' machine code (and source) with sample counts, of a session or of many hosts' sessions in ClickHouse")
+        {
+            terms, dir, assembly, source, syntax, skid, threshold, include, image, vmlinux, noRecovery, demangle, fleet.Url, fleet.Database, fleet.From, fleet.To, Run.Verbose,
         };
         cmd.SetAction(pr => Run.Guarded("opannotate", pr.GetValue(Run.Verbose), ct =>
         {
@@ -42,16 +51,22 @@ internal static class OpannotateCommand
                 IncludeSymbols = (pr.GetValue(include) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(), Image = pr.GetValue(image),
                 CommandLine = "xenoprof " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
-            return Execute(pr.GetValue(dir)!, o, Console.Out, pr.GetValue(vmlinux), !pr.GetValue(noRecovery));
+            var specs = pr.GetValue(terms) ?? [];
+            if (fleet.Target(pr, specs) is { } target)
+                return OpannotateFleet.Execute(target, specs, o with { RecordedElsewhere = true }, Console.Out, Console.Error, pr.GetValue(vmlinux), !pr.GetValue(noRecovery), ct);
+            var spec = ProfileSpec.Parse(specs);
+            if (spec.Rest.Count > 0 || spec.Session != null)
+                throw new UserErrorException($"{(spec.Rest.Count > 0 ? spec.Rest[0] : "session:" + spec.Session)}: opannotate reads --session-dir; expected profile specification terms tag:value (host: and session:ID with --clickhouse)");
+            return Execute(pr.GetValue(dir)!, o, Console.Out, pr.GetValue(vmlinux), !pr.GetValue(noRecovery), spec.ApplyTo(new ProfileOptions()));
         }));
         return cmd;
     }
 
-    /// <summary>Builds the profile of <paramref name="sessionDir"/> with per-instruction counts and writes the annotation.</summary>
-    public static int Execute(string sessionDir, OpannotateOptions options, TextWriter stdout, string? vmlinux = null, bool recoverFunctions = true)
+    /// <summary>Builds the profile of <paramref name="sessionDir"/> (narrowed by <paramref name="query"/>) with per-instruction counts and writes the annotation.</summary>
+    public static int Execute(string sessionDir, OpannotateOptions options, TextWriter stdout, string? vmlinux = null, bool recoverFunctions = true, ProfileOptions? query = null)
     {
         using var symbolizer = new Symbolizer(SessionProfiles.SymbolizerOptionsFor(sessionDir) with { RecoverFunctions = recoverFunctions });
-        var profile = SessionProfiles.Load(sessionDir, new ProfileOptions { WithDetails = true }, symbolizer);
+        var profile = SessionProfiles.Load(sessionDir, (query ?? new ProfileOptions()) with { WithDetails = true }, symbolizer);
         using var code = new CodeBytes(symbolizer, vmlinux);
         OpannotateWriter.Write(profile, symbolizer, code, stdout, options);
         stdout.Flush();

@@ -96,6 +96,34 @@ public partial class OpannotateTests(CProgramFixture prog, ITestOutputHelper out
     }
 
     [Fact]
+    public void MissingBinary_ListedBySampledAddressUnderANote()
+    {
+        if (Skip()) return;
+        var copy = Path.Combine(_dir, "prog-copy");
+        File.Copy(prog.Pie, copy);
+        var objdump = Objdump(copy);
+        Profile.Profile profile;
+        using (var sym = new Symbolizer(Local)) profile = BuildProfile(copy, CProgramFixture.Functions.Select(f => (objdump[f][1].Addr, 2)).ToList(), sym);
+        File.Delete(copy); // gone between recording and annotating
+
+        using var fresh = new Symbolizer(Local);
+        using var code = new CodeBytes(fresh);
+        var w = new StringWriter();
+        var notes = new List<string>();
+        Assert.Equal(0, OpannotateWriter.Write(profile, fresh, code, w, new OpannotateOptions(), notes.Add));
+        var text = w.ToString().Replace("\r", "");
+        output.WriteLine(text);
+        foreach (var f in CProgramFixture.Functions)
+        {
+            Assert.Contains($"/* {f}: no binary here: {copy} is missing or unreadable; listed by sampled address */", text);
+            var (start, at) = (objdump[f][0].Addr, objdump[f][1].Addr);
+            Assert.Matches($@"\n +2 +[\d.]+ : *{at:x}:\t<{Regex.Escape(f)}\+0x{at - start:x}>\n", text);
+        }
+        Assert.Equal([$"prog-copy: no binary here: {copy} is missing or unreadable; its functions are listed by sampled address"], notes);
+        Assert.DoesNotContain("no sampled function could be annotated", text);
+    }
+
+    [Fact]
     public void AssemblyMatchesObjdumpInstructionByInstruction()
     {
         if (Skip()) return;
