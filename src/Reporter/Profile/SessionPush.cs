@@ -29,6 +29,7 @@ public static class SessionPush
         return FleetPush.Push(ch, store, (image, frame) =>
         {
             if (own.TryGetValue(frame.Id, out var named)) return new CachedSymbol(image.Id, frame.Offset, named, false, 0, 0, 0);
+            if (names is CachedFrameSymbolizer cached) return cached.Resolve(image, frame.Offset);
             var name = names.Symbolize(image, frame.Offset);
             return locator.Locate(image, frame.Offset) is { } l
                 ? new CachedSymbol(image.Id, frame.Offset, name, true, l.Start, l.Size, l.Address)

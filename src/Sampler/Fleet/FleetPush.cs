@@ -79,8 +79,8 @@ public static class FleetPush
             long known = count ?? (rows.TryGetNonEnumeratedCount(out var n) ? n : 1024);
             int hint = (int)Math.Clamp(known, 1, options.BatchRows);
             int batch = 0, inBatch = 0;
-            // Two blocks in turn: one in flight, one being filled (Send returns once the other one's INSERT is done).
-            var blocks = new NativeBlock?[2];
+            // Blocks in turn: those in flight and the one being filled (Send returns once the oldest one's INSERT is done).
+            var blocks = new NativeBlock?[InsertPipeline.Depth + 1];
             NativeBlock? block = null;
             void Flush()
             {
@@ -100,7 +100,7 @@ public static class FleetPush
                 {
                     if (block == null)
                     {
-                        block = blocks[batch % 2] ??= new NativeBlock(columns, hint);
+                        block = blocks[batch % blocks.Length] ??= new NativeBlock(columns, hint);
                         block.Clear();
                     }
                     if (withHost) block.Add(host);
@@ -206,31 +206,36 @@ public static class FleetPush
     /// </summary>
     private sealed class InsertPipeline(ClickHouseHttp ch, CancellationToken ct) : IDisposable
     {
-        private Task? _inFlight;
-        private Action? _done;
+        private readonly Queue<(Task Insert, Action Done)> _inFlight = new();
+
+        /// <summary>INSERTs in flight at most: the server works on one while it reads the next, and this side builds a third.</summary>
+        public const int Depth = 2;
 
         public void Send(string table, NativeBlock block, Action done)
         {
-            Wait();
-            _done = done;
-            _inFlight = Task.Run(() => ch.Insert(table, block, ct), ct);
+            while (_inFlight.Count >= Depth) WaitOldest();
+            _inFlight.Enqueue((Task.Run(() => ch.Insert(table, block, ct), ct), done));
         }
 
+        /// <summary>Waits for every INSERT sent, in order; throws the first failure.</summary>
         public void Wait()
         {
-            if (_inFlight == null) return;
-            var task = _inFlight;
-            _inFlight = null;
-            task.GetAwaiter().GetResult();
-            var done = _done;
-            _done = null;
-            done?.Invoke();
+            while (_inFlight.Count > 0) WaitOldest();
         }
 
-        /// <summary>After a failure elsewhere: lets the INSERT in flight end (its outcome no longer matters) so none outlives the push.</summary>
+        private void WaitOldest()
+        {
+            var (insert, done) = _inFlight.Dequeue();
+            insert.GetAwaiter().GetResult();
+            done();
+        }
+
+        /// <summary>After a failure elsewhere: lets the INSERTs in flight end (their outcome no longer matters) so none outlives the push.</summary>
         public void Dispose()
         {
-            try { _inFlight?.Wait(); } catch (AggregateException) { }
+            foreach (var (insert, _) in _inFlight)
+                try { insert.Wait(); } catch (AggregateException) { }
+            _inFlight.Clear();
         }
     }
 }

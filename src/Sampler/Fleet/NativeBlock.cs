@@ -54,14 +54,16 @@ public sealed class NativeBlock
     public NativeBlock Add(long value)
     {
         var c = Next();
-        var span = c.Grow(c.Width);
+        if (c.Length + 8 > c.Data.Length) c.Reserve(8);
+        var at = c.Data.AsSpan(c.Length);
         switch (c.Width)
         {
-            case 1: span[0] = (byte)value; break;
-            case 4: BinaryPrimitives.WriteInt32LittleEndian(span, unchecked((int)value)); break;
-            case 8 when c.Type != "Float64": BinaryPrimitives.WriteInt64LittleEndian(span, value); break;
+            case 1: at[0] = (byte)value; break;
+            case 4: BinaryPrimitives.WriteInt32LittleEndian(at, unchecked((int)value)); break;
+            case 8 when !c.IsFloat: BinaryPrimitives.WriteInt64LittleEndian(at, value); break;
             default: throw new InvalidOperationException($"column {c.Name} is {c.Type}, not an integer");
         }
+        c.Length += c.Width;
         return this;
     }
 
@@ -72,7 +74,7 @@ public sealed class NativeBlock
     public NativeBlock Add(double value)
     {
         var c = Next();
-        if (c.Type != "Float64") throw new InvalidOperationException($"column {c.Name} is {c.Type}, not Float64");
+        if (!c.IsFloat) throw new InvalidOperationException($"column {c.Name} is {c.Type}, not Float64");
         BinaryPrimitives.WriteDoubleLittleEndian(c.Grow(8), value);
         return this;
     }
@@ -167,14 +169,17 @@ public sealed class NativeBlock
     {
         public readonly string Name = name, Type = type;
         public readonly int Width = width; // bytes per value; 0: String
+        public readonly bool IsFloat = type == "Float64";
         public byte[] Data = new byte[capacity];
         public int Length;
         public string? LastString;
         public byte[]? LastBytes;
 
+        public void Reserve(int bytes) => Array.Resize(ref Data, Math.Max(Data.Length * 2, Length + bytes));
+
         public Span<byte> Grow(int bytes)
         {
-            if (Length + bytes > Data.Length) Array.Resize(ref Data, Math.Max(Data.Length * 2, Length + bytes));
+            if (Length + bytes > Data.Length) Reserve(bytes);
             var span = Data.AsSpan(Length, bytes);
             Length += bytes;
             return span;
