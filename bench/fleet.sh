@@ -2,20 +2,24 @@
 # Times the fleet path on a large session: xenoprof push of ~1M samples into a real clickhouse-server, a second push
 # (nothing to add), opreport -l --clickhouse and opannotate --clickhouse merging two hosts, against the local opreport -l
 # and opannotate of one session.
-#   bench/fleet.sh [RUNS]          (as root; needs perf, clickhouse-server and the .NET SDK)
-# Uses bench/out/big.data (recorded as bench/perf-import.sh records it when missing; FLEET_DATA=FILE uses another perf.data), imports it twice (two sessions,
-# pushed as hosts big-a and big-b), starts clickhouse-server as the clickhouse user on free ports with its data under a
-# temporary directory, and stops it at the end. Prints each step's median wall time and peak RSS of xenoprof, and the
-# first push's rate in samples per second. XENOPROF_BIN=PATH times that build instead of publishing one.
+#   bench/fleet.sh [FILE] [RUNS]   (as root; needs perf, clickhouse-server and the .NET SDK)
+# FILE (default bench/out/big.data, recorded as bench/perf-import.sh records it when missing; e.g. bench/out/real.data,
+# the realistic trace; FLEET_DATA=FILE works too) is imported twice (two sessions, pushed as hosts big-a and big-b);
+# clickhouse-server runs as the clickhouse user on free ports with its data under a temporary directory, and is stopped
+# at the end. Prints each step's median wall time and peak RSS of xenoprof (/usr/bin/time), the first push's rate in
+# samples per second, and the load average before and after. XENOPROF_BIN=PATH times that build instead of publishing
+# the Native AOT one.
 set -euo pipefail
 export PERF_BUILDID_DIR=$(mktemp -d)
 cd "$(dirname "$0")/.."
-runs=${1:-3}
 out=bench/out; mkdir -p "$out"
 data=${FLEET_DATA:-$out/big.data}
+if [ $# -gt 0 ] && ! [[ $1 =~ ^[0-9]+$ ]]; then data=$1; shift; fi
+runs=${1:-3}
+[ "$data" = "$out/big.data" ] || [ -f "$data" ] || { echo "fleet.sh: $data: no such file" >&2; exit 1; }
 xen=${XENOPROF_BIN:-$(bash bench/publish.sh)}
 hot=src/XenOprof/bin/Release/net10.0/linux-x64/hotloop
-if [ ! -f "$data" ]; then
+if [ "$data" = "$out/big.data" ] && [ ! -f "$data" ]; then
   ( while :; do "$hot" >/dev/null; done ) & b1=$!
   ( while :; do "$hot" >/dev/null; done ) & b2=$!
   perf record -B -a -g -F 25000 -o "$data" -- sleep 20 >/dev/null 2>&1 || true
@@ -46,6 +50,7 @@ setpriv --reuid=clickhouse --regid=clickhouse --init-groups /usr/sbin/clickhouse
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$ch"' EXIT
 url=http://127.0.0.1:$http/
 for i in $(seq 100); do curl -sf "$url?query=SELECT%201" >/dev/null && break; sleep 0.2; done
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server: clickhouse-server $(curl -s "$url?query=SELECT%20version()") at $url"
 
 rm -rf "$out/fleet-a" "$out/fleet-b"
@@ -82,5 +87,6 @@ for name in push-first push-again report-local report-1host report-2hosts report
 done
 awk -v n="$samples" '$1=="push-first"{print $2}' "$out/fleet-times.txt" | sort -n \
   | awk -v n="$samples" '{a[NR]=$1} END{m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "push rate: %.0f samples/s (first push, median)\n", n/m}'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "clickhouse data dir: $(du -sm "$ch/data" | cut -f1) MB for $runs databases"
 rm -f "$out/t.$$" "$out/err.$$"

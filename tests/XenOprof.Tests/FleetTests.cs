@@ -453,19 +453,33 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
     }
 
     [ClickHouseFact]
-    public void Strings_RoundTripThroughTabSeparated()
+    public void NativeBlocks_PlainAndGzip_RoundTripEveryColumnType()
     {
-        using var ch = server.Client();
-        var db = NewDatabase();
-        ch.Execute($"CREATE DATABASE {db}");
-        ch.Execute($"CREATE TABLE {db}.s (v String) ENGINE = TinyLog");
-        string[] values = ["plain", "tab\there", "new\nline", @"back\slash", "quote'd", "ünïcode ✓", ""];
-        var rows = new TsvRows();
-        foreach (var v in values) { rows.Add(v); rows.EndRow(); }
-        ch.Insert($"{db}.s", "v", rows.ToArray());
-        Assert.Equal(values, ch.Query($"SELECT v FROM {db}.s").Select(r => r[0]));
-        Assert.Equal(values.Length.ToString(), ch.Query($"SELECT count() FROM {db}.s WHERE v IN ({string.Join(", ", values.Select(ClickHouseHttp.Quote))})")[0][0]);
-        output.WriteLine("server " + ch.ServerVersion());
+        const string columns = "s String, u8 UInt8, u32 UInt32, i32 Int32, i64 Int64, u64 UInt64, f Float64";
+        string[] strings = ["plain", "tab\there", "new\nline", @"back\slash", "quote'd", "ünïcode ✓", "", new string('x', 300)];
+        foreach (var gzip in new[] { false, true })
+        {
+            using var ch = new ClickHouseHttp(server.Url) { GzipInserts = gzip };
+            var db = NewDatabase();
+            ch.Execute($"CREATE DATABASE {db}");
+            ch.Execute($"CREATE TABLE {db}.s ({columns}) ENGINE = TinyLog");
+            var block = new NativeBlock(columns);
+            for (int i = 0; i < strings.Length; i++)
+            {
+                block.Add(strings[i]).Add(255 - i).Add(uint.MaxValue - (uint)i).Add(int.MinValue + i).Add(long.MinValue + i).Add(ulong.MaxValue - (ulong)i).Add(i / 3.0);
+                block.EndRow();
+            }
+            ch.Insert($"{db}.s", block);
+            var rows = ch.Query($"SELECT {string.Join(", ", columns.Split(", ").Select(c => c.Split(' ')[0]))} FROM {db}.s");
+            Assert.Equal(strings, rows.Select(r => r[0]));
+            for (int i = 0; i < strings.Length; i++)
+                Assert.Equal(new[] { $"{255 - i}", $"{uint.MaxValue - (uint)i}", $"{int.MinValue + i}", $"{long.MinValue + i}", $"{ulong.MaxValue - (ulong)i}" },
+                    rows[i][1..6]);
+            Assert.Equal(Enumerable.Range(0, strings.Length).Select(i => i / 3.0), rows.Select(r => double.Parse(r[6], System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.Equal(strings.Length.ToString(), ch.Query($"SELECT count() FROM {db}.s WHERE s IN ({string.Join(", ", strings.Select(ClickHouseHttp.Quote))})")[0][0]);
+        }
+        using var c = server.Client();
+        output.WriteLine("server " + c.ServerVersion());
     }
 
     [ClickHouseFact]

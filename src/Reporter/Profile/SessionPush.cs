@@ -23,13 +23,17 @@ public static class SessionPush
         var names = SymbolCache.Wrap(store, symbolizer, frames);
         var locator = (IFrameAddressSymbolizer)names;
         var own = store.ReadFrameNames();
+        // The import's sums per leaf image and symbol, named as below (the source's names, else the cache's), when they
+        // cover every committed sample; else the push sums the stack totals itself.
+        var leafTotals = SymbolCache.ConfigurationOf(symbolizer.Options) is { } cfg && store.HasSymbolCache(cfg) ? store.ReadLeafTotals(cfg) : null;
         return FleetPush.Push(ch, store, (image, frame) =>
         {
             if (own.TryGetValue(frame.Id, out var named)) return new CachedSymbol(image.Id, frame.Offset, named, false, 0, 0, 0);
+            if (names is CachedFrameSymbolizer cached) return cached.Resolve(image, frame.Offset);
             var name = names.Symbolize(image, frame.Offset);
             return locator.Locate(image, frame.Offset) is { } l
                 ? new CachedSymbol(image.Id, frame.Offset, name, true, l.Start, l.Size, l.Address)
                 : new CachedSymbol(image.Id, frame.Offset, name, false, 0, 0, 0);
-        }, options, ct);
+        }, options, ct, leafTotals);
     }
 }

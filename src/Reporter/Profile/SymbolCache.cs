@@ -136,6 +136,18 @@ public sealed class CachedFrameSymbolizer : IFrameSymbolizer, IFrameAddressSymbo
         return s.Located ? new FrameSymbol(s.Name!, s.Start, s.Size, s.Address) : null;
     }
 
+    /// <summary>
+    /// The frame at <paramref name="offset"/> in <paramref name="image"/> as the cache holds it (one lookup for its name
+    /// and its place in its function), else as the fallback symbolizer answers.
+    /// </summary>
+    public CachedSymbol Resolve(StoredImage image, ulong offset)
+    {
+        if (_cache.Value.TryGetValue((image.Id, offset), out var s)) return s;
+        return _fallback.Locate(image, offset) is { } l
+            ? new CachedSymbol(image.Id, offset, l.Name, true, l.Start, l.Size, l.Address)
+            : new CachedSymbol(image.Id, offset, _fallback.Symbolize(image, offset), false, 0, 0, 0);
+    }
+
     /// <inheritdoc/>
     public IReadOnlyList<string> Warnings =>
         (_cachedWarnings ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Concat(_fallback.Warnings).Distinct().ToList();

@@ -42,11 +42,14 @@ public static class FleetPush
 {
     /// <summary>
     /// Pushes <paramref name="store"/>. <paramref name="nameFrame"/> gives each frame's symbol (a <see cref="CachedSymbol"/>
-    /// with a null name when none). Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached;
-    /// run again after any failure to complete the push.
+    /// with a null name when none); <paramref name="leafTotals"/>, when given, are the store's samples already summed per
+    /// leaf image and symbol as <paramref name="nameFrame"/> names them (<see cref="SessionStore.ReadLeafTotals"/>), else
+    /// they are summed here from the per-stack totals. Batches are built while the previous one is being inserted (one
+    /// INSERT in flight). Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached; run
+    /// again after any failure to complete the push.
     /// </summary>
     public static FleetPushResult Push(ClickHouseHttp ch, SessionStore store, Func<StoredImage, StoredFrame, CachedSymbol> nameFrame,
-        FleetPushOptions options, CancellationToken ct = default)
+        FleetPushOptions options, CancellationToken ct = default, IReadOnlyList<LeafTotal>? leafTotals = null)
     {
         if (options.BatchRows is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(options), "BatchRows must be 1..1,000,000");
         var db = FleetSchema.CheckDatabaseName(options.Database);
@@ -66,90 +69,110 @@ public static class FleetPush
 
         int sent = 0, skipped = 0;
         long samplesSent = 0;
-        void Table(string table, IEnumerable<Action<TsvRows>> rows, bool withHost = false)
+        using var pipeline = new InsertPipeline(ch, ct);
+        void Table<T>(string table, IEnumerable<T> rows, Action<NativeBlock, T> write, long? count = null)
         {
-            var columns = FleetSchema.Names(FleetSchema.Tables.First(t => t.Table == table).Columns);
+            var columns = FleetSchema.Tables.First(t => t.Table == table).Columns;
+            bool withHost = columns.StartsWith("host ", StringComparison.Ordinal);
             var have = ch.Query($"SELECT DISTINCT batch FROM {db}.{table} WHERE session_id = {ClickHouseHttp.Quote(id)}", ct)
                 .Select(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToHashSet();
-            int batch = 0;
-            var tsv = new TsvRows();
+            long known = count ?? (rows.TryGetNonEnumeratedCount(out var n) ? n : 1024);
+            int hint = (int)Math.Clamp(known, 1, options.BatchRows);
+            int batch = 0, inBatch = 0;
+            // Blocks in turn: those in flight and the one being filled (Send returns once the oldest one's INSERT is done).
+            var blocks = new NativeBlock?[InsertPipeline.Depth + 1];
+            NativeBlock? block = null;
             void Flush()
             {
-                if (tsv.Count == 0) return;
-                ch.Insert($"{db}.{table}", columns, tsv.ToArray(), ct);
-                sent++;
-                if (table == "samples") samplesSent += tsv.Count;
-                options.BatchSent?.Invoke(table, batch, tsv.Count);
+                if (have.Contains(batch)) { skipped++; return; }
+                int b = batch, rowsSent = block!.Count;
+                pipeline.Send($"{db}.{table}", block, () =>
+                {
+                    sent++;
+                    if (table == "samples") samplesSent += rowsSent;
+                    options.BatchSent?.Invoke(table, b, rowsSent);
+                });
             }
-            int inBatch = 0;
-            foreach (var write in rows)
+            foreach (var row in rows)
             {
                 ct.ThrowIfCancellationRequested();
                 if (!have.Contains(batch))
                 {
-                    if (withHost) tsv.Add(host);
-                    tsv.Add(id).Add(batch);
-                    write(tsv);
-                    tsv.EndRow();
+                    if (block == null)
+                    {
+                        block = blocks[batch % blocks.Length] ??= new NativeBlock(columns, hint);
+                        block.Clear();
+                    }
+                    if (withHost) block.Add(host);
+                    block.Add(id).Add(batch);
+                    write(block, row);
+                    block.EndRow();
                 }
                 if (++inBatch == options.BatchRows)
                 {
-                    if (have.Contains(batch)) skipped++; else Flush();
-                    batch++; inBatch = 0; tsv = new TsvRows();
+                    Flush();
+                    batch++; inBatch = 0; block = null;
                 }
             }
-            if (inBatch > 0) { if (have.Contains(batch)) skipped++; else Flush(); }
+            if (inBatch > 0) Flush();
         }
 
-        Table("meta", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
-        Table("counters", store.ReadCounters().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
-        Table("events", store.ReadEvents().Select(e => (Action<TsvRows>)(t => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
-            .Add(e.UnitMask).Add(e.Kernel ? 1 : 0).Add(e.User ? 1 : 0).Add(e.Unit).Add(e.Description))));
-        Table("domains", store.ReadDomains().OrderBy(kv => kv.Key).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key).Add(kv.Value))));
-        Table("processes", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid)
-            .Select(p => (Action<TsvRows>)(t => t.Add(p.Domain).Add(p.Pid).Add(p.ParentPid).Add(p.Comm))));
-        Table("threads", store.ReadThreads().OrderBy(kv => kv.Key)
-            .Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm))));
-        Table("comms", store.ReadComms().OrderBy(kv => kv.Key.Value).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Value).Add(kv.Value))));
+        Table("meta", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key).Add(kv.Value));
+        Table("counters", store.ReadCounters().OrderBy(kv => kv.Key, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key).Add(kv.Value));
+        Table("events", store.ReadEvents(), (t, e) => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
+            .Add(e.UnitMask).Add(e.Kernel ? 1 : 0).Add(e.User ? 1 : 0).Add(e.Unit).Add(e.Description));
+        Table("domains", store.ReadDomains().OrderBy(kv => kv.Key), (t, kv) => t.Add(kv.Key).Add(kv.Value));
+        Table("processes", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid),
+            (t, p) => t.Add(p.Domain).Add(p.Pid).Add(p.ParentPid).Add(p.Comm));
+        Table("threads", store.ReadThreads().OrderBy(kv => kv.Key), (t, kv) => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm));
+        Table("comms", store.ReadComms().OrderBy(kv => kv.Key.Value), (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
         var images = store.ReadImages();
         var frames = store.ReadFrames();
-        var named = new Dictionary<FrameId, CachedSymbol>();
+        var named = new Dictionary<FrameId, CachedSymbol>(leafTotals == null ? frames.Count : 0);
         CachedSymbol Name(StoredFrame f)
         {
             if (!named.TryGetValue(f.Id, out var s)) named[f.Id] = s = nameFrame(images[f.Image], f);
             return s;
         }
-        Table("images", images.Values.OrderBy(i => i.Id.Value)
-            .Select(i => (Action<TsvRows>)(t => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain))));
-        Table("frames", frames.Values.OrderBy(f => f.Id.Value).Select(f => (Action<TsvRows>)(t =>
+        Table("images", images.Values.OrderBy(i => i.Id.Value), (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
+        Table("frames", ById(frames.Values, f => f.Id.Value), (t, f) =>
         {
-            var s = Name(f);
+            var s = leafTotals == null ? Name(f) : nameFrame(images[f.Image], f); // named once either way
             t.Add(f.Id.Value).Add(f.Image.Value).Add(f.Offset).Add(s.Name ?? "").Add(s.Name != null ? 1 : 0)
                 .Add(s.Located ? 1 : 0).Add(s.Start).Add(s.Size).Add(s.Address);
-        })));
+        });
         var stacks = store.ReadStacks();
-        Table("stacks", stacks.Values.OrderBy(s => s.Id.Value)
-            .Select(s => (Action<TsvRows>)(t => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value))));
-        // The store's per-stack totals summed once more per leaf image and symbol: a flat report reads these instead of the samples.
+        Table("stacks", ById(stacks.Values, s => s.Id.Value), (t, s) => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value));
+        // The store's per-stack totals summed once more per leaf image and symbol (or the store's own such sums, when
+        // the caller has them): a flat report reads these instead of the samples.
         var flat = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
-        foreach (var st in store.ReadStackTotals())
+        void Sum((long, int, int, int, long, string?) key, long samples, long weight, long period, double squares)
         {
-            var leaf = frames[stacks[st.Stack].Frame];
-            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat,
-                (st.Event.Value, st.Domain, st.Pid, st.Comm.Value, leaf.Image.Value, Name(leaf).Name), out _);
-            sum = (sum.Samples + st.Samples, sum.Weight + st.Weight, sum.Period + st.Period, sum.Squares + st.PeriodSquares);
+            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat, key, out _);
+            sum = (sum.Samples + samples, sum.Weight + weight, sum.Period + period, sum.Squares + squares);
         }
+        if (leafTotals != null)
+            foreach (var lt in leafTotals)
+                Sum((lt.Event.Value, lt.Domain, lt.Pid, lt.Comm.Value, lt.Image.Value, lt.Name), lt.Samples, lt.Weight, lt.Period, lt.PeriodSquares);
+        else
+            foreach (var st in store.ReadStackTotals())
+            {
+                var leaf = frames[stacks[st.Stack].Frame];
+                Sum((st.Event.Value, st.Domain, st.Pid, st.Comm.Value, leaf.Image.Value, Name(leaf).Name), st.Samples, st.Weight, st.Period, st.PeriodSquares);
+            }
         Table("symbol_totals", flat.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Image)
-            .ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal).Select(kv => (Action<TsvRows>)(t => t.Add(kv.Key.Event).Add(kv.Key.Domain).Add(kv.Key.Pid).Add(kv.Key.Comm)
+            .ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key.Event).Add(kv.Key.Domain).Add(kv.Key.Pid).Add(kv.Key.Comm)
                 .Add(kv.Key.Image).Add(kv.Key.Symbol ?? "").Add(kv.Key.Symbol != null ? 1 : 0).Add(kv.Value.Samples).Add(kv.Value.Weight).Add(kv.Value.Period)
-                .Add(kv.Value.Squares))));
-        Table("samples", store.ReadSamplesUnordered().Select(s => (Action<TsvRows>)(t => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
-            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period))), withHost: true);
+                .Add(kv.Value.Squares));
+        Table("samples", store.ReadSamplesUnordered(), (t, s) => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
+            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period), sampleCount);
+        pipeline.Wait(); // every batch is in before the sessions row says the session is complete
 
-        var row = new TsvRows().Add(id).Add(host).Add(start).Add(first).Add(last).Add(sampleCount)
+        var row = new NativeBlock(FleetSchema.SessionsColumns, 1);
+        row.Add(id).Add(host).Add(start).Add(first).Add(last).Add(sampleCount)
             .Add(meta.GetValueOrDefault("source", "")).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
         row.EndRow();
-        ch.Insert($"{db}.sessions", FleetSchema.Names(FleetSchema.SessionsColumns), row.ToArray(), ct);
+        ch.Insert($"{db}.sessions", row, ct);
         return new FleetPushResult(id, host, false, sent, skipped, samplesSent, sampleCount);
     }
 
@@ -162,5 +185,57 @@ public static class FleetPush
     {
         var key = string.Join('\n', meta.GetValueOrDefault("created_unix_ns", ""), meta.GetValueOrDefault("hostname", ""), meta.GetValueOrDefault("source_path", ""));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+    }
+
+    /// <summary><paramref name="rows"/> in id order: as they are when already so (the store's id-indexed maps), else sorted.</summary>
+    private static IEnumerable<T> ById<T>(IEnumerable<T> rows, Func<T, long> id)
+    {
+        long previous = long.MinValue;
+        foreach (var r in rows)
+        {
+            long i = id(r);
+            if (i < previous) return rows.OrderBy(id);
+            previous = i;
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Sends one INSERT on a worker thread while the caller builds the next block: <see cref="Send"/> first waits for the
+    /// previous one (rethrowing its failure) and runs its completion on the caller's thread.
+    /// </summary>
+    private sealed class InsertPipeline(ClickHouseHttp ch, CancellationToken ct) : IDisposable
+    {
+        private readonly Queue<(Task Insert, Action Done)> _inFlight = new();
+
+        /// <summary>INSERTs in flight at most: the server works on one while it reads the next, and this side builds a third.</summary>
+        public const int Depth = 2;
+
+        public void Send(string table, NativeBlock block, Action done)
+        {
+            while (_inFlight.Count >= Depth) WaitOldest();
+            _inFlight.Enqueue((Task.Run(() => ch.Insert(table, block, ct), ct), done));
+        }
+
+        /// <summary>Waits for every INSERT sent, in order; throws the first failure.</summary>
+        public void Wait()
+        {
+            while (_inFlight.Count > 0) WaitOldest();
+        }
+
+        private void WaitOldest()
+        {
+            var (insert, done) = _inFlight.Dequeue();
+            insert.GetAwaiter().GetResult();
+            done();
+        }
+
+        /// <summary>After a failure elsewhere: lets the INSERTs in flight end (their outcome no longer matters) so none outlives the push.</summary>
+        public void Dispose()
+        {
+            foreach (var (insert, _) in _inFlight)
+                try { insert.Wait(); } catch (AggregateException) { }
+            _inFlight.Clear();
+        }
     }
 }

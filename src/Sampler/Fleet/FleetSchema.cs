@@ -78,9 +78,9 @@ public static class FleetSchema
         // A version 1 database becomes version 2 by the table just created; its sessions keep being read from their samples.
         if (stored < Version)
         {
-            var row = new TsvRows().Add(Version).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
+            var row = new NativeBlock("version UInt32, created_unix_ns Int64", 1).Add(Version).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
             row.EndRow();
-            ch.Insert(database + ".schema_version", "version, created_unix_ns", row.ToArray(), ct);
+            ch.Insert(database + ".schema_version", row, ct);
         }
     }
 
