@@ -211,6 +211,9 @@ public sealed class StoreTests : IDisposable
         Assert.Equal([100L, 101L, 102L, 200L], all.Select(s => s.TimeNs));
         // Old records: weight × the event's configured count (1 ms); the new one its own period.
         Assert.Equal([2_000_000L, 1_000_000L, 1_000_000L, 400_000L], all.Select(s => s.Period));
+        // Read from any position: inside the 40-byte records, at the first 48-byte one, at and past the end.
+        for (int from = 0; from <= 5; from++)
+            Assert.Equal(r.ReadSamplesUnordered().Skip(from), r.ReadSamplesFrom(from));
         var t = r.ReadStackTotals().Single();
         Assert.Equal((4L, 5L, 4_400_000L), (t.Samples, t.Weight, t.Period));
         Assert.Empty(r.Validate());

@@ -407,9 +407,12 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         using (var p = Cli.StartRedirected("push", "--clickhouse", server.Url, "--database", db, "--host-name", "host-a", "--batch-size", "20", "-V", a))
         {
             // Kill -9 once the third batch of samples is in: the rest of the ~100 batches are still to come.
+            // (batches are numbered by their first sample's position: 0, 20, 40…)
             string? line;
-            while ((line = p.StandardError.ReadLine()) != null && !line.Contains("samples batch 2:")) output.WriteLine(line);
+            int samplesBatches = 0;
+            while ((line = p.StandardError.ReadLine()) != null && !(line.Contains("samples batch ") && ++samplesBatches == 3)) output.WriteLine(line);
             Assert.NotNull(line);
+            Assert.Contains("samples batch 40:", line);
             p.Kill();
             p.WaitForExit();
         }
@@ -491,6 +494,9 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
                      ["opreport", "--clickhouse", "not a url"],
                      ["push", "--clickhouse", "ftp://127.0.0.1/", Cli.NewSessionDir()],
                      ["opreport", "--clickhouse", server.Url + "?database=x", "--database", "no-such-db!"],
+                     // The daemon's stream is checked before the daemon starts.
+                     ["opcontrol", "--session-dir", Cli.NewSessionDir(), "--start-daemon", "--clickhouse", "http://127.0.0.1:9/"],
+                     ["opcontrol", "--session-dir", Cli.NewSessionDir(), "--start-daemon", "--database", "db"],
                  })
         {
             var r = Xenoprof(args);
@@ -499,5 +505,52 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
             Assert.Empty(r.Stdout);
         }
         Assert.Contains("cannot reach ClickHouse at http://127.0.0.1:9/", Xenoprof("opreport", "--clickhouse", "http://127.0.0.1:9/").Stderr);
+    }
+
+    [ClickHouseRootFact]
+    public void Daemon_StreamsItsSessionAsItDumps_AndAfterAResetAsANewSession()
+    {
+        using var ch = server.Client();
+        var db = NewDatabase();
+        var dir = Cli.NewSessionDir();
+        string Count(string table) => ch.Query($"SELECT count() FROM {db}.{table}")[0][0];
+        void Workload(string seconds) { using var w = System.Diagnostics.Process.Start(Cli.Workload, seconds); w.WaitForExit(); }
+        void Opcontrol(params string[] args) => Assert.Equal(0, Xenoprof(["opcontrol", "--session-dir", dir, .. args]).ExitCode);
+        try
+        {
+            Opcontrol("--start-daemon", "--callgraph=16", "--clickhouse", server.Url, "--database", db, "--host-name", "live");
+            Opcontrol("--start");
+            Workload("1");
+            Opcontrol("--dump");
+            // Streamed while the daemon still runs: the dump's push makes the session reportable.
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            while (Count("sessions") == "0" && wait.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+            Assert.NotEqual("0", Count("sessions"));
+            Assert.True(long.Parse(Count("samples")) > 100, Count("samples"));
+            Assert.Contains("Fleet: " + server.Url, Xenoprof("opcontrol", "--session-dir", dir, "--status").Stdout);
+            var live = Fleet(db, "host:live");
+            Assert.True(live.GetValueOrDefault(("hotloop", "hot_sixty")) > 0, string.Join(", ", live));
+
+            // A reset sends the samples so far first; the samples after it are a second session of the host.
+            Opcontrol("--reset");
+            long beforeReset = long.Parse(Count("samples"));
+            Workload("0.6");
+            Opcontrol("--shutdown");
+            var local = Local(dir);
+            var ids = ch.Query($"SELECT session_id FROM {db}.sessions GROUP BY session_id ORDER BY min(pushed_unix_ns)").Select(r => r[0]).ToList();
+            Assert.Equal(2, ids.Count);
+            // After the shutdown, the second session holds exactly what the session directory holds, each sample once.
+            AssertSameRows(local, Fleet(db, "session:" + ids[1]));
+            Assert.Equal(beforeReset + local.Values.Sum(), long.Parse(Count("samples")));
+            Assert.Equal(Count("samples"), ch.Query($"SELECT sum(samples) FROM {db}.symbol_totals")[0][0]);
+            Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT session_id, frame_id, count() AS n FROM {db}.frames GROUP BY session_id, frame_id HAVING n > 1)")[0][0]);
+            Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT session_id, stack_id, count() AS n FROM {db}.stacks GROUP BY session_id, stack_id HAVING n > 1)")[0][0]);
+        }
+        finally
+        {
+            Cli.Run("opcontrol", "--session-dir", dir, "--shutdown");
+            if (File.Exists(Path.Combine(dir, "daemon.log"))) output.WriteLine("daemon.log:\n" + File.ReadAllText(Path.Combine(dir, "daemon.log")));
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
     }
 }

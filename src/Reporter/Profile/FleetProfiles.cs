@@ -90,9 +90,12 @@ public static class FleetProfiles
         if (options.Cpus != null) sampleWhere.Add($"cpu IN ({Numbers(options.Cpus)})");
         // A flat report (no stacks, no per-instruction detail, no filter on a sample's time, thread or CPU) of sessions
         // pushed with symbol_totals (schema version 2) reads those sums and no frame; any other reads the samples.
+        // The sums stand for the samples only where they count every sample pushed (a push still running, or one that
+        // stopped between a batch of samples and its sums, leaves some uncounted).
         bool flat = !options.WithStacks && !options.WithDetails && sampleWhere.Count == totalsWhere.Count + 1
             && ch.Query($"SELECT count() FROM system.tables WHERE database = {ClickHouseHttp.Quote(db)} AND name = 'symbol_totals'", ct)[0][0] == "1"
-            && ch.Query($"SELECT uniqExact(session_id) FROM {db}.symbol_totals WHERE {inSessions}", ct)[0][0] == sessions.Count.ToString(CultureInfo.InvariantCulture);
+            && SameCounts(ch.Query($"SELECT session_id, sum(samples) FROM {db}.symbol_totals WHERE {inSessions} GROUP BY session_id", ct),
+                ch.Query($"SELECT session_id, count() FROM {db}.samples WHERE {string.Join(" AND ", sampleWhere.Take(2))} GROUP BY session_id", ct), sessions.Count);
 
         // Events merge by name across sessions; event:, count: and unit-mask: pick each session's own matching events.
         var events = new List<StoredEvent>();
@@ -123,7 +126,7 @@ public static class FleetProfiles
 
         // Meta: what every selected session agrees on, the host names joined.
         var metas = ch.Query($"SELECT session_id, key, value FROM {db}.meta WHERE {inSessions}", ct).GroupBy(r => r[0])
-            .Select(g => g.ToDictionary(r => r[1], r => r[2])).ToList();
+            .Select(g => g.GroupBy(r => r[1]).ToDictionary(k => k.Key, k => k.First()[2])).ToList();
         var meta = metas.Count == 0 ? [] : metas[0].Where(kv => metas.All(m => m.TryGetValue(kv.Key, out var v) && v == kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
         meta["hostname"] = string.Join(",", sessions.Select(s => s.Host).Distinct());
         var counters = ch.Query($"SELECT name, sum(value) FROM {db}.counters WHERE {inSessions} GROUP BY name", ct).ToDictionary(r => r[0], r => Long(r[1]));
@@ -223,7 +226,8 @@ public static class FleetProfiles
             }
             return id;
         }
-        string sql = flat ? $"SELECT session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol, samples, weight, period, period_squares FROM {db}.symbol_totals{Where(totalsWhere)}"
+        string sql = flat ? "SELECT session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol, sum(samples), sum(weight), sum(period), sum(period_squares) "
+              + $"FROM {db}.symbol_totals{Where(totalsWhere)} GROUP BY session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol"
             : options.WithStacks ? perStack
             : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w), sum(pe), sum(sq) FROM (" + perStack + ") "
               + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
@@ -259,6 +263,13 @@ public static class FleetProfiles
         var warnings = PartlyKnown(leafSamples, images);
         warnings.AddRange(Builds(builds.Where(b => sampledImages.Contains(b.Key)), options.WithDetails));
         return ProfileBuilder.BuildFrom(options, only, tables, new PushedSymbols(warnings));
+    }
+
+    /// <summary>Whether every one of <paramref name="sessions"/> sessions has a row in both lists, with equal counts.</summary>
+    private static bool SameCounts(List<string[]> totals, List<string[]> samples, int sessions)
+    {
+        var pushed = samples.ToDictionary(r => r[0], r => r[1]);
+        return totals.Count == sessions && samples.Count == sessions && totals.All(r => pushed.TryGetValue(r[0], out var n) && n == r[1]);
     }
 
     /// <summary>One warning per sampled image path whose hosts recorded different builds (build-ids, "none" for an image

@@ -41,154 +41,277 @@ public sealed record FleetPushResult(string SessionId, string Host, bool Already
 public static class FleetPush
 {
     /// <summary>
-    /// Pushes <paramref name="store"/>. <paramref name="nameFrame"/> gives each frame's symbol (a <see cref="CachedSymbol"/>
-    /// with a null name when none); <paramref name="leafTotals"/>, when given, are the store's samples already summed per
-    /// leaf image and symbol as <paramref name="nameFrame"/> names them (<see cref="SessionStore.ReadLeafTotals"/>), else
-    /// they are summed here from the per-stack totals. Batches are built while the previous one is being inserted (one
-    /// INSERT in flight). Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached; run
-    /// again after any failure to complete the push.
+    /// Pushes what <paramref name="store"/> holds and the database does not yet: the whole session on a first push, the
+    /// rows added since on a later one (a session still being recorded, pushed again after each dump, is streamed), the
+    /// rest after an interrupted push. <paramref name="nameFrame"/> gives each frame's symbol (a <see cref="CachedSymbol"/>
+    /// with a null name when none). Rows go in numbered batches, each one INSERT built while the two before it are being
+    /// inserted; a batch is numbered by its first row's position (samples: 0-based in storage order; tables with ids:
+    /// the first id), so the batches a table holds say which rows it has: a batch numbered N of C rows holds the first C
+    /// rows from N on. Tables keyed otherwise (meta, domains, processes, threads) get the keys they lack, counters the
+    /// difference between the store's values and the sums already pushed. Each batch of samples is followed by its sums
+    /// per leaf symbol (<c>symbol_totals</c>, same number); the <c>sessions</c> row written last makes what was pushed
+    /// reportable. Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached; run again after
+    /// any failure to complete the push.
     /// </summary>
     public static FleetPushResult Push(ClickHouseHttp ch, SessionStore store, Func<StoredImage, StoredFrame, CachedSymbol> nameFrame,
-        FleetPushOptions options, CancellationToken ct = default, IReadOnlyList<LeafTotal>? leafTotals = null)
+        FleetPushOptions options, CancellationToken ct = default)
     {
         if (options.BatchRows is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(options), "BatchRows must be 1..1,000,000");
         var db = FleetSchema.CheckDatabaseName(options.Database);
+        // The committed samples first: every row they refer to is committed with them, so the tables read after hold it.
+        long sampleCount = store.CountSamples();
         var meta = store.ReadMeta();
         string id = SessionIdOf(meta);
-        string host = options.HostName ?? (meta.TryGetValue("hostname", out var h) && h.Length > 0 ? h : Environment.MachineName);
+        string q = ClickHouseHttp.Quote(id);
         FleetSchema.EnsureCreated(ch, db, ct);
 
-        var done = ch.Query($"SELECT host FROM {db}.sessions WHERE session_id = {ClickHouseHttp.Quote(id)} LIMIT 1", ct);
-        long sampleCount = store.CountSamples();
-        if (done.Count > 0) return new FleetPushResult(id, done[0][0], true, 0, 0, 0, sampleCount);
+        // What earlier pushes of this session made reportable: its host, samples, clock anchor and last sample time.
+        var prior = ch.Query($"SELECT count(), any(host), max(samples), min(first_sample_ns), max(last_sample_ns) FROM {db}.sessions WHERE session_id = {q}", ct)[0];
+        bool reported = prior[0] != "0";
+        string host = reported ? prior[1] : options.HostName ?? (meta.TryGetValue("hostname", out var h) && h.Length > 0 ? h : Environment.MachineName);
+        var counters = store.ReadCounters();
+        var pushedCounters = ch.Query($"SELECT name, sum(value), max(batch) FROM {db}.counters WHERE session_id = {q} GROUP BY name", ct)
+            .ToDictionary(r => r[0], r => (Sum: Long(r[1]), Batch: Long(r[2])));
+        if (reported && Long(prior[2]) == sampleCount && counters.All(kv => pushedCounters.GetValueOrDefault(kv.Key).Sum == kv.Value))
+            return new FleetPushResult(id, host, true, 0, 0, 0, sampleCount);
 
-        long first = long.MaxValue, last = long.MinValue;
-        foreach (var s in store.ReadSamplesUnordered()) { first = Math.Min(first, s.TimeNs); last = Math.Max(last, s.TimeNs); }
-        if (first == long.MaxValue) first = last = 0;
+        // Sample times become wall-clock times from the store's creation, anchored at the session's earliest sample
+        // (kept from the first push that made the session reportable, so that every batch uses the same anchor).
         long start = meta.TryGetValue("created_unix_ns", out var c) && long.TryParse(c, CultureInfo.InvariantCulture, out var cv) ? cv : 0;
+        long first = reported ? Long(prior[3]) : long.MaxValue, last = reported ? Long(prior[4]) : long.MinValue;
+        if (!reported)
+            foreach (var s in store.ReadSamplesUnordered()) first = Math.Min(first, s.TimeNs);
+        if (first == long.MaxValue) first = 0;
 
         int sent = 0, skipped = 0;
         long samplesSent = 0;
         using var pipeline = new InsertPipeline(ch, ct);
-        void Table<T>(string table, IEnumerable<T> rows, Action<NativeBlock, T> write, long? count = null)
+        Batcher Batches(string table) => new(table, FleetSchema.Tables.First(t => t.Table == table).Columns, db, id, host, options, pipeline, n =>
         {
-            var columns = FleetSchema.Tables.First(t => t.Table == table).Columns;
-            bool withHost = columns.StartsWith("host ", StringComparison.Ordinal);
-            var have = ch.Query($"SELECT DISTINCT batch FROM {db}.{table} WHERE session_id = {ClickHouseHttp.Quote(id)}", ct)
-                .Select(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToHashSet();
-            long known = count ?? (rows.TryGetNonEnumeratedCount(out var n) ? n : 1024);
-            int hint = (int)Math.Clamp(known, 1, options.BatchRows);
-            int batch = 0, inBatch = 0;
-            // Blocks in turn: those in flight and the one being filled (Send returns once the oldest one's INSERT is done).
-            var blocks = new NativeBlock?[InsertPipeline.Depth + 1];
-            NativeBlock? block = null;
-            void Flush()
-            {
-                if (have.Contains(batch)) { skipped++; return; }
-                int b = batch, rowsSent = block!.Count;
-                pipeline.Send($"{db}.{table}", block, () =>
-                {
-                    sent++;
-                    if (table == "samples") samplesSent += rowsSent;
-                    options.BatchSent?.Invoke(table, b, rowsSent);
-                });
-            }
+            sent++;
+            if (table == "samples") samplesSent += n;
+        });
+
+        // Tables whose rows have ids that only grow: the rows after those the batches already there hold.
+        List<(long Start, long Rows)> Coverage(string table) =>
+            ch.Query($"SELECT batch, count() FROM {db}.{table} WHERE session_id = {q} GROUP BY batch ORDER BY batch", ct)
+                .Select(r => (Long(r[0]), Long(r[1]))).ToList();
+        // rows: in id order, from the first (or, with readFrom, from that position on: the batches before it hold what precedes).
+        void ById<T>(string table, IEnumerable<T> rows, Func<T, long> idOf, Action<NativeBlock, T> write, Action<long, T>? added = null,
+            Action<long, int>? flushed = null, long readFrom = long.MinValue)
+        {
+            var all = Coverage(table);
+            skipped += all.Count;
+            var have = all.Where(b => b.Start >= readFrom).ToList();
+            var batches = Batches(table);
+            int next = 0;
+            long covered = 0;
             foreach (var row in rows)
             {
                 ct.ThrowIfCancellationRequested();
-                if (!have.Contains(batch))
-                {
-                    if (block == null)
-                    {
-                        block = blocks[batch % blocks.Length] ??= new NativeBlock(columns, hint);
-                        block.Clear();
-                    }
-                    if (withHost) block.Add(host);
-                    block.Add(id).Add(batch);
-                    write(block, row);
-                    block.EndRow();
-                }
-                if (++inBatch == options.BatchRows)
+                long at = idOf(row);
+                if (covered == 0 && next < have.Count && at >= have[next].Start)
                 {
                     Flush();
-                    batch++; inBatch = 0; block = null;
+                    covered = have[next++].Rows;
                 }
+                if (covered > 0) { covered--; continue; }
+                if (batches.Count == options.BatchRows) Flush();
+                write(batches.Row(at), row);
+                batches.EndRow();
+                added?.Invoke(batches.Number, row);
             }
-            if (inBatch > 0) Flush();
+            Flush();
+            void Flush()
+            {
+                if (batches.Count == 0) return;
+                long number = batches.Number;
+                int rowsIn = batches.Count;
+                batches.Flush();
+                flushed?.Invoke(number, rowsIn);
+            }
         }
+        // Tables keyed otherwise: the rows whose keys the table lacks, numbered after its last batch.
+        void ByKey<T>(string table, string keyColumns, IEnumerable<T> rows, Func<T, string> keyOf, Action<NativeBlock, T> write)
+        {
+            var there = ch.Query($"SELECT batch, {keyColumns} FROM {db}.{table} WHERE session_id = {q}", ct);
+            var keys = there.Select(r => string.Join('\t', r[1..])).ToHashSet(StringComparer.Ordinal);
+            long number = there.Count == 0 ? 0 : there.Max(r => Long(r[0])) + 1;
+            var batches = Batches(table);
+            foreach (var row in rows)
+            {
+                if (keys.Contains(keyOf(row))) continue;
+                if (batches.Count == options.BatchRows) { batches.Flush(); number++; }
+                write(batches.Row(number), row);
+                batches.EndRow();
+            }
+            batches.Flush();
+        }
+        static string Key(params object[] parts) => string.Join('\t', parts.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture)));
 
-        Table("meta", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key).Add(kv.Value));
-        Table("counters", store.ReadCounters().OrderBy(kv => kv.Key, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key).Add(kv.Value));
-        Table("events", store.ReadEvents(), (t, e) => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
+        ByKey("meta", "key", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal), kv => kv.Key, (t, kv) => t.Add(kv.Key).Add(kv.Value));
+        ById("events", store.ReadEvents().OrderBy(e => e.Id.Value), e => e.Id.Value, (t, e) => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
             .Add(e.UnitMask).Add(e.Kernel ? 1 : 0).Add(e.User ? 1 : 0).Add(e.Unit).Add(e.Description));
-        Table("domains", store.ReadDomains().OrderBy(kv => kv.Key), (t, kv) => t.Add(kv.Key).Add(kv.Value));
-        Table("processes", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid),
+        ByKey("domains", "domain", store.ReadDomains().OrderBy(kv => kv.Key), kv => Key(kv.Key), (t, kv) => t.Add(kv.Key).Add(kv.Value));
+        ByKey("processes", "domain, pid", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid), p => Key(p.Domain, p.Pid),
             (t, p) => t.Add(p.Domain).Add(p.Pid).Add(p.ParentPid).Add(p.Comm));
-        Table("threads", store.ReadThreads().OrderBy(kv => kv.Key), (t, kv) => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm));
-        Table("comms", store.ReadComms().OrderBy(kv => kv.Key.Value), (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
+        ByKey("threads", "domain, tid", store.ReadThreads().OrderBy(kv => kv.Key), kv => Key(kv.Key.Domain, kv.Key.Tid),
+            (t, kv) => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm));
+        ById("comms", store.ReadComms().OrderBy(kv => kv.Key.Value), kv => kv.Key.Value, (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
         var images = store.ReadImages();
         var frames = store.ReadFrames();
-        var named = new Dictionary<FrameId, CachedSymbol>(leafTotals == null ? frames.Count : 0);
+        var named = new Dictionary<FrameId, CachedSymbol>();
         CachedSymbol Name(StoredFrame f)
         {
             if (!named.TryGetValue(f.Id, out var s)) named[f.Id] = s = nameFrame(images[f.Image], f);
             return s;
         }
-        Table("images", images.Values.OrderBy(i => i.Id.Value), (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
-        Table("frames", ById(frames.Values, f => f.Id.Value), (t, f) =>
+        ById("images", images.Values.OrderBy(i => i.Id.Value), i => i.Id.Value, (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
+        ById("frames", InIdOrder(frames.Values, f => f.Id.Value), f => f.Id.Value, (t, f) =>
         {
-            var s = leafTotals == null ? Name(f) : nameFrame(images[f.Image], f); // named once either way
+            var s = Name(f);
             t.Add(f.Id.Value).Add(f.Image.Value).Add(f.Offset).Add(s.Name ?? "").Add(s.Name != null ? 1 : 0)
                 .Add(s.Located ? 1 : 0).Add(s.Start).Add(s.Size).Add(s.Address);
         });
         var stacks = store.ReadStacks();
-        Table("stacks", ById(stacks.Values, s => s.Id.Value), (t, s) => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value));
-        // The store's per-stack totals summed once more per leaf image and symbol (or the store's own such sums, when
-        // the caller has them): a flat report reads these instead of the samples.
-        var flat = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
-        void Sum((long, int, int, int, long, string?) key, long samples, long weight, long period, double squares)
+        ById("stacks", InIdOrder(stacks.Values, s => s.Id.Value), s => s.Id.Value, (t, s) => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value));
+        // Every row a sample names is in before the sample: a report of what is there never meets an unknown stack.
+        pipeline.Wait();
+
+        // Each batch of samples summed per (event, domain, pid, thread name, leaf image, leaf symbol): a flat report
+        // reads these sums where they cover every pushed sample, instead of the samples.
+        var totals = Batches("symbol_totals");
+        var perStack = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Stack), (long Samples, long Weight, long Period, double Squares)>();
+        void Count(in StoredSample s)
         {
-            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat, key, out _);
-            sum = (sum.Samples + samples, sum.Weight + weight, sum.Period + period, sum.Squares + squares);
+            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(perStack, (s.Event.Value, s.Domain, s.Pid, s.Comm.Value, s.Stack.Value), out _);
+            sum = (sum.Samples + 1, sum.Weight + s.Weight, sum.Period + s.Period, sum.Squares + (double)s.Period * s.Period / Math.Max(s.Weight, 1));
         }
-        if (leafTotals != null)
-            foreach (var lt in leafTotals)
-                Sum((lt.Event.Value, lt.Domain, lt.Pid, lt.Comm.Value, lt.Image.Value, lt.Name), lt.Samples, lt.Weight, lt.Period, lt.PeriodSquares);
-        else
-            foreach (var st in store.ReadStackTotals())
+        void SendTotals(long number)
+        {
+            var flat = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
+            foreach (var (k, v) in perStack)
             {
-                var leaf = frames[stacks[st.Stack].Frame];
-                Sum((st.Event.Value, st.Domain, st.Pid, st.Comm.Value, leaf.Image.Value, Name(leaf).Name), st.Samples, st.Weight, st.Period, st.PeriodSquares);
+                if (!stacks.TryGetValue(new StackId(k.Stack), out var stack) || !frames.TryGetValue(stack.Frame, out var leaf)) continue; // not summed: the report reads the samples
+                ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat, (k.Event, k.Domain, k.Pid, k.Comm, leaf.Image.Value, Name(leaf).Name), out _);
+                sum = (sum.Samples + v.Samples, sum.Weight + v.Weight, sum.Period + v.Period, sum.Squares + v.Squares);
             }
-        Table("symbol_totals", flat.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm).ThenBy(kv => kv.Key.Image)
-            .ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal), (t, kv) => t.Add(kv.Key.Event).Add(kv.Key.Domain).Add(kv.Key.Pid).Add(kv.Key.Comm)
-                .Add(kv.Key.Image).Add(kv.Key.Symbol ?? "").Add(kv.Key.Symbol != null ? 1 : 0).Add(kv.Value.Samples).Add(kv.Value.Weight).Add(kv.Value.Period)
-                .Add(kv.Value.Squares));
-        Table("samples", store.ReadSamplesUnordered(), (t, s) => t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu)
-            .Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value).Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period), sampleCount);
-        pipeline.Wait(); // every batch is in before the sessions row says the session is complete
+            perStack.Clear();
+            foreach (var (k, v) in flat.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm)
+                         .ThenBy(kv => kv.Key.Image).ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal))
+            {
+                totals.Row(number).Add(k.Event).Add(k.Domain).Add(k.Pid).Add(k.Comm).Add(k.Image).Add(k.Symbol ?? "").Add(k.Symbol != null ? 1 : 0)
+                    .Add(v.Samples).Add(v.Weight).Add(v.Period).Add(v.Squares);
+                totals.EndRow();
+            }
+            totals.Flush();
+        }
+        // Batches of samples an earlier push sent without their sums (it stopped in between): summed again from the log.
+        var samplesThere = Coverage("samples");
+        var summed = ch.Query($"SELECT DISTINCT batch FROM {db}.symbol_totals WHERE session_id = {q}", ct).Select(r => Long(r[0])).ToHashSet();
+        foreach (var (number, rows) in samplesThere.Where(b => !summed.Contains(b.Start)))
+        {
+            foreach (var s in store.ReadSamplesFrom(number).Take((int)Math.Min(rows, int.MaxValue))) Count(s);
+            SendTotals(number);
+        }
+        // The samples after the longest run of batches there from the first sample on (the rest are skipped by position).
+        long from = 0;
+        foreach (var b in samplesThere) if (b.Start == from) from += b.Rows; else break;
+        long position = from;
+        ById("samples", store.ReadSamplesFrom(from).Take((int)Math.Min(sampleCount - from, int.MaxValue)).Select(s => (At: position++, Sample: s)), r => r.At, (t, r) =>
+        {
+            var s = r.Sample;
+            t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu).Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value)
+                .Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period);
+        }, (_, r) => { Count(r.Sample); last = Math.Max(last, r.Sample.TimeNs); }, (number, _) => SendTotals(number), readFrom: from);
+
+        // Counters: what they grew by since the last push.
+        long counterBatch = pushedCounters.Count == 0 ? 0 : pushedCounters.Values.Max(v => v.Batch) + 1;
+        var grown = Batches("counters");
+        foreach (var (name, value) in counters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            long delta = value - (pushedCounters.TryGetValue(name, out var p) ? p.Sum : 0);
+            if (delta == 0) continue;
+            grown.Row(counterBatch).Add(name).Add(delta);
+            grown.EndRow();
+        }
+        grown.Flush();
+        pipeline.Wait(); // every batch is in before the sessions row makes them reportable
 
         var row = new NativeBlock(FleetSchema.SessionsColumns, 1);
-        row.Add(id).Add(host).Add(start).Add(first).Add(last).Add(sampleCount)
+        row.Add(id).Add(host).Add(start).Add(first).Add(last == long.MinValue ? first : last).Add(sampleCount)
             .Add(meta.GetValueOrDefault("source", "")).Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
         row.EndRow();
         ch.Insert($"{db}.sessions", row, ct);
         return new FleetPushResult(id, host, false, sent, skipped, samplesSent, sampleCount);
     }
 
+    private static long Long(string s) => long.Parse(s, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// One table's new batches: rows are added to a block (one of three used in turn: two in flight, one being filled)
+    /// whose rows start with the host (samples), the session id and the batch number; <see cref="Flush"/> sends it.
+    /// </summary>
+    private sealed class Batcher(string table, string columns, string db, string session, string host, FleetPushOptions options, InsertPipeline pipeline, Action<int> done)
+    {
+        private readonly NativeBlock?[] _blocks = new NativeBlock?[InsertPipeline.Depth + 1];
+        private readonly bool _withHost = columns.StartsWith("host ", StringComparison.Ordinal);
+        private NativeBlock? _block;
+        private int _turn;
+
+        /// <summary>Rows in the batch being filled.</summary>
+        public int Count => _block?.Count ?? 0;
+
+        /// <summary>The number of the batch being filled.</summary>
+        public long Number { get; private set; }
+
+        /// <summary>Starts a row (of a new batch numbered <paramref name="number"/> when none is being filled); the caller adds the table's own columns, then <see cref="EndRow"/>.</summary>
+        public NativeBlock Row(long number)
+        {
+            if (_block == null)
+            {
+                _block = _blocks[_turn++ % _blocks.Length] ??= new NativeBlock(columns, (int)Math.Min(options.BatchRows, 65_536));
+                _block.Clear();
+                Number = number;
+            }
+            if (_withHost) _block.Add(host);
+            return _block.Add(session).Add(checked((uint)Number));
+        }
+
+        /// <summary>Ends the row started by <see cref="Row"/>.</summary>
+        public void EndRow() => _block!.EndRow();
+
+        /// <summary>Sends the batch being filled, if any.</summary>
+        public void Flush()
+        {
+            if (_block == null) return;
+            var block = _block;
+            long number = Number;
+            int rows = block.Count;
+            _block = null;
+            pipeline.Send($"{db}.{table}", block, () =>
+            {
+                done(rows);
+                options.BatchSent?.Invoke(table, (int)number, rows);
+            });
+        }
+    }
+
     /// <summary>
     /// A session's id in the fleet database: 16 hex digits of SHA-256 over the store's creation time
     /// (<c>created_unix_ns</c>), recorded host name and source path, so a copy of the session directory pushes as the same
-    /// session and a second recording as another.
+    /// session and a second recording as another; the samples after an opcontrol <c>--reset</c> of a running daemon
+    /// (<see cref="SessionStore.ResetKey"/>) are another session too.
     /// </summary>
     public static string SessionIdOf(IReadOnlyDictionary<string, string> meta)
     {
         var key = string.Join('\n', meta.GetValueOrDefault("created_unix_ns", ""), meta.GetValueOrDefault("hostname", ""), meta.GetValueOrDefault("source_path", ""));
+        if (meta.TryGetValue(SessionStore.ResetKey, out var reset)) key += "\nreset " + reset;
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
     }
 
     /// <summary><paramref name="rows"/> in id order: as they are when already so (the store's id-indexed maps), else sorted.</summary>
-    private static IEnumerable<T> ById<T>(IEnumerable<T> rows, Func<T, long> id)
+    private static IEnumerable<T> InIdOrder<T>(IEnumerable<T> rows, Func<T, long> id)
     {
         long previous = long.MinValue;
         foreach (var r in rows)

@@ -17,13 +17,17 @@ public sealed class Daemon
     /// <summary>How often the rings are drained while profiling.</summary>
     public static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a <c>reset</c> waits for the samples so far to reach the fleet database before it refuses.</summary>
+    public static readonly TimeSpan ResetFlushTimeout = TimeSpan.FromSeconds(60);
+
     private readonly SessionDirectory _dir;
     private readonly IDaemonProfiler _profiler;
     private readonly object _lock = new();
     private readonly DateTime _started = DateTime.UtcNow;
+    private readonly IDaemonStream? _stream;
     private Store.StoreException? _full;
 
-    private Daemon(SessionDirectory dir, IDaemonProfiler profiler) { _dir = dir; _profiler = profiler; }
+    private Daemon(SessionDirectory dir, IDaemonProfiler profiler, IDaemonStream? stream) { _dir = dir; _profiler = profiler; _stream = stream; }
 
     /// <summary>
     /// Runs the daemon in this process until <c>shutdown</c> or <paramref name="ct"/>: opens the events
@@ -31,12 +35,15 @@ public sealed class Daemon
     /// Throws what <see cref="LiveProfiler.Open"/> throws before the socket exists.
     /// </summary>
     /// <remarks><paramref name="open"/> makes the profiler from the session's configuration (null: a system-wide
-    /// <see cref="LiveProfiler"/>); a Xen session passes its xenoprof profiler here.</remarks>
-    public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log, Func<SessionConfig, IDaemonProfiler>? open = null)
+    /// <see cref="LiveProfiler"/>); a Xen session passes its xenoprof profiler here. <paramref name="stream"/>, when
+    /// given, is told of every commit (the session streamed to the fleet database) and disposed last, after the final
+    /// commit, so that it sends what is left.</remarks>
+    public static int Run(SessionDirectory dir, CancellationToken ct, TextWriter log, Func<SessionConfig, IDaemonProfiler>? open = null,
+        Func<SessionConfig, IDaemonStream?>? stream = null)
     {
         var config = dir.ReadConfig();
         var profiler = open != null ? open(config) : LiveProfiler.Open(dir, config, ProfilerTarget.SystemWide, append: true, log);
-        var daemon = new Daemon(dir, profiler);
+        var daemon = new Daemon(dir, profiler, stream?.Invoke(config));
         File.WriteAllText(dir.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var server = new ControlServer(dir.SocketPath, req =>
@@ -59,7 +66,7 @@ public sealed class Daemon
                     try
                     {
                         profiler.Drain();
-                        if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); }
+                        if (lastCommit.Elapsed > TimeSpan.FromSeconds(1)) { profiler.Dump(); lastCommit.Restart(); daemon._stream?.Committed(false); }
                     }
                     catch (Store.StoreException e) when (e.IsNoSpace) { daemon.Stop(e, log); }
                 }
@@ -69,6 +76,8 @@ public sealed class Daemon
         lock (daemon._lock)
             try { profiler.Dispose(); }
             catch (Store.StoreException e) when (e.IsNoSpace) { daemon._full ??= e; }
+        daemon._stream?.Committed(true);
+        daemon._stream?.Dispose(); // sends what is left before the daemon is seen to end
         try { File.Delete(dir.PidPath); } catch (IOException) { }
         Log(log, $"{DateTime.UtcNow:O} daemon stopped: {profiler.Samples} samples, {profiler.LostSamples} lost"
             + (daemon._full != null ? $"; {daemon._full.Message}" : ""));
@@ -118,11 +127,20 @@ public sealed class Daemon
             case "stop":
                 if (!_profiler.IsEnabled) return (true, "profiling was not running");
                 _profiler.Disable();
+                _stream?.Committed(true);
                 return (true, $"profiling stopped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
             case "dump":
                 _profiler.Dump();
+                _stream?.Committed(true);
                 return (true, $"dumped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
             case "reset":
+                // The samples so far reach the fleet database before they go; those after are another session there.
+                if (_stream != null)
+                {
+                    _profiler.Dump();
+                    if (!_stream.Flush(ResetFlushTimeout))
+                        return (false, $"samples not cleared: they are not all sent yet ({_stream.Status}); run --reset again");
+                }
                 _profiler.Reset();
                 return (true, "samples cleared");
             case var save when save.StartsWith("save ", StringComparison.Ordinal):
@@ -144,6 +162,7 @@ public sealed class Daemon
                     $"Samples: {_profiler.Samples}",
                     $"Lost samples: {_profiler.LostSamples}",
                     $"Up since: {_started:O}")
+                    + (_stream != null ? $"\nFleet: {_stream.Status}" : "")
                     + (_full != null ? $"\nStopped: {_full.Message}" : ""));
             case "shutdown":
                 if (_full != null) return (true, $"daemon shut down: {_profiler.Samples} samples, {_profiler.LostSamples} lost; {_full.Message}");

@@ -208,6 +208,18 @@ public sealed record SessionConfig
     /// </summary>
     public string? Separate { get; set; }
 
+    /// <summary>
+    /// opcontrol <c>--clickhouse URL</c>: the fleet database's HTTP URL the daemon streams the session to as it dumps,
+    /// or null. A password in the URL is kept here as given (the file is private to the session's owner and group).
+    /// </summary>
+    public string? ClickHouse { get; set; }
+
+    /// <summary>With <see cref="ClickHouse"/>: the database (null: the default, <c>xenprof</c>).</summary>
+    public string? ClickHouseDatabase { get; set; }
+
+    /// <summary>With <see cref="ClickHouse"/>: the host name the session is reported under (null: this machine's).</summary>
+    public string? ClickHouseHostName { get; set; }
+
     /// <summary>Xen session: where samples come from (<c>emulated:SCENARIO</c> or <c>privcmd</c>), or null for perf_event.</summary>
     public string? Hypervisor { get; set; }
 

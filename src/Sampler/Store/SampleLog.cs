@@ -140,12 +140,16 @@ internal sealed class SampleLog : IDisposable
     /// order; the first <paramref name="legacyBytes"/> are v4 records, whose period <paramref name="legacyPeriod"/> gives
     /// (from the sample's event and weight). A log shorter than the database says (a store copied without it, or cut
     /// by a crash of the machine before the file reached the disk) ends the stream early; <paramref name="onShort"/> is
-    /// told how many bytes are missing.
+    /// told how many bytes are missing. The first <paramref name="skipRecords"/> records are not read (the file is
+    /// opened at the next one).
     /// </summary>
     public static IEnumerable<StoredSample> Read(string dbPath, long committedBytes, long legacyBytes = 0,
-        Func<EventId, long, long>? legacyPeriod = null, Action<long>? onShort = null)
+        Func<EventId, long, long>? legacyPeriod = null, Action<long>? onShort = null, long skipRecords = 0)
     {
-        if (committedBytes <= 0) yield break;
+        long legacyRecords = Math.Min(legacyBytes, committedBytes) / LegacyRecordSize;
+        long skipBytes = skipRecords <= legacyRecords ? skipRecords * LegacyRecordSize
+            : legacyRecords * LegacyRecordSize + (skipRecords - legacyRecords) * RecordSize;
+        if (committedBytes - skipBytes <= 0) yield break;
         var path = PathFor(dbPath);
         FileStream fs;
         try { fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan); }
@@ -153,7 +157,8 @@ internal sealed class SampleLog : IDisposable
         using (fs)
         {
             var buf = new byte[BufferRecords * RecordSize];
-            long legacyLeft = Math.Min(legacyBytes, committedBytes), left = committedBytes;
+            long legacyLeft = Math.Max(0, Math.Min(legacyBytes, committedBytes) - skipBytes), left = committedBytes - skipBytes;
+            if (skipBytes > 0) fs.Seek(skipBytes, SeekOrigin.Begin);
             while (left > 0)
             {
                 int size = legacyLeft > 0 ? LegacyRecordSize : RecordSize;

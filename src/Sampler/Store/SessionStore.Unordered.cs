@@ -21,4 +21,17 @@ public sealed partial class SessionStore
             yield return s;
         }
     }
+
+    /// <summary>
+    /// The samples from position <paramref name="first"/> (0: the first sample in storage order) to the end of the
+    /// committed log, in storage order; the log is read from that record on. A short log ends the stream early (see
+    /// <see cref="ReadSamplesUnordered"/>).
+    /// </summary>
+    public IEnumerable<StoredSample> ReadSamplesFrom(long first)
+    {
+        long committed = CommittedLogBytes(), legacy = LegacyLogBytes();
+        SampleLogBytesMissing = 0;
+        Func<EventId, long, long>? legacyPeriod = legacy > 0 ? (ev, weight) => weight * ConfiguredPeriod(ev) : null;
+        return SampleLog.Read(Path, committed, legacy, legacyPeriod, missing => SampleLogBytesMissing = missing, Math.Max(0, first));
+    }
 }

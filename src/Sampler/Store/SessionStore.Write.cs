@@ -270,7 +270,10 @@ public sealed partial class SessionStore
         Exec("INSERT INTO counters(name, value) VALUES ($n,$v) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value", ("$n", name), ("$v", delta));
     }
 
-    /// <summary>Deletes all samples, their totals and the counters (opcontrol <c>--reset</c> on a running daemon); events, processes, stacks and frames stay.</summary>
+    /// <summary><c>meta</c> key: Unix time (ns) of the last <see cref="ClearSamples"/>, absent when the samples were never cleared.</summary>
+    public const string ResetKey = "samples_reset_unix_ns";
+
+    /// <summary>Deletes all samples, their totals and the counters (opcontrol <c>--reset</c> on a running daemon); events, processes, stacks and frames stay; <see cref="ResetKey"/> is set.</summary>
     public void ClearSamples()
     {
         RequireWritable();
@@ -278,6 +281,8 @@ public sealed partial class SessionStore
         _pendingLog = false;
         Exec("DELETE FROM stack_totals; DELETE FROM counters; DELETE FROM meta WHERE key IN ('" + StoreSchema.LegacyLogBytesKey + "', '" + LeafTotalsKey + "');");
         SetMeta(SampleLogBytesKey, "0");
+        // The samples after a reset are another session for the fleet database (FleetPush.SessionIdOf).
+        SetMeta(ResetKey, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Commit(); // readers see an empty log before its bytes go
         _log!.Clear();
     }

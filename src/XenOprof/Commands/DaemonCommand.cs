@@ -21,7 +21,10 @@ internal static class DaemonCommand
             var session = CommonOptions.Session(path, new SessionDirectory(path).ReadConfig().Group);
             return Daemon.Run(session, ct, Console.Out, config => config.Hypervisor != null
                 ? XenProf.Sampler.Xenoprof.XenDaemonProfilers.Open(session, config, XenProf.Reporter.Symbols.ImageSymbolTable.Open, Console.Out)
-                : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide, append: true, Console.Out));
+                : LiveProfiler.Open(session, config, ProfilerTarget.SystemWide, append: true, Console.Out),
+                config => config.ClickHouse != null
+                    ? new XenProf.Reporter.Profile.FleetStream(session.Path, config.ClickHouse, config.ClickHouseDatabase, config.ClickHouseHostName, Console.Out)
+                    : null);
         }));
         return cmd;
     }

@@ -28,15 +28,24 @@ internal static class OpcontrolCommand
         var shutdown = new Option<bool>("--shutdown", "-h") { Description = "Stop profiling and end the daemon" };
         var status = new Option<bool>("--status") { Description = "Show the daemon's state" };
         var separate = CommonOptions.Separate("What opreport keeps apart by default (samples always keep pid, tid and cpu): lib (libraries per application), kernel (kernel and modules too; implies lib), thread, cpu, all or none (the default); opreport --merge/--separate override it");
+        var clickhouse = FleetOptions.ClickHouse();
+        clickhouse.Description = "With --start-daemon: stream the session into this ClickHouse server as the daemon dumps (at least every 10 s while profiling, and at each --dump, --stop and --shutdown), e.g. http://127.0.0.1:8123/";
+        var database = new Option<string?>("--database") { Description = $"With --clickhouse: the database (default {XenProf.Sampler.Fleet.FleetSchema.DefaultDatabase}; created when missing)" };
+        var hostName = new Option<string?>("--host-name") { Description = "With --clickhouse: the host name the session is reported under (default: this machine's)" };
         var cmd = new Command("opcontrol", "Control a background profiling session (opcontrol-style)")
         {
-            dir, group, ev, callgraph, separate, reset, save, startDaemon, start, dump, stop, shutdown, status, Run.Verbose,
+            dir, group, ev, callgraph, separate, reset, save, startDaemon, start, dump, stop, shutdown, status, clickhouse, database, hostName, Run.Verbose,
         };
         var xen = new XenOptions();
         xen.AddTo(cmd);
         cmd.SetAction(pr => Run.Guarded("opcontrol", pr.GetValue(Run.Verbose), ct => Execute(
             CommonOptions.Session(pr.GetValue(dir)!, pr.GetValue(group)),
-            xen.Apply(pr, new SessionConfig { Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true, Group = pr.GetValue(group), Separate = CommonOptions.CheckSeparate(pr.GetValue(separate)) }),
+            xen.Apply(pr, new SessionConfig
+            {
+                Events = CommonOptions.SplitEvents(pr.GetValue(ev)).ToList(), CallgraphDepth = pr.GetValue(callgraph), SystemWide = true, Group = pr.GetValue(group),
+                Separate = CommonOptions.CheckSeparate(pr.GetValue(separate)),
+                ClickHouse = pr.GetValue(clickhouse), ClickHouseDatabase = pr.GetValue(database), ClickHouseHostName = pr.GetValue(hostName),
+            }),
             new Actions(pr.GetValue(reset), pr.GetValue(startDaemon), pr.GetValue(start), pr.GetValue(dump), pr.GetValue(stop), pr.GetValue(shutdown), pr.GetValue(status)) { Save = pr.GetValue(save) },
             Console.Out)));
         return cmd;
@@ -68,8 +77,13 @@ internal static class OpcontrolCommand
                 stdout.WriteLine("session reset: samples removed");
             }
         }
+        if ((config.ClickHouse == null) && (config.ClickHouseDatabase != null || config.ClickHouseHostName != null))
+            throw new UserErrorException("--database and --host-name name where --clickhouse URL streams the session; give --clickhouse too");
+        if (config.ClickHouse != null && !a.StartDaemon && !(a.Start && !DaemonLauncher.IsRunning(dir)))
+            throw new UserErrorException("--clickhouse is taken when the daemon starts (--start-daemon); the running daemon keeps its own");
         if (a.StartDaemon || (a.Start && !DaemonLauncher.IsRunning(dir)))
         {
+            if (config.ClickHouse != null) CheckFleet(config);
             long existing = dir.StoredSamples();
             var pid = DaemonLauncher.Start(dir, config, DaemonCommandLine(dir), TimeSpan.FromSeconds(30));
             stdout.WriteLine($"Daemon started: pid {pid}, session-dir {dir.Path}");
@@ -91,6 +105,14 @@ internal static class OpcontrolCommand
             else stdout.WriteLine($"Daemon not running\nSession-dir: {dir.Path}\nSamples: {dir.StoredSamples()}");
         }
         return 0;
+    }
+
+    /// <summary>Before the daemon starts: the fleet database's URL and name are valid and the server answers (a one-line error else).</summary>
+    private static void CheckFleet(SessionConfig config)
+    {
+        var db = XenProf.Sampler.Fleet.FleetSchema.CheckDatabaseName(config.ClickHouseDatabase ?? XenProf.Sampler.Fleet.FleetSchema.DefaultDatabase);
+        using var ch = new XenProf.Sampler.Fleet.ClickHouseHttp(config.ClickHouse!);
+        XenProf.Sampler.Fleet.FleetSchema.EnsureCreated(ch, db);
     }
 
     private static void Say(TextWriter stdout, (bool Ok, string Reply) r)
