@@ -128,17 +128,18 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         var r = Xenoprof(["opreport", "-l", "--csv", .. fleet, "{", "host:f70", "}", "{", "host:f30", "}"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var rows = DiffTests.ReadCsv(r.Stdout).Rows;
+
+        // Row by row what the local diff of the two session directories says.
+        var local = Xenoprof("opreport", "-l", "--csv", "{", f70, "}", "{", f30, "}");
+        Assert.True(local.ExitCode == 0, local.Stderr);
+        Assert.Equal(DiffTests.ReadCsv(local.Stdout).Rows.OrderBy(x => (x.Image, x.Symbol)), rows.OrderBy(x => (x.Image, x.Symbol)));
+
         DiffTests.Row Of(string symbol) => rows.Single(x => x.Image == "shift" && x.Symbol == symbol);
         var (f, g, h) = (Of("f"), Of("g"), Of("h"));
         Assert.True(f.Significant && f.DeltaPp < -20, $"f: {f}");
         Assert.True(g.Significant && g.DeltaPp > 20, $"g: {g}");
         Assert.False(h.Significant, $"h: {h}");
         Assert.Equal(["f", "g"], rows.Where(x => x.Significant).Select(x => x.Symbol!).Order());
-
-        // Row by row what the local diff of the two session directories says.
-        var local = Xenoprof("opreport", "-l", "--csv", "{", f70, "}", "{", f30, "}");
-        Assert.True(local.ExitCode == 0, local.Stderr);
-        Assert.Equal(DiffTests.ReadCsv(local.Stdout).Rows.OrderBy(x => (x.Image, x.Symbol)), rows.OrderBy(x => (x.Image, x.Symbol)));
 
         // The text report through diff --clickhouse, and -c with the change on f's and g's primary lines.
         var text = Xenoprof(["diff", "-l", .. fleet, "host:f70", "host:f30"]);
@@ -543,6 +544,7 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
             AssertSameRows(local, Fleet(db, "session:" + ids[1]));
             Assert.Equal(beforeReset + local.Values.Sum(), long.Parse(Count("samples")));
             Assert.Equal(Count("samples"), ch.Query($"SELECT sum(samples) FROM {db}.symbol_totals")[0][0]);
+            Assert.Equal(Count("samples"), ch.Query($"SELECT sum(samples) FROM {db}.frame_totals")[0][0]);
             Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT session_id, frame_id, count() AS n FROM {db}.frames GROUP BY session_id, frame_id HAVING n > 1)")[0][0]);
             Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT session_id, stack_id, count() AS n FROM {db}.stacks GROUP BY session_id, stack_id HAVING n > 1)")[0][0]);
         }

@@ -92,10 +92,15 @@ public static class FleetProfiles
         // pushed with symbol_totals (schema version 2) reads those sums and no frame; any other reads the samples.
         // The sums stand for the samples only where they count every sample pushed (a push still running, or one that
         // stopped between a batch of samples and its sums, leaves some uncounted).
-        bool flat = !options.WithStacks && !options.WithDetails && sampleWhere.Count == totalsWhere.Count + 1
-            && ch.Query($"SELECT count() FROM system.tables WHERE database = {ClickHouseHttp.Quote(db)} AND name = 'symbol_totals'", ct)[0][0] == "1"
-            && SameCounts(ch.Query($"SELECT session_id, sum(samples) FROM {db}.symbol_totals WHERE {inSessions} GROUP BY session_id", ct),
-                ch.Query($"SELECT session_id, count() FROM {db}.samples WHERE {string.Join(" AND ", sampleWhere.Take(2))} GROUP BY session_id", ct), sessions.Count);
+        // A report by instruction without stacks (opannotate, opreport -d) reads the sums per leaf frame the same way.
+        List<string[]>? pushedSamples = null;
+        bool Covers(string table) =>
+            ch.Query($"SELECT count() FROM system.tables WHERE database = {ClickHouseHttp.Quote(db)} AND name = {ClickHouseHttp.Quote(table)}", ct)[0][0] == "1"
+            && SameCounts(ch.Query($"SELECT session_id, sum(samples) FROM {db}.{table} WHERE {inSessions} GROUP BY session_id", ct),
+                pushedSamples ??= ch.Query($"SELECT session_id, count() FROM {db}.samples WHERE {string.Join(" AND ", sampleWhere.Take(2))} GROUP BY session_id", ct), sessions.Count);
+        bool summable = !options.WithStacks && sampleWhere.Count == totalsWhere.Count + 1;
+        bool flat = summable && !options.WithDetails && Covers("symbol_totals");
+        bool byFrame = summable && options.WithDetails && Covers("frame_totals");
 
         // Events merge by name across sessions; event:, count: and unit-mask: pick each session's own matching events.
         var events = new List<StoredEvent>();
@@ -229,6 +234,8 @@ public static class FleetProfiles
         string sql = flat ? "SELECT session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol, sum(samples), sum(weight), sum(period), sum(period_squares) "
               + $"FROM {db}.symbol_totals{Where(totalsWhere)} GROUP BY session_id, event_id, domain, pid, comm_id, image_id, has_symbol, symbol"
             : options.WithStacks ? perStack
+            : byFrame ? "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(samples), sum(weight), sum(period), sum(period_squares) "
+                        + $"FROM {db}.frame_totals{Where(totalsWhere)} GROUP BY session_id, event_id, domain, pid, comm_id, frame_id"
             : "SELECT session_id, event_id, domain, pid, comm_id, frame_id, sum(n), sum(w), sum(pe), sum(sq) FROM (" + perStack + ") "
               + $"ANY LEFT JOIN (SELECT session_id, stack_id, frame_id FROM {db}.stacks WHERE {inSessions}) USING (session_id, stack_id) "
               + "GROUP BY session_id, event_id, domain, pid, comm_id, frame_id";

@@ -44,12 +44,13 @@ public static class FleetPush
     /// Pushes what <paramref name="store"/> holds and the database does not yet: the whole session on a first push, the
     /// rows added since on a later one (a session still being recorded, pushed again after each dump, is streamed), the
     /// rest after an interrupted push. <paramref name="nameFrame"/> gives each frame's symbol (a <see cref="CachedSymbol"/>
-    /// with a null name when none). Rows go in numbered batches, each one INSERT built while the two before it are being
+    /// with a null name when none); it is called for every frame pushed and again for each leaf frame of a batch of
+    /// samples, so it should remember its answers. Rows go in numbered batches, each one INSERT built while the two before it are being
     /// inserted; a batch is numbered by its first row's position (samples: 0-based in storage order; tables with ids:
     /// the first id), so the batches a table holds say which rows it has: a batch numbered N of C rows holds the first C
     /// rows from N on. Tables keyed otherwise (meta, domains, processes, threads) get the keys they lack, counters the
     /// difference between the store's values and the sums already pushed. Each batch of samples is followed by its sums
-    /// per leaf symbol (<c>symbol_totals</c>, same number); the <c>sessions</c> row written last makes what was pushed
+    /// per leaf symbol and per leaf frame (<c>symbol_totals</c>, <c>frame_totals</c>, same number); the <c>sessions</c> row written last makes what was pushed
     /// reportable. Throws <see cref="ClickHouseException"/> when the server refuses or cannot be reached; run again after
     /// any failure to complete the push.
     /// </summary>
@@ -160,12 +161,7 @@ public static class FleetPush
         ById("comms", store.ReadComms().OrderBy(kv => kv.Key.Value), kv => kv.Key.Value, (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
         var images = store.ReadImages();
         var frames = store.ReadFrames();
-        var named = new Dictionary<FrameId, CachedSymbol>();
-        CachedSymbol Name(StoredFrame f)
-        {
-            if (!named.TryGetValue(f.Id, out var s)) named[f.Id] = s = nameFrame(images[f.Image], f);
-            return s;
-        }
+        CachedSymbol Name(StoredFrame f) => nameFrame(images[f.Image], f);
         ById("images", images.Values.OrderBy(i => i.Id.Value), i => i.Id.Value, (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
         ById("frames", InIdOrder(frames.Values, f => f.Id.Value), f => f.Id.Value, (t, f) =>
         {
@@ -178,41 +174,60 @@ public static class FleetPush
         // Every row a sample names is in before the sample: a report of what is there never meets an unknown stack.
         pipeline.Wait();
 
-        // Each batch of samples summed per (event, domain, pid, thread name, leaf image, leaf symbol): a flat report
-        // reads these sums where they cover every pushed sample, instead of the samples.
-        var totals = Batches("symbol_totals");
+        // Each batch of samples summed per (event, domain, pid, thread name, leaf image, leaf symbol), which a flat report
+        // reads, and per leaf frame, which a report by instruction reads (opannotate, opreport -d), where the sums count
+        // every pushed sample, instead of the samples.
+        var symbolTotals = Batches("symbol_totals");
+        var frameTotals = Batches("frame_totals");
         var perStack = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Stack), (long Samples, long Weight, long Period, double Squares)>();
         void Count(in StoredSample s)
         {
             ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(perStack, (s.Event.Value, s.Domain, s.Pid, s.Comm.Value, s.Stack.Value), out _);
             sum = (sum.Samples + 1, sum.Weight + s.Weight, sum.Period + s.Period, sum.Squares + (double)s.Period * s.Period / Math.Max(s.Weight, 1));
         }
-        void SendTotals(long number)
+        void SendTotals(long number, bool bySymbol = true, bool byFrame = true)
         {
-            var flat = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
+            var symbols = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Image, string? Symbol), (long Samples, long Weight, long Period, double Squares)>();
+            var leaves = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Frame), (long Samples, long Weight, long Period, double Squares)>();
             foreach (var (k, v) in perStack)
             {
                 if (!stacks.TryGetValue(new StackId(k.Stack), out var stack) || !frames.TryGetValue(stack.Frame, out var leaf)) continue; // not summed: the report reads the samples
-                ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat, (k.Event, k.Domain, k.Pid, k.Comm, leaf.Image.Value, Name(leaf).Name), out _);
-                sum = (sum.Samples + v.Samples, sum.Weight + v.Weight, sum.Period + v.Period, sum.Squares + v.Squares);
+                if (bySymbol)
+                {
+                    ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(symbols, (k.Event, k.Domain, k.Pid, k.Comm, leaf.Image.Value, Name(leaf).Name), out _);
+                    sum = (sum.Samples + v.Samples, sum.Weight + v.Weight, sum.Period + v.Period, sum.Squares + v.Squares);
+                }
+                if (byFrame)
+                {
+                    ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(leaves, (k.Event, k.Domain, k.Pid, k.Comm, leaf.Id.Value), out _);
+                    sum = (sum.Samples + v.Samples, sum.Weight + v.Weight, sum.Period + v.Period, sum.Squares + v.Squares);
+                }
             }
             perStack.Clear();
-            foreach (var (k, v) in flat.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm)
+            foreach (var (k, v) in symbols.OrderBy(kv => kv.Key.Event).ThenBy(kv => kv.Key.Domain).ThenBy(kv => kv.Key.Pid).ThenBy(kv => kv.Key.Comm)
                          .ThenBy(kv => kv.Key.Image).ThenBy(kv => kv.Key.Symbol, StringComparer.Ordinal))
             {
-                totals.Row(number).Add(k.Event).Add(k.Domain).Add(k.Pid).Add(k.Comm).Add(k.Image).Add(k.Symbol ?? "").Add(k.Symbol != null ? 1 : 0)
+                symbolTotals.Row(number).Add(k.Event).Add(k.Domain).Add(k.Pid).Add(k.Comm).Add(k.Image).Add(k.Symbol ?? "").Add(k.Symbol != null ? 1 : 0)
                     .Add(v.Samples).Add(v.Weight).Add(v.Period).Add(v.Squares);
-                totals.EndRow();
+                symbolTotals.EndRow();
             }
-            totals.Flush();
+            symbolTotals.Flush();
+            foreach (var (k, v) in leaves.OrderBy(kv => kv.Key))
+            {
+                frameTotals.Row(number).Add(k.Event).Add(k.Domain).Add(k.Pid).Add(k.Comm).Add(k.Frame).Add(v.Samples).Add(v.Weight).Add(v.Period).Add(v.Squares);
+                frameTotals.EndRow();
+            }
+            frameTotals.Flush();
         }
         // Batches of samples an earlier push sent without their sums (it stopped in between): summed again from the log.
         var samplesThere = Coverage("samples");
-        var summed = ch.Query($"SELECT DISTINCT batch FROM {db}.symbol_totals WHERE session_id = {q}", ct).Select(r => Long(r[0])).ToHashSet();
-        foreach (var (number, rows) in samplesThere.Where(b => !summed.Contains(b.Start)))
+        HashSet<long> Summed(string table) => ch.Query($"SELECT DISTINCT batch FROM {db}.{table} WHERE session_id = {q}", ct).Select(r => Long(r[0])).ToHashSet();
+        var bySymbolThere = Summed("symbol_totals");
+        var byFrameThere = Summed("frame_totals");
+        foreach (var (number, rows) in samplesThere.Where(b => !bySymbolThere.Contains(b.Start) || !byFrameThere.Contains(b.Start)))
         {
             foreach (var s in store.ReadSamplesFrom(number).Take((int)Math.Min(rows, int.MaxValue))) Count(s);
-            SendTotals(number);
+            SendTotals(number, !bySymbolThere.Contains(number), !byFrameThere.Contains(number));
         }
         // The samples after the longest run of batches there from the first sample on (the rest are skipped by position).
         long from = 0;

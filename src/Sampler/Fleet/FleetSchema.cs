@@ -7,9 +7,12 @@ namespace XenProf.Sampler.Fleet;
 /// session's id and the number of the batch its row came in; rows of one session and table are sent in numbered
 /// batches, each one INSERT of at most <see cref="FleetPushOptions.BatchRows"/> rows into an unpartitioned MergeTree,
 /// which ClickHouse writes as one part or not at all (an INSERT of fewer rows than <c>max_insert_block_size</c>,
-/// 1,048,576 by default, is one block). A push therefore sends only the batches the table does not yet hold, and the
-/// <c>sessions</c> row, written last, marks a session complete: reports read only complete sessions. This needs no
-/// ReplacingMergeTree, no FINAL and no insert deduplication, so it works the same on 18.16 and on current servers.
+/// 1,048,576 by default, is one block). A batch is numbered by the position of its first sample in the store (0-based)
+/// or its first row's id, so the batches a table holds say which rows it has (<see cref="FleetPush.Push"/>); a push
+/// sends only the rest, and the <c>sessions</c> row (one per push), written after the batches, makes a session
+/// reportable. This needs no ReplacingMergeTree, no FINAL and no insert deduplication, so it works the same on 18.16
+/// and on current servers. (Pushes before the batch numbers were positions numbered them 0, 1, 2…: a session such a
+/// push left half-done is pushed anew into another database.)
 /// <para>
 /// <c>samples</c> is ordered by (host, session_id, event_id, stack_id), the report queries' GROUP BY; the other tables
 /// by (session_id, batch, their id). Schema changes bump <see cref="Version"/>, kept in <c>schema_version</c>.
@@ -17,7 +20,10 @@ namespace XenProf.Sampler.Fleet;
 /// <para>
 /// Version 2 added <c>symbol_totals</c>: the session's samples summed at push time per (event, domain, pid, thread
 /// name, leaf image, leaf symbol), what a flat report (image or symbol summary) needs, a few thousand rows where the
-/// samples are a million. Sessions pushed under version 1 have none; reports read their samples instead.
+/// samples are a million. Sessions pushed under version 1 have none; reports read their samples instead. Since then,
+/// still under version 2 (older readers ignore it), <c>frame_totals</c> holds the same sums per leaf frame, for the
+/// reports by instruction. Both hold one set of sums per batch of samples, and a report reads them only where they
+/// count every pushed sample of its sessions.
 /// </para>
 /// </summary>
 public static class FleetSchema
@@ -47,6 +53,10 @@ public static class FleetSchema
         // none): the sums of samples, weights, periods and squared periods (period² / weight per record) of the samples
         // whose stack ends there. Version 2.
         ("symbol_totals", "session_id String, batch UInt32, event_id Int64, domain Int32, pid Int32, comm_id Int32, image_id Int64, symbol String, has_symbol UInt8, samples UInt64, weight Int64, period Int64, period_squares Float64"),
+        // The same sums per leaf frame (the stack node's own frame) instead of its image and symbol: what a report by
+        // instruction reads (opannotate, opreport -d). Added under version 2, read only where it counts every sample
+        // of a session (a session pushed before it has none, and is reported from its samples).
+        ("frame_totals", "session_id String, batch UInt32, event_id Int64, domain Int32, pid Int32, comm_id Int32, frame_id Int64, samples UInt64, weight Int64, period Int64, period_squares Float64"),
         // wall_ns: Unix time of the sample (ns), start_unix_ns + (time_ns - first_sample_ns) of its session; period: the
         // sum of the periods the record stands for, in the event's unit (the session store's per-sample period).
         ("samples", "host String, session_id String, batch UInt32, time_ns Int64, wall_ns Int64, cpu Int32, domain Int32, pid Int32, tid Int32, event_id Int64, stack_id Int64, mode UInt8, weight Int64, comm_id Int32, period Int64"),
