@@ -164,7 +164,9 @@ public static class FleetProfiles
         var frameOf = new Dictionary<(string, long), FrameId>();
         var names = new Dictionary<FrameId, string?>();
         var located = new Dictionary<FrameId, FrameSymbol?>();
-        foreach (var r in flat ? [] : ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}", ct))
+        // (Read by leaf frame, only the frames that are some sample's leaf.)
+        string leavesOnly = byFrame ? $" AND (session_id, frame_id) IN (SELECT session_id, frame_id FROM {db}.frame_totals WHERE {inSessions})" : "";
+        foreach (var r in flat ? [] : ch.Query($"SELECT session_id, frame_id, image_id, offset, symbol, has_symbol, located, sym_start, sym_size, address FROM {db}.frames WHERE {inSessions}{leavesOnly}", ct))
         {
             var id = new FrameId(frames.Count + 1);
             frames[id] = new StoredFrame(id, imageOf[(r[0], Long(r[2]))], ULong(r[3]));
