@@ -529,6 +529,9 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
             Assert.NotEqual("0", Count("sessions"));
             Assert.True(long.Parse(Count("samples")) > 100, Count("samples"));
             Assert.Contains("Fleet: " + server.Url, Xenoprof("opcontrol", "--session-dir", dir, "--status").Stdout);
+            var racing = Xenoprof("push", "--clickhouse", server.Url, "--database", db, dir);
+            Assert.Equal(1, racing.ExitCode);
+            Assert.Contains("its daemon streams it", racing.Stderr);
             var live = Fleet(db, "host:live");
             Assert.True(live.GetValueOrDefault(("hotloop", "hot_sixty")) > 0, string.Join(", ", live));
 

@@ -47,6 +47,13 @@ internal static class PushCommand
     /// <summary>Pushes <paramref name="sessionDir"/> to <paramref name="ch"/>; the summary goes to <paramref name="stderr"/>.</summary>
     public static int Execute(string sessionDir, ClickHouseHttp ch, FleetPushOptions options, TextWriter stderr, CancellationToken ct)
     {
+        // Two pushers of one session at once would both send the batches neither has seen yet.
+        var dir = new XenProf.Sampler.Session.SessionDirectory(sessionDir);
+        if (File.Exists(dir.ConfigPath) && dir.ReadConfig().ClickHouse is { } streaming && XenProf.Sampler.Session.DaemonLauncher.IsRunning(dir))
+        {
+            using var target = new ClickHouseHttp(streaming);
+            throw new UserErrorException($"{sessionDir}: its daemon streams it into {target.Url} already; push it after 'opcontrol --shutdown'");
+        }
         var r = SessionPush.Push(sessionDir, ch, options, ct);
         stderr.WriteLine(r.AlreadyComplete
             ? $"xenoprof push: session {r.SessionId} (host {r.Host}) is already in {ch.Url} database {options.Database}: nothing added"
