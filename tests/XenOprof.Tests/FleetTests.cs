@@ -517,6 +517,15 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         string Count(string table) => ch.Query($"SELECT count() FROM {db}.{table}")[0][0];
         void Workload(string seconds) { using var w = System.Diagnostics.Process.Start(Cli.Workload, seconds); w.WaitForExit(); }
         void Opcontrol(params string[] args) => Assert.Equal(0, Xenoprof(["opcontrol", "--session-dir", dir, .. args]).ExitCode);
+        // The daemon samples the whole machine, other tests' short-lived programs too, whose binaries may be gone by the
+        // time a report names them: rows are compared for the workload's image, sample counts from the report header.
+        string workload = "image:" + Cli.Workload;
+        long Samples(string sessionDir)
+        {
+            var r = Xenoprof("opreport", "--session-dir", sessionDir);
+            Assert.Equal(0, r.ExitCode);
+            return long.Parse(System.Text.RegularExpressions.Regex.Match(r.Stdout, @"^Samples: (\d+),", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value);
+        }
         try
         {
             Opcontrol("--start-daemon", "--callgraph=16", "--clickhouse", server.Url, "--database", db, "--host-name", "live");
@@ -535,17 +544,27 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
             var live = Fleet(db, "host:live");
             Assert.True(live.GetValueOrDefault(("hotloop", "hot_sixty")) > 0, string.Join(", ", live));
 
-            // A reset sends the samples so far first; the samples after it are a second session of the host.
+            // A reset sends the samples so far first; the samples after it are a second session of the host. So does a
+            // save, and the saved session, pushed, is the session the daemon streamed: nothing to add.
             Opcontrol("--reset");
             long beforeReset = long.Parse(Count("samples"));
             Workload("0.6");
+            Opcontrol("--save=snap");
+            long beforeSave = long.Parse(Count("samples"));
+            var saved = Local(Path.Combine(dir, "saved", "snap"), workload);
+            Assert.Equal(beforeReset + Samples(Path.Combine(dir, "saved", "snap")), beforeSave);
+            var pushSaved = Xenoprof("push", "--clickhouse", server.Url, "--database", db, Path.Combine(dir, "saved", "snap"));
+            Assert.Equal(0, pushSaved.ExitCode);
+            Assert.Contains("nothing added", pushSaved.Stderr);
+            Workload("0.4");
             Opcontrol("--shutdown");
-            var local = Local(dir);
+            var local = Local(dir, workload);
             var ids = ch.Query($"SELECT session_id FROM {db}.sessions GROUP BY session_id ORDER BY min(pushed_unix_ns)").Select(r => r[0]).ToList();
-            Assert.Equal(2, ids.Count);
-            // After the shutdown, the second session holds exactly what the session directory holds, each sample once.
-            AssertSameRows(local, Fleet(db, "session:" + ids[1]));
-            Assert.Equal(beforeReset + local.Values.Sum(), long.Parse(Count("samples")));
+            Assert.Equal(3, ids.Count);
+            // After the shutdown, the last session holds exactly what the session directory holds, each sample once.
+            AssertSameRows(local, Fleet(db, "session:" + ids[2], workload));
+            AssertSameRows(saved, Fleet(db, "session:" + ids[1], workload));
+            Assert.Equal(beforeSave + Samples(dir), long.Parse(Count("samples")));
             Assert.Equal(Count("samples"), ch.Query($"SELECT sum(samples) FROM {db}.symbol_totals")[0][0]);
             Assert.Equal(Count("samples"), ch.Query($"SELECT sum(samples) FROM {db}.frame_totals")[0][0]);
             Assert.Equal("0", ch.Query($"SELECT count() FROM (SELECT session_id, frame_id, count() AS n FROM {db}.frames GROUP BY session_id, frame_id HAVING n > 1)")[0][0]);

@@ -17,7 +17,7 @@ public sealed class Daemon
     /// <summary>How often the rings are drained while profiling.</summary>
     public static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How long a <c>reset</c> waits for the samples so far to reach the fleet database before it refuses.</summary>
+    /// <summary>How long a <c>reset</c> or <c>save</c> waits for the samples so far to reach the fleet database before it refuses.</summary>
     public static readonly TimeSpan ResetFlushTimeout = TimeSpan.FromSeconds(60);
 
     private readonly SessionDirectory _dir;
@@ -114,6 +114,17 @@ public sealed class Daemon
         }
     }
 
+    /// <summary>
+    /// Before the samples are cleared (reset, save): they reach the fleet database first, when the session is streamed
+    /// there (the samples after are another session there). Null when sent (or not streamed), else the refusal.
+    /// </summary>
+    private (bool Ok, string Reply)? Unsent(string what, string option)
+    {
+        if (_stream == null) return null;
+        _profiler.Dump();
+        return _stream.Flush(ResetFlushTimeout) ? null : (false, $"samples not {what}: they are not all sent yet ({_stream.Status}); run {option} again");
+    }
+
     private (bool Ok, string Reply) HandleLocked(string request)
     {
         if (_full != null && (request is "start" or "dump" or "reset" || request.StartsWith("save ", StringComparison.Ordinal)))
@@ -134,19 +145,15 @@ public sealed class Daemon
                 _stream?.Committed(true);
                 return (true, $"dumped: {_profiler.Samples} samples, {_profiler.LostSamples} lost");
             case "reset":
-                // The samples so far reach the fleet database before they go; those after are another session there.
-                if (_stream != null)
-                {
-                    _profiler.Dump();
-                    if (!_stream.Flush(ResetFlushTimeout))
-                        return (false, $"samples not cleared: they are not all sent yet ({_stream.Status}); run --reset again");
-                }
+                if (Unsent("cleared", "--reset") is { } notReset) return notReset;
                 _profiler.Reset();
                 return (true, "samples cleared");
             case var save when save.StartsWith("save ", StringComparison.Ordinal):
                 try
                 {
-                    _profiler.Dump();
+                    // Streamed: what was dumped and sent is what is saved (a second dump would save samples never sent).
+                    if (Unsent("saved", "--save") is { } notSaved) return notSaved;
+                    if (_stream == null) _profiler.Dump();
                     return (true, SessionArchive.Save(_dir, _profiler.Store, save[5..]));
                 }
                 catch (Exception e) when (e is SessionException or Store.StoreException or IOException or UnauthorizedAccessException)

@@ -13,7 +13,7 @@ public interface IDaemonStream : IDisposable
     /// </summary>
     void Committed(bool asked);
 
-    /// <summary>Sends everything committed and waits for it, up to <paramref name="timeout"/> (before a <c>reset</c> clears the samples). Returns whether it finished.</summary>
+    /// <summary>Sends everything committed and waits for it, up to <paramref name="timeout"/> (before a <c>reset</c> or <c>save</c> clears the samples). Returns whether it finished.</summary>
     bool Flush(TimeSpan timeout);
 
     /// <summary>One line for <c>status</c>: where the session goes and how the last send went.</summary>
