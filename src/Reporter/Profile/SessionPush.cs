@@ -21,7 +21,8 @@ public static class SessionPush
 
 /// <summary>
 /// Pushes one session directory, again and again as it grows (the opcontrol daemon streaming its dumps): the store is
-/// opened for reading once, and each frame is named once. Each frame gets the name a local <c>opreport -l</c> would print
+/// opened for reading once, each frame is named once, and each push reads the frames and stack nodes added since the
+/// last (<see cref="FleetPushCache"/>). Each frame gets the name a local <c>opreport -l</c> would print
 /// (the source's own name, else the session's symbol cache or the symbolizer with the session's kallsyms snapshot) and,
 /// where known, its place in its function (<c>opreport -d</c>). Not thread-safe: one push at a time.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed class SessionPusher : IDisposable
     private readonly Symbolizer _symbolizer;
     private readonly StoreFrameSymbolizer _frames;
     private readonly Dictionary<FrameId, CachedSymbol> _named = new();
+    private readonly FleetPushCache _cache = new();
     private IFrameSymbolizer? _names;
     private IReadOnlyDictionary<FrameId, string?> _own = new Dictionary<FrameId, string?>();
 
@@ -52,7 +54,7 @@ public sealed class SessionPusher : IDisposable
         // The frames' own names and the symbol cache, read again: the daemon adds frames between pushes.
         _own = _store.ReadFrameNames();
         _names = SymbolCache.Wrap(_store, _symbolizer, _frames);
-        return FleetPush.Push(ch, _store, Name, options, ct);
+        return FleetPush.Push(ch, _store, Name, options, ct, _cache);
     }
 
     private CachedSymbol Name(StoredImage image, StoredFrame frame)

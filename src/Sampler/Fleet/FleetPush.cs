@@ -55,7 +55,7 @@ public static class FleetPush
     /// any failure to complete the push.
     /// </summary>
     public static FleetPushResult Push(ClickHouseHttp ch, SessionStore store, Func<StoredImage, StoredFrame, CachedSymbol> nameFrame,
-        FleetPushOptions options, CancellationToken ct = default)
+        FleetPushOptions options, CancellationToken ct = default, FleetPushCache? cache = null)
     {
         if (options.BatchRows is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(options), "BatchRows must be 1..1,000,000");
         var db = FleetSchema.CheckDatabaseName(options.Database);
@@ -64,6 +64,8 @@ public static class FleetPush
         var meta = store.ReadMeta();
         string id = SessionIdOf(meta);
         string q = ClickHouseHttp.Quote(id);
+        cache ??= new FleetPushCache();
+        cache.Use(id);
         FleetSchema.EnsureCreated(ch, db, ct);
 
         // What earlier pushes of this session made reportable: its host, samples, clock anchor and last sample time.
@@ -97,13 +99,17 @@ public static class FleetPush
         List<(long Start, long Rows)> Coverage(string table) =>
             ch.Query($"SELECT batch, count() FROM {db}.{table} WHERE session_id = {q} GROUP BY batch ORDER BY batch", ct)
                 .Select(r => (Long(r[0]), Long(r[1]))).ToList();
-        // rows: in id order, from the first (or, with readFrom, from that position on: the batches before it hold what precedes).
-        void ById<T>(string table, IEnumerable<T> rows, Func<T, long> idOf, Action<NativeBlock, T> write, Action<long, T>? added = null,
-            Action<long, int>? flushed = null, long readFrom = long.MinValue)
+        // rowsFrom(P): the rows from position or id P on, in id order; P ends the batches there from origin (the first
+        // position or id) on without a gap, so the rows before it are there and are not read.
+        void ById<T>(string table, long origin, Func<long, IEnumerable<T>> rowsFrom, Func<T, long> idOf, Action<NativeBlock, T> write,
+            Action<long, T>? added = null, Action<long, int>? flushed = null)
         {
             var all = Coverage(table);
             skipped += all.Count;
+            long readFrom = origin;
+            foreach (var b in all) if (b.Start == readFrom) readFrom += b.Rows; else break;
             var have = all.Where(b => b.Start >= readFrom).ToList();
+            var rows = rowsFrom(readFrom);
             var batches = Batches(table);
             int next = 0;
             long covered = 0;
@@ -151,26 +157,25 @@ public static class FleetPush
         static string Key(params object[] parts) => string.Join('\t', parts.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture)));
 
         ByKey("meta", "key", meta.OrderBy(kv => kv.Key, StringComparer.Ordinal), kv => kv.Key, (t, kv) => t.Add(kv.Key).Add(kv.Value));
-        ById("events", store.ReadEvents().OrderBy(e => e.Id.Value), e => e.Id.Value, (t, e) => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
+        ById("events", 1, from => store.ReadEvents().Where(e => e.Id.Value >= from).OrderBy(e => e.Id.Value), e => e.Id.Value, (t, e) => t.Add(e.Id.Value).Add(e.Name).Add(e.PerfType).Add(e.PerfConfig).Add(e.Count)
             .Add(e.UnitMask).Add(e.Kernel ? 1 : 0).Add(e.User ? 1 : 0).Add(e.Unit).Add(e.Description));
         ByKey("domains", "domain", store.ReadDomains().OrderBy(kv => kv.Key), kv => Key(kv.Key), (t, kv) => t.Add(kv.Key).Add(kv.Value));
         ByKey("processes", "domain, pid", store.ReadProcesses().Values.OrderBy(p => p.Domain).ThenBy(p => p.Pid), p => Key(p.Domain, p.Pid),
             (t, p) => t.Add(p.Domain).Add(p.Pid).Add(p.ParentPid).Add(p.Comm));
         ByKey("threads", "domain, tid", store.ReadThreads().OrderBy(kv => kv.Key), kv => Key(kv.Key.Domain, kv.Key.Tid),
             (t, kv) => t.Add(kv.Key.Domain).Add(kv.Key.Tid).Add(kv.Value.Pid).Add(kv.Value.Comm));
-        ById("comms", store.ReadComms().OrderBy(kv => kv.Key.Value), kv => kv.Key.Value, (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
+        ById("comms", 1, from => store.ReadComms().Where(kv => kv.Key.Value >= from).OrderBy(kv => kv.Key.Value), kv => kv.Key.Value, (t, kv) => t.Add(kv.Key.Value).Add(kv.Value));
         var images = store.ReadImages();
-        var frames = store.ReadFrames();
         CachedSymbol Name(StoredFrame f) => nameFrame(images[f.Image], f);
-        ById("images", images.Values.OrderBy(i => i.Id.Value), i => i.Id.Value, (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
-        ById("frames", InIdOrder(frames.Values, f => f.Id.Value), f => f.Id.Value, (t, f) =>
+        ById("images", 1, from => images.Values.Where(i => i.Id.Value >= from).OrderBy(i => i.Id.Value), i => i.Id.Value, (t, i) => t.Add(i.Id.Value).Add(i.Path).Add(i.BuildId ?? "").Add((long)i.Kind).Add(i.Domain));
+        // Frames and stack nodes: those after the ones the cache holds are read once (for the push and for the sums).
+        ById("frames", 1, from => cache.FramesFrom(store, from), f => f.Id.Value, (t, f) =>
         {
             var s = Name(f);
             t.Add(f.Id.Value).Add(f.Image.Value).Add(f.Offset).Add(s.Name ?? "").Add(s.Name != null ? 1 : 0)
                 .Add(s.Located ? 1 : 0).Add(s.Start).Add(s.Size).Add(s.Address);
         });
-        var stacks = store.ReadStacks();
-        ById("stacks", InIdOrder(stacks.Values, s => s.Id.Value), s => s.Id.Value, (t, s) => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value));
+        ById("stacks", 1, from => cache.StacksFrom(store, from), s => s.Id.Value, (t, s) => t.Add(s.Id.Value).Add(s.Parent.Value).Add(s.Frame.Value));
         // Every row a sample names is in before the sample: a report of what is there never meets an unknown stack.
         pipeline.Wait();
 
@@ -191,7 +196,7 @@ public static class FleetPush
             var leaves = new Dictionary<(long Event, int Domain, int Pid, int Comm, long Frame), (long Samples, long Weight, long Period, double Squares)>();
             foreach (var (k, v) in perStack)
             {
-                if (!stacks.TryGetValue(new StackId(k.Stack), out var stack) || !frames.TryGetValue(stack.Frame, out var leaf)) continue; // not summed: the report reads the samples
+                if (!cache.TryLeaf(k.Stack, out var leaf)) continue; // not summed: the report reads the samples
                 if (bySymbol)
                 {
                     ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(symbols, (k.Event, k.Domain, k.Pid, k.Comm, leaf.Image.Value, Name(leaf).Name), out _);
@@ -229,16 +234,22 @@ public static class FleetPush
             foreach (var s in store.ReadSamplesFrom(number).Take((int)Math.Min(rows, int.MaxValue))) Count(s);
             SendTotals(number, !bySymbolThere.Contains(number), !byFrameThere.Contains(number));
         }
-        // The samples after the longest run of batches there from the first sample on (the rest are skipped by position).
-        long from = 0;
-        foreach (var b in samplesThere) if (b.Start == from) from += b.Rows; else break;
-        long position = from;
-        ById("samples", store.ReadSamplesFrom(from).Take((int)Math.Min(sampleCount - from, int.MaxValue)).Select(s => (At: position++, Sample: s)), r => r.At, (t, r) =>
+        // The samples by position (0: the first in storage order), up to those committed when the push began.
+        IEnumerable<(long At, StoredSample Sample)> SamplesFrom(long from)
+        {
+            long position = from;
+            foreach (var s in store.ReadSamplesFrom(from))
+            {
+                if (position >= sampleCount) yield break;
+                yield return (position++, s);
+            }
+        }
+        ById("samples", 0, SamplesFrom, r => r.At, (t, r) =>
         {
             var s = r.Sample;
             t.Add(s.TimeNs).Add(start + (s.TimeNs - first)).Add(s.Cpu).Add(s.Domain).Add(s.Pid).Add(s.Tid).Add(s.Event.Value).Add(s.Stack.Value)
                 .Add((long)s.Mode).Add(s.Weight).Add(s.Comm.Value).Add(s.Period);
-        }, (_, r) => { Count(r.Sample); last = Math.Max(last, r.Sample.TimeNs); }, (number, _) => SendTotals(number), readFrom: from);
+        }, (_, r) => { Count(r.Sample); last = Math.Max(last, r.Sample.TimeNs); }, (number, _) => SendTotals(number));
 
         // Counters: what they grew by since the last push.
         long counterBatch = pushedCounters.Count == 0 ? 0 : pushedCounters.Values.Max(v => v.Batch) + 1;
@@ -323,19 +334,6 @@ public static class FleetPush
         var key = string.Join('\n', meta.GetValueOrDefault("created_unix_ns", ""), meta.GetValueOrDefault("hostname", ""), meta.GetValueOrDefault("source_path", ""));
         if (meta.TryGetValue(SessionStore.ResetKey, out var reset)) key += "\nreset " + reset;
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
-    }
-
-    /// <summary><paramref name="rows"/> in id order: as they are when already so (the store's id-indexed maps), else sorted.</summary>
-    private static IEnumerable<T> InIdOrder<T>(IEnumerable<T> rows, Func<T, long> id)
-    {
-        long previous = long.MinValue;
-        foreach (var r in rows)
-        {
-            long i = id(r);
-            if (i < previous) return rows.OrderBy(id);
-            previous = i;
-        }
-        return rows;
     }
 
     /// <summary>

@@ -52,6 +52,24 @@ public sealed partial class SessionStore
         }
     }
 
+    /// <summary>Frames whose id is above <paramref name="afterId"/>, in id order: what a store that grows added since it was last read.</summary>
+    public List<StoredFrame> ReadFramesAfter(long afterId)
+    {
+        var list = new List<StoredFrame>();
+        using var r = Rows("SELECT id, image_id, offset FROM frames WHERE id > ?1 ORDER BY id", afterId);
+        while (r.Step()) list.Add(new StoredFrame(new FrameId(r.Int64(0)), new ImageId(r.Int64(1)), unchecked((ulong)r.Int64(2))));
+        return list;
+    }
+
+    /// <summary>Stack nodes whose id is above <paramref name="afterId"/>, in id order: what a store that grows added since it was last read.</summary>
+    public List<StoredStack> ReadStacksAfter(long afterId)
+    {
+        var list = new List<StoredStack>();
+        using var r = Rows("SELECT id, parent_id, frame_id FROM stacks WHERE id > ?1 ORDER BY id", afterId);
+        while (r.Step()) list.Add(new StoredStack(new StackId(r.Int64(0)), new StackId(r.Int64(1)), new FrameId(r.Int64(2))));
+        return list;
+    }
+
     /// <summary>
     /// Names the source gave its frames (<c>frame_names</c>): frame id to name, null where the source said it found
     /// no symbol; frames the source left to the symbolizer are absent.
