@@ -16,7 +16,7 @@ public sealed class ClickHouseServer : IDisposable
     /// <summary>Where Debian installs the server.</summary>
     public const string Binary = "/usr/sbin/clickhouse-server";
 
-    private readonly Process? _process;
+    private Process? _process;
     private readonly string _dir;
 
     /// <summary>The server's HTTP URL.</summary>
@@ -56,8 +56,17 @@ public sealed class ClickHouseServer : IDisposable
               <quotas><default></default></quotas>
             </yandex>
             """);
-        bool asUser = Environment.IsPrivilegedProcess && File.Exists("/usr/bin/setpriv") && Run("id", "-u", "clickhouse") == 0;
-        if (asUser) Run("chown", "-R", "clickhouse:", _dir);
+        _asUser = Environment.IsPrivilegedProcess && File.Exists("/usr/bin/setpriv") && Run("id", "-u", "clickhouse") == 0;
+        if (_asUser) Run("chown", "-R", "clickhouse:", _dir);
+        Failure = Start();
+    }
+
+    private readonly bool _asUser;
+
+    /// <summary>Starts the server on its ports and data; returns why it did not answer, or null.</summary>
+    private string? Start()
+    {
+        bool asUser = _asUser;
         var psi = new ProcessStartInfo(asUser ? "/usr/bin/setpriv" : Binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         if (asUser) foreach (var a in new[] { "--reuid=clickhouse", "--regid=clickhouse", "--init-groups", Binary }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--config-file=" + Path.Combine(_dir, "config.xml"));
@@ -70,11 +79,30 @@ public sealed class ClickHouseServer : IDisposable
         for (int i = 0; i < 600; i++) // up to a minute on a busy machine: this waits, it measures nothing
         {
             if (_process.HasExited) break;
-            try { ch.ServerVersion(); return; }
+            try { ch.ServerVersion(); return null; }
             catch (ClickHouseException) { Thread.Sleep(100); }
         }
         var log = Path.Combine(_dir, "log", "error.log");
-        Failure = $"clickhouse-server did not answer on {Url}" + (File.Exists(log) ? ": " + File.ReadAllText(log).Trim().Split('\n').LastOrDefault() : "");
+        return $"clickhouse-server did not answer on {Url}" + (File.Exists(log) ? ": " + File.ReadAllText(log).Trim().Split('\n').LastOrDefault() : "");
+    }
+
+    /// <summary>Stops the server (kill -9), keeping its data: an outage.</summary>
+    public void Stop()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(true);
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>Starts the stopped server again on the same ports and data. Fails the test when it does not answer.</summary>
+    public void Restart()
+    {
+        Stop();
+        _process?.Dispose();
+        var failure = Start();
+        Assert.True(failure == null, failure);
     }
 
     /// <summary>A client of the server; fails the test with <see cref="Failure"/> when it did not start.</summary>

@@ -577,4 +577,56 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
+
+    [ClickHouseRootFact]
+    public void Daemon_ServerDownMidSession_SamplingGoesOn_AndTheNextPushSendsWhatItMissed()
+    {
+        // A server of its own, stopped and started again on the same port and data.
+        using var own = new ClickHouseServer();
+        using var ch = own.Client();
+        var dir = Cli.NewSessionDir();
+        void Workload(string seconds) { using var w = System.Diagnostics.Process.Start(Cli.Workload, seconds); w.WaitForExit(); }
+        Cli.Result Opcontrol(params string[] args) => Xenoprof(["opcontrol", "--session-dir", dir, .. args]);
+        try
+        {
+            Assert.Equal(0, Opcontrol("--start-daemon", "--callgraph=16", "--clickhouse", own.Url, "--database", "outage").ExitCode);
+            Assert.Equal(0, Opcontrol("--start").ExitCode);
+            Workload("0.5");
+            Assert.Equal(0, Opcontrol("--dump").ExitCode);
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            while (ch.Query("SELECT count() FROM system.tables WHERE database = 'outage' AND name = 'sessions'")[0][0] == "0"
+                   || ch.Query("SELECT count() FROM outage.sessions")[0][0] == "0")
+            {
+                Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "the first push did not arrive");
+                Thread.Sleep(200);
+            }
+
+            own.Stop();
+            Workload("0.5");
+            Assert.Equal(0, Opcontrol("--dump").ExitCode); // the daemon answers; its push fails in the background
+            wait.Restart();
+            string status;
+            while (!(status = Opcontrol("--status").Stdout).Contains("Fleet: " + own.Url + " database outage: failed"))
+            {
+                Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), status);
+                Thread.Sleep(200);
+            }
+            Assert.Contains("Profiling: running", status);
+
+            own.Restart();
+            Workload("0.3");
+            Assert.Equal(0, Opcontrol("--shutdown").ExitCode);
+            var header = Xenoprof("opreport", "--session-dir", dir).Stdout;
+            var local = System.Text.RegularExpressions.Regex.Match(header, @"^Samples: (\d+),", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+            Assert.Equal(local, ch.Query("SELECT count() FROM outage.samples")[0][0]);
+            Assert.Equal(local, ch.Query("SELECT sum(samples) FROM outage.symbol_totals")[0][0]);
+            Assert.Contains("cannot reach ClickHouse", File.ReadAllText(Path.Combine(dir, "daemon.log")));
+        }
+        finally
+        {
+            Cli.Run("opcontrol", "--session-dir", dir, "--shutdown");
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
 }
+
