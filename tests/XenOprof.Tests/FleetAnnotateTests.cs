@@ -120,7 +120,8 @@ public sealed partial class FleetAnnotateTests(ClickHouseServer server, ITestOut
     public void MissingBinary_NoteNamingItsBuildId_AndPerAddressCounts()
     {
         var bin = Directory.CreateTempSubdirectory("xenoprof-gone-").FullName;
-        var path = Path.Combine(bin, "hotloop");
+        // Named apart from the workload: a system-wide recording of another test may catch this copy after it is gone.
+        var path = Path.Combine(bin, "hotloop-gone");
         File.Copy(Cli.Workload, path);
         var dir = Cli.NewSessionDir();
         try
@@ -128,7 +129,7 @@ public sealed partial class FleetAnnotateTests(ClickHouseServer server, ITestOut
             Assert.Equal(0, Xenoprof("record", "--session-dir", dir, "--", path, "0.3").ExitCode);
             var db = NewDatabase();
             Push(db, dir, "host-gone");
-            var local = Counts(Annotate("--session-dir", dir), "hotloop");
+            var local = Counts(Annotate("--session-dir", dir), "hotloop-gone");
             using var ch = server.Client();
             var buildId = ch.Query($"SELECT build_id FROM {db}.images WHERE path = '{path}'")[0][0];
             Assert.Matches("^[0-9a-f]{40}$", buildId);
@@ -137,11 +138,11 @@ public sealed partial class FleetAnnotateTests(ClickHouseServer server, ITestOut
             var r = Xenoprof("opannotate", "--assembly", "--clickhouse", server.Url, "--database", db);
             Assert.True(r.ExitCode == 0, r.Stderr);
             Assert.Contains($"/* hot_sixty: no binary with build-id {buildId} here: {path} is missing and perf's build-id cache ", r.Stdout);
-            Assert.Contains($"xenoprof opannotate: warning: hotloop: no binary with build-id {buildId} here", r.Stderr);
+            Assert.Contains($"xenoprof opannotate: warning: hotloop-gone: no binary with build-id {buildId} here", r.Stderr);
             var listings = Parse(r.Stdout);
-            Assert.All(listings.Where(kv => kv.Value.Image == "hotloop"), kv => Assert.False(kv.Value.Disassembled));
+            Assert.All(listings.Where(kv => kv.Value.Image == "hotloop-gone"), kv => Assert.False(kv.Value.Disassembled));
             Assert.Contains("<hot_sixty+0x", r.Stdout);
-            Assert.Equal(local.OrderBy(kv => kv.Key), Counts(listings, "hotloop").OrderBy(kv => kv.Key));
+            Assert.Equal(local.OrderBy(kv => kv.Key), Counts(listings, "hotloop-gone").OrderBy(kv => kv.Key));
         }
         finally
         {

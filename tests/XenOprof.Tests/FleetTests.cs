@@ -436,7 +436,8 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         using var ch = server.Client();
         // The same workload path on two hosts: on host-c the binary was gone when it pushed, on host-d it was there.
         var bin = Directory.CreateTempSubdirectory("xenoprof-gone-").FullName;
-        var path = Path.Combine(bin, "hotloop");
+        // Named apart from the workload: a system-wide recording of another test may catch this copy after it is gone.
+        var path = Path.Combine(bin, "hotloop-gone");
         File.Copy(Cli.Workload, path);
         string c = Cli.NewSessionDir(), d = Cli.NewSessionDir();
         Assert.Equal(0, Xenoprof("record", "--session-dir", c, "--", path, "0.3").ExitCode);
@@ -451,9 +452,9 @@ public sealed class FleetTests(ClickHouseServer server, ITestOutputHelper output
         Directory.Delete(d, true);
         var r = Xenoprof("opreport", "-l", "--clickhouse", server.Url, "--database", db);
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("hotloop: symbols known on host host-d only; its ", r.Stderr);
+        Assert.Contains("hotloop-gone: symbols known on host host-d only; its ", r.Stderr);
         Assert.Contains(" samples from host host-c are reported as (no symbols)", r.Stderr);
-        Assert.Contains(("hotloop", "(no symbols)"), Rows(r.Stdout).Keys);
+        Assert.Contains(("hotloop-gone", "(no symbols)"), Rows(r.Stdout).Keys);
     }
 
     [ClickHouseFact]
