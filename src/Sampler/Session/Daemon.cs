@@ -17,8 +17,8 @@ public sealed class Daemon
     /// <summary>How often the rings are drained while profiling.</summary>
     public static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How long a <c>reset</c> or <c>save</c> waits for the samples so far to reach the fleet database before it refuses.</summary>
-    public static readonly TimeSpan ResetFlushTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long a <c>reset</c> or <c>save</c> waits for the samples so far to reach the fleet database before it refuses (sampling waits meanwhile: what the rings cannot hold is counted lost).</summary>
+    public static readonly TimeSpan ResetFlushTimeout = TimeSpan.FromSeconds(20); // well inside the control client's 60 s
 
     private readonly SessionDirectory _dir;
     private readonly IDaemonProfiler _profiler;
