@@ -38,21 +38,7 @@ if [ -n "${NO_PUBLISH:-}" ] && [ -x bench/out/xenoprof/xenoprof ]; then aot=benc
 else aot=$(bash bench/publish.sh); fi                # also builds the JIT build below
 jit="dotnet src/XenOprof/bin/Release/net10.0/linux-x64/xenoprof.dll"   # the framework-dependent build (what `dotnet pack` ships)
 
-# The .NET program: the tests' burner, built here into bench/out/burner.
-burner=$out/burner/out/burner
-if [ ! -x "$burner" ]; then
-  rm -rf "$out/burner"; mkdir -p "$out/burner"
-  cp tests/Sampler.Tests/Data/nettrace/burner/* "$out/burner/"
-  (cd "$out/burner" && dotnet build -c Release -o out -nologo -v q >/dev/null)
-fi
-# xz's input: 24 MB of base64 text (compressible, so liblzma's match finder works as on real files), made once.
-[ -f "$out/xz-input" ] || head -c 18M /dev/urandom | base64 > "$out/xz-input"
-
-load() { # starts the xz loop and the burner (for $1 s); sets load_pids
-  ( while :; do xz -9 -T1 -c "$out/xz-input" >/dev/null; done ) & load_pids=$!
-  DOTNET_PerfMapEnabled=1 "$burner" "$1" >/dev/null & load_pids="$load_pids $!"
-}
-unload() { kill $load_pids 2>/dev/null || true; wait $load_pids 2>/dev/null || true; }
+source bench/busy.sh
 
 if [ ! -f "$data" ] || [ -n "${RERECORD:-}" ]; then
   rm -rf "$data" "$data.xenoprof"
