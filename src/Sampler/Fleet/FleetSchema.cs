@@ -65,9 +65,6 @@ public static class FleetSchema
     /// <summary>The sessions table: one row per completely pushed session.</summary>
     public const string SessionsColumns = "session_id String, host String, start_unix_ns Int64, first_sample_ns Int64, last_sample_ns Int64, samples UInt64, source String, pushed_unix_ns Int64";
 
-    /// <summary>Column names of <paramref name="columns"/> (a <c>name Type, …</c> list).</summary>
-    public static string Names(string columns) => string.Join(", ", columns.Split(", ").Select(c => c.Split(' ')[0]));
-
     /// <summary>
     /// Creates database <paramref name="database"/> and the tables when missing and checks the stored schema version.
     /// Throws <see cref="ClickHouseException"/> for a server error or a database written by a newer schema.
